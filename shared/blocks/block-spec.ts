@@ -35,6 +35,9 @@ export function resolveParams(
   given: Record<string, string | number | boolean> = {},
 ): ParamValues {
   const out: ParamValues = {};
+  const names = specs.map((s) => s.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new StudioError(`${owner}: parameter '${dup}' is declared twice`, 'internal');
   const known = new Set(specs.map((s) => s.name));
   for (const key of Object.keys(given))
     if (!known.has(key))

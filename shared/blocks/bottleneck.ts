@@ -47,7 +47,7 @@ export const bottleneckBlock: BlockSpec = {
   seeds: ['001'],
   params: [
     ...inputParams(56, 56, 256),
-    { name: 'width', kind: 'int', default: 64, min: 1, max: 65536, description: 'channels of the reduced middle' },
+    { name: 'mid', kind: 'int', default: 64, min: 1, max: 65536, description: 'channels of the reduced middle (the bottleneck width)' },
     { name: 'out', kind: 'int', default: 256, min: 1, max: 65536, description: 'output channels' },
     { name: 'stride', kind: 'int', default: 1, min: 1, max: 8, description: 'stride of the block' },
     { name: 'stride_on', kind: 'enum', default: '1x1', choices: ['1x1', '3x3'], description: 'which conv carries the stride (Keras/paper: 1x1, torchvision: 3x3)' },
@@ -60,7 +60,7 @@ export const bottleneckBlock: BlockSpec = {
       p,
       (b, x) =>
         bottleneck(b, x, {
-          width: num(p, 'width'),
+          width: num(p, 'mid'),
           out: num(p, 'out'),
           stride: num(p, 'stride'),
           strideOn: p.stride_on as '1x1' | '3x3',

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The studio's command line: the same engine as the app, headless.
+import { Command } from 'commander';
+import { registerCatalog } from './commands/catalog.js';
+import { registerCompare } from './commands/compare.js';
+import { registerCost } from './commands/cost.js';
+import { registerExport } from './commands/export.js';
+
+const program = new Command()
+  .name('bottleneck-studio')
+  .description('Bottleneck Studio: analytic costs, comparisons and ONNX export of CNN blocks and models')
+  .showHelpAfterError()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+registerCatalog(program);
+registerCost(program);
+registerCompare(program);
+registerExport(program);
+
+await program.parseAsync(process.argv);

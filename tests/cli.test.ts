@@ -1,0 +1,121 @@
+// The CLI as a user runs it: a child process, stdout holding one JSON document with --json,
+// errors on stderr with a non-zero exit code.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'studio-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cli(...args: string[]) {
+  const r = spawnSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'main/cli/index.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json(...args: string[]) {
+  const r = cli(...args, '--json');
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+describe('CLI', () => {
+  it('lists blocks with parameters and defaults', () => {
+    const { blocks } = json('blocks');
+    const pw = blocks.find((b: { name: string }) => b.name === 'pointwise');
+    expect(pw.params.find((p: { name: string }) => p.name === 'channels').default).toBe(152);
+    expect(pw.params.find((p: { name: string }) => p.name === 'out').default).toBe(64);
+  });
+
+  it('lists the zoo with variants', () => {
+    const { models } = json('zoo');
+    const names = models.map((m: { name: string }) => m.name);
+    for (const n of ['resnet50', 'vgg16', 'xception', 'inception_resnet_v2', 'mobilenet_v2', 'googlenet'])
+      expect(names).toContain(n);
+    expect(models.find((m: { name: string }) => m.name === 'resnet50').variants).toEqual(expect.arrayContaining(['keras', 'torchvision']));
+  });
+
+  it('costs a block with overrides and the documented JSON fields', () => {
+    const r = json('cost', 'pointwise', '--set', 'out=32');
+    expect(r.totals).toMatchObject({ params: 152 * 32 + 32, trainableParams: 152 * 32 + 32, macs: 14 * 14 * 152 * 32 });
+    expect(r.totals.flops).toBe(2 * r.totals.macs);
+    expect(typeof r.totals.weightBytes).toBe('number');
+    expect(typeof r.totals.peakActivationBytes).toBe('number');
+    expect(r.layers[0]).toEqual(expect.objectContaining({ name: expect.any(String), op: 'Conv', outputShape: [1, 32, 14, 14], params: 4896, macs: 953344 }));
+  });
+
+  it('costs a block at another input shape', () => {
+    const r = json('cost', 'pointwise', '--input', '2x16x8x8');
+    expect(r.outputs[0].shape).toEqual([2, 64, 8, 8]);
+  });
+
+  it('costs a zoo model in a named variant', () => {
+    const r = json('cost', 'resnet50', '--variant', 'keras');
+    expect(r.totals.params).toBe(25_636_712);
+    expect(r.variant).toBe('keras');
+  });
+
+  it('prints a human table without --json', () => {
+    const r = cli('cost', 'bottleneck');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/MACs\s+218,365,952/);
+    expect(r.stdout).toMatch(/FLOPs \(2 x MACs\)\s+436,731,904/);
+  });
+
+  it('compares the 3.7x pair from the seeds', () => {
+    const { comparisons } = json('compare', '--seed', 'reduce-then-conv');
+    const [direct, reduced] = comparisons[0].rows;
+    expect(direct.params).toBe(256 * 256 * 16);
+    expect(reduced.params).toBe(256 * 64 + 64 * 256 * 16);
+    expect(reduced.ratioToFirst.params).toBeCloseTo(3.7647, 3);
+  });
+
+  it('compares arbitrary targets with inline overrides', () => {
+    const { comparisons } = json('compare', 'pointwise:out=64', 'pointwise:out=128');
+    expect(comparisons[0].rows[1].ratioToFirst.macs).toBeCloseTo(0.5, 6);
+  });
+
+  it('exports a block to ONNX', () => {
+    const out = join(tmp, 'bn.onnx');
+    const r = json('export', 'bottleneck', '--set', 'height=8,width=8', '--out', out);
+    expect(r.out).toBe(out);
+    expect(readFileSync(out).length).toBeGreaterThan(1000);
+    const back = json('cost', out);
+    expect(back.totals.params).toBe(json('cost', 'bottleneck', '--set', 'height=8,width=8').totals.params);
+  });
+
+  const bad: { name: string; args: string[]; message: RegExp }[] = [
+    { name: 'an unknown target', args: ['cost', 'resnet51'], message: /unknown target 'resnet51'/ },
+    { name: 'an unknown parameter', args: ['cost', 'pointwise', '--set', 'outt=3'], message: /unknown parameter 'outt'/ },
+    { name: 'a negative size', args: ['cost', 'pointwise', '--set', 'height=-3'], message: /parameter 'height' must be at least 1/ },
+    { name: 'a non-number', args: ['cost', 'pointwise', '--set', 'out=lots'], message: /parameter 'out' must be a number/ },
+    { name: 'a malformed pair', args: ['cost', 'pointwise', '--set', 'out'], message: /not a key=value pair/ },
+    { name: 'an unknown variant', args: ['cost', 'resnet50', '--variant', 'caffe'], message: /no variant 'caffe'/ },
+    { name: 'a bad shape', args: ['cost', 'pointwise', '--input', '1x3xfoo'], message: /not a shape/ },
+    { name: 'a missing file', args: ['cost', join(tmp, 'nope.onnx')], message: /nope\.onnx/ },
+    { name: 'a compare with one target', args: ['compare', 'pointwise'], message: /at least two targets/ },
+  ];
+  for (const b of bad)
+    it(`rejects ${b.name} with a clear error`, () => {
+      const r = cli(...b.args, '--json');
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(b.message);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    });
+
+  it('rejects a corrupt ONNX file with a clear error', () => {
+    const f = join(tmp, 'corrupt.onnx');
+    writeFileSync(f, 'this is not a model');
+    const r = cli('cost', f);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/corrupt\.onnx/);
+  });
+});
