@@ -1,5 +1,5 @@
 import type { ParamSpec, ParamValues } from '../blocks/block-spec.js';
-import type { Graph } from '../graph/types.js';
+import { StudioError, type Graph } from '../graph/types.js';
 
 /** A published figure a zoo model is checked against, with where it comes from. */
 export interface PublishedCounts {
@@ -10,6 +10,8 @@ export interface PublishedCounts {
   /** Multiply-accumulates of Conv/Gemm at the default input size. */
   macs?: number;
   source: string;
+  /** Parameters the figure was measured with, when not the defaults (e.g. torchvision's aux head). */
+  builtWith?: Record<string, string | number | boolean>;
 }
 
 export interface ModelSpec {
@@ -33,4 +35,10 @@ export function modelInputParams(size: number): ParamSpec[] {
     { name: 'size', kind: 'int', default: size, min: 32, max: 4096, description: 'input height = width' },
     { name: 'classes', kind: 'int', default: 1000, min: 1, max: 100000, description: 'classifier outputs' },
   ];
+}
+
+/** Fails with the list of variants when a model is asked for one it does not have. */
+export function checkVariant(model: string, variants: readonly string[], variant: string): void {
+  if (!variants.includes(variant))
+    throw new StudioError(`${model}: unknown variant '${variant}'. Variants: ${variants.join(', ')}`, 'bad-parameter');
 }
