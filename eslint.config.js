@@ -36,7 +36,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'shared/ is pure TypeScript: no Node built-ins (move file access to main/).' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'shared/ is pure TypeScript: no Node built-ins (move file access to main/).',
+          })),
           patterns: [
             { group: ['**/main/**', '**/main', '../../main/*'], message: 'shared/ must not import main/.' },
             { group: ['**/renderer/**', '**/renderer'], message: 'shared/ must not import renderer/.' },
@@ -44,7 +47,16 @@ export default tseslint.config(
           ],
         },
       ],
-      'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'process', 'Buffer', 'require', '__dirname'],
+      'no-restricted-globals': [
+        'error',
+        'window',
+        'document',
+        'navigator',
+        'process',
+        'Buffer',
+        'require',
+        '__dirname',
+      ],
     },
   },
   {
@@ -56,7 +68,10 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'renderer/ runs sandboxed: no Node built-ins.' })),
           patterns: [
-            { group: ['**/main/**', '**/main'], message: 'renderer/ never imports main/: use the typed API from shared/contract.' },
+            {
+              group: ['**/main/**', '**/main'],
+              message: 'renderer/ never imports main/: use the typed API from shared/contract.',
+            },
             { group: ['electron', 'electron/*'], message: 'renderer/ never imports Electron: use the preload API.' },
           ],
         },

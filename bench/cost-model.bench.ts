@@ -9,7 +9,9 @@ import { MODELS } from '../shared/models/registry.js';
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`);
+console.log(
+  `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`,
+);
 console.log(`repeats: ${REPEATS} (median reported, 2 warm-up runs)\n`);
 console.log('model                 variant      nodes  params        build ms  cost ms  total ms');
 const rows: { name: string; total: number }[] = [];

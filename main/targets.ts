@@ -10,12 +10,14 @@ export function looksLikeFile(target: string): boolean {
 
 export function loadTarget(req: TargetRequest): Graph {
   if (!looksLikeFile(req.target)) return buildTarget(req);
-  if (req.variant) throw new StudioError(`--variant applies to zoo models, not to the file ${req.target}`, 'bad-parameter');
+  if (req.variant)
+    throw new StudioError(`--variant applies to zoo models, not to the file ${req.target}`, 'bad-parameter');
   // For a file, --set assigns its symbolic dimensions (for example --set batch=8).
   const dims: Record<string, number> = {};
   for (const [k, v] of Object.entries(req.set ?? {})) {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new StudioError(`dimension '${k}' must be a positive integer, got '${v}'`, 'bad-parameter');
+    if (!Number.isInteger(n) || n < 1)
+      throw new StudioError(`dimension '${k}' must be a positive integer, got '${v}'`, 'bad-parameter');
     dims[k] = n;
   }
   let graph = readOnnxFile(req.target, { dims });
@@ -23,7 +25,10 @@ export function loadTarget(req: TargetRequest): Graph {
     const first = graph.inputs[0];
     if (!first) throw new StudioError(`${req.target} has no graph input to apply --input to`, 'bad-parameter');
     if (req.input.length !== first.shape.length)
-      throw new StudioError(`--input ${req.input.join('x')} has rank ${req.input.length} but input '${first.name}' has rank ${first.shape.length}`, 'bad-parameter');
+      throw new StudioError(
+        `--input ${req.input.join('x')} has rank ${req.input.length} but input '${first.name}' has rank ${first.shape.length}`,
+        'bad-parameter',
+      );
     req.input.forEach((d, i) => {
       const param = first.dimParams?.[i];
       if (param) dims[param] = d;

@@ -23,7 +23,8 @@ export function parseAssignments(text: string | undefined): Record<string, strin
     const p = part.trim();
     if (!p) continue;
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new StudioError(`'${p}' is not a key=value pair (write for example width=64,stride=2)`, 'bad-parameter');
+    if (eq <= 0)
+      throw new StudioError(`'${p}' is not a key=value pair (write for example width=64,stride=2)`, 'bad-parameter');
     out[p.slice(0, eq).trim()] = p.slice(eq + 1).trim();
   }
   return out;
@@ -31,9 +32,15 @@ export function parseAssignments(text: string | undefined): Record<string, strin
 
 /** Parses `1x3x224x224` into numbers. */
 export function parseShape(text: string): number[] {
-  const dims = text.toLowerCase().split('x').map((d) => Number(d));
+  const dims = text
+    .toLowerCase()
+    .split('x')
+    .map((d) => Number(d));
   if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1))
-    throw new StudioError(`'${text}' is not a shape: write positive integers separated by x, e.g. 1x3x224x224`, 'bad-parameter');
+    throw new StudioError(
+      `'${text}' is not a shape: write positive integers separated by x, e.g. 1x3x224x224`,
+      'bad-parameter',
+    );
   return dims;
 }
 
@@ -52,9 +59,11 @@ export function buildTarget(req: TargetRequest): Graph {
   const given: Record<string, string | number> = { ...(req.set ?? {}), ...inline };
   const block = findBlock(name);
   if (block) {
-    if (req.variant) throw new StudioError(`block '${name}' has no variants; --variant applies to zoo models`, 'bad-parameter');
+    if (req.variant)
+      throw new StudioError(`block '${name}' has no variants; --variant applies to zoo models`, 'bad-parameter');
     if (req.input) {
-      if (req.input.length !== 4) throw new StudioError(`--input for a block must be NxCxHxW, got ${req.input.join('x')}`, 'bad-parameter');
+      if (req.input.length !== 4)
+        throw new StudioError(`--input for a block must be NxCxHxW, got ${req.input.join('x')}`, 'bad-parameter');
       Object.assign(given, { batch: req.input[0], channels: req.input[1], height: req.input[2], width: req.input[3] });
     }
     return block.build(resolveParams(`block '${name}'`, block.params, given));
@@ -63,11 +72,17 @@ export function buildTarget(req: TargetRequest): Graph {
   if (model) {
     const variant = req.variant ?? model.defaultVariant;
     if (!model.variants.includes(variant))
-      throw new StudioError(`model '${name}' has no variant '${variant}'. Variants: ${model.variants.join(', ')}`, 'bad-parameter');
+      throw new StudioError(
+        `model '${name}' has no variant '${variant}'. Variants: ${model.variants.join(', ')}`,
+        'bad-parameter',
+      );
     if (req.input) {
       const [n, c, h, w] = req.input;
       if (req.input.length !== 4 || c !== 3 || h !== w)
-        throw new StudioError(`--input for a model must be Nx3xSxS (square RGB), got ${req.input.join('x')}`, 'bad-parameter');
+        throw new StudioError(
+          `--input for a model must be Nx3xSxS (square RGB), got ${req.input.join('x')}`,
+          'bad-parameter',
+        );
       Object.assign(given, { batch: n, size: h });
     }
     return model.build(variant, resolveParams(`model '${name}'`, model.params, given));

@@ -27,12 +27,30 @@ const cases: {
   // 192*64 + 192*96 + 9*96*128 + 192*16 + 25*16*32 + 192*32 = 163,328 weights, + 368 biases.
   { name: 'inception', shape: [1, 256, 28, 28], params: 163_696, trainable: 163_696, macs: 163_328 * 784 },
   // torchvision's quirk: the "5x5" branch with a 3x3 kernel saves 16*32*(25-9) = 8,192 weights.
-  { name: 'inception', given: { b5_kernel: 3 }, shape: [1, 256, 28, 28], params: 163_696 - 8_192, trainable: 163_696 - 8_192 },
+  {
+    name: 'inception',
+    given: { b5_kernel: 3 },
+    shape: [1, 256, 28, 28],
+    params: 163_696 - 8_192,
+    trainable: 163_696 - 8_192,
+  },
   // torchvision style: no bias (-368), BatchNorm (+4*368, 2*368 trainable).
-  { name: 'inception', given: { bias: false, batchnorm: true }, shape: [1, 256, 28, 28], params: 163_328 + 4 * 368, trainable: 163_328 + 2 * 368 },
+  {
+    name: 'inception',
+    given: { bias: false, batchnorm: true },
+    shape: [1, 256, 28, 28],
+    params: 163_328 + 4 * 368,
+    trainable: 163_328 + 2 * 368,
+  },
   // Module A at 35x35x192 (mixed0): 254,976 weights; 464 BN channels. The double-3x3 tower
   // (64*9*96 + 96*9*96 = 138,240) versus one 5x5 (64*25*96 = 153,600, 96 fewer BN channels).
-  { name: 'inception-factorized', shape: [1, 256, 35, 35], params: 254_976 + 4 * 464, trainable: 254_976 + 2 * 464, macs: 254_976 * 35 * 35 },
+  {
+    name: 'inception-factorized',
+    shape: [1, 256, 35, 35],
+    params: 254_976 + 4 * 464,
+    trainable: 254_976 + 2 * 464,
+    macs: 254_976 * 35 * 35,
+  },
   {
     name: 'inception-factorized',
     given: { factorize: false },
@@ -42,11 +60,29 @@ const cases: {
   },
   // Module B at 17x17x768, c7=128: 1,294,336 weights, 1536 BN channels; unfactorized: each
   // 1x7 + 7x1 pair becomes one 7x7 (3,702,784 weights, 1152 BN channels).
-  { name: 'inception-factorized', given: { module: 'B' }, shape: [1, 768, 17, 17], params: 1_294_336 + 4 * 1536, trainable: 1_294_336 + 2 * 1536 },
-  { name: 'inception-factorized', given: { module: 'B', factorize: false }, shape: [1, 768, 17, 17], params: 3_702_784 + 4 * 1152, trainable: 3_702_784 + 2 * 1152 },
+  {
+    name: 'inception-factorized',
+    given: { module: 'B' },
+    shape: [1, 768, 17, 17],
+    params: 1_294_336 + 4 * 1536,
+    trainable: 1_294_336 + 2 * 1536,
+  },
+  {
+    name: 'inception-factorized',
+    given: { module: 'B', factorize: false },
+    shape: [1, 768, 17, 17],
+    params: 3_702_784 + 4 * 1152,
+    trainable: 3_702_784 + 2 * 1152,
+  },
   // Module C at 8x8x1280: 5,038,080 weights, 3264 BN channels; unfactorized: each parallel
   // 1x3 / 3x1 pair (2*3*384*384) becomes one 3x3 to 768 (9*384*768).
-  { name: 'inception-factorized', given: { module: 'C' }, shape: [1, 2048, 8, 8], params: 5_038_080 + 4 * 3264, trainable: 5_038_080 + 2 * 3264 },
+  {
+    name: 'inception-factorized',
+    given: { module: 'C' },
+    shape: [1, 2048, 8, 8],
+    params: 5_038_080 + 4 * 3264,
+    trainable: 5_038_080 + 2 * 3264,
+  },
   {
     name: 'inception-factorized',
     given: { module: 'C', factorize: false },
@@ -55,7 +91,13 @@ const cases: {
     trainable: 5_038_080 + 2 * (9 * 384 * 768 - 2 * 3 * 384 * 384) + 2 * 3264,
   },
   // An explicit input overrides the module's standard one.
-  { name: 'inception-factorized', given: { module: 'B', height: 9, width: 9, channels: 768 }, shape: [1, 768, 9, 9], params: 1_294_336 + 4 * 1536, trainable: 1_294_336 + 2 * 1536 },
+  {
+    name: 'inception-factorized',
+    given: { module: 'B', height: 9, width: 9, channels: 768 },
+    shape: [1, 768, 9, 9],
+    params: 1_294_336 + 4 * 1536,
+    trainable: 1_294_336 + 2 * 1536,
+  },
 ];
 
 describe('inception blocks', () => {

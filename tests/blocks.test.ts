@@ -27,11 +27,21 @@ const CASES: Case[] = [
   { target: 'conv', shape: [1, 64, 56, 56], params: 64 * 64 * 9 + 64 },
   { target: 'conv', given: { stride: 2, padding: 'valid' }, shape: [1, 64, 27, 27], params: 64 * 64 * 9 + 64 },
   { target: 'conv', given: { groups: 64, bias: false }, shape: [1, 64, 56, 56], params: 64 * 9 },
-  { target: 'conv', given: { kernel: 5, padding: 'explicit', pad: 0, dilation: 2 }, shape: [1, 64, 48, 48], params: 64 * 64 * 25 + 64 },
+  {
+    target: 'conv',
+    given: { kernel: 5, padding: 'explicit', pad: 0, dilation: 2 },
+    shape: [1, 64, 48, 48],
+    params: 64 * 64 * 25 + 64,
+  },
   { target: 'pointwise', shape: [1, 64, 14, 14], params: 152 * 64 + 64 },
   { target: 'fc-vs-pointwise', shape: [1, 512], params: 14 * 14 * 152 * 512 + 512 },
   { target: 'fc-vs-pointwise', given: { mode: 'pointwise' }, shape: [1, 64, 14, 14], params: 152 * 64 + 64 },
-  { target: 'basic-residual', shape: [1, 64, 56, 56], params: 2 * 64 * 64 * 9 + 2 * bn(64), trainable: 2 * 64 * 64 * 9 + 4 * 64 },
+  {
+    target: 'basic-residual',
+    shape: [1, 64, 56, 56],
+    params: 2 * 64 * 64 * 9 + 2 * bn(64),
+    trainable: 2 * 64 * 64 * 9 + 4 * 64,
+  },
   {
     target: 'basic-residual',
     given: { out: 128, stride: 2 },
@@ -41,15 +51,40 @@ const CASES: Case[] = [
   { target: 'bottleneck', shape: [1, 256, 56, 56], params: 256 * 64 + 64 * 64 * 9 + 64 * 256 + bn(64) * 2 + bn(256) },
   { target: 'separable', shape: [1, 728, 19, 19], params: 728 * 9 + 728 * 728 },
   { target: 'separable', given: { mode: 'standard' }, shape: [1, 728, 19, 19], params: 728 * 728 * 9 },
-  { target: 'separable', given: { style: 'mobilenet', stride: 2 }, shape: [1, 728, 10, 10], params: 728 * 9 + 728 * 728 + 2 * bn(728) },
+  {
+    target: 'separable',
+    given: { style: 'mobilenet', stride: 2 },
+    shape: [1, 728, 10, 10],
+    params: 728 * 9 + 728 * 728 + 2 * bn(728),
+  },
   { target: 'xception-middle', shape: [1, 728, 19, 19], params: 3 * (728 * 9 + 728 * 728 + bn(728)) },
   { target: 'inverted-residual', shape: [1, 24, 56, 56], params: 24 * 144 + 144 * 9 + 144 * 24 + bn(144) * 2 + bn(24) },
-  { target: 'inverted-residual', given: { out: 32, stride: 2 }, shape: [1, 32, 28, 28], params: 24 * 144 + 144 * 9 + 144 * 32 + bn(144) * 2 + bn(32) },
-  { target: 'inverted-residual', given: { expansion: 1 }, shape: [1, 24, 56, 56], params: 24 * 9 + 24 * 24 + bn(24) * 2 },
+  {
+    target: 'inverted-residual',
+    given: { out: 32, stride: 2 },
+    shape: [1, 32, 28, 28],
+    params: 24 * 144 + 144 * 9 + 144 * 32 + bn(144) * 2 + bn(32),
+  },
+  {
+    target: 'inverted-residual',
+    given: { expansion: 1 },
+    shape: [1, 24, 56, 56],
+    params: 24 * 9 + 24 * 24 + bn(24) * 2,
+  },
   { target: 'head-gap', shape: [1, 1000], params: 2048 * 1000 + 1000 },
   { target: 'head-fc', shape: [1, 1000], params: 7 * 7 * 2048 * 1000 + 1000 },
-  { target: 'head-fc', given: { hidden: 4096 }, shape: [1, 1000], params: 7 * 7 * 2048 * 4096 + 4096 + 4096 * 1000 + 1000 },
-  { target: 'head-fc', given: { hidden: 4096, hidden_layers: 2, channels: 512 }, shape: [1, 1000], params: 25088 * 4096 + 4096 + 4096 * 4097 + 4096 * 1000 + 1000 },
+  {
+    target: 'head-fc',
+    given: { hidden: 4096 },
+    shape: [1, 1000],
+    params: 7 * 7 * 2048 * 4096 + 4096 + 4096 * 1000 + 1000,
+  },
+  {
+    target: 'head-fc',
+    given: { hidden: 4096, hidden_layers: 2, channels: 512 },
+    shape: [1, 1000],
+    params: 25088 * 4096 + 4096 + 4096 * 4097 + 4096 * 1000 + 1000,
+  },
   { target: 'reduce-then-conv', shape: [1, 256, 28, 28], params: 256 * 256 * 16 },
   { target: 'reduce-then-conv', given: { mode: 'reduced' }, shape: [1, 256, 28, 28], params: 256 * 64 + 64 * 256 * 16 },
 ];
@@ -119,6 +154,8 @@ describe('impossible parameters are rejected, naming the parameter', () => {
   it("a kernel that does not fit surfaces the Conv node's shape error when an apply function is called directly", () => {
     const b = new GraphBuilder('t');
     const x = b.input('x', [1, 8, 4, 4]);
-    expect(() => standardConv(b, x, { out: 8, kernel: 7, padding: 'valid' })).toThrow(/kernel 7 .*larger than the padded input 4/);
+    expect(() => standardConv(b, x, { out: 8, kernel: 7, padding: 'valid' })).toThrow(
+      /kernel 7 .*larger than the padded input 4/,
+    );
   });
 });

@@ -39,7 +39,9 @@ describe('CLI', () => {
     const names = models.map((m: { name: string }) => m.name);
     for (const n of ['resnet50', 'vgg16', 'xception', 'inception_resnet_v2', 'mobilenet_v2', 'googlenet'])
       expect(names).toContain(n);
-    expect(models.find((m: { name: string }) => m.name === 'resnet50').variants).toEqual(expect.arrayContaining(['keras', 'torchvision']));
+    expect(models.find((m: { name: string }) => m.name === 'resnet50').variants).toEqual(
+      expect.arrayContaining(['keras', 'torchvision']),
+    );
   });
 
   it('costs a block with overrides and the documented JSON fields', () => {
@@ -48,7 +50,15 @@ describe('CLI', () => {
     expect(r.totals.flops).toBe(2 * r.totals.macs);
     expect(typeof r.totals.weightBytes).toBe('number');
     expect(typeof r.totals.peakActivationBytes).toBe('number');
-    expect(r.layers[0]).toEqual(expect.objectContaining({ name: expect.any(String), op: 'Conv', outputShape: [1, 32, 14, 14], params: 4896, macs: 953344 }));
+    expect(r.layers[0]).toEqual(
+      expect.objectContaining({
+        name: expect.any(String),
+        op: 'Conv',
+        outputShape: [1, 32, 14, 14],
+        params: 4896,
+        macs: 953344,
+      }),
+    );
   });
 
   it('costs a block at another input shape', () => {
@@ -93,9 +103,21 @@ describe('CLI', () => {
 
   const bad: { name: string; args: string[]; message: RegExp }[] = [
     { name: 'an unknown target', args: ['cost', 'resnet51'], message: /unknown target 'resnet51'/ },
-    { name: 'an unknown parameter', args: ['cost', 'pointwise', '--set', 'outt=3'], message: /unknown parameter 'outt'/ },
-    { name: 'a negative size', args: ['cost', 'pointwise', '--set', 'height=-3'], message: /parameter 'height' must be at least 1/ },
-    { name: 'a non-number', args: ['cost', 'pointwise', '--set', 'out=lots'], message: /parameter 'out' must be a number/ },
+    {
+      name: 'an unknown parameter',
+      args: ['cost', 'pointwise', '--set', 'outt=3'],
+      message: /unknown parameter 'outt'/,
+    },
+    {
+      name: 'a negative size',
+      args: ['cost', 'pointwise', '--set', 'height=-3'],
+      message: /parameter 'height' must be at least 1/,
+    },
+    {
+      name: 'a non-number',
+      args: ['cost', 'pointwise', '--set', 'out=lots'],
+      message: /parameter 'out' must be a number/,
+    },
     { name: 'a malformed pair', args: ['cost', 'pointwise', '--set', 'out'], message: /not a key=value pair/ },
     { name: 'an unknown variant', args: ['cost', 'resnet50', '--variant', 'caffe'], message: /no variant 'caffe'/ },
     { name: 'a bad shape', args: ['cost', 'pointwise', '--input', '1x3xfoo'], message: /not a shape/ },

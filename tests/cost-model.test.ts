@@ -68,14 +68,25 @@ describe('cost model', () => {
     const x = b.input('x', [1, 3, 8, 8]);
     const y = conv(b, x, { out: 8, kernel: 3, name: 'c' });
     const g: Graph = b.build([y]);
-    g.nodes.push({ name: 'mystery', op: 'FancyOp', domain: 'com.example', inputs: [y], outputs: ['z'], attrs: { k: attr.int(1) } });
+    g.nodes.push({
+      name: 'mystery',
+      op: 'FancyOp',
+      domain: 'com.example',
+      inputs: [y],
+      outputs: ['z'],
+      attrs: { k: attr.int(1) },
+    });
     g.outputs = [{ name: 'z', dtype: 'float32', shape: [] }];
     const inf = inferGraph(g);
     expect(inf.unknownNodes.map((n) => n.name)).toEqual(['mystery']);
     g.meta.warnings = inf.warnings;
     const r = costGraph(g);
     expect(r.totals.unknownNodes).toBe(1);
-    expect(r.layers.find((l) => l.name === 'mystery')).toMatchObject({ known: false, macs: 0, op: 'com.example.FancyOp' });
+    expect(r.layers.find((l) => l.name === 'mystery')).toMatchObject({
+      known: false,
+      macs: 0,
+      op: 'com.example.FancyOp',
+    });
     expect(r.warnings.join(' ')).toMatch(/FancyOp.*not an operator the studio knows/);
     expect(r.totals.macs).toBe(8 * 8 * 8 * 3 * 9);
   });

@@ -36,7 +36,14 @@ const table: {
   { model: 'googlenet', variant: 'torchvision', trainable: 6_624_904, outputs: 1 },
   { model: 'googlenet', variant: 'torchvision', given: { aux: true }, trainable: 13_004_888, outputs: 3 },
   // Caffe's bvlc_googlenet (the paper's layers, biases, no BatchNorm, no aux) has the same total.
-  { model: 'googlenet', variant: 'paper', params: 6_998_552, trainable: 6_998_552, outputs: 1, derived: 'paper, own count' },
+  {
+    model: 'googlenet',
+    variant: 'paper',
+    params: 6_998_552,
+    trainable: 6_998_552,
+    outputs: 1,
+    derived: 'paper, own count',
+  },
 ];
 
 describe('inception family: parameter counts', () => {
@@ -58,7 +65,8 @@ describe('inception family: parameter counts', () => {
       for (const [variant, pub] of Object.entries(getModel(name).published)) {
         const counts = countParams(build(name, variant));
         if (pub.params !== undefined) expect(counts.params, `${name} ${variant}`).toBe(pub.params);
-        if (pub.trainableParams !== undefined) expect(counts.trainableParams, `${name} ${variant}`).toBe(pub.trainableParams);
+        if (pub.trainableParams !== undefined)
+          expect(counts.trainableParams, `${name} ${variant}`).toBe(pub.trainableParams);
       }
   });
 

@@ -41,7 +41,10 @@ function macs(g: Graph): number {
   for (const node of g.nodes) {
     if (node.op !== 'Conv' && node.op !== 'Gemm') continue;
     const ctx = { node, inputs: node.inputs.map((i) => (i === '' ? undefined : g.values.get(i))), constants: [] };
-    total += opSpec(node.op)!.cost!(ctx, node.outputs.map((o) => g.values.get(o)!)).macs;
+    total += opSpec(node.op)!.cost!(
+      ctx,
+      node.outputs.map((o) => g.values.get(o)!),
+    ).macs;
   }
   return total;
 }
@@ -75,7 +78,7 @@ describe('model structure', () => {
     expect(keras).toBeLessThan(3.9e9);
   });
 
-  it('MobileNets match the papers\' multiply-adds (569 M and 300 M)', () => {
+  it("MobileNets match the papers' multiply-adds (569 M and 300 M)", () => {
     expect(Math.round(macs(buildModel('mobilenet_v1', 'keras')) / 1e6)).toBe(569);
     expect(Math.round(macs(buildModel('mobilenet_v2', 'keras')) / 1e6)).toBe(301);
   });

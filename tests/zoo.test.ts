@@ -6,7 +6,21 @@ import { resolveParams } from '../shared/blocks/block-spec.js';
 import { costGraph } from '../shared/cost/cost-model.js';
 import { MODELS } from '../shared/models/registry.js';
 
-const REQUIRED = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'googlenet', 'inception_v3', 'xception', 'inception_resnet_v2', 'mobilenet_v1', 'mobilenet_v2', 'vgg16', 'vgg19'];
+const REQUIRED = [
+  'resnet18',
+  'resnet34',
+  'resnet50',
+  'resnet101',
+  'resnet152',
+  'googlenet',
+  'inception_v3',
+  'xception',
+  'inception_resnet_v2',
+  'mobilenet_v1',
+  'mobilenet_v2',
+  'vgg16',
+  'vgg19',
+];
 
 describe('model zoo', () => {
   it('has every model the issue names, each with a stated default variant', () => {
@@ -25,7 +39,8 @@ describe('model zoo', () => {
       const r = costGraph(graph);
       if (pub.params !== undefined) expect(r.totals.params).toBe(pub.params);
       if (pub.trainableParams !== undefined) expect(r.totals.trainableParams).toBe(pub.trainableParams);
-      if (pub.macs !== undefined) expect(Number((r.totals.macs / 1e9).toPrecision(3))).toBe(Number((pub.macs / 1e9).toPrecision(3)));
+      if (pub.macs !== undefined)
+        expect(Number((r.totals.macs / 1e9).toPrecision(3))).toBe(Number((pub.macs / 1e9).toPrecision(3)));
       expect(r.totals.unknownNodes).toBe(0);
       expect(r.outputs[0].shape).toEqual([1, 1000]);
     });

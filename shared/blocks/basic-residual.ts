@@ -42,7 +42,13 @@ export const basicResidualBlock: BlockSpec = {
     ...inputParams(56, 56, 64),
     { name: 'out', kind: 'int', default: 64, min: 1, max: 65536, description: 'output channels' },
     { name: 'stride', kind: 'int', default: 1, min: 1, max: 8, description: 'stride of the first 3x3' },
-    { name: 'projection', kind: 'enum', default: 'auto', choices: ['auto', 'always', 'never'], description: 'projection shortcut' },
+    {
+      name: 'projection',
+      kind: 'enum',
+      default: 'auto',
+      choices: ['auto', 'always', 'never'],
+      description: 'projection shortcut',
+    },
     ...styleParams({ bias: false, batchnorm: true }),
   ],
   build: (p) =>

@@ -64,7 +64,14 @@ export function resolveParams(
         break;
       }
       case 'bool': {
-        const v = typeof raw === 'boolean' ? raw : raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined;
+        const v =
+          typeof raw === 'boolean'
+            ? raw
+            : raw === 'true' || raw === '1'
+              ? true
+              : raw === 'false' || raw === '0'
+                ? false
+                : undefined;
         if (v === undefined) throw bad(`must be true or false, got '${String(raw)}'`);
         out[s.name] = v;
         break;

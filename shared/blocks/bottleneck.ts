@@ -47,11 +47,30 @@ export const bottleneckBlock: BlockSpec = {
   seeds: ['001'],
   params: [
     ...inputParams(56, 56, 256),
-    { name: 'mid', kind: 'int', default: 64, min: 1, max: 65536, description: 'channels of the reduced middle (the bottleneck width)' },
+    {
+      name: 'mid',
+      kind: 'int',
+      default: 64,
+      min: 1,
+      max: 65536,
+      description: 'channels of the reduced middle (the bottleneck width)',
+    },
     { name: 'out', kind: 'int', default: 256, min: 1, max: 65536, description: 'output channels' },
     { name: 'stride', kind: 'int', default: 1, min: 1, max: 8, description: 'stride of the block' },
-    { name: 'stride_on', kind: 'enum', default: '1x1', choices: ['1x1', '3x3'], description: 'which conv carries the stride (Keras/paper: 1x1, torchvision: 3x3)' },
-    { name: 'projection', kind: 'enum', default: 'auto', choices: ['auto', 'always', 'never'], description: 'projection shortcut' },
+    {
+      name: 'stride_on',
+      kind: 'enum',
+      default: '1x1',
+      choices: ['1x1', '3x3'],
+      description: 'which conv carries the stride (Keras/paper: 1x1, torchvision: 3x3)',
+    },
+    {
+      name: 'projection',
+      kind: 'enum',
+      default: 'auto',
+      choices: ['auto', 'always', 'never'],
+      description: 'projection shortcut',
+    },
     ...styleParams({ bias: false, batchnorm: true }),
   ],
   build: (p) =>

@@ -10,7 +10,8 @@ export function paramError(owner: string, param: string, why: string): StudioErr
 
 /** Cross-parameter check the ranges of resolveParams cannot express: channels split into groups. */
 export function checkGroups(owner: string, channels: number, out: number, groups: number): void {
-  if (channels % groups !== 0) throw paramError(owner, 'groups', `(${groups}) must divide the input channels ${channels}`);
+  if (channels % groups !== 0)
+    throw paramError(owner, 'groups', `(${groups}) must divide the input channels ${channels}`);
   if (out % groups !== 0) throw paramError(owner, 'groups', `(${groups}) must divide the output channels 'out' ${out}`);
 }
 
@@ -18,7 +19,14 @@ export function checkGroups(owner: string, channels: number, out: number, groups
  * Checks that a k x k window (with dilation) fits the padded input, so the user is told which
  * parameter to change instead of getting the Conv node's shape error.
  */
-export function checkKernelFits(owner: string, p: ParamValues, kernel: number, stride: number, dilation: number, padding: Padding): void {
+export function checkKernelFits(
+  owner: string,
+  p: ParamValues,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padding: Padding,
+): void {
   const size = [num(p, 'height'), num(p, 'width')];
   const pads = explicitPads(padding, size, kernel, stride, dilation);
   const effective = (kernel - 1) * dilation + 1;
@@ -53,14 +61,36 @@ export const convBlock: BlockSpec = {
     { name: 'out', kind: 'int', default: 64, min: 1, max: 65536, description: 'output channels' },
     { name: 'kernel', kind: 'int', default: 3, min: 1, max: 64, description: 'kernel size k (k x k)' },
     { name: 'stride', kind: 'int', default: 1, min: 1, max: 64, description: 'stride' },
-    { name: 'padding', kind: 'enum', default: 'same', choices: ['same', 'valid', 'explicit'], description: "'same' (TensorFlow), 'valid' (none) or 'explicit' (pad pixels on every side)" },
-    { name: 'pad', kind: 'int', default: 1, min: 0, max: 64, description: "pixels of zero padding per side when padding=explicit" },
+    {
+      name: 'padding',
+      kind: 'enum',
+      default: 'same',
+      choices: ['same', 'valid', 'explicit'],
+      description: "'same' (TensorFlow), 'valid' (none) or 'explicit' (pad pixels on every side)",
+    },
+    {
+      name: 'pad',
+      kind: 'int',
+      default: 1,
+      min: 0,
+      max: 64,
+      description: 'pixels of zero padding per side when padding=explicit',
+    },
     { name: 'dilation', kind: 'int', default: 1, min: 1, max: 64, description: 'dilation' },
-    { name: 'groups', kind: 'int', default: 1, min: 1, max: 65536, description: 'groups (channels = groups is a depthwise convolution)' },
+    {
+      name: 'groups',
+      kind: 'int',
+      default: 1,
+      min: 1,
+      max: 65536,
+      description: 'groups (channels = groups is a depthwise convolution)',
+    },
     { name: 'bias', kind: 'bool', default: true, description: 'the convolution has a bias' },
   ],
   build(p) {
-    const [kernel, stride, dilation, groups, out] = ['kernel', 'stride', 'dilation', 'groups', 'out'].map((k) => num(p, k));
+    const [kernel, stride, dilation, groups, out] = ['kernel', 'stride', 'dilation', 'groups', 'out'].map((k) =>
+      num(p, k),
+    );
     const padding = paddingFrom(p);
     checkGroups('conv', num(p, 'channels'), out, groups);
     checkKernelFits('conv', p, kernel, stride, dilation, padding);

@@ -20,9 +20,29 @@ export const fcVsPointwiseBlock: BlockSpec = {
   seeds: ['000'],
   params: [
     ...inputParams(14, 14, 152),
-    { name: 'mode', kind: 'enum', default: 'fc', choices: ['fc', 'pointwise'], description: 'flatten + fully connected, or 1x1 convolution' },
-    { name: 'units', kind: 'int', default: 512, min: 1, max: 65536, description: 'units of the fully connected layer (mode=fc)' },
-    { name: 'out', kind: 'int', default: 64, min: 1, max: 65536, description: 'output channels of the 1x1 convolution (mode=pointwise)' },
+    {
+      name: 'mode',
+      kind: 'enum',
+      default: 'fc',
+      choices: ['fc', 'pointwise'],
+      description: 'flatten + fully connected, or 1x1 convolution',
+    },
+    {
+      name: 'units',
+      kind: 'int',
+      default: 512,
+      min: 1,
+      max: 65536,
+      description: 'units of the fully connected layer (mode=fc)',
+    },
+    {
+      name: 'out',
+      kind: 'int',
+      default: 64,
+      min: 1,
+      max: 65536,
+      description: 'output channels of the 1x1 convolution (mode=pointwise)',
+    },
   ],
   build: (p) =>
     buildBlockGraph(

@@ -21,7 +21,8 @@ export interface HeadOptions {
 export function classifierHead(b: GraphBuilder, x: string, o: HeadOptions): string {
   const drop = o.dropout ?? {};
   if (o.classifier === 'conv1x1') {
-    if (o.pool !== 'gap' || o.hidden?.length) throw new StudioError('a conv1x1 classifier follows global pooling directly', 'internal');
+    if (o.pool !== 'gap' || o.hidden?.length)
+      throw new StudioError('a conv1x1 classifier follows global pooling directly', 'internal');
     let y = globalAvgPool(b, x);
     if (drop.afterPool) y = dropout(b, y);
     y = conv(b, y, { out: o.classes, kernel: 1, padding: 'valid', bias: true, name: 'predictions' });
@@ -41,8 +42,22 @@ export function classifierHead(b: GraphBuilder, x: string, o: HeadOptions): stri
 const headParams: ParamSpec[] = [
   ...inputParams(7, 7, 2048),
   { name: 'classes', kind: 'int', default: 1000, min: 1, max: 100000, description: 'classifier outputs' },
-  { name: 'hidden', kind: 'int', default: 0, min: 0, max: 65536, description: 'units of hidden FC layers before the classifier (0 = none; VGG uses 4096)' },
-  { name: 'hidden_layers', kind: 'int', default: 1, min: 1, max: 8, description: 'how many hidden FC layers when hidden > 0 (VGG: 2)' },
+  {
+    name: 'hidden',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 65536,
+    description: 'units of hidden FC layers before the classifier (0 = none; VGG uses 4096)',
+  },
+  {
+    name: 'hidden_layers',
+    kind: 'int',
+    default: 1,
+    min: 1,
+    max: 8,
+    description: 'how many hidden FC layers when hidden > 0 (VGG: 2)',
+  },
   { name: 'softmax', kind: 'bool', default: false, description: 'end with a softmax (Keras applications do)' },
 ];
 

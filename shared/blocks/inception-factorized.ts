@@ -41,7 +41,13 @@ function units(b: GraphBuilder, o: FactorizedOptions): Unit {
 }
 
 function poolBranch(b: GraphBuilder, x: string, o: FactorizedOptions, out: number): string {
-  const pooled = avgPool(b, x, { kernel: 3, stride: 1, padding: 1, countIncludePad: o.countIncludePad, name: 'branch_pool' });
+  const pooled = avgPool(b, x, {
+    kernel: 3,
+    stride: 1,
+    padding: 1,
+    countIncludePad: o.countIncludePad,
+    name: 'branch_pool',
+  });
   return units(b, o)(pooled, out, 1, 'branch_pool_proj');
 }
 
@@ -55,19 +61,27 @@ export function moduleA(b: GraphBuilder, x: string, o: ModuleAOptions): string {
   const br1 = unit(x, o.b1 ?? 64, 1, 'branch1x1');
   const br5 = unit(unit(x, 48, 1, 'branch5x5_reduce'), 64, 5, 'branch5x5');
   const red = unit(x, 64, 1, 'branch3x3dbl_reduce');
-  const tower = o.factorize ? unit(unit(red, 96, 3, 'branch3x3dbl_1'), 96, 3, 'branch3x3dbl_2') : unit(red, 96, 5, 'branch5x5dbl');
+  const tower = o.factorize
+    ? unit(unit(red, 96, 3, 'branch3x3dbl_1'), 96, 3, 'branch3x3dbl_2')
+    : unit(red, 96, 5, 'branch5x5dbl');
   return concat(b, [br1, br5, tower, poolBranch(b, x, o, o.poolFeatures)], 'concat');
 }
 
 /** The 17x17 module (figure 6): each n x n as 1 x n then n x 1 (2n instead of n^2 weights per pair). */
 export function moduleB(b: GraphBuilder, x: string, o: ModuleBOptions): string {
   const n = o.n ?? 7;
-  if (n % 2 === 0) throw new StudioError(`inception-factorized: parameter 'n' must be odd (centered same padding), got ${n}`, 'bad-parameter');
+  if (n % 2 === 0)
+    throw new StudioError(
+      `inception-factorized: parameter 'n' must be odd (centered same padding), got ${n}`,
+      'bad-parameter',
+    );
   const unit = units(b, o);
   const { c7 } = o;
   const br1 = unit(x, 192, 1, 'branch1x1');
   let t = unit(x, c7, 1, 'branch7x7_reduce');
-  t = o.factorize ? unit(unit(t, c7, [1, n], 'branch7x7_1xn'), 192, [n, 1], 'branch7x7_nx1') : unit(t, 192, n, 'branch7x7');
+  t = o.factorize
+    ? unit(unit(t, c7, [1, n], 'branch7x7_1xn'), 192, [n, 1], 'branch7x7_nx1')
+    : unit(t, 192, n, 'branch7x7');
   let d = unit(x, c7, 1, 'branch7x7dbl_reduce');
   if (o.factorize) {
     d = unit(d, c7, [n, 1], 'branch7x7dbl_1_nx1');
@@ -97,7 +111,12 @@ export function moduleC(b: GraphBuilder, x: string, o: FactorizedOptions): strin
   return concat(b, [br1, br3, dbl, poolBranch(b, x, o, 192)], 'concat');
 }
 
-export type InceptionFactorizedOptions = FactorizedOptions & { module: FactorizedModule; poolFeatures: number; c7: number; n: number };
+export type InceptionFactorizedOptions = FactorizedOptions & {
+  module: FactorizedModule;
+  poolFeatures: number;
+  c7: number;
+  n: number;
+};
 
 /** One of the three modules, by name (the block's entry point). */
 export function inceptionFactorized(b: GraphBuilder, x: string, o: InceptionFactorizedOptions): string {
@@ -137,10 +156,35 @@ export const inceptionFactorizedBlock: BlockSpec = {
     { name: 'height', kind: 'int', default: 0, min: 0, max: 8192, description: `input height H; ${standardNote}` },
     { name: 'width', kind: 'int', default: 0, min: 0, max: 8192, description: `input width W; ${standardNote}` },
     { name: 'channels', kind: 'int', default: 0, min: 0, max: 65536, description: `input channels C; ${standardNote}` },
-    { name: 'module', kind: 'enum', default: 'A', choices: ['A', 'B', 'C'], description: 'A: 35x35 (mixed0..2), B: 17x17 (mixed4..7), C: 8x8 (mixed9..10)' },
-    { name: 'factorize', kind: 'bool', default: true, description: 'factorized convolutions (false: the 5x5 / n x n / 3x3 they replace)' },
-    { name: 'pool_features', kind: 'int', default: 32, min: 1, max: 65536, description: 'module A: pool branch projection (32 in mixed0, 64 in mixed1/2)' },
-    { name: 'c7', kind: 'int', default: 128, min: 1, max: 65536, description: 'module B: width of the n x n towers (128 in mixed4)' },
+    {
+      name: 'module',
+      kind: 'enum',
+      default: 'A',
+      choices: ['A', 'B', 'C'],
+      description: 'A: 35x35 (mixed0..2), B: 17x17 (mixed4..7), C: 8x8 (mixed9..10)',
+    },
+    {
+      name: 'factorize',
+      kind: 'bool',
+      default: true,
+      description: 'factorized convolutions (false: the 5x5 / n x n / 3x3 they replace)',
+    },
+    {
+      name: 'pool_features',
+      kind: 'int',
+      default: 32,
+      min: 1,
+      max: 65536,
+      description: 'module A: pool branch projection (32 in mixed0, 64 in mixed1/2)',
+    },
+    {
+      name: 'c7',
+      kind: 'int',
+      default: 128,
+      min: 1,
+      max: 65536,
+      description: 'module B: width of the n x n towers (128 in mixed4)',
+    },
     { name: 'n', kind: 'int', default: 7, min: 3, max: 31, description: 'module B: n of the n x n convolutions (odd)' },
     ...styleParams({ bias: false, batchnorm: true }),
   ],

@@ -1,7 +1,15 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import { concat, convUnit, maxPool, type ConvStyle } from '../graph/layers.js';
 import { StudioError } from '../graph/types.js';
-import { buildBlockGraph, inputParams, num, styleFrom, styleParams, type BlockSpec, type ParamSpec } from './block-spec.js';
+import {
+  buildBlockGraph,
+  inputParams,
+  num,
+  styleFrom,
+  styleParams,
+  type BlockSpec,
+  type ParamSpec,
+} from './block-spec.js';
 
 /** Branch widths of a GoogLeNet Inception module, in the paper's table 1 order. */
 export interface InceptionWidths {
@@ -34,7 +42,10 @@ export const INCEPTION_3A: InceptionWidths = { b1: 64, b3Reduce: 96, b3: 128, b5
  */
 export function inception(b: GraphBuilder, x: string, o: InceptionOptions): string {
   if (o.b5Kernel % 2 === 0)
-    throw new StudioError(`inception: parameter 'b5_kernel' must be odd (centered same padding), got ${o.b5Kernel}`, 'bad-parameter');
+    throw new StudioError(
+      `inception: parameter 'b5_kernel' must be odd (centered same padding), got ${o.b5Kernel}`,
+      'bad-parameter',
+    );
   const unit = (input: string, out: number, kernel: number, name: string) =>
     convUnit(b, input, { out, kernel, padding: Math.floor(kernel / 2), name }, o.style, 'relu');
   const br1 = unit(x, o.b1, 1, 'branch1x1');
@@ -45,7 +56,14 @@ export function inception(b: GraphBuilder, x: string, o: InceptionOptions): stri
   return concat(b, [br1, br3, br5, brPool], 'concat');
 }
 
-const width = (name: string, def: number, what: string): ParamSpec => ({ name, kind: 'int', default: def, min: 1, max: 65536, description: what });
+const width = (name: string, def: number, what: string): ParamSpec => ({
+  name,
+  kind: 'int',
+  default: def,
+  min: 1,
+  max: 65536,
+  description: what,
+});
 
 export const inceptionBlock: BlockSpec = {
   name: 'inception',

@@ -22,8 +22,15 @@ export function invertedResidual(b: GraphBuilder, x: string, o: InvertedResidual
   const padding: Padding = o.padding === 'symmetric' ? Math.floor(kernel / 2) : 'same';
   const hidden = c * o.expansion;
   let y = x;
-  if (o.expansion !== 1) y = convUnit(b, y, { out: hidden, kernel: 1, padding: 'valid', name: 'expand' }, style, 'relu6');
-  y = convUnit(b, y, { out: hidden, kernel, stride: o.stride, padding, groups: hidden, name: 'depthwise' }, style, 'relu6');
+  if (o.expansion !== 1)
+    y = convUnit(b, y, { out: hidden, kernel: 1, padding: 'valid', name: 'expand' }, style, 'relu6');
+  y = convUnit(
+    b,
+    y,
+    { out: hidden, kernel, stride: o.stride, padding, groups: hidden, name: 'depthwise' },
+    style,
+    'relu6',
+  );
   // Linear bottleneck: no activation after the projection (a ReLU would destroy information
   // in the low-dimensional space, the paper's argument).
   y = convUnit(b, y, { out: o.out, kernel: 1, padding: 'valid', name: 'project' }, style, 'none');
@@ -39,7 +46,14 @@ export const invertedResidualBlock: BlockSpec = {
   params: [
     ...inputParams(56, 56, 24),
     { name: 'out', kind: 'int', default: 24, min: 1, max: 65536, description: 'output channels' },
-    { name: 'expansion', kind: 'int', default: 6, min: 1, max: 64, description: 'expansion factor t (1 skips the expand conv)' },
+    {
+      name: 'expansion',
+      kind: 'int',
+      default: 6,
+      min: 1,
+      max: 64,
+      description: 'expansion factor t (1 skips the expand conv)',
+    },
     { name: 'stride', kind: 'int', default: 1, min: 1, max: 2, description: 'stride of the depthwise convolution' },
     { name: 'kernel', kind: 'int', default: 3, min: 1, max: 15, description: 'depthwise kernel size' },
   ],
@@ -48,7 +62,12 @@ export const invertedResidualBlock: BlockSpec = {
       'inverted-residual',
       p,
       (b, x) =>
-        invertedResidual(b, x, { out: num(p, 'out'), expansion: num(p, 'expansion'), stride: num(p, 'stride'), kernel: num(p, 'kernel') }),
+        invertedResidual(b, x, {
+          out: num(p, 'out'),
+          expansion: num(p, 'expansion'),
+          stride: num(p, 'stride'),
+          kernel: num(p, 'kernel'),
+        }),
       'MobileNetV2 inverted residual block',
     ),
 };

@@ -25,27 +25,67 @@ export function reduceThenConv(b: GraphBuilder, x: string, o: ReduceThenConvOpti
 export const reduceThenConvBlock: BlockSpec = {
   name: 'reduce-then-conv',
   title: 'k x k convolution with or without a 1x1 reduction',
-  description: 'A 4x4 convolution 256 -> 256 directly, or after a 1x1 reduction to 64 (the 3.7x example), on 28x28x256.',
+  description:
+    'A 4x4 convolution 256 -> 256 directly, or after a 1x1 reduction to 64 (the 3.7x example), on 28x28x256.',
   seeds: ['003'],
   params: [
     ...inputParams(28, 28, 256),
-    { name: 'mode', kind: 'enum', default: 'direct', choices: ['direct', 'reduced'], description: 'k x k directly, or 1x1 reduction first' },
+    {
+      name: 'mode',
+      kind: 'enum',
+      default: 'direct',
+      choices: ['direct', 'reduced'],
+      description: 'k x k directly, or 1x1 reduction first',
+    },
     { name: 'out', kind: 'int', default: 256, min: 1, max: 65536, description: 'output channels' },
-    { name: 'reduce', kind: 'int', default: 64, min: 1, max: 65536, description: 'channels after the 1x1 reduction (mode=reduced)' },
+    {
+      name: 'reduce',
+      kind: 'int',
+      default: 64,
+      min: 1,
+      max: 65536,
+      description: 'channels after the 1x1 reduction (mode=reduced)',
+    },
     { name: 'kernel', kind: 'int', default: 4, min: 1, max: 64, description: 'kernel size k' },
-    { name: 'padding', kind: 'enum', default: 'same', choices: ['same', 'valid', 'explicit'], description: "'same', 'valid' or 'explicit' (pad pixels per side)" },
-    { name: 'pad', kind: 'int', default: 1, min: 0, max: 64, description: 'pixels of zero padding per side when padding=explicit' },
-    { name: 'bias', kind: 'bool', default: false, description: 'the convolutions have biases (off: the weight ratio is exact)' },
+    {
+      name: 'padding',
+      kind: 'enum',
+      default: 'same',
+      choices: ['same', 'valid', 'explicit'],
+      description: "'same', 'valid' or 'explicit' (pad pixels per side)",
+    },
+    {
+      name: 'pad',
+      kind: 'int',
+      default: 1,
+      min: 0,
+      max: 64,
+      description: 'pixels of zero padding per side when padding=explicit',
+    },
+    {
+      name: 'bias',
+      kind: 'bool',
+      default: false,
+      description: 'the convolutions have biases (off: the weight ratio is exact)',
+    },
   ],
   build(p) {
     const padding = paddingFrom(p);
     checkKernelFits('reduce-then-conv', p, num(p, 'kernel'), 1, 1, padding);
-    const o = { out: num(p, 'out'), kernel: num(p, 'kernel'), reduce: p.mode === 'reduced' ? num(p, 'reduce') : 0, padding, bias: p.bias as boolean };
+    const o = {
+      out: num(p, 'out'),
+      kernel: num(p, 'kernel'),
+      reduce: p.mode === 'reduced' ? num(p, 'reduce') : 0,
+      padding,
+      bias: p.bias as boolean,
+    };
     return buildBlockGraph(
       'reduce-then-conv',
       p,
       (b, x) => reduceThenConv(b, x, o),
-      o.reduce ? `1x1 reduction to ${o.reduce}, then ${o.kernel}x${o.kernel} convolution` : `${o.kernel}x${o.kernel} convolution`,
+      o.reduce
+        ? `1x1 reduction to ${o.reduce}, then ${o.kernel}x${o.kernel} convolution`
+        : `${o.kernel}x${o.kernel} convolution`,
     );
   },
 };

@@ -15,7 +15,22 @@ import { inceptionBlock } from './inception.js';
 import { inceptionFactorizedBlock } from './inception-factorized.js';
 import { inceptionNaiveBlock } from './inception-naive.js';
 
-export const BLOCKS: readonly BlockSpec[] = [convBlock, pointwiseBlock, fcVsPointwiseBlock, basicResidualBlock, bottleneckBlock, inceptionNaiveBlock, inceptionBlock, inceptionFactorizedBlock, separableBlock, xceptionMiddleBlock, invertedResidualBlock, headGapBlock, headFcBlock, reduceThenConvBlock];
+export const BLOCKS: readonly BlockSpec[] = [
+  convBlock,
+  pointwiseBlock,
+  fcVsPointwiseBlock,
+  basicResidualBlock,
+  bottleneckBlock,
+  inceptionNaiveBlock,
+  inceptionBlock,
+  inceptionFactorizedBlock,
+  separableBlock,
+  xceptionMiddleBlock,
+  invertedResidualBlock,
+  headGapBlock,
+  headFcBlock,
+  reduceThenConvBlock,
+];
 
 export function findBlock(name: string): BlockSpec | undefined {
   return BLOCKS.find((b) => b.name === name);
@@ -23,6 +38,7 @@ export function findBlock(name: string): BlockSpec | undefined {
 
 export function getBlock(name: string): BlockSpec {
   const b = findBlock(name);
-  if (!b) throw new StudioError(`unknown block '${name}'. Blocks: ${BLOCKS.map((x) => x.name).join(', ')}`, 'unknown-target');
+  if (!b)
+    throw new StudioError(`unknown block '${name}'. Blocks: ${BLOCKS.map((x) => x.name).join(', ')}`, 'unknown-target');
   return b;
 }

@@ -42,14 +42,26 @@ export function separable(b: GraphBuilder, x: string, o: SeparableBlockOptions):
     });
   const c = b.channels(x);
   const style = noBias(o.bn ?? { epsilon: 1e-3 });
-  const dwOpts = { out: c * (o.depthMultiplier ?? 1), kernel, stride: o.stride, padding: o.padding ?? 'same', groups: c };
+  const dwOpts = {
+    out: c * (o.depthMultiplier ?? 1),
+    kernel,
+    stride: o.stride,
+    padding: o.padding ?? 'same',
+    groups: c,
+  };
   const dw = convUnit(b, x, { ...dwOpts, name: `${name}.depthwise` }, style, 'relu6');
   return convUnit(b, dw, { out: o.out, kernel: 1, padding: 'valid', name: `${name}.pointwise` }, style, 'relu6');
 }
 
 /** The standard k x k convolution the separable one replaces, with the same surroundings. */
 export function separableBaseline(b: GraphBuilder, x: string, o: SeparableBlockOptions): string {
-  const base = { out: o.out, kernel: o.kernel ?? 3, stride: o.stride, padding: o.padding ?? 'same', name: o.name ?? 'conv' };
+  const base = {
+    out: o.out,
+    kernel: o.kernel ?? 3,
+    stride: o.stride,
+    padding: o.padding ?? 'same',
+    name: o.name ?? 'conv',
+  };
   if (o.style === 'keras-sepconv') return conv(b, x, { ...base, bias: o.bias ?? false });
   return convUnit(b, x, base, noBias(o.bn ?? { epsilon: 1e-3 }), 'relu6');
 }
@@ -65,10 +77,35 @@ export const separableBlock: BlockSpec = {
     { name: 'out', kind: 'int', default: 728, min: 1, max: 65536, description: 'output channels' },
     { name: 'kernel', kind: 'int', default: 3, min: 1, max: 31, description: 'depthwise kernel size k' },
     { name: 'stride', kind: 'int', default: 1, min: 1, max: 8, description: 'stride of the depthwise convolution' },
-    { name: 'depth_multiplier', kind: 'int', default: 1, min: 1, max: 64, description: 'depthwise outputs per input channel' },
-    { name: 'mode', kind: 'enum', default: 'separable', choices: ['separable', 'standard'], description: 'separable, or the standard k x k convolution for comparison' },
-    { name: 'style', kind: 'enum', default: 'keras-sepconv', choices: ['keras-sepconv', 'mobilenet'], description: "keras-sepconv: nothing between depthwise and pointwise (Xception); mobilenet: BN + ReLU6 after each" },
-    { name: 'bias', kind: 'bool', default: false, description: 'keras-sepconv: a bias after the pointwise convolution (Xception has none)' },
+    {
+      name: 'depth_multiplier',
+      kind: 'int',
+      default: 1,
+      min: 1,
+      max: 64,
+      description: 'depthwise outputs per input channel',
+    },
+    {
+      name: 'mode',
+      kind: 'enum',
+      default: 'separable',
+      choices: ['separable', 'standard'],
+      description: 'separable, or the standard k x k convolution for comparison',
+    },
+    {
+      name: 'style',
+      kind: 'enum',
+      default: 'keras-sepconv',
+      choices: ['keras-sepconv', 'mobilenet'],
+      description:
+        'keras-sepconv: nothing between depthwise and pointwise (Xception); mobilenet: BN + ReLU6 after each',
+    },
+    {
+      name: 'bias',
+      kind: 'bool',
+      default: false,
+      description: 'keras-sepconv: a bias after the pointwise convolution (Xception has none)',
+    },
   ],
   build(p) {
     const o: SeparableBlockOptions = {
@@ -84,7 +121,9 @@ export const separableBlock: BlockSpec = {
       'separable',
       p,
       (b, x) => (standard ? separableBaseline(b, x, o) : separable(b, x, o)),
-      standard ? `Standard ${o.kernel}x${o.kernel} convolution (${o.style} surroundings)` : `Depthwise separable convolution (${o.style})`,
+      standard
+        ? `Standard ${o.kernel}x${o.kernel} convolution (${o.style} surroundings)`
+        : `Depthwise separable convolution (${o.style})`,
     );
   },
 };

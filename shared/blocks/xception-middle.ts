@@ -10,7 +10,14 @@ export const KERAS_BN: BatchNormOptions = { scale: true, epsilon: 1e-3 };
  * ReLU -> SeparableConv (no bias) -> BN: the unit Xception repeats everywhere; the ReLU comes
  * first because Xception's residual adds happen on pre-activation tensors.
  */
-export function reluSepConvBn(b: GraphBuilder, x: string, out: number, name: string, relu = true, bn = KERAS_BN): string {
+export function reluSepConvBn(
+  b: GraphBuilder,
+  x: string,
+  out: number,
+  name: string,
+  relu = true,
+  bn = KERAS_BN,
+): string {
   const y = relu ? activation(b, x, 'relu', `${name}.relu`) : x;
   const s = separable(b, y, { out, style: 'keras-sepconv', bias: false, name });
   return batchNorm(b, s, bn, `${name}.bn`);
@@ -30,5 +37,6 @@ export const xceptionMiddleBlock: BlockSpec = {
   description: '3 x (ReLU -> SeparableConv -> BN) + identity on 19x19x728 (repeated 8 times in Xception).',
   seeds: ['002'],
   params: [...inputParams(19, 19, 728)],
-  build: (p) => buildBlockGraph('xception-middle', p, (b, x) => xceptionMiddle(b, x), 'Xception middle-flow residual unit'),
+  build: (p) =>
+    buildBlockGraph('xception-middle', p, (b, x) => xceptionMiddle(b, x), 'Xception middle-flow residual unit'),
 };

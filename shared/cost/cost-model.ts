@@ -90,7 +90,9 @@ export function costGraph(graph: Graph): CostReport {
     totalsAcc.macs += layer.macs;
     totalsAcc.elementwise += layer.elementwiseOps;
     totalsAcc.bytesMoved +=
-      node.inputs.filter(isActivation).reduce((s, i) => s + bytesOf(i), 0) + layer.weightBytes.fp32 + layer.activationBytes;
+      node.inputs.filter(isActivation).reduce((s, i) => s + bytesOf(i), 0) +
+      layer.weightBytes.fp32 +
+      layer.activationBytes;
     layers.push(layer);
   }
   if (totalsAcc.unknown > 0 && !warnings.some((w) => w.includes('unknown')))
@@ -143,17 +145,22 @@ function costNode(
   const spec = opSpec(node.op, node.domain);
   const inputs = node.inputs.map((n) => (n === '' ? undefined : graph.values.get(n)));
   const outputs = node.outputs.map((o) => graph.values.get(o));
-  const known = !!spec && node.inputs.every((n, i) => n === '' || inputs[i]) && outputs.every((o, i) => !node.outputs[i] || o);
+  const known =
+    !!spec && node.inputs.every((n, i) => n === '' || inputs[i]) && outputs.every((o, i) => !node.outputs[i] || o);
   let macs = 0;
   let elementwise = 0;
   if (known && spec?.cost) {
-    const c = spec.cost({ node, inputs, constants: [] }, outputs.filter((o) => o !== undefined));
+    const c = spec.cost(
+      { node, inputs, constants: [] },
+      outputs.filter((o) => o !== undefined),
+    );
     macs = c.macs;
     elementwise = c.elementwise;
   }
   const activationBytes = node.outputs.filter(isActivation).reduce((s, o) => s + bytesOf(o), 0);
   const weightBytes = byPrecision(params);
-  const moved = node.inputs.filter(isActivation).reduce((s, i) => s + bytesOf(i), 0) + weightBytes.fp32 + activationBytes;
+  const moved =
+    node.inputs.filter(isActivation).reduce((s, i) => s + bytesOf(i), 0) + weightBytes.fp32 + activationBytes;
   return {
     name: node.name,
     op: node.domain ? `${node.domain}.${node.op}` : node.op,

@@ -103,7 +103,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node, infers its outputs and returns their names. */
-  node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, opts: { name?: string; outputs?: number } = {}): string[] {
+  node(
+    op: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    opts: { name?: string; outputs?: number } = {},
+  ): string[] {
     const spec = opSpec(op);
     if (!spec) throw new StudioError(`operator '${op}' is not in the studio's operator registry`, 'internal');
     const name = this.unique(opts.name ?? op.toLowerCase());

@@ -15,7 +15,13 @@ export type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
 /** ONNX `pads` ([top, left, bottom, right]) for a padding choice on an H x W input. */
-export function explicitPads(padding: Padding, input: number[], kernel: Pair, stride: Pair, dilation: Pair = 1): number[] {
+export function explicitPads(
+  padding: Padding,
+  input: number[],
+  kernel: Pair,
+  stride: Pair,
+  dilation: Pair = 1,
+): number[] {
   if (padding === 'valid') return [0, 0, 0, 0];
   if (typeof padding === 'number') return [padding, padding, padding, padding];
   if (Array.isArray(padding)) return padding;
@@ -87,7 +93,10 @@ export interface BatchNormOptions {
 
 export function batchNorm(b: GraphBuilder, x: string, o: BatchNormOptions = {}, name = 'bn'): string {
   const c = b.channels(x);
-  const gamma = (o.scale ?? true) ? b.param(`${name}.gamma`, [c], { kind: 'constant', value: 1 }) : b.filled(`${name}.gamma`, [c], 1);
+  const gamma =
+    (o.scale ?? true)
+      ? b.param(`${name}.gamma`, [c], { kind: 'constant', value: 1 })
+      : b.filled(`${name}.gamma`, [c], 1);
   const beta = b.param(`${name}.beta`, [c], { kind: 'constant', value: 0 });
   const mean = b.param(`${name}.running_mean`, [c], { kind: 'constant', value: 0 }, { trainable: false });
   const variance = b.param(`${name}.running_var`, [c], { kind: 'constant', value: 1 }, { trainable: false });

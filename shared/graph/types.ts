@@ -65,9 +65,7 @@ export type TensorData =
 
 /** How an initializer's values are produced when they are needed (export or run). */
 export type WeightInit =
-  | { kind: 'he-normal'; fanIn: number }
-  | { kind: 'constant'; value: number }
-  | { kind: 'values'; values: number[] };
+  { kind: 'he-normal'; fanIn: number } | { kind: 'constant'; value: number } | { kind: 'values'; values: number[] };
 
 /**
  * `param`: a weight of the model (counted as a parameter). `constant`: a value the graph needs

@@ -1,7 +1,18 @@
 import { num, type ParamValues } from '../blocks/block-spec.js';
 import { moduleA } from '../blocks/inception-factorized.js';
 import { GraphBuilder } from '../graph/builder.js';
-import { activation, add, concat, conv, dense, flatten, globalAvgPool, maxPool, scale, softmax } from '../graph/layers.js';
+import {
+  activation,
+  add,
+  concat,
+  conv,
+  dense,
+  flatten,
+  globalAvgPool,
+  maxPool,
+  scale,
+  softmax,
+} from '../graph/layers.js';
 import { StudioError, type Graph } from '../graph/types.js';
 import { inceptionStem, KERAS_CONV_BN, MIN_SIZE, unitFn, type UnitFn } from './inception-v3.js';
 import { modelInputParams, type ModelSpec } from './model-spec.js';
@@ -16,7 +27,13 @@ import { modelInputParams, type ModelSpec } from './model-spec.js';
  * residual sum stable, added to the input, then ReLU (except after the very last unit).
  */
 function residualUnit(b: GraphBuilder, x: string, branches: string[], factor: number, relu: boolean): string {
-  const up = conv(b, concat(b, branches, 'mixed'), { out: b.channels(x), kernel: 1, padding: 'valid', bias: true, name: 'conv_up' });
+  const up = conv(b, concat(b, branches, 'mixed'), {
+    out: b.channels(x),
+    kernel: 1,
+    padding: 'valid',
+    bias: true,
+    name: 'conv_up',
+  });
   const y = add(b, x, scale(b, up, factor), 'residual');
   return relu ? activation(b, y, 'relu', 'out') : y;
 }
@@ -46,7 +63,14 @@ function block8(b: GraphBuilder, x: string, unit: UnitFn, last = false): string 
 /** Reduction-A, 35 -> 17 (mixed_6a). */
 function reductionA(b: GraphBuilder, x: string, unit: UnitFn): string {
   const br0 = unit(x, 384, 3, 'branch_0', 2, 'valid');
-  const br1 = unit(unit(unit(x, 256, 1, 'branch_1_reduce'), 256, 3, 'branch_1_3x3a'), 384, 3, 'branch_1_3x3b', 2, 'valid');
+  const br1 = unit(
+    unit(unit(x, 256, 1, 'branch_1_reduce'), 256, 3, 'branch_1_3x3a'),
+    384,
+    3,
+    'branch_1_3x3b',
+    2,
+    'valid',
+  );
   return concat(b, [br0, br1, maxPool(b, x, { kernel: 3, stride: 2, name: 'branch_pool' })]);
 }
 
@@ -60,13 +84,19 @@ function reductionB(b: GraphBuilder, x: string, unit: UnitFn): string {
 
 function build(_variant: string, p: ParamValues): Graph {
   const [size, classes] = [num(p, 'size'), num(p, 'classes')];
-  if (size < MIN_SIZE) throw new StudioError(`inception_resnet_v2: parameter 'size' must be at least ${MIN_SIZE}, got ${size}`, 'bad-parameter');
+  if (size < MIN_SIZE)
+    throw new StudioError(
+      `inception_resnet_v2: parameter 'size' must be at least ${MIN_SIZE}, got ${size}`,
+      'bad-parameter',
+    );
   const b = new GraphBuilder('inception_resnet_v2');
   const unit = unitFn(b, KERAS_CONV_BN);
   let x = inceptionStem(b, b.input('input', [num(p, 'batch'), 3, size, size]), unit);
   const stage = (name: string, fn: (input: string) => string) => (x = b.scope(name, () => fn(x)));
   // mixed_5b is Inception-v3's 35x35 module with a wider 1x1 branch (96) and pool projection 64.
-  stage('mixed_5b', (i) => moduleA(b, i, { factorize: true, style: KERAS_CONV_BN, countIncludePad: false, poolFeatures: 64, b1: 96 }));
+  stage('mixed_5b', (i) =>
+    moduleA(b, i, { factorize: true, style: KERAS_CONV_BN, countIncludePad: false, poolFeatures: 64, b1: 96 }),
+  );
   for (let i = 1; i <= 10; i++) stage(`block35_${i}`, (input) => block35(b, input, unit));
   stage('mixed_6a', (i) => reductionA(b, i, unit));
   for (let i = 1; i <= 20; i++) stage(`block17_${i}`, (input) => block17(b, input, unit));
@@ -93,10 +123,15 @@ export const inceptionResnetV2: ModelSpec = {
   variants: ['keras'],
   defaultVariant: 'keras',
   variantNotes: {
-    keras: 'keras.applications.InceptionResNetV2 (the TF-slim release): BatchNorm without gamma, biased linear up-projections, fixed residual scales.',
+    keras:
+      'keras.applications.InceptionResNetV2 (the TF-slim release): BatchNorm without gamma, biased linear up-projections, fixed residual scales.',
   },
   published: {
-    keras: { params: 55_873_736, trainableParams: 55_813_192, source: 'Keras applications table / InceptionResNetV2 model.summary()' },
+    keras: {
+      params: 55_873_736,
+      trainableParams: 55_813_192,
+      source: 'Keras applications table / InceptionResNetV2 model.summary()',
+    },
   },
   params: modelInputParams(299),
   build,

@@ -1,7 +1,20 @@
 import { num, type ParamValues } from '../blocks/block-spec.js';
 import { moduleA, moduleB, moduleC, type FactorizedOptions } from '../blocks/inception-factorized.js';
 import { GraphBuilder } from '../graph/builder.js';
-import { avgPool, concat, convUnit, dense, dropout, flatten, globalAvgPool, maxPool, softmax, type ConvStyle, type Padding, type Pair } from '../graph/layers.js';
+import {
+  avgPool,
+  concat,
+  convUnit,
+  dense,
+  dropout,
+  flatten,
+  globalAvgPool,
+  maxPool,
+  softmax,
+  type ConvStyle,
+  type Padding,
+  type Pair,
+} from '../graph/layers.js';
 import { StudioError, type Graph } from '../graph/types.js';
 import { modelInputParams, type ModelSpec } from './model-spec.js';
 
@@ -20,7 +33,8 @@ export const MIN_SIZE = 75;
 export type UnitFn = (x: string, out: number, kernel: Pair, name: string, stride?: number, padding?: Padding) => string;
 
 export function unitFn(b: GraphBuilder, style: ConvStyle): UnitFn {
-  return (x, out, kernel, name, stride = 1, padding = 'same') => convUnit(b, x, { out, kernel, stride, padding, name }, style, 'relu');
+  return (x, out, kernel, name, stride = 1, padding = 'same') =>
+    convUnit(b, x, { out, kernel, stride, padding, name }, style, 'relu');
 }
 
 /** The stem shared by Inception-v3 and InceptionResNetV2: 299 -> 35x35x192. */
@@ -37,7 +51,14 @@ export function inceptionStem(b: GraphBuilder, x: string, unit: UnitFn): string 
 /** Grid reduction 35 -> 17 (Keras mixed3, torchvision Mixed_6a): strided convs beside a max pool. */
 function reduction35(b: GraphBuilder, x: string, unit: UnitFn): string {
   const br3 = unit(x, 384, 3, 'branch3x3', 2, 'valid');
-  const dbl = unit(unit(unit(x, 64, 1, 'branch3x3dbl_reduce'), 96, 3, 'branch3x3dbl_1'), 96, 3, 'branch3x3dbl_2', 2, 'valid');
+  const dbl = unit(
+    unit(unit(x, 64, 1, 'branch3x3dbl_reduce'), 96, 3, 'branch3x3dbl_1'),
+    96,
+    3,
+    'branch3x3dbl_2',
+    2,
+    'valid',
+  );
   return concat(b, [br3, dbl, maxPool(b, x, { kernel: 3, stride: 2, name: 'branch_pool' })]);
 }
 
@@ -54,7 +75,10 @@ function reduction17(b: GraphBuilder, x: string, unit: UnitFn): string {
 function auxHead(b: GraphBuilder, x: string, unit: UnitFn, classes: number, size: number): string {
   const h = b.shapeOf(x)[2];
   if (h < 17)
-    throw new StudioError(`inception_v3: parameter 'size' ${size} leaves a ${h}x${h} map for the aux head, which needs 17x17 (size >= 299); use aux=false`, 'bad-parameter');
+    throw new StudioError(
+      `inception_v3: parameter 'size' ${size} leaves a ${h}x${h} map for the aux head, which needs 17x17 (size >= 299); use aux=false`,
+      'bad-parameter',
+    );
   let y = avgPool(b, x, { kernel: 5, stride: 3, countIncludePad: true, name: 'pool' });
   y = unit(unit(y, 128, 1, 'conv0'), 768, 5, 'conv1', 1, 'valid');
   return dense(b, flatten(b, globalAvgPool(b, y)), classes, { name: 'fc' });
@@ -68,16 +92,20 @@ const NOTES: Record<string, string[]> = {
   torchvision: [
     'torchvision.models.inception_v3: BasicConv2d = Conv2d(bias=False) + BatchNorm2d(eps 0.001) with a learned gamma.',
     'Pool branches use avg_pool2d(3, 1, padding=1), which counts the zero padding; dropout 0.5 before the FC; logits out.',
-    'transform_input (the pretrained weights\' input re-normalization) is not part of the graph.',
+    "transform_input (the pretrained weights' input re-normalization) is not part of the graph.",
   ],
 };
 
 function build(variant: string, p: ParamValues): Graph {
   const torchvision = variant === 'torchvision';
   const [size, classes, aux] = [num(p, 'size'), num(p, 'classes'), p.aux as boolean];
-  if (size < MIN_SIZE) throw new StudioError(`inception_v3: parameter 'size' must be at least ${MIN_SIZE}, got ${size}`, 'bad-parameter');
+  if (size < MIN_SIZE)
+    throw new StudioError(`inception_v3: parameter 'size' must be at least ${MIN_SIZE}, got ${size}`, 'bad-parameter');
   if (aux && !torchvision)
-    throw new StudioError(`inception_v3: parameter 'aux' needs the torchvision variant (Keras' InceptionV3 has no auxiliary head)`, 'bad-parameter');
+    throw new StudioError(
+      `inception_v3: parameter 'aux' needs the torchvision variant (Keras' InceptionV3 has no auxiliary head)`,
+      'bad-parameter',
+    );
   const style = torchvision ? TORCHVISION_CONV_BN : KERAS_CONV_BN;
   const mod: FactorizedOptions = { factorize: true, style, countIncludePad: torchvision };
   const b = new GraphBuilder('inception_v3');
@@ -117,10 +145,15 @@ export const inceptionV3: ModelSpec = {
   defaultVariant: 'keras',
   variantNotes: {
     keras: 'keras.applications.InceptionV3: BatchNorm without gamma (scale=False), no aux head, softmax top.',
-    torchvision: 'torchvision.models.inception_v3: BatchNorm with gamma, pools counting padding, optional aux head (aux=true, as torchvision builds it by default).',
+    torchvision:
+      'torchvision.models.inception_v3: BatchNorm with gamma, pools counting padding, optional aux head (aux=true, as torchvision builds it by default).',
   },
   published: {
-    keras: { params: 23_851_784, trainableParams: 23_817_352, source: 'Keras applications: InceptionV3 model.summary()' },
+    keras: {
+      params: 23_851_784,
+      trainableParams: 23_817_352,
+      source: 'Keras applications: InceptionV3 model.summary()',
+    },
     // torchvision builds the aux head by default and its figure counts it (23,834,568 without).
     torchvision: {
       trainableParams: 27_161_264,
@@ -130,7 +163,12 @@ export const inceptionV3: ModelSpec = {
   },
   params: [
     ...modelInputParams(299),
-    { name: 'aux', kind: 'bool', default: false, description: 'torchvision variant: include the auxiliary classifier as a second output' },
+    {
+      name: 'aux',
+      kind: 'bool',
+      default: false,
+      description: 'torchvision variant: include the auxiliary classifier as a second output',
+    },
   ],
   build,
 };

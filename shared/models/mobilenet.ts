@@ -29,24 +29,58 @@ function input(name: string, p: ParamValues): [GraphBuilder, string] {
 }
 
 /** (pointwise filters, stride) of the 13 depthwise separable layers of Table 1. */
-const V1_LAYERS: [number, number][] = [[64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2], [512, 1], [512, 1], [512, 1], [512, 1], [512, 1], [1024, 2], [1024, 1]];
+const V1_LAYERS: [number, number][] = [
+  [64, 1],
+  [128, 2],
+  [128, 1],
+  [256, 2],
+  [256, 1],
+  [512, 2],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [1024, 2],
+  [1024, 1],
+];
 
 const V1_NOTE =
-  'keras.applications.MobileNet: conv/depthwise/pointwise without bias, each followed by BN (epsilon 1e-3) and ReLU6; stride-2 layers zero-pad bottom/right; head GAP -> dropout -> 1x1 conv with bias -> reshape -> softmax. torchvision has no MobileNet v1; the paper\'s avg pool + FC head has the same weights.';
+  "keras.applications.MobileNet: conv/depthwise/pointwise without bias, each followed by BN (epsilon 1e-3) and ReLU6; stride-2 layers zero-pad bottom/right; head GAP -> dropout -> 1x1 conv with bias -> reshape -> softmax. torchvision has no MobileNet v1; the paper's avg pool + FC head has the same weights.";
 
 function buildV1(p: ParamValues): Graph {
   const alpha = num(p, 'alpha');
   const width = (c: number) => Math.trunc(c * alpha); // Keras: int(filters * alpha)
-  if (width(32) < 1) throw new StudioError(`mobilenet_v1: parameter 'alpha' ${alpha} leaves a layer with no channels`, 'bad-parameter');
+  if (width(32) < 1)
+    throw new StudioError(`mobilenet_v1: parameter 'alpha' ${alpha} leaves a layer with no channels`, 'bad-parameter');
   const [b, x0] = input('mobilenet_v1', p);
   const style: ConvStyle = { bias: false, bn: KERAS_BN };
-  let x = convUnit(b, x0, { out: width(32), kernel: 3, stride: 2, padding: KERAS_V1_DOWN, name: 'conv1' }, style, 'relu6');
+  let x = convUnit(
+    b,
+    x0,
+    { out: width(32), kernel: 3, stride: 2, padding: KERAS_V1_DOWN, name: 'conv1' },
+    style,
+    'relu6',
+  );
   V1_LAYERS.forEach(([out, stride], i) => {
     const padding = stride === 1 ? 'same' : KERAS_V1_DOWN;
-    x = separable(b, x, { out: width(out), stride, padding, style: 'mobilenet', bn: KERAS_BN, name: `conv_dw_${i + 1}` });
+    x = separable(b, x, {
+      out: width(out),
+      stride,
+      padding,
+      style: 'mobilenet',
+      bn: KERAS_BN,
+      name: `conv_dw_${i + 1}`,
+    });
   });
   const y = b.scope('head', () =>
-    classifierHead(b, x, { pool: 'gap', classes: num(p, 'classes'), classifier: 'conv1x1', dropout: { afterPool: true }, softmax: true }),
+    classifierHead(b, x, {
+      pool: 'gap',
+      classes: num(p, 'classes'),
+      classifier: 'conv1x1',
+      dropout: { afterPool: true },
+      softmax: true,
+    }),
   );
   return b.build([y], {
     description: `MobileNet v1 (keras variant, alpha ${alpha})`,
@@ -63,7 +97,13 @@ export const mobilenetV1: ModelSpec = {
   variants: ['keras'],
   defaultVariant: 'keras',
   variantNotes: { keras: V1_NOTE },
-  published: { keras: { params: 4_253_864, trainableParams: 4_231_976, source: 'keras.applications.MobileNet() model.summary() (alpha 1.0, 224)' } },
+  published: {
+    keras: {
+      params: 4_253_864,
+      trainableParams: 4_231_976,
+      source: 'keras.applications.MobileNet() model.summary() (alpha 1.0, 224)',
+    },
+  },
   params: [...modelInputParams(224), alphaParam],
   build(variant, p) {
     checkVariant('mobilenet_v1', ['keras'], variant);
@@ -78,12 +118,22 @@ export function makeDivisible(v: number, divisor = 8): number {
 }
 
 /** Table 2 of the paper: expansion t, channels c, repeats n, first stride s. */
-const V2_STAGES: [number, number, number, number][] = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
+const V2_STAGES: [number, number, number, number][] = [
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
+];
 
 type V2Variant = 'keras' | 'torchvision';
 const V2_NOTES: Record<V2Variant, string> = {
-  keras: "keras.applications.MobileNetV2: no conv bias, BN epsilon 1e-3, 'same' padding (TensorFlow's bottom/right split), GAP -> dense softmax.",
-  torchvision: 'torchvision.models.mobilenet_v2: no conv bias, BN epsilon 1e-5, symmetric padding k // 2, GAP -> dropout(0.2) -> linear, logits output.',
+  keras:
+    "keras.applications.MobileNetV2: no conv bias, BN epsilon 1e-3, 'same' padding (TensorFlow's bottom/right split), GAP -> dense softmax.",
+  torchvision:
+    'torchvision.models.mobilenet_v2: no conv bias, BN epsilon 1e-5, symmetric padding k // 2, GAP -> dropout(0.2) -> linear, logits output.',
 };
 
 function buildV2(variant: V2Variant, p: ParamValues): Graph {
@@ -91,14 +141,26 @@ function buildV2(variant: V2Variant, p: ParamValues): Graph {
   const keras = variant === 'keras';
   const bn = keras ? KERAS_BN : TORCH_BN;
   const [b, x0] = input('mobilenet_v2', p);
-  let x = convUnit(b, x0, { out: makeDivisible(32 * alpha), kernel: 3, stride: 2, padding: keras ? 'same' : 1, name: 'conv1' }, { bias: false, bn }, 'relu6');
+  let x = convUnit(
+    b,
+    x0,
+    { out: makeDivisible(32 * alpha), kernel: 3, stride: 2, padding: keras ? 'same' : 1, name: 'conv1' },
+    { bias: false, bn },
+    'relu6',
+  );
   let block = 0;
   for (const [t, c, n, s] of V2_STAGES) {
     // Keras truncates before rounding (int(filters * alpha)); torchvision rounds the product.
     const out = makeDivisible(keras ? Math.trunc(c * alpha) : c * alpha);
     for (let i = 0; i < n; i++)
       x = b.scope(`block_${block++}`, () =>
-        invertedResidual(b, x, { out, expansion: t, stride: i === 0 ? s : 1, padding: keras ? 'same' : 'symmetric', bn }),
+        invertedResidual(b, x, {
+          out,
+          expansion: t,
+          stride: i === 0 ? s : 1,
+          padding: keras ? 'same' : 'symmetric',
+          bn,
+        }),
       );
   }
   const last = alpha > 1 ? makeDivisible(1280 * alpha) : 1280;
@@ -109,7 +171,10 @@ function buildV2(variant: V2Variant, p: ParamValues): Graph {
   return b.build([y], {
     description: `MobileNetV2 (${variant} variant, alpha ${alpha})`,
     variant,
-    notes: [V2_NOTES[variant], 'The paper\'s architecture (Table 2); the two variants have the same weights and differ in BN epsilon, padding and the head\'s dropout/softmax.'],
+    notes: [
+      V2_NOTES[variant],
+      "The paper's architecture (Table 2); the two variants have the same weights and differ in BN epsilon, padding and the head's dropout/softmax.",
+    ],
     source: { kind: 'model', name: 'mobilenet_v2', params: { ...p } },
   });
 }
@@ -122,8 +187,15 @@ export const mobilenetV2: ModelSpec = {
   defaultVariant: 'keras',
   variantNotes: V2_NOTES,
   published: {
-    keras: { params: 3_538_984, trainableParams: 3_504_872, source: 'keras.applications.MobileNetV2() model.summary() (alpha 1.0, 224)' },
-    torchvision: { trainableParams: 3_504_872, source: 'sum(p.numel() for p in torchvision.models.mobilenet_v2().parameters())' },
+    keras: {
+      params: 3_538_984,
+      trainableParams: 3_504_872,
+      source: 'keras.applications.MobileNetV2() model.summary() (alpha 1.0, 224)',
+    },
+    torchvision: {
+      trainableParams: 3_504_872,
+      source: 'sum(p.numel() for p in torchvision.models.mobilenet_v2().parameters())',
+    },
   },
   params: [...modelInputParams(224), alphaParam],
   build(variant, p) {

@@ -32,6 +32,7 @@ export function findModel(name: string): ModelSpec | undefined {
 
 export function getModel(name: string): ModelSpec {
   const m = findModel(name);
-  if (!m) throw new StudioError(`unknown model '${name}'. Models: ${MODELS.map((x) => x.name).join(', ')}`, 'unknown-target');
+  if (!m)
+    throw new StudioError(`unknown model '${name}'. Models: ${MODELS.map((x) => x.name).join(', ')}`, 'unknown-target');
   return m;
 }

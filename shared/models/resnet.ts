@@ -67,11 +67,20 @@ function buildResNet(depth: Depth, variant: Variant, p: ParamValues): Graph {
       x = b.scope(`layer${stage + 1}.${i}`, () =>
         kind === 'basic'
           ? basicResidual(b, x, { out: width, stride, projection: 'auto', style: r.style })
-          : bottleneck(b, x, { width, out: 4 * width, stride, strideOn: r.strideOn, projection: 'auto', style: r.style }),
+          : bottleneck(b, x, {
+              width,
+              out: 4 * width,
+              stride,
+              strideOn: r.strideOn,
+              projection: 'auto',
+              style: r.style,
+            }),
       );
     }
   });
-  const y = b.scope('head', () => classifierHead(b, x, { pool: 'gap', classes: num(p, 'classes'), softmax: r.softmax }));
+  const y = b.scope('head', () =>
+    classifierHead(b, x, { pool: 'gap', classes: num(p, 'classes'), softmax: r.softmax }),
+  );
   return b.build([y], {
     description: `ResNet-${depth} (${variant} variant)`,
     variant,
@@ -103,11 +112,19 @@ function resnet(depth: Depth, published: Record<string, PublishedCounts>): Model
 const TV = 'sum(p.numel() for p in torchvision.models.';
 const KERAS = 'keras.applications model.summary() Total params';
 
-export const resnet18 = resnet(18, { torchvision: { trainableParams: 11_689_512, source: `${TV}resnet18().parameters())` } });
-export const resnet34 = resnet(34, { torchvision: { trainableParams: 21_797_672, source: `${TV}resnet34().parameters())` } });
+export const resnet18 = resnet(18, {
+  torchvision: { trainableParams: 11_689_512, source: `${TV}resnet18().parameters())` },
+});
+export const resnet34 = resnet(34, {
+  torchvision: { trainableParams: 21_797_672, source: `${TV}resnet34().parameters())` },
+});
 export const resnet50 = resnet(50, {
   keras: { params: 25_636_712, source: KERAS },
-  torchvision: { trainableParams: 25_557_032, macs: 4.09e9, source: `${TV}resnet50().parameters()); 4.09 GMACs per torchvision docs` },
+  torchvision: {
+    trainableParams: 25_557_032,
+    macs: 4.09e9,
+    source: `${TV}resnet50().parameters()); 4.09 GMACs per torchvision docs`,
+  },
 });
 export const resnet101 = resnet(101, {
   keras: { params: 44_707_176, source: KERAS },

@@ -15,7 +15,8 @@ const STAGES: Record<16 | 19, number[]> = { 16: [2, 2, 3, 3, 3], 19: [2, 2, 4, 4
 const WIDTHS = [64, 128, 256, 512, 512];
 
 const NOTES: Record<Variant, string> = {
-  keras: "keras.applications.VGG16/19: 'same'-padded 3x3 convolutions with bias and ReLU, flatten, fc1/fc2 4096 with ReLU, softmax predictions (no dropout).",
+  keras:
+    "keras.applications.VGG16/19: 'same'-padded 3x3 convolutions with bias and ReLU, flatten, fc1/fc2 4096 with ReLU, softmax predictions (no dropout).",
   torchvision:
     'torchvision.models.vgg16/19: padding=1 convolutions with bias, AdaptiveAvgPool2d(7) before the classifier (the identity at 224), Linear-ReLU-Dropout twice, logits output.',
 };
@@ -41,7 +42,12 @@ function buildVgg(depth: 16 | 19, variant: Variant, p: ParamValues): Graph {
       const id = `block${s + 1}_conv${i + 1}`;
       // 'same' and padding=1 are the same pads for a stride-1 3x3; kept per framework for fidelity.
       const padding = variant === 'keras' ? 'same' : 1;
-      x = activation(b, standardConv(b, x, { out: WIDTHS[s], kernel: 3, padding, bias: true, name: id }), 'relu', `${id}.relu`);
+      x = activation(
+        b,
+        standardConv(b, x, { out: WIDTHS[s], kernel: 3, padding, bias: true, name: id }),
+        'relu',
+        `${id}.relu`,
+      );
     }
     x = maxPool(b, x, { kernel: 2, stride: 2, name: `block${s + 1}_pool` });
   });
@@ -58,7 +64,10 @@ function buildVgg(depth: 16 | 19, variant: Variant, p: ParamValues): Graph {
   return b.build([y], {
     description: `VGG-${depth} (${variant} variant)`,
     variant,
-    notes: [NOTES[variant], 'Keras and torchvision have the same weights (both match the paper); they differ only in padding notation, dropout and the output softmax.'],
+    notes: [
+      NOTES[variant],
+      'Keras and torchvision have the same weights (both match the paper); they differ only in padding notation, dropout and the output softmax.',
+    ],
     source: { kind: 'model', name, params: { ...p } },
   });
 }
@@ -74,7 +83,10 @@ function vgg(depth: 16 | 19, params: number): ModelSpec {
     variantNotes: NOTES,
     published: {
       keras: { params, source: 'keras.applications model.summary() Total params' },
-      torchvision: { trainableParams: params, source: `sum(p.numel() for p in torchvision.models.vgg${depth}().parameters())` },
+      torchvision: {
+        trainableParams: params,
+        source: `sum(p.numel() for p in torchvision.models.vgg${depth}().parameters())`,
+      },
     },
     params: modelInputParams(224),
     build(variant, p) {

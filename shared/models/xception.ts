@@ -16,7 +16,13 @@ const NOTE =
  * added to a strided 1x1 conv + BN projection of the input.
  */
 function downUnit(b: GraphBuilder, x: string, first: number, second: number, reluFirst: boolean): string {
-  const shortcut = convUnit(b, x, { out: second, kernel: 1, stride: 2, padding: 'same', name: 'shortcut' }, { bias: false, bn: KERAS_BN }, 'none');
+  const shortcut = convUnit(
+    b,
+    x,
+    { out: second, kernel: 1, stride: 2, padding: 'same', name: 'shortcut' },
+    { bias: false, bn: KERAS_BN },
+    'none',
+  );
   let y = reluSepConvBn(b, x, first, 'sepconv1', reluFirst);
   y = reluSepConvBn(b, y, second, 'sepconv2');
   y = maxPool(b, y, { kernel: 3, stride: 2, padding: 'same', name: 'pool' });
@@ -57,7 +63,11 @@ export const xception: ModelSpec = {
   defaultVariant: 'keras',
   variantNotes: { keras: NOTE },
   published: {
-    keras: { params: 22_910_480, trainableParams: 22_855_952, source: 'keras.applications.Xception() model.summary(); the paper quotes 22,855,952 (trainable)' },
+    keras: {
+      params: 22_910_480,
+      trainableParams: 22_855_952,
+      source: 'keras.applications.Xception() model.summary(); the paper quotes 22,855,952 (trainable)',
+    },
   },
   params: modelInputParams(299),
   build(variant, p) {

@@ -12,7 +12,15 @@ function broadcasting(op: string, fold?: (a: number, b: number) => number): OpSp
       const present = ctx.inputs.filter((t) => t !== undefined);
       if (present.length === 0) throw nodeError(ctx, 'needs at least one input');
       if (!fold && present.length < 1) throw nodeError(ctx, 'needs inputs');
-      return [{ dtype: present[0].dtype, shape: broadcastShapes(ctx, present.map((t) => t.shape)) }];
+      return [
+        {
+          dtype: present[0].dtype,
+          shape: broadcastShapes(
+            ctx,
+            present.map((t) => t.shape),
+          ),
+        },
+      ];
     },
     cost(ctx, [y]) {
       const n = ctx.inputs.filter((t) => t !== undefined).length;

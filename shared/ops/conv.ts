@@ -18,7 +18,10 @@ export const Conv: OpSpec = {
     if (c % group !== 0) throw nodeError(ctx, `input channels ${c} are not divisible by group ${group}`);
     if (m % group !== 0) throw nodeError(ctx, `output channels ${m} are not divisible by group ${group}`);
     if (cPerGroup * group !== c)
-      throw nodeError(ctx, `weight expects ${cPerGroup * group} input channels (${cPerGroup} x group ${group}) but the input has ${c}`);
+      throw nodeError(
+        ctx,
+        `weight expects ${cPerGroup * group} input channels (${cPerGroup} x group ${group}) but the input has ${c}`,
+      );
     if (b && (b.shape.length !== 1 || b.shape[0] !== m))
       throw nodeError(ctx, `bias shape [${b.shape.join(',')}] must be [${m}]`);
     const kernel = attrInts(ctx.node, 'kernel_shape') ?? w.shape.slice(2);

@@ -105,7 +105,10 @@ export function broadcastShapes(ctx: OpContext, shapes: Shape[]): Shape {
       const v = s[s.length - rank + i] ?? 1;
       if (v === 1) continue;
       if (d !== 1 && d !== v)
-        throw nodeError(ctx, `shapes ${shapes.map((s) => `[${s.join(',')}]`).join(' and ')} cannot be broadcast together`);
+        throw nodeError(
+          ctx,
+          `shapes ${shapes.map((s) => `[${s.join(',')}]`).join(' and ')} cannot be broadcast together`,
+        );
       d = v;
     }
     out.push(d);

@@ -13,8 +13,7 @@ function windowPool(op: 'MaxPool' | 'AveragePool'): OpSpec {
       const shape = [x.shape[0], x.shape[1], ...win.outSpatial];
       const outs = [{ dtype: x.dtype, shape }];
       // MaxPool's optional second output holds the argmax indices.
-      if (op === 'MaxPool' && ctx.node.outputs.length > 1 && ctx.node.outputs[1])
-        outs.push({ dtype: 'int64', shape });
+      if (op === 'MaxPool' && ctx.node.outputs.length > 1 && ctx.node.outputs[1]) outs.push({ dtype: 'int64', shape });
       return outs;
     },
     cost(ctx, [y]) {

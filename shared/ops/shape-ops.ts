@@ -16,7 +16,10 @@ export const Concat: OpSpec = {
       if (x.shape.length !== rank) throw nodeError(ctx, `inputs have different ranks`);
       for (let i = 0; i < rank; i++)
         if (i !== axis && x.shape[i] !== xs[0].shape[i])
-          throw nodeError(ctx, `input '${x.name}' [${x.shape.join(',')}] differs from [${xs[0].shape.join(',')}] off the concat axis ${axis}`);
+          throw nodeError(
+            ctx,
+            `input '${x.name}' [${x.shape.join(',')}] differs from [${xs[0].shape.join(',')}] off the concat axis ${axis}`,
+          );
       shape[axis] += x.shape[axis];
     }
     return [{ dtype: xs[0].dtype, shape }];
@@ -47,8 +50,7 @@ export const Reshape: OpSpec = {
     const x = requireInput(ctx, 0, 'data');
     requireInput(ctx, 1, 'shape');
     const target = constInts(ctx.constants[1]);
-    if (!target)
-      throw nodeError(ctx, 'the target shape is computed at run time and could not be folded to a constant');
+    if (!target) throw nodeError(ctx, 'the target shape is computed at run time and could not be folded to a constant');
     const allowZero = attrInt(ctx.node, 'allowzero', 0) === 1;
     const shape = target.map((d, i) => (d === 0 && !allowZero ? x.shape[i] : d));
     const known = elements(shape.filter((d) => d !== -1));
@@ -156,8 +158,7 @@ export const Cast: OpSpec = {
     return [{ dtype: to, shape: x.shape }];
   },
   cost: (_ctx, [y]) => ({ macs: 0, elementwise: elements(y.shape) }),
-  fold: (ctx, [y]) =>
-    ctx.constants[0] && y.dtype === 'int64' ? [int64(constInts(ctx.constants[0])!)] : undefined,
+  fold: (ctx, [y]) => (ctx.constants[0] && y.dtype === 'int64' ? [int64(constInts(ctx.constants[0])!)] : undefined),
 };
 
 export const Constant: OpSpec = {

@@ -19,8 +19,7 @@ export interface Window {
  */
 export function slidingWindow(ctx: OpContext, inSpatial: number[], kernel: number[], node: GraphNode): Window {
   const n = inSpatial.length;
-  if (kernel.length !== n)
-    throw nodeError(ctx, `kernel has ${kernel.length} spatial dims but the input has ${n}`);
+  if (kernel.length !== n) throw nodeError(ctx, `kernel has ${kernel.length} spatial dims but the input has ${n}`);
   const strides = attrInts(node, 'strides') ?? Array(n).fill(1);
   const dilations = attrInts(node, 'dilations') ?? Array(n).fill(1);
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');

@@ -61,5 +61,8 @@ export function registerCompare(program: Command): void {
 }
 
 function badSeed(name: string): never {
-  throw new StudioError(`unknown seed comparison '${name}'. Known: ${SEED_COMPARISONS.map((c) => c.name).join(', ')}`, 'bad-parameter');
+  throw new StudioError(
+    `unknown seed comparison '${name}'. Known: ${SEED_COMPARISONS.map((c) => c.name).join(', ')}`,
+    'bad-parameter',
+  );
 }

@@ -15,7 +15,10 @@ export interface TargetOptions {
 /** The options every command that takes a target shares. */
 export function withTargetOptions(cmd: Command): Command {
   return cmd
-    .option('--set <pairs>', 'parameter overrides, e.g. width=32,stride=2 (for an .onnx file: symbolic dims, e.g. batch=8)')
+    .option(
+      '--set <pairs>',
+      'parameter overrides, e.g. width=32,stride=2 (for an .onnx file: symbolic dims, e.g. batch=8)',
+    )
     .option('--variant <name>', 'model variant: keras, torchvision or paper')
     .option('--input <NxCxHxW>', 'input shape, e.g. 1x3x224x224')
     .option('--json', 'print one JSON document');

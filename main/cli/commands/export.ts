@@ -16,7 +16,8 @@ export function registerExport(program: Command): void {
   ).action(
     action((target: string, opts: TargetOptions & { out: string; seed: string }) => {
       const seed = Number(opts.seed);
-      if (!Number.isInteger(seed)) throw new StudioError(`--seed must be an integer, got '${opts.seed}'`, 'bad-parameter');
+      if (!Number.isInteger(seed))
+        throw new StudioError(`--seed must be an integer, got '${opts.seed}'`, 'bad-parameter');
       const graph = loadTarget({
         target,
         set: parseAssignments(opts.set),
