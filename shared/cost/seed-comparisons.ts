@@ -27,10 +27,17 @@ export const SEED_COMPARISONS: readonly SeedComparison[] = [
     targets: ['inception-naive', 'inception'],
   },
   {
-    name: 'inception-factorized',
-    question: 'Inception-v3 module A: a 5x5 branch versus two stacked 3x3',
+    name: 'inception-factorized-5x5',
+    question:
+      'Inception-v3 module A (35x35x192): its double-3x3 branch against one 5x5 in its place (the module keeps its other branches)',
     seeds: ['002'],
-    targets: ['inception-factorized:factorize=false', 'inception-factorized:factorize=true'],
+    targets: ['inception-factorized:module=A,factorize=false', 'inception-factorized:module=A,factorize=true'],
+  },
+  {
+    name: 'inception-factorized-7x7',
+    question: 'Inception-v3 module B (17x17x768): 7x7 convolutions against 1x7 followed by 7x1',
+    seeds: ['002'],
+    targets: ['inception-factorized:module=B,factorize=false', 'inception-factorized:module=B,factorize=true'],
   },
   {
     name: 'standard-vs-separable',

@@ -168,6 +168,11 @@ export const googlenet: ModelSpec = {
       trainableParams: 6_624_904,
       source: 'sum(p.numel() for p in torchvision.models.googlenet(aux_logits=False).parameters())',
     },
+    paper: {
+      params: 6_998_552,
+      source:
+        'BVLC GoogLeNet (Caffe deploy net, no aux heads) as converted by the ONNX model zoo (inception_v1.onnx in ../shared/conformance)',
+    },
   },
   params: [
     ...modelInputParams(224),
