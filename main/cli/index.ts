@@ -5,6 +5,7 @@ import { registerCatalog } from './commands/catalog.js';
 import { registerCompare } from './commands/compare.js';
 import { registerCost } from './commands/cost.js';
 import { registerExport } from './commands/export.js';
+import { registerHw } from './commands/hw.js';
 
 const program = new Command()
   .name('bottleneck-studio')
@@ -16,5 +17,6 @@ registerCatalog(program);
 registerCost(program);
 registerCompare(program);
 registerExport(program);
+registerHw(program);
 
 await program.parseAsync(process.argv);

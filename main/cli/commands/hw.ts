@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { probeMachine } from '../../machine/profile.js';
+import { bytes } from '../format.js';
+import { action, printJson, printText } from '../io.js';
+
+export function registerHw(program: Command): void {
+  program
+    .command('hw')
+    .description('the machine profile every result embeds: CPU, ISA, caches, memory, GPUs, OS, versions')
+    .option('--json', 'print one JSON document')
+    .action(
+      action(async (opts: { json?: boolean }) => {
+        const m = await probeMachine();
+        if (opts.json) return printJson(m);
+        const c = m.cpu;
+        const cache = Object.entries(c.cache)
+          .filter(([, v]) => v)
+          .map(([k, v]) => `${k} ${bytes(v!)}`)
+          .join(', ');
+        printText(
+          [
+            `CPU      ${c.brand} (${c.manufacturer}), ${c.physicalCores} cores / ${c.threads} threads${c.speedGHz ? `, ${c.speedGHz} GHz` : ''}`,
+            `ISA      ${c.isa.join(' ') || '(none of the kernel-relevant extensions reported)'}`,
+            `caches   ${cache || 'not reported'}`,
+            `memory   ${bytes(m.memory.totalBytes)} total${m.memory.availableBytes ? `, ${bytes(m.memory.availableBytes)} available` : ''}`,
+            `GPUs     ${m.gpus.map((g) => `${g.vendor} ${g.model}${g.memoryBytes ? ` (${bytes(g.memoryBytes)})` : ''}${g.driver ? `, driver ${g.driver}` : ''}`).join('; ') || 'none detected'}`,
+            `OS       ${[m.os.distro, m.os.release].filter(Boolean).join(' ') || m.os.platform}, kernel ${m.os.kernel ?? '?'}, ${m.os.arch}`,
+            `versions node ${m.versions.node}, onnxruntime-node ${m.versions.onnxruntime ?? 'not installed'}, studio ${m.versions.studio}${m.versions.electron ? `, electron ${m.versions.electron}` : ''}`,
+          ].join('\n'),
+        );
+      }),
+    );
+}

@@ -1,0 +1,92 @@
+// Latency statistics and the stopping rule of the measurement loop (DESIGN.md "Benchmark method").
+// Percentiles, means and deviations come from simple-statistics; the median's confidence interval
+// is the distribution-free order-statistic interval (no normality assumed: latencies are skewed).
+import { interquartileRange, mean, probit, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
+import type { Measure } from '../../shared/contract/job.js';
+import type { BenchResult, LatencyStats } from '../../shared/contract/result.js';
+
+/**
+ * 95% (by default) confidence interval of the median from order statistics: with n sorted samples,
+ * the ranks n/2 -+ z*sqrt(n)/2 (normal approximation of the Binomial(n, 1/2)) bound the median.
+ */
+export function medianConfidenceInterval(sorted: readonly number[], level = 0.95) {
+  const n = sorted.length;
+  if (n === 0) return { low: NaN, high: NaN, level };
+  const z = probit(1 - (1 - level) / 2);
+  const half = (z * Math.sqrt(n)) / 2;
+  const lo = Math.max(0, Math.floor(n / 2 - half));
+  const hi = Math.min(n - 1, Math.ceil(n / 2 + half) - 1);
+  return { low: sorted[lo], high: sorted[Math.max(lo, hi)], level };
+}
+
+export function latencyStats(samplesMs: readonly number[], ctx: { batch: number; flops: number }): LatencyStats {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const n = sorted.length;
+  const q = (p: number) => quantileSorted(sorted, p);
+  const p50 = q(0.5);
+  const avg = mean(sorted);
+  const stddev = n > 1 ? sampleStandardDeviation(sorted) : 0;
+  const iqr = n > 3 ? interquartileRange(sorted) : 0;
+  const [q1, q3] = [q(0.25), q(0.75)];
+  const outliers = n > 3 ? sorted.filter((x) => x < q1 - 1.5 * iqr || x > q3 + 1.5 * iqr).length : 0;
+  return {
+    n,
+    min: sorted[0],
+    p50,
+    p90: q(0.9),
+    p99: q(0.99),
+    max: sorted[n - 1],
+    mean: avg,
+    stddev,
+    cv: avg > 0 ? stddev / avg : 0,
+    medianCi: medianConfidenceInterval(sorted),
+    outliers,
+    throughput: p50 > 0 ? (ctx.batch * 1000) / p50 : 0,
+    gflops: p50 > 0 ? ctx.flops / (p50 * 1e6) : 0,
+  };
+}
+
+/** Relative half-width of the median's confidence interval: max distance to the median / median. */
+export function relativeCiHalfWidth(samplesMs: readonly number[]): number {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const med = quantileSorted(sorted, 0.5);
+  const ci = medianConfidenceInterval(sorted);
+  return med > 0 ? Math.max(med - ci.low, ci.high - med) / med : Infinity;
+}
+
+/**
+ * Whether measuring may stop, and why: both the minimum count and the minimum time are reached
+ * ('min-reached'); or, with at least minRuns samples, the median's CI is within the target
+ * ('ci-reached'); or the maximum time or count is hit. `undefined` means: keep measuring.
+ */
+export function stopReason(samplesMs: readonly number[], elapsedMs: number, m: Measure): BenchResult['stopReason'] {
+  const n = samplesMs.length;
+  if (n >= m.maxRuns) return 'max-runs';
+  if (elapsedMs >= m.maxTimeS * 1000 && n > 0) return 'max-time';
+  if (n < m.minRuns) return undefined;
+  if (elapsedMs >= m.minTimeS * 1000) return 'min-reached';
+  // Checking the CI sorts the samples: do it on a geometric schedule, not after every run.
+  if (m.targetRelCi > 0 && n >= 10 && (n & (n - 1)) === 0 && relativeCiHalfWidth(samplesMs) <= m.targetRelCi)
+    return 'ci-reached';
+  return undefined;
+}
+
+/** Warnings a reader needs before trusting the numbers. */
+export function instabilityFlags(stats: LatencyStats, repetitionMedians: readonly number[] = []): string[] {
+  const flags: string[] = [];
+  if (stats.n < 10) flags.push(`only ${stats.n} samples`);
+  const rel = stats.p50 > 0 ? Math.max(stats.p50 - stats.medianCi.low, stats.medianCi.high - stats.p50) / stats.p50 : 0;
+  if (rel > 0.05) flags.push(`wide confidence interval: the median is known to +-${(rel * 100).toFixed(1)}%`);
+  if (stats.cv > 0.1) flags.push(`high variation: coefficient of variation ${(stats.cv * 100).toFixed(1)}%`);
+  if (stats.outliers > stats.n * 0.05) flags.push(`${stats.outliers} outliers of ${stats.n} samples`);
+  if (repetitionMedians.length >= 3) {
+    const sorted = [...repetitionMedians].sort((a, b) => a - b);
+    const spread = (sorted[sorted.length - 1] - sorted[0]) / sorted[Math.floor(sorted.length / 2)];
+    if (spread > 0.05) flags.push(`repetitions disagree: medians spread ${(spread * 100).toFixed(1)}%`);
+    const rising = repetitionMedians.every((v, i) => i === 0 || v > repetitionMedians[i - 1]);
+    const falling = repetitionMedians.every((v, i) => i === 0 || v < repetitionMedians[i - 1]);
+    if ((rising || falling) && spread > 0.02)
+      flags.push(`trend across repetitions (${rising ? 'slower' : 'faster'} each time)`);
+  }
+  return flags;
+}

@@ -1,0 +1,104 @@
+// The benchmark job: one target x one backend configuration x batch x precision x threads.
+// Validated with zod wherever it crosses a boundary (CLI flags, IPC, a child process, a file).
+import { z } from 'zod';
+
+export const JOB_SCHEMA_VERSION = 1;
+
+const paramValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const TargetSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('block'),
+    name: z.string().min(1),
+    params: z.record(z.string(), paramValue).default({}),
+  }),
+  z.object({
+    kind: z.literal('model'),
+    name: z.string().min(1),
+    variant: z.string().optional(),
+    params: z.record(z.string(), paramValue).default({}),
+  }),
+  z.object({
+    kind: z.literal('file'),
+    path: z.string().min(1),
+    /** Values of the file's symbolic dimensions; the batch size fills the first input's first one. */
+    dims: z.record(z.string(), z.number().int().positive()).default({}),
+  }),
+]);
+export type Target = z.infer<typeof TargetSchema>;
+
+/** Backends by name: `ort-<execution provider>` now, `native` with the native-kernels issue. */
+export const BACKEND_NAMES = ['ort-cpu', 'ort-cuda', 'ort-tensorrt', 'ort-dml', 'ort-coreml', 'ort-webgpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export const BackendConfigSchema = z.object({
+  backend: z.enum(BACKEND_NAMES),
+  /** Intra-op threads; 0 lets the runtime choose (one per physical core for ONNX Runtime). */
+  intraOpThreads: z.number().int().min(0).max(1024).default(0),
+  interOpThreads: z.number().int().min(0).max(1024).default(0),
+  graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  executionMode: z.enum(['sequential', 'parallel']).default('sequential'),
+  memoryArena: z.boolean().default(true),
+  /** Per-node kernel times and provider placement from the runtime's profiler. */
+  profiling: z.boolean().default(false),
+});
+export type BackendConfig = z.infer<typeof BackendConfigSchema>;
+
+/**
+ * When to stop measuring (DESIGN.md "Benchmark method"): warm-up bounded by runs and time; then
+ * measured runs until both minRuns and minTimeS are reached, or the median's 95% confidence
+ * interval is within targetRelCi of the median (once minRuns are in), never past maxTimeS or maxRuns.
+ */
+export const MeasureSchema = z.object({
+  warmupRuns: z.number().int().min(0).max(10_000).default(5),
+  warmupTimeS: z.number().min(0).max(600).default(2),
+  minRuns: z.number().int().min(1).max(1_000_000).default(10),
+  minTimeS: z.number().min(0).max(3600).default(1),
+  maxTimeS: z.number().positive().max(3600).default(10),
+  maxRuns: z.number().int().min(1).max(10_000_000).default(100_000),
+  targetRelCi: z.number().min(0).max(1).default(0.01),
+});
+export type Measure = z.infer<typeof MeasureSchema>;
+
+export const JobSpecSchema = z
+  .object({
+    version: z.literal(JOB_SCHEMA_VERSION),
+    id: z.string().min(1),
+    target: TargetSchema,
+    batch: z.number().int().min(1).max(65_536).default(1),
+    precision: z.enum(['fp32']).default('fp32'),
+    backend: BackendConfigSchema,
+    measure: MeasureSchema.default(MeasureSchema.parse({})),
+    /** The whole job (load, warm-up, measurement) is killed past this many seconds. */
+    timeLimitS: z
+      .number()
+      .positive()
+      .max(24 * 3600)
+      .default(600),
+    /** Seed of generated weights and inputs. */
+    seed: z.number().int().default(0),
+    /** Which fresh-process repetition of the same configuration this is (0-based). */
+    repetition: z.number().int().min(0).default(0),
+    /** Jobs of one comparison share a group so that reports can pair them. */
+    group: z.string().optional(),
+  })
+  .refine((j) => j.measure.minTimeS <= j.measure.maxTimeS, {
+    message: 'measure.minTimeS must not exceed measure.maxTimeS',
+    path: ['measure', 'minTimeS'],
+  });
+export type JobSpec = z.infer<typeof JobSpecSchema>;
+export type JobSpecInput = z.input<typeof JobSpecSchema>;
+
+/** A short human label of a job: "bottleneck:mid=32 on ort-cpu, batch 1, 2 threads". */
+export function jobLabel(j: JobSpec): string {
+  const t = j.target;
+  const params =
+    t.kind === 'file'
+      ? ''
+      : Object.entries(t.params)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',');
+  const name = t.kind === 'file' ? t.path : `${t.name}${t.kind === 'model' && t.variant ? `/${t.variant}` : ''}`;
+  const threads = j.backend.intraOpThreads ? `, ${j.backend.intraOpThreads} threads` : '';
+  return `${name}${params ? `:${params}` : ''} on ${j.backend.backend}, batch ${j.batch}${threads}`;
+}

@@ -1,0 +1,48 @@
+// The machine a result was measured on. A result that does not say exactly what ran where is
+// not a result (DESIGN.md), so every result embeds one of these.
+import { z } from 'zod';
+
+export const MachineProfileSchema = z.object({
+  cpu: z.object({
+    manufacturer: z.string(),
+    brand: z.string(),
+    /** Logical processors (hardware threads). */
+    threads: z.number().int(),
+    physicalCores: z.number().int(),
+    speedGHz: z.number().optional(),
+    /** ISA features relevant to kernels: avx, avx2, fma, avx512f, avx512bw, avx512vnni, amx, neon, sve... */
+    isa: z.array(z.string()),
+    /** Bytes per cache level as the OS reports them (per core for L1/L2 on most systems). */
+    cache: z.object({
+      l1d: z.number().optional(),
+      l1i: z.number().optional(),
+      l2: z.number().optional(),
+      l3: z.number().optional(),
+    }),
+  }),
+  memory: z.object({ totalBytes: z.number(), availableBytes: z.number().optional() }),
+  gpus: z.array(
+    z.object({
+      vendor: z.string(),
+      model: z.string(),
+      memoryBytes: z.number().optional(),
+      driver: z.string().optional(),
+    }),
+  ),
+  os: z.object({
+    platform: z.string(),
+    distro: z.string().optional(),
+    release: z.string().optional(),
+    kernel: z.string().optional(),
+    arch: z.string(),
+  }),
+  versions: z.object({
+    node: z.string(),
+    electron: z.string().optional(),
+    onnxruntime: z.string().optional(),
+    studio: z.string(),
+  }),
+  /** Probing time; the profile describes the machine at this moment. */
+  probedAt: z.string(),
+});
+export type MachineProfile = z.infer<typeof MachineProfileSchema>;
