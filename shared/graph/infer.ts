@@ -62,13 +62,33 @@ export interface InferResult {
 /**
  * Fills `graph.values` with every tensor's dtype and shape, running each operator's shape
  * inference in topological order and folding small constant subgraphs (Shape -> Gather -> Reshape).
+ * `inputValues` are values of graph inputs known in advance (ReadOptions.inputValues).
  * An operator the studio does not know is kept: its outputs take the shapes declared in the file
  * (value_info) when present, and the node is reported as unknown instead of failing.
  */
-export function inferGraph(graph: Graph, declared: Map<string, TensorInfo> = new Map()): InferResult {
+export function inferGraph(
+  graph: Graph,
+  declared: Map<string, TensorInfo> = new Map(),
+  inputValues: ReadonlyMap<string, TensorData> = new Map(),
+): InferResult {
   const values = new Map<string, TensorInfo>();
   const constants = new Map<string, TensorData>();
-  for (const i of graph.inputs) values.set(i.name, i);
+  for (const i of graph.inputs) {
+    values.set(i.name, i);
+    // A known input value folds under the same size rule as an initializer's.
+    const data = inputValues.get(i.name);
+    const c =
+      data &&
+      smallConstantValue({
+        name: i.name,
+        dtype: i.dtype,
+        shape: i.shape,
+        role: 'constant',
+        trainable: false,
+        data,
+      });
+    if (c) constants.set(i.name, c);
+  }
   for (const init of graph.initializers.values()) {
     values.set(init.name, { name: init.name, dtype: init.dtype, shape: init.shape });
     const c = smallConstantValue(init);
@@ -82,14 +102,20 @@ export function inferGraph(graph: Graph, declared: Map<string, TensorInfo> = new
     const missingInput = node.inputs.some((n, i) => n !== '' && !inputs[i]);
     if (!spec || missingInput) {
       unknownNodes.push(node);
+      const outputs = node.outputs.filter((o) => o);
+      const fromFile = outputs.filter((o) => declared.has(o));
+      for (const o of fromFile) values.set(o, declared.get(o)!);
+      // Say where the shapes after this node come from: the file's declarations, or nowhere.
+      const shapes =
+        fromFile.length === outputs.length
+          ? 'its output shapes are taken from the shapes declared in the file'
+          : 'its outputs have no known shape, so the nodes after it cannot be costed either';
       if (!spec)
         warnings.push(
-          `${node.domain ? node.domain + '.' : ''}${node.op} node '${node.name}' is not an operator the studio knows: kept, costed as unknown`,
+          `${node.domain ? node.domain + '.' : ''}${node.op} node '${node.name}' is not an operator the studio knows: kept, costed as unknown; ${shapes}`,
         );
-      for (const o of node.outputs) {
-        const d = declared.get(o);
-        if (o && d) values.set(o, d);
-      }
+      else if (fromFile.length !== outputs.length)
+        warnings.push(`${node.op} node '${node.name}' follows a node of unknown shape and cannot be costed`);
       continue;
     }
     const ctx: OpContext = { node, inputs, constants: node.inputs.map((n) => constants.get(n)) };

@@ -1,7 +1,16 @@
 // ONNX ModelProto bytes -> Graph. Pure: the bytes and any external data come from the caller
 // (main/onnx/onnx-file.ts on disk), so the renderer or a test can read a model from memory.
 import { inferGraph } from '../graph/infer.js';
-import { StudioError, type Graph, type GraphNode, type Initializer, type TensorInfo } from '../graph/types.js';
+import {
+  StudioError,
+  numel,
+  type DType,
+  type Graph,
+  type GraphNode,
+  type Initializer,
+  type TensorData,
+  type TensorInfo,
+} from '../graph/types.js';
 import { classifyInitializers } from './classify.js';
 import { attrOf, foldConstantNode, initializerOf } from './node-decode.js';
 import { dtypeOfCode, onnx, toNumber, type ExternalReader, type IntLike, type OnnxTypes } from './tensor.js';
@@ -14,6 +23,20 @@ export interface ReadOptions {
   dims?: Record<string, number>;
   /** Reads `length` bytes at `offset` of an external data file named relative to the model. */
   externalData?: ExternalReader;
+  /**
+   * Values of graph inputs known before running, by input name (a Reshape target or Resize sizes
+   * fed as an input; the ONNX backend test suite feeds its test inputs this way). A value's shape
+   * fills the input's dynamic dimensions and must agree with its fixed ones; small values are then
+   * folded by shape inference exactly like small initializers. The inputs stay graph inputs.
+   */
+  inputValues?: Record<string, InputValue>;
+}
+
+/** A known value of a graph input (see ReadOptions.inputValues). */
+export interface InputValue {
+  dtype: DType;
+  shape: number[];
+  data: TensorData;
 }
 
 type ModelProto = OnnxTypes.ModelProto;
@@ -97,6 +120,7 @@ function buildGraph(model: ModelProto, g: GraphProto, opts: ReadOptions): Graph 
   const inputs = (g.input ?? [])
     .filter((vi) => !initializers.has(vi.name ?? ''))
     .map((vi) => tensorInfo(vi, 'input', opts, warnings)!);
+  const inputValues = givenInputValues(inputs, opts.inputValues);
   const declared = new Map<string, TensorInfo>();
   for (const vi of g.valueInfo ?? []) {
     const t = tensorInfo(vi, 'value', opts, undefined);
@@ -167,8 +191,35 @@ function buildGraph(model: ModelProto, g: GraphProto, opts: ReadOptions): Graph 
     },
   };
   classifyInitializers(graph, fixedRoles);
-  warnings.push(...inferGraph(graph, declared).warnings);
+  warnings.push(...inferGraph(graph, declared, inputValues).warnings);
   return graph;
+}
+
+/**
+ * Checks ReadOptions.inputValues against the declared inputs and gives each such input the value's
+ * shape (replacing dynamic dimensions). Returns the values by name, for shape inference to fold.
+ */
+function givenInputValues(inputs: TensorInfo[], given: Record<string, InputValue> = {}): Map<string, TensorData> {
+  const out = new Map<string, TensorData>();
+  for (const [name, v] of Object.entries(given)) {
+    const i = inputs.findIndex((t) => t.name === name);
+    if (i < 0) throw new StudioError(`a value was given for '${name}', which is not a graph input`, 'bad-parameter');
+    const t = inputs[i];
+    const fixedDiffers = t.shape.some((d, k) => t.dimParams?.[k] === undefined && d !== v.shape[k]);
+    if (v.dtype !== t.dtype || v.shape.length !== t.shape.length || fixedDiffers)
+      throw new StudioError(
+        `the value given for input '${name}' is ${v.dtype} [${v.shape.join(',')}], but the input is ${t.dtype} [${t.shape.join(',')}]`,
+        'bad-parameter',
+      );
+    if (v.data.length !== numel(v.shape))
+      throw new StudioError(
+        `the value given for input '${name}' holds ${v.data.length} values, but its shape [${v.shape.join(',')}] needs ${numel(v.shape)}`,
+        'bad-parameter',
+      );
+    inputs[i] = { ...t, shape: [...v.shape] };
+    out.set(name, v.data);
+  }
+  return out;
 }
 
 /**

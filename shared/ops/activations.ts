@@ -1,4 +1,4 @@
-import { attrInt, elements, normAxis, requireInput, type OpContext, type OpSpec } from './op-spec.js';
+import { attrInt, elements, nodeError, normAxis, requireInput, type OpContext, type OpSpec } from './op-spec.js';
 
 /** A same-shape operator costing `perElement` operations on each element of its output. */
 function unary(op: string, perElement: number): OpSpec {
@@ -24,6 +24,31 @@ export const Sqrt = unary('Sqrt', 1);
 export const Neg = unary('Neg', 1);
 export const Abs = unary('Abs', 1);
 export const Erf = unary('Erf', 1);
+export const Softplus = unary('Softplus', 1);
+export const Softsign = unary('Softsign', 1);
+export const Selu = unary('Selu', 1);
+export const Celu = unary('Celu', 1);
+export const ThresholdedRelu = unary('ThresholdedRelu', 1);
+
+/** Parametric ReLU: the slope is a learned tensor that broadcasts to the input (per channel in CNNs). */
+export const PRelu: OpSpec = {
+  op: 'PRelu',
+  weightInputs: [1],
+  infer(ctx) {
+    const x = requireInput(ctx, 0, 'X');
+    const slope = requireInput(ctx, 1, 'slope');
+    // Since opset 7 the slope broadcasts unidirectionally to the input (numpy rules, never back);
+    // before, a 1-D slope of C values applied per channel (axis 1), which numpy rules do not express.
+    const offset = x.shape.length - slope.shape.length;
+    const numpy = offset >= 0 && slope.shape.every((d, i) => d === 1 || d === x.shape[offset + i]);
+    const perChannel = slope.shape.length === 1 && x.shape.length > 2 && slope.shape[0] === x.shape[1];
+    if (!numpy && !perChannel)
+      throw nodeError(ctx, `slope [${slope.shape.join(',')}] does not broadcast to the input [${x.shape.join(',')}]`);
+    return [{ dtype: x.dtype, shape: x.shape }];
+  },
+  cost: (_ctx, [y]) => ({ macs: 0, elementwise: elements(y.shape) }),
+};
+
 /** Clip(min, max) is ReLU6 when min = 0, max = 6 (MobileNet). */
 export const Clip = unary('Clip', 1);
 /** Identity and Dropout move no data at inference (Dropout is the identity there). */

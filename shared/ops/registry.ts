@@ -3,24 +3,32 @@
 // its OpSpec to one of the files below and one line to OP_SPECS.
 import * as activations from './activations.js';
 import * as arithmetic from './arithmetic.js';
-import { Conv } from './conv.js';
+import { Conv, ConvTranspose } from './conv.js';
 import { Gemm, MatMul } from './gemm.js';
-import { BatchNormalization } from './normalization.js';
+import { BatchNormalization, InstanceNormalization, LayerNormalization } from './normalization.js';
 import type { OpSpec } from './op-spec.js';
 import { AveragePool, GlobalAveragePool, GlobalMaxPool, LRN, MaxPool } from './pool.js';
+import * as reduce from './reduce.js';
+import { Resize, Upsample } from './resize.js';
 import * as shapeOps from './shape-ops.js';
 
 const specs: OpSpec[] = [
   Conv,
+  ConvTranspose,
   Gemm,
   MatMul,
   BatchNormalization,
+  InstanceNormalization,
+  LayerNormalization,
   MaxPool,
   AveragePool,
   GlobalAveragePool,
   GlobalMaxPool,
   LRN,
+  Resize,
+  Upsample,
   ...Object.values(activations),
+  ...Object.values(reduce),
   ...Object.values(arithmetic),
   ...Object.values(shapeOps).filter((v): v is OpSpec => typeof v === 'object' && v !== null && 'infer' in v),
 ];

@@ -1,0 +1,89 @@
+// What the job worker needs from an inference runtime. ONNX Runtime implements it now (ort.ts);
+// the native kernels add one implementation and one registry line (registry.ts).
+import type { BackendConfig, BackendName } from '../../shared/contract/job.js';
+import type { DType, TensorData } from '../../shared/graph/types.js';
+
+/** Why a backend cannot run here; the category lets a UI group the reasons. */
+export type UnavailableKind = 'platform' | 'not-bundled' | 'library-missing' | 'no-device' | 'error';
+
+export interface Availability {
+  backend: BackendName;
+  /** The runtime's own name for the device path, e.g. CPUExecutionProvider. */
+  provider: string;
+  available: boolean;
+  kind?: UnavailableKind;
+  /** Always present when unavailable: what is missing and, where possible, what to do. */
+  reason?: string;
+}
+
+/** An input tensor prepared on the host before any timer starts. */
+export interface HostTensor {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  data: TensorData | Uint16Array;
+}
+
+/** Per-node timings from the runtime's profiler, in the runtime's own names. */
+export interface RuntimeNodeTiming {
+  name: string;
+  op: string;
+  provider: string;
+  /** Mean kernel time per run, microseconds (the first profiled run is discarded as warm-up). */
+  meanUs: number;
+  runs: number;
+}
+
+/** A node of the runtime's optimized graph: lets fused node names be traced back (engine/node-map.ts). */
+export interface OptimizedNode {
+  name: string;
+  op: string;
+  inputs: string[];
+  outputs: string[];
+}
+
+export interface ProfileReport {
+  nodes: RuntimeNodeTiming[];
+  /** Absent when the runtime could not save its optimized graph (compiled providers such as TensorRT). */
+  optimizedGraph?: OptimizedNode[];
+}
+
+export interface SessionOptions {
+  /** Turn the runtime's profiler on; its files go to this folder and are deleted by the caller. */
+  profileDir?: string;
+}
+
+/** Opaque inputs bound to a session (for ONNX Runtime: ort.Tensor objects). */
+export type PreparedInputs = unknown;
+
+export interface BackendSession {
+  /** Converts host tensors once, outside the timed region. */
+  prepare(inputs: HostTensor[]): PreparedInputs;
+  /** One inference. The worker times exactly this call, so implementations add nothing around it. */
+  run(inputs: PreparedInputs): Promise<unknown>;
+  /** Ends profiling and parses the runtime's trace (only for sessions created with profileDir). */
+  profile(): Promise<ProfileReport>;
+  release(): Promise<void>;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** The runtime's provider name the backend asks for (results and placement use it). */
+  readonly provider: string;
+  readonly runtime: { name: string; version: string };
+  /** Whether the backend can run on this machine: never assumed, always tried. */
+  detect(): Promise<Availability>;
+  /**
+   * Creates a session on exactly the configured device path. A failure because the device path is
+   * unavailable throws RefusedError; it never falls back to another device silently.
+   */
+  createSession(model: Uint8Array, config: BackendConfig, opts?: SessionOptions): Promise<BackendSession>;
+}
+
+/** A job the studio declines to run (unavailable provider, no memory, a fixed batch): not a crash. */
+export class RefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}

@@ -1,0 +1,171 @@
+// The timed part of a job (DESIGN.md "Benchmark method"), independent of the backend: warm-up
+// bounded by runs and time, then measured runs until statistics.ts's stopReason says stop.
+// Only the backend's run call sits between the two hrtime readings; inputs are prepared before.
+import { median } from 'simple-statistics';
+import type { Measure } from '../../shared/contract/job.js';
+import type { BenchResult } from '../../shared/contract/result.js';
+import { numel, type Graph } from '../../shared/graph/types.js';
+import { toHalf } from '../../shared/onnx/half.js';
+import type { BackendSession, HostTensor, PreparedInputs } from '../backends/backend.js';
+import type { Phase, ProgressMessage } from './protocol.js';
+import { stopReason } from './statistics.js';
+
+export const nowNs = (): bigint => process.hrtime.bigint();
+export const msSince = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/** Sends progress at most every `intervalMs` (about 10 a second), plus each phase's first and last. */
+export class ProgressThrottle {
+  private last = 0n;
+  constructor(
+    private readonly send: (p: ProgressMessage) => void,
+    private readonly intervalMs = 100,
+    /** Called at each emitted message: a cheap moment to sample memory. */
+    private readonly onTick: () => void = () => {},
+  ) {}
+
+  /** `medianOf` is only evaluated when a message is due, so the running median costs nothing between. */
+  report(
+    phase: Phase,
+    done: number,
+    elapsedMs: number,
+    opts: { total?: number; medianOf?: number[]; force?: boolean },
+  ) {
+    const now = nowNs();
+    if (!opts.force && Number(now - this.last) / 1e6 < this.intervalMs) return;
+    this.last = now;
+    this.onTick();
+    const msg: ProgressMessage = { type: 'progress', phase, done, elapsedMs };
+    if (opts.total !== undefined) msg.total = opts.total;
+    if (opts.medianOf?.length) msg.medianMs = median(opts.medianOf);
+    this.send(msg);
+  }
+}
+
+/** mulberry32: seeded, so two runs of a job feed the same inputs (graph/weights.ts uses the same). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Inputs for every graph input: uniform [-1, 1) for floating-point inputs (seeded per input name);
+ * zeros for integer and boolean inputs, which are indices or masks where random values could be
+ * out of range.
+ */
+export function makeInputs(graph: Graph, seed: number): HostTensor[] {
+  return graph.inputs.map((input, k) => {
+    const n = numel(input.shape);
+    const next = rng((seed * 0x9e3779b1 + k + 1) >>> 0);
+    let data: HostTensor['data'];
+    switch (input.dtype) {
+      case 'float32':
+      case 'float64': {
+        const arr = input.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+        for (let i = 0; i < n; i++) arr[i] = next() * 2 - 1;
+        data = arr;
+        break;
+      }
+      case 'float16': {
+        const arr = new Uint16Array(n);
+        for (let i = 0; i < n; i++) arr[i] = toHalf(next() * 2 - 1);
+        data = arr;
+        break;
+      }
+      case 'int64':
+        data = new BigInt64Array(n);
+        break;
+      case 'uint64':
+        data = new BigUint64Array(n);
+        break;
+      case 'int32':
+        data = new Int32Array(n);
+        break;
+      case 'uint32':
+        data = new Uint32Array(n);
+        break;
+      case 'int16':
+        data = new Int16Array(n);
+        break;
+      case 'uint16':
+        data = new Uint16Array(n);
+        break;
+      case 'int8':
+        data = new Int8Array(n);
+        break;
+      case 'uint8':
+      case 'bool':
+        data = new Uint8Array(n);
+        break;
+      default:
+        throw new Error(`graph input '${input.name}' has type ${input.dtype}, which the benchmark cannot generate`);
+    }
+    return { name: input.name, dtype: input.dtype, shape: [...input.shape], data };
+  });
+}
+
+/** Warm-up: stops at `warmupRuns` runs or after `warmupTimeS`, whichever comes first. */
+export async function warmup(session: BackendSession, inputs: PreparedInputs, m: Measure, p: ProgressThrottle) {
+  const t0 = nowNs();
+  let runs = 0;
+  p.report('warmup', 0, 0, { total: m.warmupRuns, force: true });
+  while (runs < m.warmupRuns && msSince(t0) < m.warmupTimeS * 1000) {
+    await session.run(inputs);
+    runs++;
+    p.report('warmup', runs, msSince(t0), { total: m.warmupRuns });
+  }
+  const ms = msSince(t0);
+  p.report('warmup', runs, ms, { total: m.warmupRuns, force: true });
+  return { runs, ms };
+}
+
+export async function measureRuns(
+  session: BackendSession,
+  inputs: PreparedInputs,
+  m: Measure,
+  p: ProgressThrottle,
+): Promise<{ samplesMs: number[]; stopReason: NonNullable<BenchResult['stopReason']> }> {
+  const samplesMs: number[] = [];
+  const start = nowNs();
+  p.report('measure', 0, 0, { total: m.minRuns, force: true });
+  for (;;) {
+    const t0 = process.hrtime.bigint();
+    await session.run(inputs);
+    const t1 = process.hrtime.bigint();
+    samplesMs.push(Number(t1 - t0) / 1e6);
+    const elapsedMs = Number(t1 - start) / 1e6;
+    const reason = stopReason(samplesMs, elapsedMs, m);
+    if (reason) {
+      p.report('measure', samplesMs.length, elapsedMs, { total: m.minRuns, medianOf: samplesMs, force: true });
+      return { samplesMs, stopReason: reason };
+    }
+    p.report('measure', samplesMs.length, elapsedMs, { total: m.minRuns, medianOf: samplesMs });
+  }
+}
+
+/** Resident memory of this process: the baseline before the model loads and the peak since. */
+export class MemoryTracker {
+  private peakSampled: number;
+  constructor(readonly baselineRssBytes = process.memoryUsage.rss()) {
+    this.peakSampled = baselineRssBytes;
+  }
+  sample(): void {
+    this.peakSampled = Math.max(this.peakSampled, process.memoryUsage.rss());
+  }
+  /** The OS's high-water mark (maxRSS, KiB) catches peaks between samples; the samples cover platforms where it lags. */
+  result(estimatedBytes: number) {
+    this.sample();
+    const peakRssBytes = Math.max(this.peakSampled, process.resourceUsage().maxRSS * 1024);
+    return {
+      baselineRssBytes: this.baselineRssBytes,
+      peakRssBytes,
+      deltaBytes: peakRssBytes - this.baselineRssBytes,
+      estimatedBytes,
+    };
+  }
+}

@@ -1,0 +1,257 @@
+// The job queue: one job at a time, each in a fresh worker process (DESIGN.md "Benchmark method":
+// a crash kills only its job, and peak memory belongs to that job alone). Every job ends in
+// exactly one result (ok, failed or cancelled) handed to onResult before the next job starts.
+import os from 'node:os';
+import si from 'systeminformation';
+import { jobLabel, JobSpecSchema, type JobSpec, type JobSpecInput } from '../../shared/contract/job.js';
+import type { MachineProfile } from '../../shared/contract/machine.js';
+import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, ResultSchema, type BenchResult } from '../../shared/contract/result.js';
+import { RefusedError } from '../backends/backend.js';
+import { probeMachine } from '../machine/profile.js';
+import { classifyExit, TailBuffer, type Failure } from './outcome.js';
+import { WorkerMessageSchema, type ProgressMessage, type WorkerPayload } from './protocol.js';
+import { formatBytes, memoryEstimate, MEMORY_MODEL, resolveJob } from './resolve.js';
+import { NodeSpawner, type JobProcess, type Spawner } from './spawner.js';
+
+export interface QueueEvents {
+  'job-start': { job: JobSpec; label: string; pid?: number; index: number; total: number };
+  progress: { job: JobSpec; progress: ProgressMessage };
+  'job-end': { job: JobSpec; result: BenchResult };
+}
+type Listener<K extends keyof QueueEvents> = (e: QueueEvents[K]) => void;
+
+export interface QueueOptions {
+  spawner?: Spawner;
+  /** The machine profile every result embeds; probed once per queue. */
+  machine?: () => Promise<MachineProfile>;
+  /** Saves a result (the store); awaited before the next job starts. A throw stops the queue. */
+  onResult?: (result: BenchResult) => void | Promise<void>;
+  /** Bytes of memory available now; undefined skips the memory check. */
+  availableMemory?: () => Promise<number | undefined>;
+  /** Extra environment for a job's worker. Test hook (STUDIO_TEST_FAULT); not for features. */
+  workerEnv?: (job: JobSpec) => Record<string, string> | undefined;
+}
+
+/** Available memory as the OS counts it (Linux MemAvailable: free + reclaimable cache). */
+export async function availableMemory(): Promise<number> {
+  try {
+    const m = await si.mem();
+    return m.available > 0 ? m.available : os.freemem();
+  } catch {
+    return os.freemem();
+  }
+}
+
+interface Entry {
+  job: JobSpec;
+  cancelled: boolean;
+}
+
+export class JobQueue {
+  private readonly pending: Entry[] = [];
+  private current?: { entry: Entry; proc?: JobProcess; killedBy?: 'cancel' | 'timeout' };
+  private readonly listeners = new Map<keyof QueueEvents, Set<(e: never) => void>>();
+  private machine?: Promise<MachineProfile>;
+  private running?: Promise<BenchResult[]>;
+  private done = 0;
+  private readonly spawner: Spawner;
+
+  constructor(private readonly opts: QueueOptions = {}) {
+    this.spawner = opts.spawner ?? new NodeSpawner();
+  }
+
+  on<K extends keyof QueueEvents>(event: K, cb: Listener<K>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(cb as (e: never) => void);
+    return () => set.delete(cb as (e: never) => void);
+  }
+
+  private emit<K extends keyof QueueEvents>(event: K, e: QueueEvents[K]): void {
+    for (const cb of this.listeners.get(event) ?? []) (cb as Listener<K>)(e);
+  }
+
+  /** Validates and appends jobs (JobSpecSchema); a bad spec throws here, before anything runs. */
+  add(jobs: JobSpecInput | JobSpecInput[]): JobSpec[] {
+    const parsed = (Array.isArray(jobs) ? jobs : [jobs]).map((j) => JobSpecSchema.parse(j));
+    const ids = new Set([...this.pending.map((e) => e.job.id), ...(this.current ? [this.current.entry.job.id] : [])]);
+    for (const j of parsed) {
+      if (ids.has(j.id)) throw new Error(`job id '${j.id}' is already queued`);
+      ids.add(j.id);
+    }
+    this.pending.push(...parsed.map((job) => ({ job, cancelled: false })));
+    return parsed;
+  }
+
+  /** The job running now and its worker's process id. */
+  get active(): { jobId: string; pid?: number } | undefined {
+    return this.current && { jobId: this.current.entry.job.id, pid: this.current.proc?.pid };
+  }
+
+  /** Runs queued jobs until none is left; calling again while running returns the same promise. */
+  run(): Promise<BenchResult[]> {
+    this.running ??= this.loop().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** Cancels a queued or running job (the worker is killed at once). False when no such job is left. */
+  cancel(jobId: string): boolean {
+    if (this.current?.entry.job.id === jobId) {
+      this.current.entry.cancelled = true;
+      this.current.killedBy ??= 'cancel';
+      this.current.proc?.kill();
+      return true;
+    }
+    const e = this.pending.find((p) => p.job.id === jobId && !p.cancelled);
+    if (e) e.cancelled = true;
+    return !!e;
+  }
+
+  cancelAll(): void {
+    for (const e of this.pending) e.cancelled = true;
+    if (this.current) this.cancel(this.current.entry.job.id);
+  }
+
+  private async loop(): Promise<BenchResult[]> {
+    const results: BenchResult[] = [];
+    for (let entry = this.pending.shift(); entry; entry = this.pending.shift()) {
+      this.current = { entry };
+      const total = this.done + this.pending.length + 1;
+      let result: BenchResult;
+      try {
+        result = await this.runOne(entry, total);
+      } finally {
+        this.current = undefined;
+      }
+      this.done++;
+      results.push(result);
+      this.emit('job-end', { job: entry.job, result });
+      await this.opts.onResult?.(result);
+    }
+    return results;
+  }
+
+  private async runOne(entry: Entry, total: number): Promise<BenchResult> {
+    const job = entry.job;
+    const start = (pid?: number) => this.emit('job-start', { job, label: jobLabel(job), pid, index: this.done, total });
+    const cancelled: Failure = { kind: 'cancelled', reason: 'cancelled by the user before it started' };
+    if (entry.cancelled) return (start(), this.result(job, { failure: cancelled }));
+
+    // Pre-flight in this process: a target that cannot be built, or a job that cannot fit, is
+    // answered here without spawning anything.
+    let cost: WorkerPayload['cost'];
+    try {
+      const r = resolveJob(job);
+      const t = r.cost.totals;
+      cost = {
+        params: t.params,
+        macs: t.macs,
+        flops: t.flops,
+        weightBytes: t.weightBytes,
+        peakActivationBytes: t.peakActivationBytes,
+      };
+      const available = await (this.opts.availableMemory ?? availableMemory)();
+      const need = memoryEstimate(r.cost);
+      if (available !== undefined && need.requiredBytes > available)
+        throw new RefusedError(
+          `not enough memory: the job needs about ${formatBytes(need.requiredBytes)} (cost model: weights ${formatBytes(t.weightBytes)} + peak activations ${formatBytes(t.peakActivationBytes)} at batch ${job.batch}; counted as ${MEMORY_MODEL.weightCopies} x weights + ${MEMORY_MODEL.activationFactor} x activations + ${formatBytes(MEMORY_MODEL.runtimeBytes)} for the runtime) but only ${formatBytes(available)} is available`,
+        );
+    } catch (e) {
+      start();
+      const failure: Failure =
+        e instanceof RefusedError
+          ? { kind: 'refused', reason: e.message }
+          : { kind: 'error', reason: e instanceof Error ? e.message : String(e) };
+      return this.result(job, { failure, cost });
+    }
+    if (entry.cancelled) return (start(), this.result(job, { failure: cancelled, cost }));
+    return this.spawn(job, start, cost);
+  }
+
+  private async spawn(job: JobSpec, start: (pid?: number) => void, cost: WorkerPayload['cost']) {
+    const proc = this.spawner.start({ env: this.opts.workerEnv?.(job) });
+    const cur = this.current!;
+    cur.proc = proc;
+    start(proc.pid);
+    const stderr = new TailBuffer();
+    proc.onStderr((t) => stderr.push(t));
+    let outcome: { payload: WorkerPayload } | { failure: Failure; partial?: Partial<WorkerPayload> } | undefined;
+    let protocolError: string | undefined;
+    proc.onMessage((raw) => {
+      const m = WorkerMessageSchema.safeParse(raw);
+      if (!m.success) {
+        protocolError ??= `the worker sent an invalid message: ${m.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
+        proc.kill();
+        return;
+      }
+      const msg = m.data;
+      if (msg.type === 'ready') proc.send({ type: 'start', job });
+      else if (msg.type === 'progress') this.emit('progress', { job, progress: msg });
+      else if (msg.type === 'result') outcome = { payload: msg.payload };
+      else outcome = { failure: msg.failure, partial: msg.partial };
+    });
+    const timer = setTimeout(() => {
+      cur.killedBy ??= 'timeout';
+      proc.kill();
+    }, job.timeLimitS * 1000);
+    // A cancel that raced the spawn (between runOne's check and here) still kills the worker.
+    if (cur.entry.cancelled) proc.kill();
+    const exit = await proc.exited;
+    clearTimeout(timer);
+
+    if (outcome && 'payload' in outcome) return this.result(job, { payload: outcome.payload });
+    if (outcome) return this.result(job, { failure: outcome.failure, cost, partial: outcome.partial });
+    const failure = classifyExit({
+      exit,
+      stderr: stderr.lines(),
+      killedBy: cur.killedBy,
+      timeLimitS: job.timeLimitS,
+      protocolError,
+    });
+    return this.result(job, { failure, cost });
+  }
+
+  private async result(
+    job: JobSpec,
+    o: { payload?: WorkerPayload; failure?: Failure; cost?: WorkerPayload['cost']; partial?: Partial<WorkerPayload> },
+  ): Promise<BenchResult> {
+    this.machine ??= (this.opts.machine ?? probeMachine)();
+    const machine = await this.machine;
+    const createdAt = new Date().toISOString();
+    const status = o.payload ? 'ok' : o.failure?.kind === 'cancelled' ? 'cancelled' : 'failed';
+    const doc = {
+      schema: RESULT_SCHEMA,
+      version: RESULT_SCHEMA_VERSION,
+      id: `${createdAt.replace(/[-:.]/g, '')}-${job.id}`,
+      createdAt,
+      studioVersion: machine.versions.studio,
+      job,
+      label: jobLabel(job),
+      status,
+      machine,
+      ...(o.payload ?? { cost: o.cost, ...o.partial, samplesMs: [], flags: [] }),
+      failure: o.failure,
+    };
+    const parsed = ResultSchema.safeParse(doc);
+    if (parsed.success) return parsed.data;
+    // A worker that measured nonsense (NaN statistics, say) is a failed job, not a crashed queue.
+    const reason = `the worker's result does not match the result schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
+    return ResultSchema.parse({
+      ...doc,
+      ...{ stats: undefined, nodes: undefined },
+      status: 'failed',
+      failure: { kind: 'error', reason },
+    });
+  }
+}
+
+/** Runs jobs to the end in a fresh queue: the simple API for the CLI. */
+export async function runJobs(
+  jobs: JobSpecInput[],
+  opts: QueueOptions & { on?: Partial<{ [K in keyof QueueEvents]: Listener<K> }> } = {},
+): Promise<BenchResult[]> {
+  const q = new JobQueue(opts);
+  for (const [k, cb] of Object.entries(opts.on ?? {})) q.on(k as keyof QueueEvents, cb as Listener<keyof QueueEvents>);
+  q.add(jobs);
+  return q.run();
+}

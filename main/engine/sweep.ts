@@ -1,0 +1,100 @@
+// A sweep (targets x backends x batch sizes x thread counts x repetitions) expanded into jobs.
+// With `interleave` (the default) the configurations run A B C A B C ... one repetition at a
+// time, so that a drift of the machine (heat, a background task) spreads over every
+// configuration instead of masquerading as a difference between them.
+import { z } from 'zod';
+import {
+  BackendConfigSchema,
+  BACKEND_NAMES,
+  JOB_SCHEMA_VERSION,
+  JobSpecSchema,
+  MeasureSchema,
+  TargetSchema,
+  type JobSpec,
+  type JobSpecInput,
+} from '../../shared/contract/job.js';
+
+export const SweepSpecSchema = z.object({
+  targets: z.array(TargetSchema).min(1),
+  /** Backend names, or full backend configurations (threads below override intraOpThreads). */
+  backends: z.array(z.union([z.enum(BACKEND_NAMES), BackendConfigSchema])).min(1),
+  batches: z.array(z.number().int().min(1)).min(1).default([1]),
+  /** Intra-op thread counts; 0 lets the runtime choose. Absent: each backend configuration's own. */
+  threads: z.array(z.number().int().min(0)).min(1).optional(),
+  /** Fresh-process repetitions of each configuration (DESIGN: 3 for comparisons). */
+  repetitions: z.number().int().min(1).max(100).default(1),
+  interleave: z.boolean().default(true),
+  measure: MeasureSchema.partial().optional(),
+  timeLimitS: z.number().positive().optional(),
+  seed: z.number().int().default(0),
+  /** Comparison group shared by every job of the sweep; generated when absent. */
+  group: z.string().min(1).optional(),
+  /** Prefix of job ids; defaults to the group. */
+  idPrefix: z.string().min(1).optional(),
+});
+export type SweepSpec = z.input<typeof SweepSpecSchema>;
+
+/** Everything that makes two jobs the same measurement, except the repetition (and the id). */
+export function configKey(job: JobSpec): string {
+  const { id: _id, repetition: _r, group: _g, ...rest } = job;
+  return stableStringify(rest);
+}
+
+function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+function slug(target: z.infer<typeof TargetSchema>): string {
+  const base = target.kind === 'file' ? (target.path.split(/[\\/]/).pop() ?? 'file') : target.name;
+  return base.replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-');
+}
+
+let sweepCounter = 0;
+
+/** Expands a sweep into validated, uniquely named jobs, in the order they should run. */
+export function expandSweep(input: SweepSpec): JobSpec[] {
+  const s = SweepSpecSchema.parse(input);
+  const group = s.group ?? `sweep-${Date.now().toString(36)}-${(sweepCounter++).toString(36)}`;
+  const prefix = s.idPrefix ?? group;
+  const backends = s.backends.map((b) => BackendConfigSchema.parse(typeof b === 'string' ? { backend: b } : b));
+  // Plain inputs here; JobSpecSchema.parse below fills every default and validates the whole job.
+  const configs: (Omit<JobSpecInput, 'id'> & {
+    target: JobSpec['target'];
+    backend: JobSpec['backend'];
+    batch: number;
+  })[] = [];
+  for (const target of s.targets)
+    for (const backend of backends)
+      for (const batch of s.batches)
+        for (const threads of s.threads ?? [backend.intraOpThreads])
+          configs.push({
+            version: JOB_SCHEMA_VERSION,
+            target,
+            batch,
+            backend: { ...backend, intraOpThreads: threads },
+            measure: s.measure ?? {},
+            timeLimitS: s.timeLimitS,
+            seed: s.seed,
+            group,
+          });
+  const order: [number, number][] = [];
+  if (s.interleave) {
+    for (let r = 0; r < s.repetitions; r++) configs.forEach((_, c) => order.push([c, r]));
+  } else {
+    configs.forEach((_, c) => {
+      for (let r = 0; r < s.repetitions; r++) order.push([c, r]);
+    });
+  }
+  const width = String(order.length).length;
+  return order.map(([c, r], i) => {
+    const cfg = configs[c];
+    const id = `${prefix}-${String(i + 1).padStart(width, '0')}-${slug(cfg.target)}-${cfg.backend.backend}-b${cfg.batch}-t${cfg.backend.intraOpThreads}-r${r}`;
+    return JobSpecSchema.parse({ ...cfg, id, repetition: r });
+  });
+}

@@ -1,0 +1,223 @@
+// The job worker: one job per process, started by the queue through a Spawner (spawner.ts). It says
+// 'ready', receives one 'start', streams progress, sends one result or failure, and exits. It never
+// starts processes of its own, so killing it leaves nothing behind.
+//
+// It talks through whichever channel its host gives it: child_process IPC (process.send) under
+// Node, or process.parentPort under Electron's utilityProcess; nothing else here is host-specific.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JobSpec } from '../../shared/contract/job.js';
+import { RefusedError, type Backend, type HostTensor } from '../backends/backend.js';
+import { getBackend } from '../backends/registry.js';
+import { makeInputs, MemoryTracker, measureRuns, msSince, nowNs, ProgressThrottle, warmup } from './measure.js';
+import { joinNodeTimings, placementOf } from './node-map.js';
+import {
+  ParentMessageSchema,
+  TEST_FAULT_ENV,
+  type WorkerMessage,
+  type WorkerPayload,
+  type ProgressMessage,
+} from './protocol.js';
+import { memoryEstimate, modelBytes, resolveJob, type ResolvedJob } from './resolve.js';
+import { instabilityFlags, latencyStats } from './statistics.js';
+
+interface Channel {
+  send(msg: WorkerMessage): Promise<void>;
+  onMessage(cb: (msg: unknown) => void): void;
+}
+
+interface ElectronParentPort {
+  postMessage(msg: unknown): void;
+  on(event: 'message', cb: (e: { data: unknown }) => void): void;
+}
+
+function openChannel(): Channel {
+  const parentPort = (process as unknown as { parentPort?: ElectronParentPort }).parentPort;
+  if (parentPort)
+    return {
+      send: async (m) => parentPort.postMessage(m),
+      onMessage: (cb) => parentPort.on('message', (e) => cb(e.data)),
+    };
+  const send = process.send?.bind(process);
+  if (!send) throw new Error('the job worker runs only as a child process with an IPC channel (see spawner.ts)');
+  return {
+    send: (m) => new Promise((res, rej) => send(m, undefined, {}, (err) => (err ? rej(err) : res()))),
+    onMessage: (cb) => process.on('message', cb),
+  };
+}
+
+/** Extra profiled runs (the first is discarded as warm-up), bounded in time for big models. */
+const PROFILE_RUNS = 6;
+const PROFILE_MAX_MS = 3000;
+
+/**
+ * Test hook, not a feature: STUDIO_TEST_FAULT makes a worker misbehave so that tests can check
+ * that the queue records each failure and goes on. 'crash' exits non-zero with a message on stderr,
+ * 'hang' spins forever (only SIGKILL stops it), 'oom' kills itself with SIGKILL as the operating
+ * system's out-of-memory killer would, 'throw' throws inside the job.
+ */
+function injectFault(): void {
+  const fault = process.env[TEST_FAULT_ENV];
+  if (!fault) return;
+  if (fault === 'crash') {
+    process.stderr.write('simulated native crash (STUDIO_TEST_FAULT=crash)\n');
+    process.exit(3);
+  }
+  if (fault === 'hang') for (;;);
+  if (fault === 'oom') process.kill(process.pid, 'SIGKILL');
+  if (fault === 'throw') throw new Error('simulated failure (STUDIO_TEST_FAULT=throw)');
+}
+
+function costSummary(r: ResolvedJob): NonNullable<WorkerPayload['cost']> {
+  const t = r.cost.totals;
+  return {
+    params: t.params,
+    macs: t.macs,
+    flops: t.flops,
+    weightBytes: t.weightBytes,
+    peakActivationBytes: t.peakActivationBytes,
+  };
+}
+
+async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTracker, partial: Partial<WorkerPayload>) {
+  const phaseStart = (phase: ProgressMessage['phase']) => progress.report(phase, 0, 0, { force: true });
+  injectFault();
+  phaseStart('load');
+  const tLoad = nowNs();
+  const resolved = resolveJob(job);
+  partial.cost = costSummary(resolved);
+  const estimate = memoryEstimate(resolved.cost);
+  const bytes = modelBytes(job, resolved);
+  const loadMs = msSince(tLoad);
+  mem.sample();
+
+  const backend = getBackend(job.backend.backend);
+  phaseStart('session');
+  const tSession = nowNs();
+  const session = await backend.createSession(bytes, job.backend);
+  const sessionMs = msSince(tSession);
+  // Only once a session exists has anything run anywhere (placement is refined by the profile).
+  partial.runtime = { ...backend.runtime, providers: [backend.provider] };
+  const host = makeInputs(resolved.graph, job.seed);
+  const inputs = session.prepare(host);
+  mem.sample();
+
+  phaseStart('cold');
+  const tFirst = process.hrtime.bigint();
+  await session.run(inputs);
+  const firstRunMs = Number(process.hrtime.bigint() - tFirst) / 1e6;
+  mem.sample();
+
+  const warm = await warmup(session, inputs, job.measure, progress);
+  const { samplesMs, stopReason } = await measureRuns(session, inputs, job.measure, progress);
+  // Peak memory is taken before the profiling session exists: it belongs to the measured session.
+  const memory = mem.result(estimate.estimatedBytes);
+  await session.release();
+
+  const stats = latencyStats(samplesMs, { batch: job.batch, flops: resolved.cost.totals.flops });
+  const payload: WorkerPayload = {
+    runtime: { ...backend.runtime, providers: [backend.provider] },
+    cost: partial.cost,
+    coldStart: { loadMs, sessionMs, firstRunMs },
+    warmup: warm,
+    samplesMs,
+    stopReason,
+    stats,
+    memory,
+    flags: [...instabilityFlags(stats), ...resolved.notes, ...resolved.cost.warnings],
+  };
+  // Placement is always checked off the CPU: a job labeled CUDA must say which nodes fell back.
+  // The measurement stands on its own: a profiler that fails costs the per-node table, not the job.
+  if (job.backend.profiling || backend.provider !== 'CPUExecutionProvider')
+    await profilePass(job, backend, bytes, host, resolved, payload, progress).catch((e: Error) =>
+      payload.flags.push(`profiling failed, so node placement and per-node times are unknown: ${e.message}`),
+    );
+  return payload;
+}
+
+/** A second, profiled session, so that the profiler never slows the measured runs. */
+async function profilePass(
+  job: JobSpec,
+  backend: Backend,
+  bytes: Uint8Array,
+  host: HostTensor[],
+  resolved: ResolvedJob,
+  payload: WorkerPayload,
+  progress: ProgressThrottle,
+) {
+  const dir = mkdtempSync(join(tmpdir(), 'studio-profile-'));
+  try {
+    const session = await backend.createSession(bytes, job.backend, { profileDir: dir });
+    const inputs = session.prepare(host);
+    const t0 = nowNs();
+    progress.report('profile', 0, 0, { total: PROFILE_RUNS, force: true });
+    let runs = 0;
+    while (runs < PROFILE_RUNS && (runs < 2 || msSince(t0) < PROFILE_MAX_MS)) {
+      await session.run(inputs);
+      progress.report('profile', ++runs, msSince(t0), { total: PROFILE_RUNS });
+    }
+    const report = await session.profile();
+    await session.release();
+    progress.report('profile', runs, msSince(t0), { total: PROFILE_RUNS, force: true });
+    const placement = placementOf(report.nodes, backend.provider);
+    payload.placement = placement;
+    payload.runtime = { ...backend.runtime, providers: Object.keys(placement.nodesByProvider) };
+    if (job.backend.profiling)
+      payload.nodes = joinNodeTimings(resolved.graph, resolved.cost, report.nodes, report.optimizedGraph);
+    if (placement.fallbackNodes.length > 0)
+      payload.flags.push(
+        `${placement.fallbackNodes.length} of ${report.nodes.length} nodes did not run on ${backend.provider}: ${placement.fallbackNodes.slice(0, 10).join(', ')}${placement.fallbackNodes.length > 10 ? ', ...' : ''}`,
+      );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function failureOf(e: unknown): { kind: 'refused' | 'error'; reason: string; detail?: string } {
+  if (e instanceof RefusedError) return { kind: 'refused', reason: e.message };
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { kind: 'error', reason: err.message, detail: err.name === 'StudioError' ? undefined : err.stack };
+}
+
+function main(): void {
+  const channel = openChannel();
+  // Baseline before the model loads (the runtime's libraries are loaded with this module already).
+  const mem = new MemoryTracker();
+  const partial: Partial<WorkerPayload> = {};
+  const finish = async (msg: WorkerMessage, code: number) => {
+    try {
+      await channel.send(msg);
+    } finally {
+      process.exit(code);
+    }
+  };
+  const fail = (e: unknown) => finish({ type: 'failure', failure: failureOf(e), partial }, 0);
+  // A parent that dies (a killed CLI) closes the IPC channel: a worker without a parent must not
+  // keep a CPU busy. (Electron ends its utility processes with the app.)
+  process.on('disconnect', () => process.exit(1));
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+  let started = false;
+  channel.onMessage((raw) => {
+    const parsed = ParentMessageSchema.safeParse(raw);
+    if (!parsed.success || started) {
+      const why = started ? 'a second start message' : parsed.error?.issues.map((i) => i.message).join('; ');
+      void fail(new Error(`the job worker received an invalid message: ${why}`));
+      return;
+    }
+    started = true;
+    const progress = new ProgressThrottle(
+      (p) => void channel.send(p).catch(() => {}),
+      100,
+      () => mem.sample(),
+    );
+    runJob(parsed.data.job, progress, mem, partial).then(
+      (payload) => finish({ type: 'result', payload }, 0),
+      (e) => fail(e),
+    );
+  });
+  void channel.send({ type: 'ready', pid: process.pid });
+}
+
+main();

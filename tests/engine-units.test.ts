@@ -1,0 +1,159 @@
+// Engine pieces that need no worker process: sweep expansion, job and message validation, exit
+// classification, the memory estimate, and the join of profiler nodes to the studio graph.
+import { describe, expect, it } from 'vitest';
+import { JobSpecSchema } from '../shared/contract/job.js';
+import { costGraph } from '../shared/cost/cost-model.js';
+import { buildTarget } from '../shared/targets.js';
+import { parseOrtProfile } from '../main/backends/ort-profile.js';
+import { joinNodeTimings, placementOf } from '../main/engine/node-map.js';
+import { classifyExit } from '../main/engine/outcome.js';
+import { ParentMessageSchema, WorkerMessageSchema } from '../main/engine/protocol.js';
+import { memoryEstimate, MEMORY_MODEL } from '../main/engine/resolve.js';
+import { configKey, expandSweep } from '../main/engine/sweep.js';
+
+const A = { kind: 'block' as const, name: 'reduce-then-conv', params: { mode: 'direct' } };
+const B = { kind: 'block' as const, name: 'reduce-then-conv', params: { mode: 'reduced' } };
+
+describe('sweep expansion', () => {
+  it('crosses targets, backends, batches and threads, with unique ids and one group', () => {
+    const jobs = expandSweep({
+      targets: [A, B],
+      backends: ['ort-cpu', { backend: 'ort-cuda', graphOptimization: 'basic' }],
+      batches: [1, 8],
+      threads: [1, 2],
+      group: 'g1',
+    });
+    expect(jobs).toHaveLength(2 * 2 * 2 * 2);
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(jobs.length);
+    expect(new Set(jobs.map((j) => j.group))).toEqual(new Set(['g1']));
+    expect(new Set(jobs.map(configKey)).size).toBe(jobs.length);
+    const cuda = jobs.filter((j) => j.backend.backend === 'ort-cuda');
+    expect(cuda.every((j) => j.backend.graphOptimization === 'basic')).toBe(true);
+    expect(new Set(jobs.map((j) => j.backend.intraOpThreads))).toEqual(new Set([1, 2]));
+    for (const j of jobs) expect(() => JobSpecSchema.parse(j)).not.toThrow();
+  });
+
+  it('interleaves repetitions A B A B ... by default, and groups them A A B B when asked not to', () => {
+    const inter = expandSweep({ targets: [A, B], backends: ['ort-cpu'], repetitions: 3, measure: { minRuns: 5 } });
+    const mode = (j: (typeof inter)[number]) => (j.target.kind === 'block' ? j.target.params.mode : '');
+    expect(inter.map(mode)).toEqual(['direct', 'reduced', 'direct', 'reduced', 'direct', 'reduced']);
+    expect(inter.map((j) => j.repetition)).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(inter.every((j) => j.measure.minRuns === 5 && j.measure.maxTimeS === 10)).toBe(true);
+    // Repetitions of one configuration share its key (and seed), so reports can pool them.
+    expect(configKey(inter[0])).toBe(configKey(inter[2]));
+    expect(inter[0].seed).toBe(inter[2].seed);
+
+    const grouped = expandSweep({ targets: [A, B], backends: ['ort-cpu'], repetitions: 2, interleave: false });
+    expect(grouped.map(mode)).toEqual(['direct', 'direct', 'reduced', 'reduced']);
+    // Two sweeps without a group name get different groups (and so different ids).
+    expect(grouped[0].group).not.toBe(inter[0].group);
+  });
+
+  it('rejects invalid sweeps and job specs with the field named', () => {
+    expect(() => expandSweep({ targets: [], backends: ['ort-cpu'] })).toThrow(/targets/);
+    expect(() => expandSweep({ targets: [A], backends: ['ort-nope' as 'ort-cpu'] })).toThrow();
+    const base = { version: 1, id: 'x', target: A, backend: { backend: 'ort-cpu' } };
+    expect(JobSpecSchema.safeParse(base).success).toBe(true);
+    const bad = (patch: object) => JobSpecSchema.safeParse({ ...base, ...patch });
+    expect(bad({ version: 2 }).success).toBe(false);
+    expect(bad({ batch: 0 }).success).toBe(false);
+    expect(bad({ backend: { backend: 'ort-cpu', intraOpThreads: -1 } }).success).toBe(false);
+    const minMax = bad({ measure: { minTimeS: 5, maxTimeS: 1 } });
+    expect(minMax.success).toBe(false);
+    expect(minMax.error?.issues[0].path).toEqual(['measure', 'minTimeS']);
+    expect(bad({ target: { kind: 'file', path: '' } }).success).toBe(false);
+  });
+});
+
+describe('worker protocol', () => {
+  it('validates both directions', () => {
+    const job = JobSpecSchema.parse({ version: 1, id: 'x', target: A, backend: { backend: 'ort-cpu' } });
+    expect(ParentMessageSchema.safeParse({ type: 'start', job }).success).toBe(true);
+    expect(ParentMessageSchema.safeParse({ type: 'start', job: { ...job, batch: -1 } }).success).toBe(false);
+    expect(ParentMessageSchema.safeParse({ type: 'stop' }).success).toBe(false);
+    const progress = { type: 'progress', phase: 'measure', done: 3, elapsedMs: 12.5, medianMs: 1.2 };
+    expect(WorkerMessageSchema.safeParse(progress).success).toBe(true);
+    expect(WorkerMessageSchema.safeParse({ ...progress, phase: 'sleep' }).success).toBe(false);
+    expect(WorkerMessageSchema.safeParse({ ...progress, done: -1 }).success).toBe(false);
+    const failure = { type: 'failure', failure: { kind: 'refused', reason: 'no CUDA' } };
+    expect(WorkerMessageSchema.safeParse(failure).success).toBe(true);
+    expect(WorkerMessageSchema.safeParse({ ...failure, failure: { kind: 'gone', reason: '' } }).success).toBe(false);
+    expect(WorkerMessageSchema.safeParse({ type: 'result', payload: { samplesMs: 'many' } }).success).toBe(false);
+  });
+});
+
+describe('exit classification', () => {
+  const exit = (code: number | null, signal: string | null) => ({ code, signal });
+  it('tells a cancel, a timeout, an OOM kill, a heap OOM and a crash apart', () => {
+    const c = (o: Partial<Parameters<typeof classifyExit>[0]>) =>
+      classifyExit({ exit: exit(1, null), stderr: '', timeLimitS: 5, ...o });
+    expect(c({ exit: exit(null, 'SIGKILL'), killedBy: 'cancel' }).kind).toBe('cancelled');
+    expect(c({ exit: exit(null, 'SIGKILL'), killedBy: 'timeout' }).reason).toMatch(/time limit of 5 s/);
+    expect(c({ exit: exit(null, 'SIGKILL') }).kind).toBe('oom');
+    const heap = c({ exit: exit(null, 'SIGABRT'), stderr: 'FATAL ERROR: JavaScript heap out of memory' });
+    expect(heap.kind).toBe('oom');
+    const crash = c({ exit: exit(null, 'SIGSEGV'), stderr: 'boom\nlast words' });
+    expect(crash).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/signal SIGSEGV/) });
+    expect(crash.detail).toMatch(/last words/);
+    expect(c({ exit: exit(7, null) }).reason).toMatch(/exit code 7/);
+  });
+});
+
+describe('memory estimate', () => {
+  it('is the cost model figure, with documented copies and runtime overhead on top', () => {
+    const cost = costGraph(buildTarget({ target: 'head-fc', set: { batch: '2' } }));
+    const { estimatedBytes, requiredBytes } = memoryEstimate(cost);
+    expect(estimatedBytes).toBe(cost.totals.weightBytes + cost.totals.peakActivationBytes);
+    expect(requiredBytes).toBe(
+      MEMORY_MODEL.weightCopies * cost.totals.weightBytes +
+        MEMORY_MODEL.activationFactor * cost.totals.peakActivationBytes +
+        MEMORY_MODEL.runtimeBytes,
+    );
+  });
+});
+
+describe('profile join', () => {
+  // A trace shaped like ONNX Runtime 1.30's on the CPU provider: BatchNorm and ReLU fused into an
+  // NCHWc Conv named after its output, layout reorders added, one event per node per run.
+  const ev = (name: string, op: string, dur: number, provider = 'CPUExecutionProvider') => ({
+    cat: 'Node',
+    name: `${name}_kernel_time`,
+    dur,
+    ph: 'X',
+    args: { op_name: op, provider },
+  });
+  const run = (d: number) => [
+    ev('ReorderInput', 'ReorderInput', 2 * d),
+    ev('conv1.relu_nchwc', 'Conv', 10 * d),
+    ev('conv3.bn_nchwc', 'Conv', 8 * d),
+    ev('ReorderOutput', 'ReorderOutput', d),
+    ev('add', 'Add', d, 'CUDAExecutionProvider'),
+  ];
+  const trace = JSON.stringify([
+    { cat: 'Session', name: 'session_initialization', dur: 900 },
+    ...run(100),
+    ...run(1),
+    ...run(1),
+  ]);
+
+  it('averages kernel times, dropping the first run, and maps fused nodes back to the graph', () => {
+    const nodes = parseOrtProfile(trace);
+    expect(nodes.find((n) => n.name === 'conv1.relu_nchwc')).toMatchObject({ meanUs: 10, runs: 2, op: 'Conv' });
+    const graph = buildTarget({ target: 'bottleneck', set: { height: '8', width: '8' } });
+    const cost = costGraph(graph);
+    const joined = joinNodeTimings(graph, cost, nodes, [
+      { name: 'ReorderOutput', op: 'ReorderOutput', inputs: ['reorder_token_5'], outputs: ['conv3.bn'] },
+    ]);
+    const byName = Object.fromEntries(joined.map((n) => [n.name, n]));
+    expect(byName['conv1.relu_nchwc'].graphNodes).toEqual(['conv1', 'conv1.bn', 'conv1.relu']);
+    expect(byName['conv3.bn_nchwc'].graphNodes).toEqual(['conv3', 'conv3.bn']);
+    expect(byName['ReorderOutput'].graphNodes).toEqual([]);
+    const conv1 = cost.layers.find((l) => l.name === 'conv1')!;
+    expect(byName['conv1.relu_nchwc'].macs).toBe(conv1.macs);
+    expect(byName['conv1.relu_nchwc'].gflops).toBeCloseTo((2 * conv1.macs) / 10e3);
+    expect(placementOf(nodes, 'CPUExecutionProvider')).toEqual({
+      nodesByProvider: { CPUExecutionProvider: 4, CUDAExecutionProvider: 1 },
+      fallbackNodes: ['add'],
+    });
+  });
+});
