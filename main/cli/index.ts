@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // The studio's command line: the same engine as the app, headless.
 import { Command } from 'commander';
+import { registerBackends } from './commands/backends.js';
+import { registerBench } from './commands/bench.js';
 import { registerCatalog } from './commands/catalog.js';
 import { registerCompare } from './commands/compare.js';
 import { registerCost } from './commands/cost.js';
 import { registerExport } from './commands/export.js';
 import { registerHw } from './commands/hw.js';
+import { registerResults } from './commands/results.js';
 
 const program = new Command()
   .name('bottleneck-studio')
@@ -18,5 +21,8 @@ registerCost(program);
 registerCompare(program);
 registerExport(program);
 registerHw(program);
+registerBench(program);
+registerBackends(program);
+registerResults(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,267 @@
+// `bench`: measure targets on backends in isolated worker processes, save every result at once,
+// print a summary (and, for seed comparisons, measured speed-ups beside the analytic ratios).
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { BACKEND_NAMES, type BackendName, type Target } from '../../../shared/contract/job.js';
+import type { BenchResult } from '../../../shared/contract/result.js';
+import { findSeedComparison, SEED_COMPARISONS, type SeedComparison } from '../../../shared/cost/seed-comparisons.js';
+import { StudioError } from '../../../shared/graph/types.js';
+import { compareSamples } from '../../../shared/stats/compare.js';
+import { buildTarget, parseAssignments, splitTarget } from '../../../shared/targets.js';
+import { configKey, expandSweep } from '../../engine/sweep.js';
+import { JobQueue } from '../../engine/queue.js';
+import { instabilityFlags } from '../../engine/statistics.js';
+import { exportReport } from '../../reports/index.js';
+import { defaultResultsDir } from '../../store/paths.js';
+import { ResultsStore } from '../../store/results-store.js';
+import { looksLikeFile } from '../../targets.js';
+import { ratio, table } from '../format.js';
+import { action, printJson, printText, warn } from '../io.js';
+import { attachProgress } from '../progress.js';
+
+interface BenchOptions {
+  backend: string;
+  threads?: string;
+  batch: string;
+  set?: string;
+  variant?: string;
+  seed?: string;
+  seeds?: boolean;
+  repetitions?: string;
+  warmupRuns?: string;
+  minRuns?: string;
+  minTime?: string;
+  maxTime?: string;
+  targetCi?: string;
+  timeLimit?: string;
+  profile?: boolean;
+  results?: string;
+  report?: string;
+  json?: boolean;
+}
+
+const list = (text: string, what: string): number[] =>
+  text.split(',').map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 0)
+      throw new StudioError(`${what} must be non-negative integers, got '${s}'`, 'bad-parameter');
+    return n;
+  });
+
+const number = (text: string | undefined, what: string): number | undefined => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0)
+    throw new StudioError(`${what} must be a non-negative number, got '${text}'`, 'bad-parameter');
+  return n;
+};
+
+/** A CLI target string as a job target, validated now (a bad parameter fails before any process starts). */
+export function toJobTarget(text: string, set: Record<string, string>, variant?: string): Target {
+  if (looksLikeFile(text)) return { kind: 'file', path: resolve(text), dims: {} };
+  const { name, inline } = splitTarget(text);
+  const graph = buildTarget({ target: text, set, variant });
+  const params = { ...set, ...inline };
+  return graph.meta.source?.kind === 'model'
+    ? { kind: 'model', name, variant: graph.meta.variant, params }
+    : { kind: 'block', name, params };
+}
+
+function backends(text: string): BackendName[] {
+  return text.split(',').map((b) => {
+    const name = b.trim();
+    if (!(BACKEND_NAMES as readonly string[]).includes(name))
+      throw new StudioError(`unknown backend '${name}'. Backends: ${BACKEND_NAMES.join(', ')}`, 'bad-parameter');
+    return name as BackendName;
+  });
+}
+
+const ms = (v: number | undefined) =>
+  v === undefined ? '' : v < 1 ? v.toFixed(4) : v < 100 ? v.toFixed(3) : v.toFixed(1);
+
+function summaryTable(results: BenchResult[]): string {
+  return table(
+    ['job', 'status', 'n', 'p50 ms', '95% CI of p50', 'p90 ms', 'cv', 'items/s', 'GFLOP/s', 'peak RSS'],
+    results.map((r) => {
+      const s = r.stats;
+      return [
+        r.label,
+        r.status === 'ok' ? 'ok' : `${r.status}: ${r.failure?.kind ?? ''}`,
+        String(s?.n ?? ''),
+        ms(s?.p50),
+        s ? `${ms(s.medianCi.low)}-${ms(s.medianCi.high)}` : '',
+        ms(s?.p90),
+        s ? `${(s.cv * 100).toFixed(1)}%` : '',
+        s ? s.throughput.toFixed(1) : '',
+        s ? s.gflops.toFixed(2) : '',
+        r.memory ? `${(r.memory.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : '',
+      ];
+    }),
+  );
+}
+
+/** Per seed comparison: the analytic MACs ratio beside the measured speed-up with its CI. */
+function seedVerdicts(comparisons: SeedComparison[], results: BenchResult[], targetsOf: Map<string, Target>) {
+  const out = [];
+  for (const c of comparisons) {
+    const pooled = c.targets.map((t) => {
+      const target = targetsOf.get(`${c.name}|${t}`)!;
+      const rs = results.filter((r) => r.status === 'ok' && JSON.stringify(r.job.target) === JSON.stringify(target));
+      return { target: t, results: rs, samples: rs.flatMap((r) => r.samplesMs), macs: rs[0]?.cost?.macs };
+    });
+    const ref = pooled[0];
+    for (const other of pooled.slice(1)) {
+      if (!ref.samples.length || !other.samples.length) {
+        out.push({ comparison: c.name, target: other.target, error: 'a side has no successful result' });
+        continue;
+      }
+      const cmp = compareSamples(ref.samples, other.samples);
+      out.push({
+        comparison: c.name,
+        reference: ref.target,
+        target: other.target,
+        macsRatio: ref.macs && other.macs ? ref.macs / other.macs : undefined,
+        // Speed-up of `target` over the reference: reference median / target median.
+        speedup: 1 / cmp.ratio,
+        speedupCi: { low: 1 / cmp.ratioCi.high, high: 1 / cmp.ratioCi.low },
+        pValue: cmp.test.pValue,
+        verdict: cmp.verdict,
+        repetitions: [ref.results.length, other.results.length],
+      });
+    }
+  }
+  return out;
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench [targets...]')
+    .description('measure latency on ONNX Runtime in isolated processes; results are saved as they finish')
+    .option('--backend <list>', `backends: ${BACKEND_NAMES.join(', ')}`, 'ort-cpu')
+    .option('--threads <list>', 'intra-op thread counts, e.g. 1,2 (0 = the runtime default)')
+    .option('--batch <list>', 'batch sizes, e.g. 1,8,32', '1')
+    .option('--set <pairs>', 'parameter overrides for every block/model target, e.g. mid=32')
+    .option('--variant <name>', 'model variant')
+    .option('--seed <name>', `bench a seed comparison: ${SEED_COMPARISONS.map((c) => c.name).join(', ')}`)
+    .option('--seeds', 'bench every seed comparison')
+    .option('--repetitions <n>', 'fresh-process repetitions per configuration (default 1, 3 for comparisons)')
+    .option('--warmup-runs <n>', 'warm-up runs (bounded by 2 s)')
+    .option('--min-runs <n>', 'minimum measured runs')
+    .option('--min-time <s>', 'minimum measuring time per job, seconds')
+    .option('--max-time <s>', 'maximum measuring time per job, seconds')
+    .option('--target-ci <fraction>', 'stop early once the median is known to within this fraction (default 0.01)')
+    .option('--time-limit <s>', 'kill a job that runs longer than this, seconds')
+    .option('--profile', 'per-node kernel times and provider placement')
+    .option('--results <dir>', 'results folder', defaultResultsDir())
+    .option('--report <file>', 'also write a report: .html, .md, .csv or .json')
+    .option('--json', 'print one JSON document (no progress bars)')
+    .action(
+      action(async (targetArgs: string[], opts: BenchOptions) => {
+        const set = parseAssignments(opts.set);
+        const comparisons = opts.seeds
+          ? [...SEED_COMPARISONS]
+          : opts.seed
+            ? [findSeedComparison(opts.seed) ?? badSeed(opts.seed)]
+            : [];
+        if (comparisons.length === 0 && targetArgs.length === 0)
+          throw new StudioError('bench needs targets, or --seed <name>, or --seeds', 'bad-parameter');
+        const targetsOf = new Map<string, Target>();
+        for (const c of comparisons)
+          for (const t of c.targets) targetsOf.set(`${c.name}|${t}`, toJobTarget(t, set, opts.variant));
+        const plain = targetArgs.map((t) => toJobTarget(t, set, opts.variant));
+        const unique = [...new Map([...plain, ...targetsOf.values()].map((t) => [JSON.stringify(t), t])).values()];
+        const measure = {
+          ...(opts.warmupRuns !== undefined && { warmupRuns: number(opts.warmupRuns, '--warmup-runs') }),
+          ...(opts.minRuns !== undefined && { minRuns: number(opts.minRuns, '--min-runs') }),
+          ...(opts.minTime !== undefined && { minTimeS: number(opts.minTime, '--min-time') }),
+          ...(opts.maxTime !== undefined && { maxTimeS: number(opts.maxTime, '--max-time') }),
+          ...(opts.targetCi !== undefined && { targetRelCi: number(opts.targetCi, '--target-ci') }),
+        };
+        const jobs = expandSweep({
+          targets: unique,
+          backends: backends(opts.backend).map((backend) => ({ backend, profiling: !!opts.profile })),
+          batches: list(opts.batch, '--batch'),
+          threads: opts.threads ? list(opts.threads, '--threads') : undefined,
+          repetitions: Number(opts.repetitions ?? (comparisons.length ? 3 : 1)),
+          measure,
+          timeLimitS: number(opts.timeLimit, '--time-limit'),
+        });
+        const store = new ResultsStore(opts.results ?? defaultResultsDir());
+        const queue = new JobQueue({
+          onResult: (r) => {
+            store.save(r);
+          },
+        });
+        const detach = opts.json ? () => {} : attachProgress(queue, jobs.length);
+        // Workers lead their own process groups, so Ctrl-C reaches only us: cancel them, keep what is saved.
+        const onSigint = () => {
+          warn('interrupted: cancelling the remaining jobs (results saved so far are kept)');
+          queue.cancelAll();
+        };
+        process.once('SIGINT', onSigint);
+        queue.add(jobs);
+        let results: BenchResult[];
+        try {
+          results = await queue.run();
+        } finally {
+          detach();
+          process.off('SIGINT', onSigint);
+        }
+        // Repetitions of one configuration together tell whether the machine drifted.
+        for (const r of results) {
+          const medians = results
+            .filter((o) => o.stats && configKey(o.job) === configKey(r.job))
+            .sort((x, y) => x.job.repetition - y.job.repetition)
+            .map((o) => o.stats!.p50);
+          if (!r.stats) continue;
+          const flags = [...new Set([...r.flags, ...instabilityFlags(r.stats, medians)])];
+          // Saved at once when it finished; saved again (atomically) now that its repetitions are known.
+          if (flags.length !== r.flags.length) {
+            r.flags = flags;
+            store.save(r);
+          }
+        }
+        const verdicts = seedVerdicts(comparisons, results, targetsOf);
+        const report = opts.report ? exportReport(results, opts.report) : undefined;
+        const failed = results.filter((r) => r.status !== 'ok');
+        if (opts.json) printJson({ resultsDir: store.dir, report: report?.path, comparisons: verdicts, results });
+        else {
+          printText(summaryTable(results));
+          for (const r of results) for (const f of r.flags) warn(`${r.label}: ${f}`);
+          if (verdicts.length) {
+            printText('\nMeasured speed-up vs analytic MACs ratio (first target of each comparison = 1):');
+            printText(
+              table(
+                ['comparison', 'target', 'MACs ratio', 'speed-up', '95% CI', 'verdict'],
+                verdicts.map((v) =>
+                  'error' in v
+                    ? [v.comparison, v.target, '', '', '', v.error ?? '']
+                    : [
+                        v.comparison,
+                        v.target,
+                        v.macsRatio ? ratio(v.macsRatio) : '',
+                        ratio(v.speedup),
+                        `${ratio(v.speedupCi.low)}-${ratio(v.speedupCi.high)}`,
+                        v.verdict,
+                      ],
+                ),
+              ),
+            );
+          }
+          printText(`\n${results.length} result(s) saved in ${store.dir}${report ? `; report: ${report.path}` : ''}`);
+        }
+        if (failed.length) {
+          for (const r of failed)
+            process.stderr.write(`failed: ${r.label}: ${r.failure?.kind}: ${r.failure?.reason}\n`);
+          process.exitCode = 1;
+        }
+      }),
+    );
+}
+
+function badSeed(name: string): never {
+  throw new StudioError(
+    `unknown seed comparison '${name}'. Known: ${SEED_COMPARISONS.map((c) => c.name).join(', ')}`,
+    'bad-parameter',
+  );
+}

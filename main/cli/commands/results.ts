@@ -1,0 +1,179 @@
+// `results list|show|export|import|delete|compare`: the saved results folder from the command line.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { BenchResult } from '../../../shared/contract/result.js';
+import { StudioError } from '../../../shared/graph/types.js';
+import { compareRuns } from '../../../shared/stats/compare.js';
+import { exportReport, parseReport } from '../../reports/index.js';
+import { checkResult } from '../../store/result-check.js';
+import { defaultResultsDir } from '../../store/paths.js';
+import { ResultsStore, type ResultFilter } from '../../store/results-store.js';
+import { ratio, table } from '../format.js';
+import { action, printJson, printText, warn } from '../io.js';
+
+interface FilterOptions {
+  results?: string;
+  target?: string;
+  backend?: string;
+  status?: string;
+  group?: string;
+  since?: string;
+  until?: string;
+  json?: boolean;
+}
+
+function withFilters(cmd: Command): Command {
+  return cmd
+    .option('--results <dir>', 'results folder', defaultResultsDir())
+    .option('--target <name>', 'only this target (block, model, model/variant or file)')
+    .option('--backend <name>', 'only this backend')
+    .option('--status <status>', 'ok, failed or cancelled')
+    .option('--group <id>', 'only this sweep or comparison group')
+    .option('--since <date>', 'created at or after (2026-01-31 or ISO 8601)')
+    .option('--until <date>', 'created at or before')
+    .option('--json', 'print one JSON document');
+}
+
+function filterFrom(o: FilterOptions): ResultFilter {
+  if (o.status && !['ok', 'failed', 'cancelled'].includes(o.status))
+    throw new StudioError(`--status must be ok, failed or cancelled, got '${o.status}'`, 'bad-parameter');
+  return {
+    target: o.target,
+    backend: o.backend,
+    status: o.status as ResultFilter['status'],
+    group: o.group,
+    since: o.since,
+    until: o.until,
+  };
+}
+
+const storeOf = (o: { results?: string }) => new ResultsStore(o.results ?? defaultResultsDir());
+
+function reportProblems(problems: { file: string; reason: string }[]): void {
+  for (const p of problems) warn(`${p.file}: ${p.reason}`);
+}
+
+/** A set of results named on the command line: a group id, or a JSON report file from elsewhere. */
+function resultSet(store: ResultsStore, spec: string): BenchResult[] {
+  const byGroup = store.load({ group: spec }).results;
+  if (byGroup.length) return byGroup;
+  if (spec.endsWith('.json')) {
+    let text: string;
+    try {
+      text = readFileSync(spec, 'utf8');
+    } catch (e) {
+      throw new StudioError(`cannot read ${spec}: ${(e as Error).message}`, 'bad-file');
+    }
+    return parseReport(text, spec).results.map((r, i) => {
+      const checked = checkResult(r);
+      if (!checked.ok) throw new StudioError(`${spec}: result ${i + 1}: ${checked.reason}`, 'bad-file');
+      return checked.value;
+    });
+  }
+  throw new StudioError(`'${spec}' is neither a group in ${store.dir} nor a .json report file`, 'bad-parameter');
+}
+
+export function registerResults(program: Command): void {
+  const results = program
+    .command('results')
+    .description('list, show, export, import, delete and compare saved results');
+
+  withFilters(results.command('list').description('saved results, oldest first')).action(
+    action((o: FilterOptions) => {
+      const { results: rows, problems } = storeOf(o).list(filterFrom(o));
+      if (o.json) return printJson({ results: rows, problems });
+      reportProblems(problems);
+      printText(
+        table(
+          ['id', 'created', 'job', 'status', 'n', 'p50 ms', 'group'],
+          rows.map((r) => [
+            r.id,
+            r.createdAt.slice(0, 19).replace('T', ' '),
+            r.label,
+            r.status,
+            String(r.n),
+            r.p50 !== undefined ? r.p50.toFixed(3) : '',
+            r.group ?? '',
+          ]),
+        ),
+      );
+    }),
+  );
+
+  results
+    .command('show <id>')
+    .description('one result as JSON (raw samples included)')
+    .option('--results <dir>', 'results folder', defaultResultsDir())
+    .action(action((id: string, o: { results?: string }) => printJson(storeOf(o).get(id))));
+
+  withFilters(
+    results
+      .command('export')
+      .description('write the matching results as a report (.html, .md, .csv or .json)')
+      .requiredOption('--out <file>', 'report file; the extension picks the format'),
+  ).action(
+    action((o: FilterOptions & { out: string }) => {
+      const { results: rs, problems } = storeOf(o).load(filterFrom(o));
+      reportProblems(problems);
+      if (rs.length === 0) throw new StudioError('no results match: nothing to export', 'bad-parameter');
+      const written = exportReport(rs, o.out);
+      if (o.json) return printJson(written);
+      printText(`wrote ${written.path} (${written.format}, ${written.results} results, ${written.bytes} bytes)`);
+    }),
+  );
+
+  results
+    .command('import <report.json>')
+    .description('add the results of a JSON report (from another machine) to the results folder')
+    .option('--results <dir>', 'results folder', defaultResultsDir())
+    .option('--json', 'print one JSON document')
+    .action(
+      action((file: string, o: { results?: string; json?: boolean }) => {
+        const outcome = storeOf(o).importReport(file);
+        if (o.json) return printJson(outcome);
+        printText(`imported ${outcome.added.length} result(s) from ${file}`);
+        for (const s of outcome.skipped) warn(`skipped ${s.id}: ${s.reason}`);
+      }),
+    );
+
+  results
+    .command('delete <ids...>')
+    .description('delete results by id')
+    .option('--results <dir>', 'results folder', defaultResultsDir())
+    .action(
+      action((ids: string[], o: { results?: string }) => {
+        const store = storeOf(o);
+        for (const id of ids) printText(`deleted ${store.delete(id).join(', ')}`);
+      }),
+    );
+
+  results
+    .command('compare <a> <b>')
+    .description('compare two runs (group ids or .json reports): ratio of medians with 95% CI and a U test')
+    .option('--results <dir>', 'results folder', defaultResultsDir())
+    .option('--json', 'print one JSON document')
+    .action(
+      action((a: string, b: string, o: { results?: string; json?: boolean }) => {
+        const store = storeOf(o);
+        const cmp = compareRuns(resultSet(store, a), resultSet(store, b));
+        if (o.json) return printJson(cmp);
+        printText(
+          table(
+            ['configuration', 'A p50 ms', 'B p50 ms', 'B/A', '95% CI', 'p-value', 'verdict'],
+            cmp.pairs.map((p) => [
+              p.label,
+              p.a.median.toFixed(3),
+              p.b.median.toFixed(3),
+              ratio(p.comparison.ratio),
+              `${ratio(p.comparison.ratioCi.low)}-${ratio(p.comparison.ratioCi.high)}`,
+              p.comparison.test.pValue.toExponential(2),
+              p.comparison.regression ? 'REGRESSION' : p.comparison.verdict,
+            ]),
+          ),
+        );
+        for (const l of cmp.onlyInA) warn(`only in A: ${l}`);
+        for (const l of cmp.onlyInB) warn(`only in B: ${l}`);
+        if (cmp.regressions) process.exitCode = 1;
+      }),
+    );
+}

@@ -1,0 +1,256 @@
+// The HTML report: ONE self-contained file that works offline. Chart.js (its UMD build, read from
+// node_modules), the report's script and style, and the data are all inlined; a Content Security
+// Policy forbids every fetch, so opening the file never reaches the network.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { interquartileRange, quantileSorted } from 'simple-statistics';
+import type { BenchResult } from '../../shared/contract/result.js';
+import { StudioError } from '../../shared/graph/types.js';
+import {
+  fmtBytes,
+  fmtCi,
+  fmtCount,
+  fmtMs,
+  fmtPct,
+  fmtTime,
+  machineFacts,
+  machineLine,
+  machinesOf,
+  toRows,
+  type MachineEntry,
+  type ResultRow,
+} from './rows.js';
+import type { ReportContext, ReportWriter } from './types.js';
+
+export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+
+let assets: { chartJs: string; chartVersion: string; client: string; css: string } | undefined;
+
+/** Chart.js's UMD build (it defines window.Chart), found beside the package's main entry. */
+function loadAssets() {
+  if (assets) return assets;
+  const main = createRequire(import.meta.url).resolve('chart.js');
+  const dist = dirname(main);
+  let chartJs: string | undefined;
+  for (const name of ['chart.umd.min.js', 'chart.umd.js']) {
+    try {
+      chartJs = readFileSync(join(dist, name), 'utf8');
+      break;
+    } catch {
+      // try the next name
+    }
+  }
+  if (!chartJs) throw new StudioError(`Chart.js's UMD build (chart.umd.js) is missing from ${dist}`, 'io-error');
+  const own = (name: string) => readFileSync(new URL(`./html/${name}`, import.meta.url), 'utf8');
+  assets = {
+    // The source map comment would make developer tools fetch a file that is not there; the
+    // license banners keep their text, their home pages lose the scheme (the report holds no URL).
+    chartJs: chartJs.replace(/^\/\/# sourceMappingURL=.*$/m, '').replace(/^(\s*\*\s*)https?:\/\//gm, '$1'),
+    chartVersion: /Chart\.js v(\d+\.\d+\.\d+)/.exec(chartJs)?.[1] ?? '4',
+    // Two independent scripts: the charts, and the sortable tables.
+    client: `${own('report-client.js')}\n${own('report-table.js')}`,
+    css: own('report.css'),
+  };
+  return assets;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+}
+
+/** Code inside <script>: only "</script" could end the element early; "<\/script" means the same to JS. */
+export const scriptText = (code: string): string => code.replace(/<\/(script)/gi, '<\\/$1');
+
+/** JSON inside <script type="application/json">: every "<" escaped, so no "</script" or "<!--" survives. */
+export const jsonScriptText = (value: unknown): string =>
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+
+/** Histogram of the raw samples over [min, p99] (the slow tail beyond is counted, not drawn). */
+export function histogram(samples: readonly number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const n = sorted.length;
+  const lo = sorted[0];
+  const hi = n >= 100 ? quantileSorted(sorted, 0.99) : sorted[n - 1];
+  if (!(hi > lo)) return { start: lo - 0.5 * (lo || 1) * 0.01, width: (lo || 1) * 0.01, counts: [n], above: 0 };
+  const iqr = n > 3 ? interquartileRange(sorted) : 0;
+  const fd = iqr > 0 ? 2 * iqr * Math.cbrt(1 / n) : (hi - lo) / 10;
+  const bins = Math.min(40, Math.max(8, Math.ceil((hi - lo) / fd)));
+  const width = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  let above = 0;
+  for (const x of sorted) {
+    if (x > hi) above++;
+    else counts[Math.min(bins - 1, Math.floor((x - lo) / width))]++;
+  }
+  return { start: lo, width, counts, above };
+}
+
+/** What the report's script draws: the measured results only, with their histograms. */
+function chartData(results: readonly BenchResult[], machines: MachineEntry[]) {
+  const machineOf = new Map(machines.flatMap((m) => m.resultIds.map((id) => [id, m.index] as const)));
+  return results.flatMap((r) =>
+    r.status === 'ok' && r.stats
+      ? [
+          {
+            id: r.id,
+            label: machines.length > 1 ? `${r.label} · M${machineOf.get(r.id)}` : r.label,
+            backend: r.job.backend.backend,
+            n: r.stats.n,
+            p50: r.stats.p50,
+            p90: r.stats.p90,
+            ciLow: r.stats.medianCi.low,
+            ciHigh: r.stats.medianCi.high,
+            macs: r.cost?.macs ?? 0,
+            gflops: r.stats.gflops,
+            hist: r.samplesMs.length ? histogram(r.samplesMs) : undefined,
+          },
+        ]
+      : [],
+  );
+}
+
+const num = (v: number | undefined, text: string) =>
+  `<td class="num" data-v="${v === undefined || !Number.isFinite(v) ? '' : v}">${escapeHtml(text)}</td>`;
+
+function resultsTable(rows: ResultRow[], manyMachines: boolean): string {
+  const head = ['Target', ...(manyMachines ? ['Machine'] : []), 'Backend', 'Batch', 'Threads', 'Status', 'n', 'p50'];
+  head.push('95% CI of p50', 'p90', 'p99', 'CV', 'Items/s', 'GFLOP/s', 'Params', 'MACs', 'Peak RSS', 'Flags');
+  const numeric = new Set(['Batch', 'Threads', 'n', 'p50', '95% CI of p50', 'p90', 'p99', 'CV', 'Items/s']);
+  ['GFLOP/s', 'Params', 'MACs', 'Peak RSS', 'Flags'].forEach((h) => numeric.add(h));
+  const th = head.map((h) => `<th scope="col"${numeric.has(h) ? ' class="num"' : ''}>${escapeHtml(h)}</th>`);
+  const body = rows.map((r) => {
+    const cells = [
+      `<td title="${escapeHtml(`${r.label} (id ${r.id})`)}">${escapeHtml(r.name)}</td>`,
+      ...(manyMachines ? [`<td>M${r.machine}</td>`] : []),
+      `<td>${escapeHtml(r.backend)}</td>`,
+      num(r.batch, String(r.batch)),
+      num(r.threads === 'auto' ? 0 : r.threads, String(r.threads)),
+      `<td><span class="badge ${r.status}">${r.status}</span></td>`,
+      num(r.n, r.n === undefined ? '' : String(r.n)),
+      num(r.p50, fmtMs(r.p50)),
+      num(r.ciLow, fmtCi(r)),
+      num(r.p90, fmtMs(r.p90)),
+      num(r.p99, fmtMs(r.p99)),
+      num(r.cv, fmtPct(r.cv)),
+      num(r.throughput, r.throughput === undefined ? '' : fmtCount(r.throughput)),
+      num(r.gflops, r.gflops === undefined ? '' : r.gflops.toFixed(1)),
+      num(r.params, fmtCount(r.params)),
+      num(r.macs, fmtCount(r.macs)),
+      num(r.peakRssBytes, fmtBytes(r.peakRssBytes)),
+      r.flags.length
+        ? `<td class="num" data-v="${r.flags.length}"><span class="badge flag" title="${escapeHtml(r.flags.join('\n'))}">${r.flags.length}</span></td>`
+        : num(0, ''),
+    ];
+    return `<tr>${cells.join('')}</tr>`;
+  });
+  return `<table class="sortable" id="results-table"><thead><tr>${th.join('')}</tr></thead><tbody>${body.join('\n')}</tbody></table>`;
+}
+
+function machineCards(machines: MachineEntry[]): string {
+  return machines
+    .map((m) => {
+      const facts = machineFacts(m.profile)
+        .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`)
+        .join('');
+      const title = `${machines.length > 1 ? `M${m.index} · ` : ''}${machineLine(m.profile)}`;
+      const count = `<dt>Results</dt><dd>${m.resultIds.length}</dd>`;
+      return `<div class="machine"><h3>${escapeHtml(title)}</h3><dl>${facts}${count}</dl></div>`;
+    })
+    .join('');
+}
+
+function flagsList(rows: ResultRow[]): string {
+  const flagged = rows.filter((r) => r.flags.length);
+  if (!flagged.length) return '<p class="none">No result was flagged as unstable.</p>';
+  const items = flagged.map((r) => `<li><b>${escapeHtml(r.label)}</b>: ${r.flags.map(escapeHtml).join('; ')}</li>`);
+  return `<ul class="flags">${items.join('')}</ul>`;
+}
+
+function failuresTable(results: readonly BenchResult[]): string {
+  const failed = results.filter((r) => r.status !== 'ok');
+  if (!failed.length) return '<p class="none">Every job ran.</p>';
+  const rows = failed.map(
+    (r) =>
+      `<tr><td>${escapeHtml(r.label)}</td><td><span class="badge ${r.status}">${escapeHtml(r.failure?.kind ?? r.status)}</span></td>` +
+      `<td class="wrap">${escapeHtml(r.failure?.reason ?? 'no reason recorded')}</td><td class="wrap">${escapeHtml(r.failure?.detail ?? '')}</td></tr>`,
+  );
+  return `<div class="table-wrap"><table id="failures-table"><thead><tr><th>Result</th><th>Kind</th><th>Reason</th><th>Detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+const card = (title: string, sub: string, body: string, controls = '') =>
+  `<section class="card"><div class="card-head"><h2>${title}</h2><p class="sub">${sub}</p>${controls}</div>${body}</section>`;
+
+function render(results: readonly BenchResult[], ctx: ReportContext): string {
+  const a = loadAssets();
+  const machines = machinesOf(results);
+  const rows = toRows(results, machines);
+  const failed = rows.filter((r) => r.status !== 'ok').length;
+  const flagged = rows.filter((r) => r.flags.length).length;
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  const stat = (n: number, label: string, cls = '') =>
+    `<div class="stat ${cls}"><b>${n}</b><span>${label}</span></div>`;
+  const title = escapeHtml(ctx.title);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="Bottleneck Studio ${escapeHtml(ctx.studioVersion)}">
+<title>${title}</title>
+<style>${a.css.replace(/<\/(style)/gi, '<\\/$1')}</style>
+</head>
+<body>
+<header class="top"><div class="wrap">
+<div class="brand">Bottleneck Studio</div>
+<h1>${title}</h1>
+<p class="meta">Generated ${escapeHtml(fmtTime(ctx.createdAt))} · ${plural(rows.length, 'result')} on ${plural(machines.length, 'machine')}</p>
+</div></header>
+<main class="wrap">
+<section class="stats">${stat(rows.length, 'results')}${stat(rows.length - failed, 'measured')}${stat(failed, 'failed', failed ? 'bad' : '')}${stat(flagged, 'flagged', flagged ? 'warn' : '')}${stat(machines.length, plural(machines.length, 'machine').replace(/^\d+ /, ''))}</section>
+${card(
+  'Median latency',
+  'One inference, wall time as the runtime reports it. Bars: median of the measured runs; whiskers: its 95% confidence interval.',
+  '<div class="legend" id="latency-legend"></div><div class="chart"><canvas id="chart-latency" role="img" aria-label="Median latency per result with 95% confidence intervals"></canvas></div>',
+  '<label class="controls"><input type="checkbox" id="latency-log"> log scale</label>',
+)}
+<div class="grid2">
+${card(
+  'Latency distribution',
+  'Histogram of the raw measured runs.',
+  '<div class="chart"><canvas id="chart-histogram" role="img" aria-label="Histogram of measured latencies"></canvas></div><p class="note" id="hist-note"></p>',
+  '<label class="controls"><select id="hist-select" aria-label="Result"></select></label>',
+)}
+${card(
+  'MACs vs measured latency',
+  'Analytic multiply-accumulates against the median; points on one diagonal run at the same GFLOP/s.',
+  '<div class="chart"><canvas id="chart-macs" role="img" aria-label="MACs against median latency"></canvas></div>',
+)}
+</div>
+${card('Results', 'Click a column to sort. Latencies per inference; throughput in items per second at the batch size.', `<div class="table-wrap">${resultsTable(rows, machines.length > 1)}</div>`)}
+${card(machines.length > 1 ? 'Machines' : 'Machine', 'Where the results were measured.', `<div class="machines">${machineCards(machines)}</div>`)}
+${card('Flags', 'What the numbers must be read with.', flagsList(rows))}
+${card('Failures', 'Jobs that did not produce a measurement, and why.', failuresTable(results))}
+</main>
+<footer class="wrap">Bottleneck Studio ${escapeHtml(ctx.studioVersion)} · a self-contained report: the data and the chart code are inside this file. Charts drawn with Chart.js ${a.chartVersion} (MIT License).</footer>
+<script type="application/json" id="report-data">${jsonScriptText({ title: ctx.title, createdAt: ctx.createdAt, charted: chartData(results, machines) })}</script>
+<script>${scriptText(a.chartJs)}</script>
+<script>${scriptText(a.client)}</script>
+</body>
+</html>
+`;
+}
+
+export const htmlReport: ReportWriter = {
+  format: 'html',
+  extensions: ['.html', '.htm'],
+  description: 'one self-contained interactive page with charts; works offline',
+  render,
+};

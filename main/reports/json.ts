@@ -1,0 +1,52 @@
+// The JSON report: the results themselves, complete (raw samples included), in a versioned
+// envelope. It is also the import format: another machine's report is read back with parseReport.
+import { RESULT_SCHEMA, type BenchResult } from '../../shared/contract/result.js';
+import { StudioError } from '../../shared/graph/types.js';
+import { checkEnvelope, parseJson, toJsonText } from '../store/result-check.js';
+import type { ReportWriter } from './types.js';
+
+export const REPORT_SCHEMA = 'bottleneck-studio/report';
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface JsonReport {
+  schema: typeof REPORT_SCHEMA;
+  version: typeof REPORT_SCHEMA_VERSION;
+  createdAt: string;
+  studioVersion: string;
+  title: string;
+  results: BenchResult[];
+}
+
+export const jsonReport: ReportWriter = {
+  format: 'json',
+  extensions: ['.json'],
+  description: 'every result in full (raw samples included); the format `results import` reads',
+  render(results, ctx) {
+    const report: JsonReport = {
+      schema: REPORT_SCHEMA,
+      version: REPORT_SCHEMA_VERSION,
+      createdAt: ctx.createdAt,
+      studioVersion: ctx.studioVersion,
+      title: ctx.title,
+      results: [...results],
+    };
+    return toJsonText(report);
+  },
+};
+
+/**
+ * Reads the envelope of a JSON report (or a single result document); the results inside are
+ * returned unchecked: the caller validates each one and says which is wrong. `source` names the
+ * file in messages.
+ */
+export function parseReport(text: string, source: string): { createdAt?: string; results: unknown[] } {
+  const json = parseJson(text);
+  if (!json.ok) throw new StudioError(`${source} is not a report: ${json.reason}`, 'bad-file');
+  // A single result file (from another machine's results folder) is accepted as a report of one.
+  if ((json.value as { schema?: unknown } | null)?.schema === RESULT_SCHEMA) return { results: [json.value] };
+  const bad = checkEnvelope(json.value, REPORT_SCHEMA, REPORT_SCHEMA_VERSION, 'report');
+  if (bad) throw new StudioError(`${source}: ${bad}`, 'bad-file');
+  const doc = json.value as { createdAt?: unknown; results?: unknown };
+  if (!Array.isArray(doc.results)) throw new StudioError(`${source}: the report has no "results" list`, 'bad-file');
+  return { createdAt: typeof doc.createdAt === 'string' ? doc.createdAt : undefined, results: doc.results };
+}

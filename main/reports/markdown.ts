@@ -1,0 +1,99 @@
+// Markdown: for pull requests, issues and notes. The machines, the main numbers, then what the
+// numbers must be read with (flags) and what did not run (failures, with reasons).
+import type { BenchResult } from '../../shared/contract/result.js';
+import {
+  fmtBytes,
+  fmtCi,
+  fmtCount,
+  fmtMs,
+  fmtPct,
+  fmtTime,
+  machineFacts,
+  machinesOf,
+  toRows,
+  type ResultRow,
+} from './rows.js';
+import type { ReportContext, ReportWriter } from './types.js';
+
+/** Escapes what Markdown would otherwise read as table structure, emphasis, code or HTML. */
+export function mdEscape(s: string): string {
+  return s.replace(/[\\|*_`<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+function table(header: string[], rows: string[][], right: Set<number>): string[] {
+  const align = header.map((_, i) => (right.has(i) ? '---:' : ':---'));
+  return [header, align, ...rows].map((cells) => `| ${cells.join(' | ')} |`);
+}
+
+function resultsTable(rows: ResultRow[], manyMachines: boolean): string[] {
+  const header = ['Target', 'Backend', 'Batch', 'Threads', 'Status', 'n', 'p50', '95% CI of p50', 'p90', 'p99', 'CV'];
+  header.push('Throughput/s', 'GFLOP/s', 'MACs', 'Peak RSS', ...(manyMachines ? ['Machine'] : []));
+  const body = rows.map((r) => [
+    mdEscape(r.name),
+    r.backend,
+    String(r.batch),
+    String(r.threads),
+    r.status === 'ok' ? 'ok' : `**${r.status}**`,
+    r.n === undefined ? '' : String(r.n),
+    fmtMs(r.p50),
+    fmtCi(r),
+    fmtMs(r.p90),
+    fmtMs(r.p99),
+    fmtPct(r.cv),
+    r.throughput === undefined ? '' : fmtCount(r.throughput),
+    r.gflops === undefined ? '' : r.gflops.toFixed(1),
+    fmtCount(r.macs),
+    fmtBytes(r.peakRssBytes),
+    ...(manyMachines ? [`M${r.machine}`] : []),
+  ]);
+  return table(header, body, new Set([2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]));
+}
+
+function render(results: readonly BenchResult[], ctx: ReportContext): string {
+  const machines = machinesOf(results);
+  const rows = toRows(results, machines);
+  const failed = rows.filter((r) => r.status !== 'ok');
+  const flagged = rows.filter((r) => r.flags.length > 0);
+  const out = [
+    `# ${mdEscape(ctx.title)}`,
+    '',
+    `Generated ${fmtTime(ctx.createdAt)} by Bottleneck Studio ${ctx.studioVersion}: ${rows.length} results, ` +
+      `${rows.length - failed.length} ok, ${failed.length} failed, on ${machines.length} machine${machines.length === 1 ? '' : 's'}.`,
+    '',
+    `## Machine${machines.length === 1 ? '' : 's'}`,
+    '',
+  ];
+  for (const m of machines) {
+    const count = `${m.resultIds.length} result${m.resultIds.length === 1 ? '' : 's'}`;
+    if (machines.length > 1) out.push(`**M${m.index}** (${count})`, '');
+    out.push(...machineFacts(m.profile).map(([k, v]) => `- ${k}: ${mdEscape(v)}`), '');
+  }
+  out.push('## Results', '');
+  out.push(
+    rows.length ? resultsTable(rows, machines.length > 1).join('\n') : '_No results._',
+    '',
+    'Latencies are wall times of one inference; the 95% confidence interval of the median is distribution-free (order statistics).',
+    '',
+  );
+  out.push('## Flags', '');
+  if (!flagged.length) out.push('No result was flagged as unstable.', '');
+  else {
+    for (const r of flagged) out.push(`- **${mdEscape(r.label)}**: ${r.flags.map(mdEscape).join('; ')}`);
+    out.push('');
+  }
+  out.push('## Failures', '');
+  if (!failed.length) out.push('Every job ran.', '');
+  else {
+    for (const r of failed)
+      out.push(`- **${mdEscape(r.label)}** (${r.status}): ${mdEscape(r.failure ?? 'no reason recorded')}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export const markdownReport: ReportWriter = {
+  format: 'md',
+  extensions: ['.md', '.markdown'],
+  description: 'machines, a results table, flags and failures, for pull requests and notes',
+  render,
+};

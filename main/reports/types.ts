@@ -1,0 +1,20 @@
+// The contract between the report registry and one format.
+import type { BenchResult } from '../../shared/contract/result.js';
+
+export type ReportFormat = 'html' | 'json' | 'csv' | 'md';
+
+export interface ReportContext {
+  /** ISO time the report is generated (fixed by tests for reproducible output). */
+  createdAt: string;
+  title: string;
+  /** Version of the studio writing the report. */
+  studioVersion: string;
+}
+
+export interface ReportWriter {
+  format: ReportFormat;
+  /** File extensions (lower case, with the dot) that select this format. */
+  extensions: readonly string[];
+  description: string;
+  render(results: readonly BenchResult[], ctx: ReportContext): string;
+}

@@ -1,0 +1,23 @@
+// Where results live when the user does not say: the app's user-data folder, computed the way
+// Electron's app.getPath('userData') does for this app, so the CLI and the desktop app share it.
+import os from 'node:os';
+import { join } from 'node:path';
+
+export const APP_FOLDER = 'Bottleneck Studio';
+
+export function userDataDir(): string {
+  const home = os.homedir();
+  switch (process.platform) {
+    case 'win32':
+      return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), APP_FOLDER);
+    case 'darwin':
+      return join(home, 'Library', 'Application Support', APP_FOLDER);
+    default:
+      return join(process.env.XDG_CONFIG_HOME ?? join(home, '.config'), APP_FOLDER);
+  }
+}
+
+/** The results folder: $BOTTLENECK_STUDIO_RESULTS when set, else `<user data>/results`. */
+export function defaultResultsDir(): string {
+  return process.env.BOTTLENECK_STUDIO_RESULTS ?? join(userDataDir(), 'results');
+}
