@@ -100,5 +100,7 @@ export function jobLabel(j: JobSpec): string {
           .join(',');
   const name = t.kind === 'file' ? t.path : `${t.name}${t.kind === 'model' && t.variant ? `/${t.variant}` : ''}`;
   const threads = j.backend.intraOpThreads ? `, ${j.backend.intraOpThreads} threads` : '';
-  return `${name}${params ? `:${params}` : ''} on ${j.backend.backend}, batch ${j.batch}${threads}`;
+  // Repetitions of one configuration share everything else: number them so reports can tell them apart.
+  const rep = j.repetition > 0 ? `, rep ${j.repetition + 1}` : '';
+  return `${name}${params ? `:${params}` : ''} on ${j.backend.backend}, batch ${j.batch}${threads}${rep}`;
 }
