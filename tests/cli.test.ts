@@ -1,30 +1,16 @@
 // The CLI as a user runs it: a child process, stdout holding one JSON document with --json,
 // errors on stderr with a non-zero exit code.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cli as runCli, cliJson } from './helpers/cli.js';
 
-const root = new URL('..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'studio-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const r = spawnSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'main/cli/index.ts'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function json(...args: string[]) {
-  const r = cli(...args, '--json');
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout);
-}
+const cli = (...args: string[]) => runCli(args);
+const json = (...args: string[]) => cliJson(args);
 
 describe('CLI', () => {
   it('lists blocks with parameters and defaults', () => {

@@ -158,7 +158,7 @@ export class MemoryTracker {
     this.peakSampled = Math.max(this.peakSampled, process.memoryUsage.rss());
   }
   /** The OS's high-water mark (maxRSS, KiB) catches peaks between samples; the samples cover platforms where it lags. */
-  result(estimatedBytes: number) {
+  result(estimatedBytes: number): NonNullable<BenchResult['memory']> {
     this.sample();
     const peakRssBytes = Math.max(this.peakSampled, process.resourceUsage().maxRSS * 1024);
     return {

@@ -20,7 +20,11 @@ import {
   type ProgressMessage,
 } from './protocol.js';
 import { memoryEstimate, modelBytes, resolveJob, type ResolvedJob } from './resolve.js';
+import { gpuMemoryOfProcess } from '../machine/gpu-memory.js';
 import { instabilityFlags, latencyStats } from './statistics.js';
+
+/** Providers whose device memory nvidia-smi can report. */
+const GPU_PROVIDERS = new Set(['CUDAExecutionProvider', 'TensorrtExecutionProvider']);
 
 interface Channel {
   send(msg: WorkerMessage): Promise<void>;
@@ -113,6 +117,11 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   const { samplesMs, stopReason } = await measureRuns(session, inputs, job.measure, progress);
   // Peak memory is taken before the profiling session exists: it belongs to the measured session.
   const memory = mem.result(estimate.estimatedBytes);
+  // Device memory is read while the session still holds it (NVIDIA providers only).
+  if (GPU_PROVIDERS.has(backend.provider)) {
+    const gpuBytes = gpuMemoryOfProcess();
+    if (gpuBytes !== undefined) memory.gpuBytes = gpuBytes;
+  }
   await session.release();
 
   const stats = latencyStats(samplesMs, { batch: job.batch, flops: resolved.cost.totals.flops });

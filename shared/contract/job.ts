@@ -67,6 +67,11 @@ export const JobSpecSchema = z
     target: TargetSchema,
     batch: z.number().int().min(1).max(65_536).default(1),
     precision: z.enum(['fp32']).default('fp32'),
+    /**
+     * MLPerf's terms: single-stream = one query at a time, latency is the answer (p90 headline);
+     * offline = all the work at once, throughput over batch sizes is the answer.
+     */
+    scenario: z.enum(['single-stream', 'offline']).default('single-stream'),
     backend: BackendConfigSchema,
     measure: MeasureSchema.default(MeasureSchema.parse({})),
     /** The whole job (load, warm-up, measurement) is killed past this many seconds. */

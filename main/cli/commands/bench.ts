@@ -22,7 +22,8 @@ import { attachProgress } from '../progress.js';
 interface BenchOptions {
   backend: string;
   threads?: string;
-  batch: string;
+  batch?: string;
+  scenario: string;
   set?: string;
   variant?: string;
   seed?: string;
@@ -100,6 +101,26 @@ function summaryTable(results: BenchResult[]): string {
   );
 }
 
+/** Offline scenario: the best throughput of each target and the batch that reached it. */
+function offlineTable(results: BenchResult[]): string {
+  const best = new Map<string, BenchResult>();
+  for (const r of results) {
+    if (!r.stats) continue;
+    const key = JSON.stringify([r.job.target, r.job.backend]);
+    const cur = best.get(key);
+    if (!cur || r.stats.throughput > cur.stats!.throughput) best.set(key, r);
+  }
+  return table(
+    ['offline: target', 'best items/s', 'at batch', 'GFLOP/s'],
+    [...best.values()].map((r) => [
+      r.label.replace(/, batch \d+/, ''),
+      r.stats!.throughput.toFixed(1),
+      String(r.job.batch),
+      r.stats!.gflops.toFixed(2),
+    ]),
+  );
+}
+
 /** Per seed comparison: the analytic MACs ratio beside the measured speed-up with its CI. */
 function seedVerdicts(comparisons: SeedComparison[], results: BenchResult[], targetsOf: Map<string, Target>) {
   const out = [];
@@ -139,7 +160,12 @@ export function registerBench(program: Command): void {
     .description('measure latency on ONNX Runtime in isolated processes; results are saved as they finish')
     .option('--backend <list>', `backends: ${BACKEND_NAMES.join(', ')}`, 'ort-cpu')
     .option('--threads <list>', 'intra-op thread counts, e.g. 1,2 (0 = the runtime default)')
-    .option('--batch <list>', 'batch sizes, e.g. 1,8,32', '1')
+    .option('--batch <list>', 'batch sizes, e.g. 1,8,32 (default 1; offline: 1,4,16,64)')
+    .option(
+      '--scenario <name>',
+      'single-stream (latency, p90 headline) or offline (throughput over batches)',
+      'single-stream',
+    )
     .option('--set <pairs>', 'parameter overrides for every block/model target, e.g. mid=32')
     .option('--variant <name>', 'model variant')
     .option('--seed <name>', `bench a seed comparison: ${SEED_COMPARISONS.map((c) => c.name).join(', ')}`)
@@ -158,6 +184,9 @@ export function registerBench(program: Command): void {
     .action(
       action(async (targetArgs: string[], opts: BenchOptions) => {
         const set = parseAssignments(opts.set);
+        if (opts.scenario !== 'single-stream' && opts.scenario !== 'offline')
+          throw new StudioError(`--scenario must be single-stream or offline, got '${opts.scenario}'`, 'bad-parameter');
+        const offline = opts.scenario === 'offline';
         const comparisons = opts.seeds
           ? [...SEED_COMPARISONS]
           : opts.seed
@@ -180,12 +209,13 @@ export function registerBench(program: Command): void {
         const jobs = expandSweep({
           targets: unique,
           backends: backends(opts.backend).map((backend) => ({ backend, profiling: !!opts.profile })),
-          batches: list(opts.batch, '--batch'),
+          batches: list(opts.batch ?? (offline ? '1,4,16,64' : '1'), '--batch'),
           threads: opts.threads ? list(opts.threads, '--threads') : undefined,
           repetitions: Number(opts.repetitions ?? (comparisons.length ? 3 : 1)),
           measure,
           timeLimitS: number(opts.timeLimit, '--time-limit'),
         });
+        for (const j of jobs) j.scenario = offline ? 'offline' : 'single-stream';
         const store = new ResultsStore(opts.results ?? defaultResultsDir());
         const queue = new JobQueue({
           onResult: (r) => {
@@ -227,6 +257,7 @@ export function registerBench(program: Command): void {
         if (opts.json) printJson({ resultsDir: store.dir, report: report?.path, comparisons: verdicts, results });
         else {
           printText(summaryTable(results));
+          if (offline) printText('\n' + offlineTable(results));
           for (const r of results) for (const f of r.flags) warn(`${r.label}: ${f}`);
           if (verdicts.length) {
             printText('\nMeasured speed-up vs analytic MACs ratio (first target of each comparison = 1):');

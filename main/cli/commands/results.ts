@@ -104,6 +104,7 @@ export function registerResults(program: Command): void {
     .command('show <id>')
     .description('one result as JSON (raw samples included)')
     .option('--results <dir>', 'results folder', defaultResultsDir())
+    .option('--json', 'print one JSON document (the default for show)')
     .action(action((id: string, o: { results?: string }) => printJson(storeOf(o).get(id))));
 
   withFilters(
