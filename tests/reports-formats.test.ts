@@ -206,3 +206,38 @@ describe('number formatting', () => {
     expect(fmtCi({ ciLow: 0.98, ciHigh: 1.02 })).toBe('980 µs – 1.02 ms');
   });
 });
+
+describe('per-layer times in the Markdown report', () => {
+  it('lists profiled nodes by time with their studio layers and the fallbacks', async () => {
+    const { fakeResult } = await import('./helpers/fake-results.js');
+    const r = fakeResult();
+    r.nodes = [
+      {
+        name: 'conv1.relu_nchwc',
+        op: 'Conv',
+        provider: 'CPUExecutionProvider',
+        meanUs: 600,
+        graphNodes: ['conv1', 'conv1.bn', 'conv1.relu'],
+        macs: 51_380_224,
+        gflops: 171.3,
+      },
+      {
+        name: 'ReorderInput',
+        op: 'ReorderInput',
+        provider: 'CPUExecutionProvider',
+        meanUs: 200,
+        graphNodes: [],
+        macs: 0,
+        gflops: 0,
+      },
+    ];
+    r.placement = { nodesByProvider: { CPUExecutionProvider: 2 }, fallbackNodes: ['softmax'] };
+    const md = renderReport([r], 'md');
+    expect(md).toMatch(/## Per-layer times/);
+    expect(md).toMatch(
+      /\| conv1\.relu\\_nchwc \| Conv \| CPU \| 600\.0 \| 75\.0% \|.*\| conv1, conv1\.bn, conv1\.relu \|/,
+    );
+    expect(md).toMatch(/Fell back from the requested provider: softmax/);
+    expect(renderReport([fakeResult()], 'md')).not.toMatch(/Per-layer/);
+  });
+});

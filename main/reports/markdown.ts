@@ -49,6 +49,38 @@ function resultsTable(rows: ResultRow[], manyMachines: boolean): string[] {
   return table(header, body, new Set([2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]));
 }
 
+/** Per-layer kernel times of profiled results: where the time goes, and which nodes left the provider. */
+function perNodeSections(results: readonly BenchResult[]): string[] {
+  const profiled = results.filter((r) => r.nodes?.length);
+  if (!profiled.length) return [];
+  const out = ['## Per-layer times', ''];
+  for (const r of profiled) {
+    const nodes = [...r.nodes!].sort((a, b) => b.meanUs - a.meanUs);
+    const total = nodes.reduce((s, n) => s + n.meanUs, 0);
+    out.push(`### ${mdEscape(r.label)}`, '');
+    const fallback = r.placement?.fallbackNodes ?? [];
+    if (fallback.length) out.push(`Fell back from the requested provider: ${fallback.map(mdEscape).join(', ')}`, '');
+    out.push(
+      ...table(
+        ['Runtime node', 'Op', 'Provider', 'Mean us', 'Share', 'MACs', 'GFLOP/s', 'Studio layers'],
+        nodes.map((n) => [
+          mdEscape(n.name),
+          n.op,
+          n.provider.replace('ExecutionProvider', ''),
+          n.meanUs.toFixed(1),
+          fmtPct(total > 0 ? n.meanUs / total : 0),
+          fmtCount(n.macs),
+          n.gflops ? n.gflops.toFixed(1) : '',
+          mdEscape(n.graphNodes.join(', ')),
+        ]),
+        new Set([3, 4, 5, 6]),
+      ),
+      '',
+    );
+  }
+  return out;
+}
+
 function render(results: readonly BenchResult[], ctx: ReportContext): string {
   const machines = machinesOf(results);
   const rows = toRows(results, machines);
@@ -81,6 +113,7 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
     for (const r of flagged) out.push(`- **${mdEscape(r.label)}**: ${r.flags.map(mdEscape).join('; ')}`);
     out.push('');
   }
+  out.push(...perNodeSections(results));
   out.push('## Failures', '');
   if (!failed.length) out.push('Every job ran.', '');
   else {

@@ -101,6 +101,25 @@ function summaryTable(results: BenchResult[]): string {
   );
 }
 
+/** Per-layer kernel times (--profile): the runtime's nodes, what they cover, MACs and GFLOP/s. */
+function nodeTable(r: BenchResult): string {
+  const nodes = [...r.nodes!].sort((a, b) => b.meanUs - a.meanUs);
+  const total = nodes.reduce((s, n) => s + n.meanUs, 0);
+  return table(
+    ['runtime node', 'op', 'provider', 'mean us', 'share', 'MACs', 'GFLOP/s', 'studio layers'],
+    nodes.map((n) => [
+      n.name,
+      n.op,
+      n.provider.replace('ExecutionProvider', ''),
+      n.meanUs.toFixed(1),
+      `${((100 * n.meanUs) / (total || 1)).toFixed(1)}%`,
+      n.macs.toLocaleString('en-US'),
+      n.gflops ? n.gflops.toFixed(1) : '',
+      n.graphNodes.join(', '),
+    ]),
+  );
+}
+
 /** Offline scenario: the best throughput of each target and the batch that reached it. */
 function offlineTable(results: BenchResult[]): string {
   const best = new Map<string, BenchResult>();
@@ -259,6 +278,7 @@ export function registerBench(program: Command): void {
           printText(summaryTable(results));
           if (offline) printText('\n' + offlineTable(results));
           for (const r of results) for (const f of r.flags) warn(`${r.label}: ${f}`);
+          for (const r of results.filter((x) => x.nodes?.length)) printText(`\n${r.label}:\n${nodeTable(r)}`);
           if (verdicts.length) {
             printText('\nMeasured speed-up vs analytic MACs ratio (first target of each comparison = 1):');
             printText(
