@@ -184,6 +184,32 @@ function failuresTable(results: readonly BenchResult[]): string {
   return `<div class="table-wrap"><table id="failures-table"><thead><tr><th>Result</th><th>Kind</th><th>Reason</th><th>Detail</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
+/** Per-layer kernel times of profiled results (bench --profile), longest first. */
+function perNodeTables(results: readonly BenchResult[]): string {
+  return results
+    .filter((r) => r.nodes?.length)
+    .map((r) => {
+      const nodes = [...r.nodes!].sort((a, b) => b.meanUs - a.meanUs);
+      const total = nodes.reduce((s, n) => s + n.meanUs, 0) || 1;
+      const fallback = r.placement?.fallbackNodes ?? [];
+      const rows = nodes.map(
+        (n) =>
+          `<tr><td>${escapeHtml(n.name)}</td><td>${escapeHtml(n.op)}</td><td>${escapeHtml(n.provider.replace('ExecutionProvider', ''))}</td>` +
+          `<td class="num">${n.meanUs.toFixed(1)}</td><td class="num">${((100 * n.meanUs) / total).toFixed(1)}%</td>` +
+          `<td class="num">${n.macs.toLocaleString('en-US')}</td><td class="num">${n.gflops ? n.gflops.toFixed(1) : ''}</td>` +
+          `<td class="wrap">${escapeHtml(n.graphNodes.join(', '))}</td></tr>`,
+      );
+      return (
+        `<h3>${escapeHtml(r.label)}</h3>` +
+        (fallback.length
+          ? `<p class="note">Fell back from the requested provider: ${fallback.map(escapeHtml).join(', ')}</p>`
+          : '') +
+        `<div class="table-wrap"><table class="nodes"><thead><tr><th>Runtime node</th><th>Op</th><th>Provider</th><th>Mean µs</th><th>Share</th><th>MACs</th><th>GFLOP/s</th><th>Studio layers</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
+      );
+    })
+    .join('');
+}
+
 const card = (title: string, sub: string, body: string, controls = '') =>
   `<section class="card"><div class="card-head"><h2>${title}</h2><p class="sub">${sub}</p>${controls}</div>${body}</section>`;
 
@@ -234,6 +260,7 @@ ${card(
   '<div class="chart"><canvas id="chart-macs" role="img" aria-label="MACs against median latency"></canvas></div>',
 )}
 </div>
+${results.some((r) => r.nodes?.length) ? card('Per-layer times', 'From the runtime profiler (bench --profile): each runtime node, the studio layers it covers (fused), its MACs and achieved GFLOP/s.', perNodeTables(results)) : ''}
 ${card('Results', 'Click a column to sort. Latencies per inference; throughput in items per second at the batch size.', `<div class="table-wrap">${resultsTable(rows, machines.length > 1)}</div>`)}
 ${card(machines.length > 1 ? 'Machines' : 'Machine', 'Where the results were measured.', `<div class="machines">${machineCards(machines)}</div>`)}
 ${card('Flags', 'What the numbers must be read with.', flagsList(rows))}
