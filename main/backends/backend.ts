@@ -1,7 +1,7 @@
 // What the job worker needs from an inference runtime. ONNX Runtime implements it now (ort.ts);
 // the native kernels add one implementation and one registry line (registry.ts).
 import type { BackendConfig, BackendName } from '../../shared/contract/job.js';
-import type { DType, TensorData } from '../../shared/graph/types.js';
+import type { DType, Graph, TensorData } from '../../shared/graph/types.js';
 
 /** Why a backend cannot run here; the category lets a UI group the reasons. */
 export type UnavailableKind = 'platform' | 'not-bundled' | 'library-missing' | 'no-device' | 'error';
@@ -51,6 +51,21 @@ export interface ProfileReport {
 export interface SessionOptions {
   /** Turn the runtime's profiler on; its files go to this folder and are deleted by the caller. */
   profileDir?: string;
+  /**
+   * The studio graph the model bytes were made from, and the seed of its generated weights. A
+   * backend that executes the studio graph itself (native) uses it instead of parsing the bytes;
+   * ONNX Runtime ignores it.
+   */
+  graph?: Graph;
+  seed?: number;
+}
+
+/** What a session says about itself once created, for the result. */
+export interface SessionInfo {
+  /** The device paths that actually run the model (default: the backend's provider). */
+  providers?: string[];
+  /** Lines for the result's flags (what the backend rewrote, how it planned memory). */
+  flags?: string[];
 }
 
 /** Opaque inputs bound to a session (for ONNX Runtime: ort.Tensor objects). */
@@ -64,6 +79,8 @@ export interface BackendSession {
   /** Ends profiling and parses the runtime's trace (only for sessions created with profileDir). */
   profile(): Promise<ProfileReport>;
   release(): Promise<void>;
+  /** Optional: what actually runs (an ISA path chosen at run time) and notes for the result. */
+  info?(): SessionInfo;
 }
 
 export interface Backend {
@@ -71,6 +88,11 @@ export interface Backend {
   /** The runtime's provider name the backend asks for (results and placement use it). */
   readonly provider: string;
   readonly runtime: { name: string; version: string };
+  /**
+   * True when every node runs on the one device path by construction (no fallback to another
+   * provider is possible), so the worker need not check placement with a profiled session.
+   */
+  readonly singleDevice?: boolean;
   /** Whether the backend can run on this machine: never assumed, always tried. */
   detect(): Promise<Availability>;
   /**

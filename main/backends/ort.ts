@@ -6,7 +6,7 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import type { BackendConfig, BackendName } from '../../shared/contract/job.js';
+import type { BackendConfig, BackendName, OrtBackendName } from '../../shared/contract/job.js';
 import { graphToOnnx } from '../../shared/onnx/writer.js';
 import { buildTarget } from '../../shared/targets.js';
 import {
@@ -58,7 +58,7 @@ export const ORT_PROVIDERS = {
   'ort-dml': { ep: 'dml', provider: 'DmlExecutionProvider', label: 'DirectML', platforms: ['win32'] },
   'ort-coreml': { ep: 'coreml', provider: 'CoreMLExecutionProvider', label: 'CoreML', platforms: ['darwin'] },
   'ort-webgpu': { ep: 'webgpu', provider: 'WebGpuExecutionProvider', label: 'WebGPU' },
-} satisfies Record<BackendName, ProviderInfo>;
+} satisfies Record<OrtBackendName, ProviderInfo>;
 
 export const ORT_RUNTIME = { name: 'onnxruntime-node', version: ort.env.versions.node ?? ort.env.versions.common };
 

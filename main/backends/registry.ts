@@ -1,6 +1,7 @@
 // Backend name -> implementation. A new backend (the native kernels) is one line here.
 import { BACKEND_NAMES, type BackendName } from '../../shared/contract/job.js';
 import type { Availability, Backend } from './backend.js';
+import { NativeBackend } from './native.js';
 import { OrtBackend } from './ort.js';
 
 const BACKENDS: Record<BackendName, () => Backend> = {
@@ -10,6 +11,7 @@ const BACKENDS: Record<BackendName, () => Backend> = {
   'ort-dml': () => new OrtBackend('ort-dml'),
   'ort-coreml': () => new OrtBackend('ort-coreml'),
   'ort-webgpu': () => new OrtBackend('ort-webgpu'),
+  native: () => new NativeBackend(),
 };
 
 const instances = new Map<BackendName, Backend>();

@@ -5,10 +5,12 @@ import { registerBackends } from './commands/backends.js';
 import { registerBench } from './commands/bench.js';
 import { registerCatalog } from './commands/catalog.js';
 import { registerCompare } from './commands/compare.js';
+import { registerCompareBackends } from './commands/compare-backends.js';
 import { registerCost } from './commands/cost.js';
 import { registerExport } from './commands/export.js';
 import { registerHw } from './commands/hw.js';
 import { registerResults } from './commands/results.js';
+import { registerVerify } from './commands/verify.js';
 
 const program = new Command()
   .name('bottleneck-studio')
@@ -24,5 +26,7 @@ registerHw(program);
 registerBench(program);
 registerBackends(program);
 registerResults(program);
+registerVerify(program);
+registerCompareBackends(program);
 
 await program.parseAsync(process.argv);

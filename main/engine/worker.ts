@@ -99,10 +99,12 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   const backend = getBackend(job.backend.backend);
   phaseStart('session');
   const tSession = nowNs();
-  const session = await backend.createSession(bytes, job.backend);
+  const session = await backend.createSession(bytes, job.backend, { graph: resolved.graph, seed: job.seed });
   const sessionMs = msSince(tSession);
   // Only once a session exists has anything run anywhere (placement is refined by the profile).
-  partial.runtime = { ...backend.runtime, providers: [backend.provider] };
+  const info = session.info?.() ?? {};
+  const runtime = { ...backend.runtime, providers: info.providers ?? [backend.provider] };
+  partial.runtime = runtime;
   const host = makeInputs(resolved.graph, job.seed);
   const inputs = session.prepare(host);
   mem.sample();
@@ -126,7 +128,7 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
 
   const stats = latencyStats(samplesMs, { batch: job.batch, flops: resolved.cost.totals.flops });
   const payload: WorkerPayload = {
-    runtime: { ...backend.runtime, providers: [backend.provider] },
+    runtime,
     cost: partial.cost,
     coldStart: { loadMs, sessionMs, firstRunMs },
     warmup: warm,
@@ -134,11 +136,11 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
     stopReason,
     stats,
     memory,
-    flags: [...instabilityFlags(stats), ...resolved.notes, ...resolved.cost.warnings],
+    flags: [...instabilityFlags(stats), ...resolved.notes, ...(info.flags ?? []), ...resolved.cost.warnings],
   };
   // Placement is always checked off the CPU: a job labeled CUDA must say which nodes fell back.
   // The measurement stands on its own: a profiler that fails costs the per-node table, not the job.
-  if (job.backend.profiling || backend.provider !== 'CPUExecutionProvider')
+  if (job.backend.profiling || (!backend.singleDevice && backend.provider !== 'CPUExecutionProvider'))
     await profilePass(job, backend, bytes, host, resolved, payload, progress).catch((e: Error) =>
       payload.flags.push(`profiling failed, so node placement and per-node times are unknown: ${e.message}`),
     );
@@ -157,7 +159,11 @@ async function profilePass(
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'studio-profile-'));
   try {
-    const session = await backend.createSession(bytes, job.backend, { profileDir: dir });
+    const session = await backend.createSession(bytes, job.backend, {
+      profileDir: dir,
+      graph: resolved.graph,
+      seed: job.seed,
+    });
     const inputs = session.prepare(host);
     const t0 = nowNs();
     progress.report('profile', 0, 0, { total: PROFILE_RUNS, force: true });

@@ -27,9 +27,24 @@ export const TargetSchema = z.discriminatedUnion('kind', [
 ]);
 export type Target = z.infer<typeof TargetSchema>;
 
-/** Backends by name: `ort-<execution provider>` now, `native` with the native-kernels issue. */
-export const BACKEND_NAMES = ['ort-cpu', 'ort-cuda', 'ort-tensorrt', 'ort-dml', 'ort-coreml', 'ort-webgpu'] as const;
+/** ONNX Runtime backends, one per execution provider. */
+export const ORT_BACKEND_NAMES = [
+  'ort-cpu',
+  'ort-cuda',
+  'ort-tensorrt',
+  'ort-dml',
+  'ort-coreml',
+  'ort-webgpu',
+] as const;
+export type OrtBackendName = (typeof ORT_BACKEND_NAMES)[number];
+
+/** Backends by name: `ort-<execution provider>`, and `native` (the studio's own C++ kernels, native/). */
+export const BACKEND_NAMES = [...ORT_BACKEND_NAMES, 'native'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** Kernel paths of the native backend: `auto` takes the best the CPU offers (native/DESIGN.md). */
+export const NATIVE_ISAS = ['auto', 'scalar', 'avx2', 'avx512'] as const;
+export type NativeIsa = (typeof NATIVE_ISAS)[number];
 
 export const BackendConfigSchema = z.object({
   backend: z.enum(BACKEND_NAMES),
@@ -41,6 +56,12 @@ export const BackendConfigSchema = z.object({
   memoryArena: z.boolean().default(true),
   /** Per-node kernel times and provider placement from the runtime's profiler. */
   profiling: z.boolean().default(false),
+  /**
+   * Native backend only: the kernel path (instruction set). Absent means `auto`, the best path this
+   * CPU supports (optional rather than defaulted so that configurations written before it stay valid
+   * as they are, in files and in code).
+   */
+  isa: z.enum(NATIVE_ISAS).optional(),
 });
 export type BackendConfig = z.infer<typeof BackendConfigSchema>;
 
@@ -107,5 +128,5 @@ export function jobLabel(j: JobSpec): string {
   const threads = j.backend.intraOpThreads ? `, ${j.backend.intraOpThreads} threads` : '';
   // Repetitions of one configuration share everything else: number them so reports can tell them apart.
   const rep = j.repetition > 0 ? `, rep ${j.repetition + 1}` : '';
-  return `${name}${params ? `:${params}` : ''} on ${j.backend.backend}, batch ${j.batch}${threads}${rep}`;
+  return `${name}${params ? `:${params}` : ''} on ${j.backend.backend}${j.backend.isa && j.backend.isa !== 'auto' ? `/${j.backend.isa}` : ''}, batch ${j.batch}${threads}${rep}`;
 }

@@ -42,6 +42,24 @@ export const MachineProfileSchema = z.object({
     onnxruntime: z.string().optional(),
     studio: z.string(),
   }),
+  /**
+   * The machine's roofline, measured by the native addon's probes (an FMA throughput kernel and a
+   * STREAM triad), for one thread and all threads. Optional: probing takes a few seconds, so only
+   * `hw --roofline` and the benchmarks ask for it, and profiles written before it exist stay valid.
+   */
+  roofline: z
+    .object({
+      /** The ISA path whose FMA kernel was measured (avx512, avx2, scalar). */
+      isa: z.string(),
+      /** Threads used for the "all threads" figures (one per physical core). */
+      threads: z.number().int(),
+      peakGflops: z.object({ oneThread: z.number(), allThreads: z.number() }),
+      triadGBps: z.object({ oneThread: z.number(), allThreads: z.number() }),
+      /** Arithmetic intensity (FLOP per byte) where the all-threads roofline turns from memory- to compute-bound. */
+      ridgeFlopsPerByte: z.number(),
+      measuredAt: z.string(),
+    })
+    .optional(),
   /** Probing time; the profile describes the machine at this moment. */
   probedAt: z.string(),
 });

@@ -130,7 +130,15 @@ export function pairingKey(r: BenchResult): string {
   const target =
     t.kind === 'file' ? [t.kind, t.path, sortedEntries(t.dims)] : [t.kind, targetName(t), sortedEntries(t.params)];
   const be = r.job.backend;
-  const backend = [be.backend, be.intraOpThreads, be.interOpThreads, be.graphOptimization, be.executionMode];
+  // The ISA path is part of a native configuration: avx2 and avx512 runs are different measurements.
+  const backend = [
+    be.backend,
+    be.intraOpThreads,
+    be.interOpThreads,
+    be.graphOptimization,
+    be.executionMode,
+    be.isa ?? 'auto',
+  ];
   return JSON.stringify([target, backend, be.memoryArena, be.profiling, r.job.batch, r.job.precision]);
 }
 

@@ -2,7 +2,13 @@
 // print a summary (and, for seed comparisons, measured speed-ups beside the analytic ratios).
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { BACKEND_NAMES, type BackendName, type Target } from '../../../shared/contract/job.js';
+import {
+  BACKEND_NAMES,
+  NATIVE_ISAS,
+  type BackendName,
+  type NativeIsa,
+  type Target,
+} from '../../../shared/contract/job.js';
 import type { BenchResult } from '../../../shared/contract/result.js';
 import { findSeedComparison, SEED_COMPARISONS, type SeedComparison } from '../../../shared/cost/seed-comparisons.js';
 import { StudioError } from '../../../shared/graph/types.js';
@@ -21,6 +27,7 @@ import { attachProgress } from '../progress.js';
 
 interface BenchOptions {
   backend: string;
+  isa?: string;
   threads?: string;
   batch?: string;
   scenario: string;
@@ -66,6 +73,12 @@ export function toJobTarget(text: string, set: Record<string, string>, variant?:
   return graph.meta.source?.kind === 'model'
     ? { kind: 'model', name, variant: graph.meta.variant, params }
     : { kind: 'block', name, params };
+}
+
+function isaOf(text: string): NativeIsa {
+  if (!(NATIVE_ISAS as readonly string[]).includes(text))
+    throw new StudioError(`--isa must be one of ${NATIVE_ISAS.join(', ')}, got '${text}'`, 'bad-parameter');
+  return text as NativeIsa;
 }
 
 function backends(text: string): BackendName[] {
@@ -178,6 +191,10 @@ export function registerBench(program: Command): void {
     .command('bench [targets...]')
     .description('measure latency on ONNX Runtime in isolated processes; results are saved as they finish')
     .option('--backend <list>', `backends: ${BACKEND_NAMES.join(', ')}`, 'ort-cpu')
+    .option(
+      '--isa <path>',
+      'native backend only: force an ISA path (scalar, avx2, avx512); default: the best the CPU has',
+    )
     .option('--threads <list>', 'intra-op thread counts, e.g. 1,2 (0 = the runtime default)')
     .option('--batch <list>', 'batch sizes, e.g. 1,8,32 (default 1; offline: 1,4,16,64)')
     .option(
@@ -227,7 +244,11 @@ export function registerBench(program: Command): void {
         };
         const jobs = expandSweep({
           targets: unique,
-          backends: backends(opts.backend).map((backend) => ({ backend, profiling: !!opts.profile })),
+          backends: backends(opts.backend).map((backend) => ({
+            backend,
+            profiling: !!opts.profile,
+            ...(opts.isa && backend === 'native' ? { isa: isaOf(opts.isa) } : {}),
+          })),
           batches: list(opts.batch ?? (offline ? '1,4,16,64' : '1'), '--batch'),
           threads: opts.threads ? list(opts.threads, '--threads') : undefined,
           repetitions: Number(opts.repetitions ?? (comparisons.length ? 3 : 1)),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { probeMachine } from '../../machine/profile.js';
+import { measureRoofline } from '../../machine/roofline.js';
 import { bytes } from '../format.js';
 import { action, printJson, printText } from '../io.js';
 
@@ -7,10 +8,15 @@ export function registerHw(program: Command): void {
   program
     .command('hw')
     .description('the machine profile every result embeds: CPU, ISA, caches, memory, GPUs, OS, versions')
+    .option(
+      '--roofline',
+      'also measure the roofline with the native kernels: peak FP32 GFLOP/s and triad GB/s (a few seconds)',
+    )
     .option('--json', 'print one JSON document')
     .action(
-      action(async (opts: { json?: boolean }) => {
-        const m = await probeMachine();
+      action(async (opts: { json?: boolean; roofline?: boolean }) => {
+        const profile = await probeMachine();
+        const m = opts.roofline ? { ...profile, roofline: await measureRoofline() } : profile;
         if (opts.json) return printJson(m);
         const c = m.cpu;
         const cache = Object.entries(c.cache)
@@ -26,6 +32,12 @@ export function registerHw(program: Command): void {
             `GPUs     ${m.gpus.map((g) => `${g.vendor} ${g.model}${g.memoryBytes ? ` (${bytes(g.memoryBytes)})` : ''}${g.driver ? `, driver ${g.driver}` : ''}`).join('; ') || 'none detected'}`,
             `OS       ${[m.os.distro, m.os.release].filter(Boolean).join(' ') || m.os.platform}, kernel ${m.os.kernel ?? '?'}, ${m.os.arch}`,
             `versions node ${m.versions.node}, onnxruntime-node ${m.versions.onnxruntime ?? 'not installed'}, studio ${m.versions.studio}${m.versions.electron ? `, electron ${m.versions.electron}` : ''}`,
+            ...(m.roofline
+              ? [
+                  `roofline FP32 peak ${m.roofline.peakGflops.oneThread.toFixed(1)} GFLOP/s (1 thread), ${m.roofline.peakGflops.allThreads.toFixed(1)} GFLOP/s (${m.roofline.threads} threads), ${m.roofline.isa} FMA kernel`,
+                  `         triad ${m.roofline.triadGBps.oneThread.toFixed(1)} GB/s (1 thread), ${m.roofline.triadGBps.allThreads.toFixed(1)} GB/s (${m.roofline.threads} threads); ridge at ${m.roofline.ridgeFlopsPerByte.toFixed(1)} FLOP/byte`,
+                ]
+              : []),
           ].join('\n'),
         );
       }),

@@ -1,0 +1,425 @@
+// The N-API surface of native/DESIGN.md: version, cpu(), createSession(desc, opts) -> session
+// { run(inputs) -> Promise, plan(), release() }, peakGflops(opts), triadGBps(opts).
+// Every entry point validates its arguments and turns C++ exceptions into JS Errors (the gyp
+// target uses node-addon-api's "except_all" mode, which also converts std::exception), so bad
+// input never takes the process down.
+#include <napi.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "plan/session.h"
+#include "runtime/cpu_features.h"
+#include "runtime/dispatch.h"
+#include "runtime/thread_pool.h"
+
+namespace studio {
+namespace {
+
+// ---------------------------------------------------------------- JS -> GraphDesc conversion
+
+[[noreturn]] void type_error(Napi::Env env, const std::string& path, const std::string& what) {
+  throw Napi::TypeError::New(env, "NativeGraphDesc: " + path + " must be " + what);
+}
+
+Napi::Value prop(const Napi::Object& o, const char* key) { return o.Get(key); }
+
+Napi::Object as_object(const Napi::Value& v, const std::string& path) {
+  if (!v.IsObject() || v.IsArray()) type_error(v.Env(), path, "an object");
+  return v.As<Napi::Object>();
+}
+
+Napi::Array as_array(const Napi::Value& v, const std::string& path) {
+  if (!v.IsArray()) type_error(v.Env(), path, "an array");
+  return v.As<Napi::Array>();
+}
+
+std::string as_string(const Napi::Value& v, const std::string& path) {
+  if (!v.IsString()) type_error(v.Env(), path, "a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+double as_number(const Napi::Value& v, const std::string& path) {
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
+  if (!v.IsNumber()) type_error(v.Env(), path, "a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+Shape as_shape(const Napi::Value& v, const std::string& path) {
+  Napi::Array a = as_array(v, path);
+  Shape s;
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    const double d = as_number(a.Get(i), path + "[" + std::to_string(i) + "]");
+    if (!(d >= 0 && d <= 9e15 && d == std::floor(d))) type_error(v.Env(), path, "an array of non-negative integers");
+    s.push_back(static_cast<int64_t>(d));
+  }
+  return s;
+}
+
+std::vector<std::string> as_strings(const Napi::Value& v, const std::string& path) {
+  Napi::Array a = as_array(v, path);
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(as_string(a.Get(i), path + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+AttrValue as_attr(const Napi::Value& v, const std::string& path) {
+  AttrValue a;
+  if (v.IsString()) {
+    a.kind = AttrValue::Kind::String;
+    a.str = v.As<Napi::String>().Utf8Value();
+  } else if (v.IsArray()) {
+    a.kind = AttrValue::Kind::Numbers;
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) a.numbers.push_back(as_number(arr.Get(i), path + "[" + std::to_string(i) + "]"));
+  } else if (v.IsNumber() || v.IsBoolean()) {
+    a.number = as_number(v, path);
+  } else {
+    type_error(v.Env(), path, "a number, a number array or a string");
+  }
+  return a;
+}
+
+std::vector<float> as_floats(const Napi::Value& v, const std::string& path) {
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
+    Napi::Float32Array f = v.As<Napi::Float32Array>();
+    return std::vector<float>(f.Data(), f.Data() + f.ElementLength());
+  }
+  if (v.IsArray()) {
+    Napi::Array a = v.As<Napi::Array>();
+    std::vector<float> out(a.Length());
+    for (uint32_t i = 0; i < a.Length(); ++i) out[i] = static_cast<float>(as_number(a.Get(i), path));
+    return out;
+  }
+  type_error(v.Env(), path, "a Float32Array");
+}
+
+GraphDesc to_desc(const Napi::Value& value) {
+  GraphDesc d;
+  Napi::Object o = as_object(value, "desc");
+  Napi::Array inputs = as_array(prop(o, "inputs"), "inputs");
+  for (uint32_t i = 0; i < inputs.Length(); ++i) {
+    const std::string p = "inputs[" + std::to_string(i) + "]";
+    Napi::Object in = as_object(inputs.Get(i), p);
+    d.inputs.push_back({as_string(prop(in, "name"), p + ".name"), as_shape(prop(in, "shape"), p + ".shape")});
+  }
+  d.outputs = as_strings(prop(o, "outputs"), "outputs");
+  Napi::Object shapes = as_object(prop(o, "shapes"), "shapes");
+  Napi::Array names = shapes.GetPropertyNames();
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    const std::string name = names.Get(i).ToString().Utf8Value();
+    d.shapes[name] = as_shape(shapes.Get(name), "shapes['" + name + "']");
+  }
+  const Napi::Value cv = prop(o, "constants");
+  if (!cv.IsUndefined()) {
+    Napi::Array consts = as_array(cv, "constants");
+    for (uint32_t i = 0; i < consts.Length(); ++i) {
+      const std::string p = "constants[" + std::to_string(i) + "]";
+      Napi::Object c = as_object(consts.Get(i), p);
+      d.constants.push_back({as_string(prop(c, "name"), p + ".name"), as_shape(prop(c, "shape"), p + ".shape"),
+                             as_floats(prop(c, "data"), p + ".data")});
+    }
+  }
+  Napi::Array nodes = as_array(prop(o, "nodes"), "nodes");
+  for (uint32_t i = 0; i < nodes.Length(); ++i) {
+    const std::string p = "nodes[" + std::to_string(i) + "]";
+    Napi::Object n = as_object(nodes.Get(i), p);
+    NodeDesc nd;
+    nd.name = as_string(prop(n, "name"), p + ".name");
+    nd.op = as_string(prop(n, "op"), p + ".op");
+    nd.inputs = as_strings(prop(n, "inputs"), p + ".inputs");
+    nd.outputs = as_strings(prop(n, "outputs"), p + ".outputs");
+    const Napi::Value av = prop(n, "attrs");
+    if (!av.IsUndefined() && !av.IsNull()) {
+      Napi::Object attrs = as_object(av, p + ".attrs");
+      Napi::Array keys = attrs.GetPropertyNames();
+      for (uint32_t k = 0; k < keys.Length(); ++k) {
+        const std::string key = keys.Get(k).ToString().Utf8Value();
+        nd.attrs[key] = as_attr(attrs.Get(key), p + ".attrs." + key);
+      }
+    }
+    d.nodes.push_back(std::move(nd));
+  }
+  return d;
+}
+
+// ---------------------------------------------------------------- options
+
+int threads_opt(const Napi::Object& opts) {
+  const Napi::Value v = opts.Get("threads");
+  if (v.IsUndefined() || v.IsNull()) return default_threads();
+  if (!v.IsNumber()) throw Napi::TypeError::New(opts.Env(), "opts.threads must be a number");
+  const double t = v.As<Napi::Number>().DoubleValue();
+  if (!(t >= 0 && t <= 1024 && t == std::floor(t)))
+    throw Napi::RangeError::New(opts.Env(), "opts.threads must be an integer from 1 to 1024 (0 = default)");
+  return t == 0 ? default_threads() : static_cast<int>(t);
+}
+
+std::string isa_opt(const Napi::Object& opts) {
+  const Napi::Value v = opts.Get("isa");
+  if (v.IsUndefined() || v.IsNull()) return "";
+  if (!v.IsString()) throw Napi::TypeError::New(opts.Env(), "opts.isa must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+double number_opt(const Napi::Object& opts, const char* key, double def, double lo, double hi) {
+  const Napi::Value v = opts.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  const double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!(x >= lo && x <= hi))
+    throw Napi::RangeError::New(opts.Env(), std::string("opts.") + key + " must be a number from " + std::to_string(lo) +
+                                                " to " + std::to_string(hi));
+  return x;
+}
+
+Napi::Object opts_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || info[i].IsUndefined()) return Napi::Object::New(info.Env());
+  if (!info[i].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
+  return info[i].As<Napi::Object>();
+}
+
+// ---------------------------------------------------------------- sessions
+
+class RunWorker final : public Napi::AsyncWorker {
+ public:
+  RunWorker(Napi::Env env, std::shared_ptr<Session> s, std::vector<AlignedFloats> inputs)
+      : Napi::AsyncWorker(env, "studio_native.run"), session_(std::move(s)), inputs_(std::move(inputs)),
+        deferred_(Napi::Promise::Deferred::New(env)) {
+    // Output arrays are allocated here, on the JS thread, and written by Execute: their backing
+    // stores do not move, and nothing in JS can see them before the promise resolves.
+    const Plan& p = session_->plan();
+    for (size_t j = 0; j < p.output_sizes.size(); ++j) {
+      Napi::Float32Array a = Napi::Float32Array::New(env, static_cast<size_t>(p.output_sizes[j]));
+      out_ptrs_.push_back(a.Data());
+      outputs_.push_back(Napi::Persistent(a));
+    }
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      std::vector<const float*> in;
+      for (auto& b : inputs_) in.push_back(b.data());
+      session_->run(in, out_ptrs_);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    } catch (...) {
+      SetError("unknown native error during run()");
+    }
+  }
+  void OnOK() override {
+    Napi::Array out = Napi::Array::New(Env(), outputs_.size());
+    for (size_t j = 0; j < outputs_.size(); ++j) out.Set(static_cast<uint32_t>(j), outputs_[j].Value());
+    deferred_.Resolve(out);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  std::shared_ptr<Session> session_;  // keeps the plan alive even if release() is called meanwhile
+  std::vector<AlignedFloats> inputs_;
+  std::vector<Napi::Reference<Napi::Float32Array>> outputs_;
+  std::vector<float*> out_ptrs_;
+  Napi::Promise::Deferred deferred_;
+};
+
+class SessionWrap final : public Napi::ObjectWrap<SessionWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeSession",
+                       {InstanceMethod<&SessionWrap::Run>("run"), InstanceMethod<&SessionWrap::PlanInfo>("plan"),
+                        InstanceMethod<&SessionWrap::Profile>("profile"),
+                        InstanceMethod<&SessionWrap::Release>("release")});
+  }
+  explicit SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {}
+  void attach(std::shared_ptr<Session> s) { session_ = std::move(s); }
+
+ private:
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto reject = [&](const std::string& msg) {
+      auto d = Napi::Promise::Deferred::New(env);
+      d.Reject(Napi::Error::New(env, msg).Value());
+      return d.Promise();
+    };
+    if (!session_) return reject("run(): the session was released");
+    const Plan& p = session_->plan();
+    if (info.Length() < 1 || !info[0].IsArray()) return reject("run(): expected an array of Float32Array inputs");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    if (arr.Length() != p.inputs.size())
+      return reject("run(): expected " + std::to_string(p.inputs.size()) + " input(s), got " + std::to_string(arr.Length()));
+    std::vector<AlignedFloats> inputs;
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      const Napi::Value v = arr.Get(i);
+      const std::string what = "run(): input " + std::to_string(i) + " ('" + p.inputs[i].name + "', shape " +
+                               shape_str(p.inputs[i].shape) + ")";
+      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        return reject(what + " must be a Float32Array");
+      Napi::Float32Array f = v.As<Napi::Float32Array>();
+      if (static_cast<int64_t>(f.ElementLength()) != p.input_sizes[i])
+        return reject(what + " needs " + std::to_string(p.input_sizes[i]) + " floats, got " + std::to_string(f.ElementLength()));
+      // Copied now, so the caller may reuse its arrays while the run is in flight.
+      AlignedFloats copy(static_cast<size_t>(p.input_sizes[i]));
+      std::copy(f.Data(), f.Data() + f.ElementLength(), copy.data());
+      inputs.push_back(std::move(copy));
+    }
+    auto* worker = new RunWorker(env, session_, std::move(inputs));
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value PlanInfo(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!session_) throw Napi::Error::New(env, "plan(): the session was released");
+    const Plan& p = session_->plan();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("isa", p.isa);
+    o.Set("threads", p.threads);
+    o.Set("arenaBytes", static_cast<double>(p.arena_floats * sizeof(float)));
+    o.Set("weightBytes", static_cast<double>(p.weight_bytes));
+    o.Set("workspaceBytes", static_cast<double>(p.workspace_floats * sizeof(float)));
+    Napi::Array nodes = Napi::Array::New(env, p.nodes.size());
+    for (size_t i = 0; i < p.nodes.size(); ++i) {
+      Napi::Object n = Napi::Object::New(env);
+      n.Set("name", p.nodes[i].name);
+      n.Set("op", p.nodes[i].op);
+      n.Set("kernel", p.nodes[i].impl->kernel());
+      nodes.Set(static_cast<uint32_t>(i), n);
+    }
+    o.Set("nodes", nodes);
+    return o;
+  }
+
+  Napi::Value Profile(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!session_) throw Napi::Error::New(env, "profile(): the session was released");
+    const Plan& p = session_->plan();
+    const std::vector<Session::NodeTime> t = session_->profile();
+    Napi::Array nodes = Napi::Array::New(env, t.size());
+    for (size_t i = 0; i < t.size(); ++i) {
+      Napi::Object n = Napi::Object::New(env);
+      n.Set("name", p.nodes[i].name);
+      n.Set("op", p.nodes[i].op);
+      n.Set("kernel", p.nodes[i].impl->kernel());
+      n.Set("meanUs", t[i].runs ? t[i].total_us / static_cast<double>(t[i].runs) : 0.0);
+      n.Set("runs", static_cast<double>(t[i].runs));
+      nodes.Set(static_cast<uint32_t>(i), n);
+    }
+    return nodes;
+  }
+
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    session_.reset();  // an in-flight run keeps its own reference
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<Session> session_;
+};
+
+struct AddonData {
+  Napi::FunctionReference session_ctor;
+};
+
+Napi::Value CreateSession(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1) throw Napi::TypeError::New(env, "createSession(desc, opts): desc is required");
+  GraphDesc desc = to_desc(info[0]);
+  Napi::Object opts = opts_arg(info, 1);
+  const int threads = threads_opt(opts);
+  const KernelTable* k = select_kernels(isa_opt(opts));
+  std::shared_ptr<Session> session;
+  try {
+    std::unique_ptr<Plan> plan = compile(std::move(desc), *k, threads);
+    const double mb = static_cast<double>((plan->arena_floats + plan->workspace_floats) * sizeof(float)) / 1e6;
+    try {
+      session = std::make_shared<Session>(std::move(plan), ThreadPool::shared(threads));
+    } catch (const std::bad_alloc&) {
+      throw Napi::Error::New(env, "createSession: out of memory allocating " + std::to_string(mb) +
+                                      " MB of activation arena and workspace");
+    }
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "createSession: out of memory while packing the weights");
+  }
+  const Napi::Value prof = opts.Get("profile");
+  session->set_profiling(prof.IsBoolean() && prof.As<Napi::Boolean>().Value());
+  Napi::Object obj = env.GetInstanceData<AddonData>()->session_ctor.New({});
+  SessionWrap::Unwrap(obj)->attach(std::move(session));
+  return obj;
+}
+
+Napi::Value Cpu(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto to_array = [&](const std::vector<std::string>& v) {
+    Napi::Array a = Napi::Array::New(env, v.size());
+    for (size_t i = 0; i < v.size(); ++i) a.Set(static_cast<uint32_t>(i), v[i]);
+    return a;
+  };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("features", to_array(cpu_features().names()));
+  o.Set("isaPaths", to_array(usable_isas()));
+  o.Set("defaultIsa", default_isa());
+  return o;
+}
+
+// ---------------------------------------------------------------- roofline probes
+
+Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
+  Napi::Object opts = opts_arg(info, 0);
+  const int threads = threads_opt(opts);
+  const KernelTable* k = select_kernels(isa_opt(opts));
+  const double seconds = number_opt(opts, "seconds", 0.25, 0.001, 60);
+  auto pool = ThreadPool::shared(threads);
+  std::vector<double> flops(static_cast<size_t>(threads), 0.0);
+  const auto t0 = std::chrono::steady_clock::now();
+  pool->run(threads, [&](int i, int) { flops[i] = k->fma_peak(seconds); });
+  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double total = 0;
+  for (double f : flops) total += f;
+  return Napi::Number::New(info.Env(), total / dt / 1e9);
+}
+
+Napi::Value TriadGBps(const Napi::CallbackInfo& info) {
+  Napi::Object opts = opts_arg(info, 0);
+  const int threads = threads_opt(opts);
+  const KernelTable* k = select_kernels(isa_opt(opts));
+  const double bytes = number_opt(opts, "bytes", 3.0 * 64 * 1024 * 1024, 3.0 * 4096, 3.0 * 4 * 1024 * 1024 * 1024.0);
+  const double seconds = number_opt(opts, "seconds", 0.5, 0.001, 60);
+  const int64_t n = static_cast<int64_t>(bytes / 12) / 16 * 16;  // floats per array (3 arrays)
+  AlignedFloats a(n), b(n), c(n);
+  auto pool = ThreadPool::shared(threads);
+  // Each thread touches (and so, on NUMA systems, places) the slice it will stream.
+  pool->parallel_for(n, [&](int64_t s, int64_t e) {
+    for (int64_t i = s; i < e; ++i) a.data()[i] = 0.f, b.data()[i] = 1.f, c.data()[i] = 2.f;
+  });
+  double best = 1e30, spent = 0;
+  for (int rep = 0; rep < 3 || spent < seconds; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    pool->parallel_for(n, [&](int64_t s, int64_t e) { k->triad(a.data() + s, b.data() + s, c.data() + s, 3.f, e - s, 1); });
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::min(best, dt);
+    spent += dt;
+    if (rep > 10000) break;
+  }
+  // STREAM's convention: two arrays read and one written per element.
+  return Napi::Number::New(info.Env(), 3.0 * 4.0 * static_cast<double>(n) / best / 1e9);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  data->session_ctor = Napi::Persistent(SessionWrap::Define(env));
+  env.SetInstanceData(data);
+  exports.Set("version", Napi::String::New(env, STUDIO_NATIVE_VERSION));
+  exports.Set("cpu", Napi::Function::New(env, Cpu, "cpu"));
+  exports.Set("createSession", Napi::Function::New(env, CreateSession, "createSession"));
+  exports.Set("peakGflops", Napi::Function::New(env, PeakGflops, "peakGflops"));
+  exports.Set("triadGBps", Napi::Function::New(env, TriadGBps, "triadGBps"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace studio
+
+static Napi::Object InitStudioNative(Napi::Env env, Napi::Object exports) { return studio::Init(env, exports); }
+NODE_API_MODULE(studio_native, InitStudioNative)

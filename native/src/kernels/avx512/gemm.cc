@@ -1,0 +1,41 @@
+// AVX-512 packed SGEMM: the generic driver of ../simd/gemm_impl.h with an 8 x 48 zmm tile.
+//
+// Blocking for Zen 4 / Skylake-SP class cores (L1d 32-48 KiB, L2 1-2 MiB):
+//  - MR x NR = 8 x 48: 24 accumulators hide the 4-cycle FMA latency on 2 FMA pipes (8 needed)
+//    with 3 B loads + 8 broadcasts per 24 FMAs; M = 64..512 (channel counts) tile exactly.
+//  - KC = 256: the A micro-panel (8 x 256 x 4 B = 8 KiB) stays in L1 across the whole jr loop.
+//  - NC = 480 (10 panels): the packed B block is 256 x 480 x 4 B = 480 KiB, half of a 1 MiB L2,
+//    reused by every MR-row panel of A.
+#include "../simd/gemm_impl.h"
+#include "avx512_kernels.h"
+#include "simd512.h"
+
+namespace studio {
+namespace avx512 {
+namespace {
+using G = SimdGemm<V512, kMR, 3, 256, 480>;
+thread_local AlignedBuffer tl_b;
+// B read in place (no packing) when it is row-major with a moderate row stride: a 48-float tile
+// row is 3 cache lines, enough for the prefetchers, and skipping the copy wins where few rows of
+// A reuse each packed element -- the M = 64 pointwise b8 GEMM ran at 97% of peak in place vs.
+// 90% packed, the K = 576 im2col at 90% vs 76% (gemm_bench, Zen 4). Very long strides (one TLB
+// page per k row) and tall A (B reused by > 1024 rows) go through the packed panels.
+bool direct_b(bool trans_b, int64_t ldb, int64_t rows) { return !trans_b && ldb <= 8192 && rows <= 1024; }
+}  // namespace
+
+size_t packed_a_size(int64_t M, int64_t K) { return G::packed_a_size(M, K); }
+void pack_a(const float* A, int64_t lda, bool trans_a, int64_t M, int64_t K, float* out) {
+  G::pack_a(A, lda, trans_a, M, K, out);
+}
+void sgemm(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B, int64_t ldb,
+           bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep) {
+  (void)M;
+  G::sgemm(tl_b, direct_b(trans_b, ldb, m1 - m0), packed_a, K, m0, m1, B, ldb, trans_b, n0, n1, C, ldc, ep);
+}
+void sgemm_b_mode(bool direct_b, const float* packed_a, int64_t K, int64_t m0, int64_t m1, const float* B,
+                  int64_t ldb, bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep) {
+  G::sgemm(tl_b, direct_b, packed_a, K, m0, m1, B, ldb, trans_b, n0, n1, C, ldc, ep);
+}
+
+}  // namespace avx512
+}  // namespace studio

@@ -1,0 +1,95 @@
+// Small portable helpers shared by the per-ISA kernel sources.
+//
+// Everything here lives in an anonymous namespace on purpose: each ISA folder is compiled with its
+// own flags (-mavx2, -mavx512f, ...). An ordinary `inline` function would be emitted once per
+// translation unit and the linker would keep an arbitrary copy -- possibly one compiled with
+// AVX-512 -- for the scalar library too. Internal linkage gives every TU its own copy instead.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <new>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
+
+#include "kernels.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define STUDIO_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define STUDIO_ALWAYS_INLINE __forceinline
+#endif
+// Register tiles only stay in registers when their loops are fully unrolled; GCC does not do
+// that by itself at -O2 (it kept the accumulators in memory), hence the explicit pragma.
+#if defined(__GNUC__) || defined(__clang__)
+#define STUDIO_UNROLL _Pragma("GCC unroll 16")
+#else
+#define STUDIO_UNROLL
+#endif
+
+namespace studio {
+namespace {
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+/** floor(a / b) for b > 0 and any sign of a. */
+inline int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+/**
+ * For one kernel tap at input offset `off` (= tap*dilation - pad), the output indices o in
+ * [lo, hi) whose input index o*stride + off falls inside [0, size). Lets the inner loops run
+ * without bounds checks: the padding is handled once per tap, not once per element.
+ */
+inline void valid_range(int64_t off, int64_t stride, int64_t size, int64_t out_size, int64_t* lo, int64_t* hi) {
+  int64_t l = off >= 0 ? 0 : ceil_div(-off, stride);
+  int64_t h = floor_div(size - 1 - off, stride) + 1;
+  l = std::min(std::max<int64_t>(l, 0), out_size);
+  h = std::min(std::max<int64_t>(h, l), out_size);
+  *lo = l;
+  *hi = h;
+}
+
+/** A growable, 64-byte aligned float buffer; used as a thread_local workspace (no shared state). */
+struct AlignedBuffer {
+  float* data = nullptr;
+  size_t cap = 0;
+  AlignedBuffer() = default;
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  ~AlignedBuffer() { release(); }
+  void release() {
+#if defined(_WIN32)
+    _aligned_free(data);
+#else
+    std::free(data);
+#endif
+    data = nullptr;
+    cap = 0;
+  }
+  float* get(size_t n) {
+    if (n > cap) {
+      release();
+      size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+#if defined(_WIN32)
+      data = static_cast<float*>(_aligned_malloc(bytes, 64));
+#else
+      data = static_cast<float*>(std::aligned_alloc(64, bytes));
+#endif
+      if (!data) throw std::bad_alloc();
+      cap = n;
+    }
+    return data;
+  }
+};
+
+inline float apply_act(float v, Activation act, float lo, float hi) {
+  if (act == Activation::Relu) return v > 0.f ? v : 0.f;
+  if (act == Activation::Clip) return std::min(std::max(v, lo), hi);
+  return v;
+}
+
+}  // namespace
+}  // namespace studio

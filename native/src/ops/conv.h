@@ -1,0 +1,58 @@
+// Conv geometry shared by the three convolution paths (conv.cc, conv_im2col.cc).
+#pragma once
+#include "ops/op.h"
+#include "runtime/aligned.h"
+
+namespace studio {
+
+struct ConvGeom {
+  int64_t N, C, H, W;  // input (a 1-D convolution is H = 1)
+  int64_t M, OH, OW;   // output channels and size
+  int64_t kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  int64_t group, Cg, Mg;  // channels and filters per group
+};
+
+/** Weights of every group packed once (KernelTable::pack_a), group g's rows at offsets[g]. */
+struct PackedGroups {
+  AlignedFloats data;
+  std::vector<size_t> offsets;
+  int64_t rows = 0, depth = 0;  // per group: Mg x K
+  void pack(const KernelTable& k, const float* w, int64_t groups, int64_t rows, int64_t depth);
+  const float* group(int64_t g) const { return data.data() + offsets[g]; }
+};
+
+/**
+ * How a set of `units` independent GEMMs (rows x cols each) is cut into items for `threads`
+ * threads: row blocks (multiples of mr) and column blocks (multiples of 16), so that the item
+ * count is a multiple of the thread count where the sizes allow (no thread idles at the end).
+ * Columns are split first: threads sharing columns would each pack the same B panel.
+ */
+struct GemmSplit {
+  int64_t row_blocks = 1, col_blocks = 1;
+  int64_t rows = 0, cols = 0, mr = 1;
+  void choose(int64_t units, int64_t rows, int64_t cols, int mr, int threads, int64_t min_cols);
+  int64_t items(int64_t units) const { return units * row_blocks * col_blocks; }
+  /** Row range of row block i (starts at multiples of mr). */
+  void row_range(int64_t i, int64_t* m0, int64_t* m1) const;
+  void col_range(int64_t j, int64_t* n0, int64_t* n1) const;
+};
+
+/** Epilogue fields shared by every call of one conv: bias pointer and activation. */
+struct ConvEpilogue {
+  Activation act = Activation::None;
+  float lo = 0.f, hi = 0.f;
+  Epilogue make(const float* bias, const float* residual, int64_t ldr) const {
+    Epilogue ep;
+    ep.bias = bias;
+    ep.residual = residual;
+    ep.ldr = ldr;
+    ep.act = act;
+    ep.clip_min = lo;
+    ep.clip_max = hi;
+    return ep;
+  }
+};
+
+OpPtr make_conv_im2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep);
+
+}  // namespace studio

@@ -1,0 +1,61 @@
+#include "plan/session.h"
+
+#include <chrono>
+#include <cstring>
+
+namespace studio {
+
+Session::Session(std::unique_ptr<Plan> plan, std::shared_ptr<ThreadPool> pool)
+    : plan_(std::move(plan)), pool_(std::move(pool)) {
+  arena_.reset(plan_->arena_floats);
+  workspace_.reset(plan_->workspace_floats);
+}
+
+void Session::run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Plan& p = *plan_;
+  float* arena = arena_.data();
+  auto at = [&](const Location& l) -> float* {
+    switch (l.kind) {
+      case Location::Kind::Input:
+        return const_cast<float*>(inputs[l.index]) + l.offset;  // read only: no operator writes an input
+      case Location::Kind::Constant:
+        return const_cast<float*>(p.constants[l.index].data()) + l.offset;
+      case Location::Kind::Output:
+        return outputs[l.index] + l.offset;
+      case Location::Kind::Arena:
+        return arena + l.offset;
+      default:
+        return nullptr;
+    }
+  };
+  RunCtx ctx{*pool_, *p.kernels, workspace_.data()};
+  std::vector<const float*> in;
+  std::vector<float*> out;
+  if (profiling_ && times_.size() != p.nodes.size()) times_.assign(p.nodes.size(), NodeTime{});
+  for (size_t i = 0; i < p.nodes.size(); ++i) {
+    const PlanNode& n = p.nodes[i];
+    const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+    in.clear();
+    out.clear();
+    for (const Location& l : n.in) in.push_back(at(l));
+    for (const Location& l : n.out) out.push_back(at(l));
+    try {
+      n.impl->run(ctx, in.data(), out.data());
+    } catch (const std::exception& e) {
+      throw NodeError(n.name + " (" + n.op + "): " + e.what());
+    }
+    if (profiling_) {
+      times_[i].total_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      times_[i].runs += 1;
+    }
+  }
+  for (const OutputCopy& c : p.copies) std::memcpy(outputs[c.output], at(c.from), sizeof(float) * c.size);
+}
+
+std::vector<Session::NodeTime> Session::profile() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return times_;
+}
+
+}  // namespace studio

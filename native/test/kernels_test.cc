@@ -1,0 +1,300 @@
+// Standalone randomized test of every kernel of every ISA table this CPU supports, against naive
+// double-precision references. Build and run with native/test/build.sh (see there).
+// Exit status 0 when everything matches; otherwise prints the first mismatches per case.
+//   kernels_test [seed]      STUDIO_NATIVE_ISA=avx2 restricts to one table; KT_TRACE=1 prints
+//                            each depthwise geometry before the call (to find a crashing case).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "test_util.h"
+
+using namespace studio_test;
+using studio::Activation;
+using studio::Epilogue;
+
+namespace {
+
+int g_failures = 0;
+int g_checks = 0;
+
+double act_ref(double v, Activation a, double lo, double hi) {
+  if (a == Activation::Relu) return v > 0 ? v : 0;
+  if (a == Activation::Clip) return std::min(std::max(v, lo), hi);
+  return v;
+}
+
+/** |got - ref| <= atol + rtol*|ref| + 1e-6*mag, mag = the sum of |terms| (fp32 rounding bound). */
+bool close(float got, double ref, double mag) {
+  if (std::isinf(ref)) return got == ref;
+  const double tol = 1e-5 + 1e-4 * std::fabs(ref) + 1e-6 * mag;
+  return std::fabs(static_cast<double>(got) - ref) <= tol;
+}
+
+bool report(const char* what, const char* isa, const std::string& cfg, int64_t idx, float got, double ref) {
+  ++g_failures;
+  if (g_failures <= 20)
+    std::printf("MISMATCH %s [%s] %s at %lld: got %.8g want %.8g\n", what, isa, cfg.c_str(), (long long)idx, got, ref);
+  return false;
+}
+
+Epilogue random_epilogue(Rng& r, const float* bias, const float* res, int64_t ldr) {
+  Epilogue ep;
+  ep.bias = r.coin() ? bias : nullptr;
+  ep.residual = r.coin() ? res : nullptr;
+  ep.ldr = ldr;
+  ep.act = static_cast<Activation>(r.uniform(0, 2));
+  ep.clip_min = -0.3f;
+  ep.clip_max = 0.5f;
+  return ep;
+}
+
+std::string ep_str(const Epilogue& ep) {
+  char b[96];
+  std::snprintf(b, sizeof b, " bias=%d res=%d act=%d", ep.bias != nullptr, ep.residual != nullptr, (int)ep.act);
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+void test_gemm(const KernelTable* t, Rng& r, int64_t M, int64_t N, int64_t K) {
+  const bool ta = r.coin(), tb = r.coin();
+  const int64_t lda = (ta ? M : K) + r.uniform(0, 3), ldb = (tb ? K : N) + r.uniform(0, 3);
+  const int64_t ldc = N + r.uniform(0, 5);
+  Buf A((ta ? K : M) * lda + 1), B((tb ? N : K) * ldb + 1), C(M * ldc + 1), bias(M), res(M * ldc + 1);
+  r.fill(A.p, A.n), r.fill(B.p, B.n), r.fill(bias.p, M), r.fill(res.p, res.n);
+  // m0 is a multiple of mr; blocks sometimes cover everything.
+  int64_t m0 = 0, m1 = M, n0 = 0, n1 = N;
+  if (r.coin()) {
+    m0 = r.uniform(0, (M - 1) / t->mr) * t->mr;
+    m1 = r.uniform(m0 + 1, M);
+    n0 = r.uniform(0, N - 1);
+    n1 = r.uniform(n0 + 1, N);
+  }
+  const float sentinel = 1234.5f;
+  for (size_t i = 0; i < C.n; ++i) C[i] = sentinel;
+  Epilogue ep = random_epilogue(r, bias.p, res.p, ldc);
+  const bool alias = ep.residual && r.uniform(0, 3) == 0;  // in-place residual: C holds it already
+  if (alias) {
+    for (int64_t m = m0; m < m1; ++m)
+      for (int64_t n = n0; n < n1; ++n) C[m * ldc + n] = res[m * ldc + n];
+    ep.residual = C.p;
+  }
+  std::vector<float> packed(t->packed_a_size(M, K) + 1, -7.f);
+  t->pack_a(A.p, lda, ta, M, K, packed.data());
+  // Default strategy, or B packing / B in place forced (the default picks per shape).
+  const int mode = gemm_mode_fn(t) ? int(r.uniform(0, 2)) : 0;
+  if (mode == 0) t->sgemm(packed.data(), M, K, m0, m1, B.p, ldb, tb, n0, n1, C.p, ldc, ep);
+  else gemm_mode_fn(t)(mode == 2, packed.data(), K, m0, m1, B.p, ldb, tb, n0, n1, C.p, ldc, ep);
+  char cfg[160];
+  std::snprintf(cfg, sizeof cfg, "M=%lld N=%lld K=%lld ta=%d tb=%d m=[%lld,%lld) n=[%lld,%lld) alias=%d mode=%d", (long long)M,
+                (long long)N, (long long)K, ta, tb, (long long)m0, (long long)m1, (long long)n0, (long long)n1, alias,
+                mode);
+  const std::string c = std::string(cfg) + ep_str(ep);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t idx = m * ldc + n;
+      ++g_checks;
+      if (m < m0 || m >= m1 || n < n0 || n >= n1) {
+        if (C[idx] != sentinel) return (void)report("sgemm (wrote outside block)", t->isa, c, idx, C[idx], sentinel);
+        continue;
+      }
+      double s = 0, mag = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double a = ta ? A[k * lda + m] : A[m * lda + k];
+        const double b = tb ? B[n * ldb + k] : B[k * ldb + n];
+        s += a * b, mag += std::fabs(a * b);
+      }
+      if (ep.bias) s += bias[m];
+      if (ep.residual) s += res[idx];
+      s = act_ref(s, ep.act, ep.clip_min, ep.clip_max);
+      if (!close(C[idx], s, mag)) return (void)report("sgemm", t->isa, c, idx, C[idx], s);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+struct Geo {
+  int64_t C, H, W, OH, OW;
+  int kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+};
+
+std::string geo_str(const Geo& g) {
+  char b[200];
+  std::snprintf(b, sizeof b, "C=%lld H=%lld W=%lld k=%dx%d s=%d,%d d=%d,%d pads=%d,%d,%d,%d out=%lldx%lld",
+                (long long)g.C, (long long)g.H, (long long)g.W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.pb,
+                g.pr, (long long)g.OH, (long long)g.OW);
+  return b;
+}
+
+/** Random geometry; ceil_mode picks PyTorch/ONNX ceil output sizes (last window starts in bounds). */
+bool random_geo(Rng& r, Geo& g, int kmax, bool dil, bool ceil_mode) {
+  g.C = r.uniform(1, 6), g.H = r.uniform(1, 20), g.W = r.coin() ? r.uniform(1, 40) : r.uniform(40, 160);
+  g.kh = (int)r.uniform(1, kmax), g.kw = (int)r.uniform(1, kmax);
+  g.sh = (int)r.uniform(1, 3), g.sw = (int)r.uniform(1, 3);
+  g.dh = dil ? (int)r.uniform(1, 2) : 1, g.dw = dil ? (int)r.uniform(1, 2) : 1;
+  g.pt = (int)r.uniform(0, g.kh - 1), g.pb = (int)r.uniform(0, g.kh - 1);
+  g.pl = (int)r.uniform(0, g.kw - 1), g.pr = (int)r.uniform(0, g.kw - 1);
+  auto out = [&](int64_t in, int p0, int p1, int k, int s, int d) {
+    const int64_t span = in + p0 + p1 - (int64_t)d * (k - 1) - 1;
+    if (span < 0) return (int64_t)0;
+    int64_t o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (ceil_mode && (o - 1) * s >= in + p0) --o;
+    return o;
+  };
+  g.OH = out(g.H, g.pt, g.pb, g.kh, g.sh, g.dh), g.OW = out(g.W, g.pl, g.pr, g.kw, g.sw, g.dw);
+  return g.OH > 0 && g.OW > 0;
+}
+
+void test_depthwise(const KernelTable* t, Rng& r, const Geo& g) {
+  const int64_t plane = g.OH * g.OW;
+  Buf x(g.C * g.H * g.W + 1), w(g.C * g.kh * g.kw), y(g.C * plane + 1), bias(g.C), res(g.C * plane + 1);
+  r.fill(x.p, x.n), r.fill(w.p, w.n), r.fill(bias.p, bias.n), r.fill(res.p, res.n);
+  const int64_t c0 = r.uniform(0, g.C - 1), c1 = r.coin() ? g.C : r.uniform(c0 + 1, g.C);
+  for (size_t i = 0; i < y.n; ++i) y[i] = 1234.5f;
+  Epilogue ep = random_epilogue(r, bias.p, res.p, g.OW);
+  const bool alias = ep.residual && r.uniform(0, 3) == 0;
+  if (alias) {
+    std::copy(res.p + c0 * plane, res.p + c1 * plane, y.p + c0 * plane);
+    ep.residual = y.p;
+  }
+  if (std::getenv("KT_TRACE")) std::fprintf(stderr, "dw %s %s\n", t->isa, geo_str(g).c_str());
+  t->depthwise_conv2d(x.p, c0, c1, g.H, g.W, w.p, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, y.p, ep);
+  const std::string cfg = geo_str(g) + ep_str(ep) + (alias ? " alias" : "");
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t oy = 0; oy < g.OH; ++oy)
+      for (int64_t ox = 0; ox < g.OW; ++ox) {
+        const int64_t idx = c * plane + oy * g.OW + ox;
+        ++g_checks;
+        if (c < c0 || c >= c1) {
+          if (y[idx] != 1234.5f) return (void)report("depthwise (wrote outside)", t->isa, cfg, idx, y[idx], 1234.5);
+          continue;
+        }
+        double s = 0, mag = 0;
+        for (int i = 0; i < g.kh; ++i)
+          for (int j = 0; j < g.kw; ++j) {
+            const int64_t iy = oy * g.sh - g.pt + i * g.dh, ix = ox * g.sw - g.pl + j * g.dw;
+            if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+            const double p = (double)w[c * g.kh * g.kw + i * g.kw + j] * x[c * g.H * g.W + iy * g.W + ix];
+            s += p, mag += std::fabs(p);
+          }
+        if (ep.bias) s += bias[c];
+        if (ep.residual) s += res[idx];
+        s = act_ref(s, ep.act, ep.clip_min, ep.clip_max);
+        if (!close(y[idx], s, mag)) return (void)report("depthwise", t->isa, cfg, idx, y[idx], s);
+      }
+}
+
+void test_pool(const KernelTable* t, Rng& r, const Geo& g, bool is_max) {
+  const int64_t plane = g.OH * g.OW;
+  Buf x(g.C * g.H * g.W + 1), y(g.C * plane + 1);
+  r.fill(x.p, x.n);
+  for (size_t i = 0; i < y.n; ++i) y[i] = 1234.5f;
+  const int64_t c0 = r.uniform(0, g.C - 1), c1 = r.coin() ? g.C : r.uniform(c0 + 1, g.C);
+  const bool cip = r.coin();
+  if (is_max)
+    t->maxpool2d(x.p, c0, c1, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, y.p);
+  else
+    t->avgpool2d(x.p, c0, c1, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, cip, g.OH, g.OW, y.p);
+  const std::string cfg = geo_str(g) + (is_max ? "" : cip ? " count_include_pad" : " exclude_pad");
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t oy = 0; oy < g.OH; ++oy)
+      for (int64_t ox = 0; ox < g.OW; ++ox) {
+        const int64_t idx = c * plane + oy * g.OW + ox;
+        ++g_checks;
+        if (c < c0 || c >= c1) {
+          if (y[idx] != 1234.5f) return (void)report("pool (wrote outside)", t->isa, cfg, idx, y[idx], 1234.5);
+          continue;
+        }
+        double m = -std::numeric_limits<double>::infinity(), s = 0, cnt = 0;
+        for (int i = 0; i < g.kh; ++i)
+          for (int j = 0; j < g.kw; ++j) {
+            const int64_t iy = oy * g.sh - g.pt + i * g.dh, ix = ox * g.sw - g.pl + j * g.dw;
+            if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+            const double v = x[c * g.H * g.W + iy * g.W + ix];
+            m = std::max(m, v), s += v, cnt += 1;
+          }
+        double ref = m;
+        if (!is_max) {
+          if (cip) {  // ONNX: the window clipped to the padded extent
+            const int64_t hs = oy * g.sh - g.pt, ws = ox * g.sw - g.pl;
+            const int64_t he = std::min<int64_t>(hs + g.kh, g.H + g.pb), we = std::min<int64_t>(ws + g.kw, g.W + g.pr);
+            cnt = double(he - hs) * double(we - ws);
+          }
+          ref = s / cnt;
+        }
+        if (!close(y[idx], ref, std::fabs(s))) return (void)report(is_max ? "maxpool" : "avgpool", t->isa, cfg, idx, y[idx], ref);
+      }
+}
+
+// ---------------------------------------------------------------------------------------------
+void test_vector(const KernelTable* t, Rng& r, int64_t n) {
+  const int64_t off = r.uniform(0, 3);  // unaligned starts
+  Buf a(n + 8), b(n + 8), y(n + 8);
+  r.fill(a.p, a.n), r.fill(b.p, b.n);
+  const float* pa = a.p + off;
+  const float* pb = b.p + off;
+  float* py = y.p + off;
+  const float lo = -0.25f, hi = 0.6f, sc = 1.7f, sh = -0.2f;
+  char cfg[48];
+  std::snprintf(cfg, sizeof cfg, "n=%lld off=%lld", (long long)n, (long long)off);
+  auto check = [&](const char* what, auto ref) {
+    for (int64_t i = 0; i < n; ++i) {
+      ++g_checks;
+      if (!close(py[i], ref(i), 2.0)) return (void)report(what, t->isa, cfg, i, py[i], ref(i));
+    }
+    ++g_checks;
+    if (py[n] != 0.f) report(what, t->isa, std::string(cfg) + " (wrote past n)", n, py[n], 0);
+  };
+  t->relu(pa, py, n);
+  check("relu", [&](int64_t i) { return std::max<double>(pa[i], 0); });
+  t->clip(pa, py, n, lo, hi);
+  check("clip", [&](int64_t i) { return std::min<double>(std::max<double>(pa[i], lo), hi); });
+  t->add(pa, pb, py, n);
+  check("add", [&](int64_t i) { return (double)pa[i] + pb[i]; });
+  t->mul(pa, pb, py, n);
+  check("mul", [&](int64_t i) { return (double)pa[i] * pb[i]; });
+  t->affine(pa, py, n, sc, sh);
+  check("affine", [&](int64_t i) { return (double)pa[i] * sc + sh; });
+  t->triad(py, pa, pb, 0.5f, n, 2);
+  check("triad", [&](int64_t i) { return (double)pa[i] + 0.5 * pb[i]; });
+}
+
+void test_table(const KernelTable* t, uint64_t seed) {
+  Rng r(seed);
+  const int before = g_failures;
+  for (int it = 0; it < 400; ++it) test_gemm(t, r, r.uniform(1, 100), r.uniform(1, 100), r.uniform(1, 100));
+  // Several K / N blocks, large M: exercises the cache-blocking loops and accumulation into C.
+  for (int it = 0; it < 6; ++it) test_gemm(t, r, r.uniform(60, 140), r.uniform(500, 1300), r.uniform(250, 900));
+  test_gemm(t, r, 64, 1568, 152);
+  test_gemm(t, r, 1, 1, 1);
+  test_gemm(t, r, 7, 5, 0);  // K = 0: epilogue only
+  Geo g;
+  for (int it = 0; it < 400; ++it)
+    if (random_geo(r, g, 7, true, false)) test_depthwise(t, r, g);
+  // The specialized 3x3 paths (stride 1 and 2, pad 0/1) over many widths.
+  for (int it = 0; it < 200; ++it) {
+    g = Geo{r.uniform(1, 5), r.uniform(1, 20), r.uniform(1, 120), 0, 0, 3, 3, 0, 0, 1, 1, 0, 0, 0, 0};
+    g.sh = g.sw = (int)r.uniform(1, 2);
+    g.pt = g.pl = g.pb = g.pr = (int)r.uniform(0, 1);
+    g.OH = (g.H + g.pt + g.pb - 3) / g.sh + 1, g.OW = (g.W + g.pl + g.pr - 3) / g.sw + 1;
+    if (g.H + g.pt + g.pb >= 3 && g.W + g.pl + g.pr >= 3) test_depthwise(t, r, g);
+  }
+  for (int it = 0; it < 300; ++it)
+    if (random_geo(r, g, 5, true, r.coin())) test_pool(t, r, g, true);
+  for (int it = 0; it < 300; ++it)
+    if (random_geo(r, g, 5, false, r.coin())) test_pool(t, r, g, false);
+  for (int64_t n = 0; n <= 100; ++n) test_vector(t, r, n);
+  for (int64_t n : {1000, 1023, 4099}) test_vector(t, r, n);
+  const double ops = t->fma_peak(0.01);
+  if (!(ops > 0)) report("fma_peak", t->isa, "returned no work", 0, (float)ops, 1);
+  std::printf("%-7s %s\n", t->isa, g_failures == before ? "ok" : "FAILED");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20240601ull;
+  for (const KernelTable* t : usable_tables()) test_table(t, seed);
+  std::printf("%d checks, %d failures (seed %llu)\n", g_checks, g_failures, (unsigned long long)seed);
+  return g_failures ? 1 : 0;
+}
