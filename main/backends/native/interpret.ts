@@ -248,7 +248,10 @@ function runNode(n: NativeNodeDesc, ins: (InterpTensor | undefined)[], shape: nu
       const out = new Float64Array(size(shape));
       for (let i = 0; i < out.length; i++) {
         const part = x!.data.subarray(i * inner, (i + 1) * inner);
-        out[i] = n.op === 'GlobalMaxPool' ? Math.max(...part) : part.reduce((a, b) => a + b, 0) / inner;
+        out[i] =
+          n.op === 'GlobalMaxPool'
+            ? part.reduce((a, b) => Math.max(a, b), -Infinity)
+            : part.reduce((a, b) => a + b, 0) / inner;
       }
       return { shape, data: out };
     }

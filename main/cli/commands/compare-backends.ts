@@ -90,7 +90,7 @@ export async function compareBackends(
         shape: have.shape,
         maxAbs: d.maxAbs,
         maxRel: d.maxRel,
-        maxAbsOfScale: d.maxAbs / Math.max(Number.MIN_VALUE, ...Array.from(want.data, Math.abs)),
+        maxAbsOfScale: d.maxAbs / Math.max(Number.MIN_VALUE, maxAbsValue(want.data)),
         worst: d.worst,
         mismatches: d.mismatches,
         agrees: d.pass,
@@ -98,6 +98,13 @@ export async function compareBackends(
     }
   });
   return report;
+}
+
+/** Largest magnitude, in a loop: spreading a large tensor into Math.max overflows the stack. */
+function maxAbsValue(data: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < data.length; i++) m = Math.max(m, Math.abs(data[i]));
+  return m;
 }
 
 interface CompareBackendsOptions extends TargetOptions {
