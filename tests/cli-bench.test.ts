@@ -102,6 +102,13 @@ describe('CLI bench', () => {
     for (const b of backends.filter((x: { available: boolean }) => !x.available)) expect(b.reason).toBeTruthy();
   });
 
+  it('compares backends on a large output (800k values) and finds them in agreement', () => {
+    const doc = cliJson(['compare-backends', 'bottleneck', '--backends', 'native,ort-cpu'], { allowStderr: true });
+    expect(doc.differences).toHaveLength(1);
+    expect(doc.differences[0].shape).toEqual([1, 256, 56, 56]);
+    expect(doc.differences[0].agrees).toBe(true);
+  });
+
   it('prints the machine profile', () => {
     const m = cliJson(['hw']);
     expect(m.cpu.threads).toBeGreaterThan(0);
