@@ -1,13 +1,18 @@
 // Single-core GFLOP/s of the packed SGEMM per ISA, against that ISA's fma_peak on one core.
-//   native/test/build.sh --bench --out /tmp/k && /tmp/k/gemm_bench [seconds-per-shape]
+//   native/test/build.sh --bench --out /tmp/k && /tmp/k/gemm_bench [seconds-per-shape] [skinny]
+// (`skinny`: only the triad and the skinny GEMM.)
 // Shapes: the pointwise (1x1) convolution at batch 8 (M=64, K=152, N=8*14*14) and ResNet-style
 // convolutions as GEMMs (M = out channels, K = in channels * kh * kw, N = batch * OH * OW).
-// Pin it to one core (taskset -c 1) for stable numbers.
+// Then the skinny GEMM (fully connected layers at batch 1 and 8) in GB/s of weights streamed,
+// beside the triad (its roofline). Pin to one core (taskset -c 1) for stable GEMM numbers; the
+// skinny GEMM's all-threads column needs every core. STUDIO_NATIVE_ISA=avx512 runs one table.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test_util.h"
@@ -85,12 +90,118 @@ void bench_window(const KernelTable* t, double seconds, Rng& rng) {
   }
 }
 
+// Fully connected layers at small batch as the weight GEMM runs them: Y^T = W * X^T with
+// M = out features, K = in features, N = batch (B read transposed: X is N x K). Head-gap's FC and
+// head-fc's flattened FC (400 MB of weights: memory-bound; the triad is its roofline).
+struct SkinnyShape {
+  const char* name;
+  int64_t M, K, N;
+};
+const SkinnyShape kSkinny[] = {
+    {"head-gap FC 2048->1000 b1", 1000, 2048, 1},  {"head-gap FC 2048->1000 b8", 1000, 2048, 8},
+    {"head-fc FC 100352->1000 b1", 1000, 100352, 1}, {"head-fc FC 100352->1000 b8", 1000, 100352, 8},
+};
+
+/** Best-of seconds of fn over about `seconds`. */
+template <class F>
+double time_best(double seconds, F fn) {
+  const double g = time_gflops(1.0, seconds, fn);  // flops / best * 1e-9
+  return 1e-9 / g;
+}
+
+/** STREAM triad GB/s (3 arrays of 4 M floats: far beyond the caches) on `threads` threads. */
+double triad_gbps(const KernelTable* t, int threads, double seconds) {
+  const int64_t n = int64_t(1) << 22;
+  std::vector<Buf*> bufs;
+  for (int i = 0; i < 3 * threads; ++i) bufs.push_back(new Buf(n));
+  const double dt = time_best(seconds, [&] {
+    std::vector<std::thread> th;
+    for (int i = 0; i < threads; ++i)
+      th.emplace_back([&, i] { t->triad(bufs[3 * i]->p, bufs[3 * i + 1]->p, bufs[3 * i + 2]->p, 0.5f, n, 1); });
+    for (auto& x : th) x.join();
+  });
+  for (Buf* b : bufs) delete b;
+  return 3.0 * 4 * n * threads / dt * 1e-9;
+}
+
+/**
+ * The skinny shapes through sgemm_small_n (1 thread, then M split in mr-multiples over `threads`
+ * std::threads as the Gemm op does) and through the tile GEMM (1 thread). GB/s counts the bytes
+ * of packed A (the weights), which every path must read once.
+ */
+void bench_skinny(const KernelTable* t, double seconds, Rng& rng, int threads) {
+  std::printf("  %-28s %9s %9s %9s | %11s %11s | %13s %11s\n", "skinny Y^T = W*X^T (+bias)", "ms", "GB/s",
+              "GFLOP/s", "ms (all T)", "GB/s", "ms (tile)", "GB/s");
+  const GemmModeFn mode = gemm_mode_fn(t);
+  for (const SkinnyShape& s : kSkinny) {
+    std::vector<float> pa(t->packed_a_size(s.M, s.K));
+    {
+      Buf A(s.M * s.K);
+      rng.fill(A.p, A.n);
+      t->pack_a(A.p, s.K, false, s.M, s.K, pa.data());
+    }
+    Buf X(s.N * s.K), Y(s.M * s.N), bias(s.M);
+    rng.fill(X.p, X.n), rng.fill(bias.p, bias.n);
+    Epilogue ep;
+    ep.bias = bias.p;
+    const double bytes = double(pa.size()) * 4, flops = 2.0 * s.M * s.K * s.N;
+    const double sec = seconds * (s.K > 10000 ? 2 : 1);
+    const double d1 = time_best(sec, [&] {
+      t->sgemm_small_n(pa.data(), s.M, s.K, 0, s.M, X.p, s.K, true, 0, s.N, Y.p, s.M, true, ep);
+    });
+    // All threads: persistent threads (spawning per call would cost more than head-gap's GEMM),
+    // released together per repetition by a spinning generation counter; best-of over the reps.
+    const int64_t panels = (s.M + t->mr - 1) / t->mr;
+    const int reps = s.K > 10000 ? 20 : 400;
+    std::atomic<int> go{0}, done{0};
+    std::vector<std::thread> th;
+    for (int i = 1; i < threads; ++i)
+      th.emplace_back([&, i] {
+        const int64_t m0 = panels * i / threads * t->mr, m1 = std::min(s.M, panels * (i + 1) / threads * t->mr);
+        for (int r = 1; r <= reps; ++r) {
+          while (go.load(std::memory_order_acquire) < r) {
+          }
+          t->sgemm_small_n(pa.data(), s.M, s.K, m0, m1, X.p, s.K, true, 0, s.N, Y.p, s.M, true, ep);
+          done.fetch_add(1, std::memory_order_acq_rel);
+        }
+      });
+    double dp = 1e30;
+    const int64_t m1 = std::min(s.M, panels / threads * t->mr);
+    for (int r = 1; r <= reps; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      go.store(r, std::memory_order_release);
+      t->sgemm_small_n(pa.data(), s.M, s.K, 0, m1, X.p, s.K, true, 0, s.N, Y.p, s.M, true, ep);
+      while (done.load(std::memory_order_acquire) < r * (threads - 1)) {
+      }
+      dp = std::min(dp, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    for (auto& x : th) x.join();
+    double dt = 0;
+    if (mode)
+      dt = time_best(sec, [&] { mode(false, pa.data(), s.K, 0, s.M, X.p, s.K, true, 0, s.N, Y.p, s.N, ep); });
+    std::printf("  %-28s %9.3f %9.1f %9.1f | %11.3f %11.1f", s.name, d1 * 1e3, bytes / d1 * 1e-9, flops / d1 * 1e-9,
+                dp * 1e3, bytes / dp * 1e-9);
+    if (mode) std::printf(" | %13.3f %11.1f", dt * 1e3, bytes / dt * 1e-9);
+    std::printf("\n");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 0.5;
   Rng rng(7);
-  for (const KernelTable* t : usable_tables()) {
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const auto tables = usable_tables();
+  std::printf("triad (the skinny GEMM's roofline): %.1f GB/s on 1 thread, %.1f GB/s on %d\n",
+              triad_gbps(tables.back(), 1, seconds), triad_gbps(tables.back(), threads, seconds), threads);
+  const bool skinny_only = argc > 2 && std::string(argv[2]) == "skinny";
+  for (const KernelTable* t : tables) {
+    if (skinny_only) {
+      std::printf("\n[%s]\n", t->isa);
+      bench_skinny(t, seconds, rng, threads);
+      continue;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const double ops = t->fma_peak(1.0);
     const double peak = ops / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() * 1e-9;
@@ -121,6 +232,7 @@ int main(int argc, char** argv) {
       std::printf("\n");
     }
     bench_window(t, seconds, rng);
+    bench_skinny(t, seconds, rng, threads);
   }
   return 0;
 }

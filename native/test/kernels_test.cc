@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -110,6 +112,95 @@ void test_gemm(const KernelTable* t, Rng& r, int64_t M, int64_t N, int64_t K) {
       s = act_ref(s, ep.act, ep.clip_min, ep.clip_max);
       if (!close(C[idx], s, mag)) return (void)report("sgemm", t->isa, c, idx, C[idx], s);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+/**
+ * sgemm_small_n against the reference: C (trans_c: stored transposed, C[n*ldc + m]) for rows
+ * [m0, m1) and columns [n0, n1), with the epilogue `ep_kind` (bit 0 bias, bit 1 residual, bits
+ * 2-3 activation) and, when `alias`, the residual already in C (updated in place).
+ */
+void test_small_n(const KernelTable* t, Rng& r, int64_t M, int64_t N, int64_t K, int64_t m0, int64_t m1, int64_t n0,
+                  int64_t n1, bool tb, bool tc, int ep_kind, bool alias) {
+  const int64_t ldb = (tb ? K : N) + r.uniform(0, 3);
+  const int64_t rows = tc ? N : M, cols = tc ? M : N;  // C's storage
+  const int64_t ldc = cols + r.uniform(0, 5);
+  Buf A(M * K + 1), B((tb ? N : K) * ldb + 1), C(rows * ldc + 1), bias(M), res(rows * ldc + 1);
+  r.fill(A.p, A.n), r.fill(B.p, B.n), r.fill(bias.p, M), r.fill(res.p, res.n);
+  auto at = [&](int64_t m, int64_t n) { return tc ? n * ldc + m : m * ldc + n; };
+  const float sentinel = 1234.5f;
+  for (size_t i = 0; i < C.n; ++i) C[i] = sentinel;
+  Epilogue ep;
+  ep.bias = ep_kind & 1 ? bias.p : nullptr;
+  ep.residual = ep_kind & 2 ? res.p : nullptr;
+  ep.ldr = ldc;
+  ep.act = static_cast<Activation>((ep_kind >> 2) % 3);
+  ep.clip_min = -0.3f;
+  ep.clip_max = 0.5f;
+  if (alias && ep.residual) {
+    for (int64_t m = m0; m < m1; ++m)
+      for (int64_t n = n0; n < n1; ++n) C[at(m, n)] = res[at(m, n)];
+    ep.residual = C.p;
+  }
+  // Packed exactly to size (no slack after it): an over-read at the end would be caught by ASan.
+  std::vector<float> packed(t->packed_a_size(M, K));
+  t->pack_a(A.p, K, false, M, K, packed.data());
+  t->sgemm_small_n(packed.data(), M, K, m0, m1, B.p, ldb, tb, n0, n1, C.p, ldc, tc, ep);
+  char cfg[160];
+  std::snprintf(cfg, sizeof cfg, "M=%lld N=%lld K=%lld tb=%d tc=%d m=[%lld,%lld) n=[%lld,%lld) alias=%d",
+                (long long)M, (long long)N, (long long)K, tb, tc, (long long)m0, (long long)m1, (long long)n0,
+                (long long)n1, alias);
+  const std::string c = std::string(cfg) + ep_str(ep);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t idx = at(m, n);
+      ++g_checks;
+      if (m < m0 || m >= m1 || n < n0 || n >= n1) {
+        if (C[idx] != sentinel)
+          return (void)report("sgemm_small_n (wrote outside block)", t->isa, c, idx, C[idx], sentinel);
+        continue;
+      }
+      double s = 0, mag = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double p = (double)A[m * K + k] * (tb ? B[n * ldb + k] : B[k * ldb + n]);
+        s += p, mag += std::fabs(p);
+      }
+      if (ep.bias) s += bias[m];
+      if (ep.residual) s += res[idx];
+      s = act_ref(s, ep.act, ep.clip_min, ep.clip_max);
+      if (!close(C[idx], s, mag)) return (void)report("sgemm_small_n", t->isa, c, idx, C[idx], s);
+    }
+}
+
+void test_small_n_all(const KernelTable* t, Rng& r) {
+  const int64_t nmax = t->small_n_max;
+  // Every column count up to the limit (and past it: groups), every epilogue, both B and C layouts.
+  for (int64_t n = 1; n <= nmax + 3; ++n)
+    for (int ep_kind = 0; ep_kind < 12; ++ep_kind) {
+      const int64_t M = 2 * r.uniform(0, 20) + 1, K = 2 * r.uniform(0, 60) + 1;  // odd: partial panels, k tails
+      int64_t m0 = 0, m1 = M, n0 = 0, n1 = n, N = n;
+      if (r.coin()) {  // a sub-block: m0 on a panel boundary, columns inside a wider B / C
+        m0 = r.uniform(0, (M - 1) / t->mr) * t->mr;
+        m1 = r.uniform(m0 + 1, M);
+        N = n + r.uniform(0, 3);
+        n0 = r.uniform(0, N - n);
+        n1 = n0 + n;
+      }
+      test_small_n(t, r, M, N, K, m0, m1, n0, n1, r.coin(), r.coin(), ep_kind, r.uniform(0, 2) == 0);
+    }
+  // Long K, one panel and a few; the last length exceeds a K slice (the kernels copy at most
+  // 256 Ki floats of B per slice), so partial sums are carried in C between slices.
+  for (int64_t n : {1, 3, 8})
+    for (int64_t K : {int64_t(4099), int64_t(40001), 262144 / n + 1001}) {
+      const int64_t M = 2 * r.uniform(1, 6) + 1;
+      test_small_n(t, r, M, n, K, 0, M, 0, n, r.coin(), r.coin(), (int)r.uniform(0, 11), r.coin());
+    }
+  for (int64_t n = 1; n <= nmax; ++n) {  // whole matrices
+    const int64_t M = 1 + r.uniform(0, 40), K = r.uniform(1, 300);
+    test_small_n(t, r, M, n, K, 0, M, 0, n, r.coin(), r.coin(), (int)r.uniform(0, 11), r.coin());
+  }
+  test_small_n(t, r, 7, 3, 0, 0, 7, 0, 3, false, true, 3, false);  // K = 0: epilogue only
+  test_small_n(t, r, 1, 1, 1, 0, 1, 0, 1, true, false, 5, false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,6 +359,7 @@ void test_table(const KernelTable* t, uint64_t seed) {
   test_gemm(t, r, 64, 1568, 152);
   test_gemm(t, r, 1, 1, 1);
   test_gemm(t, r, 7, 5, 0);  // K = 0: epilogue only
+  test_small_n_all(t, r);
   Geo g;
   for (int it = 0; it < 400; ++it)
     if (random_geo(r, g, 7, true, false)) test_depthwise(t, r, g);

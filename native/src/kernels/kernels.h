@@ -35,6 +35,7 @@ struct KernelTable {
    * B is row-major K x N with leading dimension ldb (B[k][n] at B[k*ldb + n]); when trans_b it is
    * N x K (B[k][n] at B[n*ldb + k]). C[m][n] at C[m*ldc + n]. Packing of B panels happens inside,
    * in a thread-local workspace. The epilogue's residual is indexed like C with ldr.
+   * Column ranges of at most small_n_max go to sgemm_small_n (A streamed once; the rounding differs).
    */
   void (*sgemm)(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B, int64_t ldb,
                 bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep);
@@ -70,6 +71,19 @@ struct KernelTable {
   double (*fma_peak)(double seconds);
   /** a[i] = b[i] + s * c[i] over n elements, `reps` times; returns nothing (the caller times it). */
   void (*triad)(float* a, const float* b, const float* c, float s, int64_t n, int reps);
+
+  // ---- Skinny SGEMM / GEMV: few columns of B (fully connected layers at small batch) ----
+  /** Widest column range sgemm_small_n handles in one pass over A (wider ranges: one pass per group). */
+  int small_n_max;
+  /**
+   * Like sgemm over the same packed A, for few columns: A is streamed once per group of
+   * small_n_max columns, with every column's accumulators in registers (no B packing, no
+   * zero-padded tiles). When trans_c, C[m][n] is at C[n*ldc + m] (and the residual at
+   * residual[n*ldr + m]): a weight GEMM Y^T = W * X^T then writes Y itself, no transpose.
+   */
+  void (*sgemm_small_n)(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B,
+                        int64_t ldb, bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, bool trans_c,
+                        const Epilogue& ep);
 };
 
 const KernelTable* kernels_scalar();

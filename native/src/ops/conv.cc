@@ -56,7 +56,7 @@ class Conv1x1 final : public Op {
  public:
   Conv1x1(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep) : g_(g), ep_(ep) {
     w_.pack(ctx.k, ctx.input(1).constant, g.group, g.Mg, g.Cg);
-    split_.choose(g.N * g.group, g.Mg, g.H * g.W, ctx.k.mr, ctx.threads, 64);
+    split_.choose(g.N * g.group, g.Mg, g.H * g.W, ctx.k.mr, threads_for(g.N * g.M * g.Cg * g.H * g.W, ctx.threads), 64);
   }
   std::string kernel() const override { return "conv1x1-gemm"; }
   size_t owned_bytes() const override { return w_.data.bytes(); }
@@ -106,7 +106,7 @@ class Depthwise final : public Op {
     const float* bias = in[2];
     const float* res = in[3];
     float* y = out[0];
-    ctx.pool.parallel_for(g_.N * C, [&](int64_t b, int64_t e) {
+    ctx.pool.parallel_for_grain(g_.N * C, grain_for(out_plane * g_.kh * g_.kw), [&](int64_t b, int64_t e) {
       while (b < e) {  // a chunk may span images: one kernel call per image
         const int64_t n = b / C, c0 = b % C, c1 = std::min(C, c0 + (e - b));
         const Epilogue ep = ep_.make(bias, res ? res + n * C * out_plane : nullptr, 0);
@@ -188,8 +188,18 @@ OpPtr make_conv(const BuildCtx& ctx) {
   ConvEpilogue ep;
   ctx.activation(&ep.act, &ep.lo, &ep.hi);
 
-  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0)
+  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0) {
+    // One GEMM per image wastes the lanes of the last, partial 16-column vector of each image
+    // (7x7: 49 columns cost 64, 14x14: 196 cost 208). Tiles spanning images (conv_im2col.cc) avoid
+    // that at the price of copying the input in (K floats per column) and the output out (M, and
+    // M more for a residual): about 4 multiply-adds per float copied. Worth it for wide layers.
+    const int64_t hw = g.H * g.W;
+    const double waste = static_cast<double>(round_up(hw, 16) - hw) / static_cast<double>(hw);
+    const double copy = 4.0 * static_cast<double>(g.Cg + g.Mg * (ctx.optional(3) ? 2 : 1)) /
+                        (static_cast<double>(g.Mg) * static_cast<double>(g.Cg));
+    if (g.N > 1 && waste > copy) return make_conv_im2col(ctx, g, ep, true);
     return std::make_unique<Conv1x1>(ctx, g, ep);
+  }
   if (g.group == g.C && g.group == g.M) return std::make_unique<Depthwise>(g, ep);
   return make_conv_im2col(ctx, g, ep);
 }

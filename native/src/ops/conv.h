@@ -53,6 +53,7 @@ struct ConvEpilogue {
   }
 };
 
-OpPtr make_conv_im2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep);
+/** pointwise: a 1x1, stride 1, unpadded convolution (its column matrix is the image itself). */
+OpPtr make_conv_im2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep, bool pointwise = false);
 
 }  // namespace studio

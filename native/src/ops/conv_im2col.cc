@@ -1,7 +1,12 @@
-// im2col-gemm: any kernel, stride, padding, dilation and group. Two schedules:
-//  - tiled (enough column tiles for the threads): each thread expands a tile of output columns
-//    (K = Cg*kh*kw rows x `tile_` columns) into its own slice of the workspace, sized to stay in
-//    L2, and multiplies the packed weights of one group with it;
+// im2col-gemm: any kernel, stride, padding, dilation and group; also 1x1 convolutions at batch > 1
+// whose images are narrow GEMMs (see conv.cc's make_conv). Two schedules:
+//  - tiled: the output columns of the whole batch (q = n*OH*OW + pixel, per group) are cut into
+//    tiles of about `tile` columns, 16-aligned, their count a multiple of the threads where the
+//    sizes allow. A thread expands a tile (K = Cg*kh*kw rows) into its own slice of the workspace
+//    and multiplies the packed weights of one group with it. A tile inside one image writes the
+//    output directly (a 1x1 convolution then reads the input in place, no copy); a tile spanning
+//    images (small images: 7x7 = 49 columns would be a 48-wide tile plus a 1-column one, 30% of
+//    the FMAs spent on padding lanes) computes into the workspace and is copied out per image.
 //  - shared (few output pixels, e.g. 7x7 at batch 1, fewer tiles than threads): per image and
 //    group, all threads first expand the whole column matrix together (split over K), then
 //    split the GEMM over row and column blocks. Expanding per row block instead would repeat the
@@ -18,33 +23,48 @@ constexpr int64_t kTileBytes = 512 * 1024;
 
 class ConvIm2col final : public Op {
  public:
-  ConvIm2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep) : g_(g), ep_(ep), threads_(ctx.threads) {
+  ConvIm2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep, bool pointwise)
+      : g_(g), ep_(ep), pointwise_(pointwise) {
     K_ = g.Cg * g.kh * g.kw;
+    cols_ = g.OH * g.OW;
     w_.pack(ctx.k, ctx.input(1).constant, g.group, g.Mg, K_);
-    const int64_t cols = g.OH * g.OW, units = g.N * g.group;
-    tile_ = std::min(cols, std::max<int64_t>(96, kTileBytes / 4 / K_ / 16 * 16));
-    int64_t tiles = ceil_div(cols, tile_);
-    // Too few tiles for the threads: narrower tiles first (down to 64 columns), else shared mode.
-    if (threads_ > 1 && (units * tiles) % threads_ != 0 && units * tiles < 8 * threads_) {
-      const int64_t want = ceil_div(round_up(units * tiles, threads_), units);
-      const int64_t t = std::min(want, std::max<int64_t>(1, cols / 64));
-      tile_ = round_up(ceil_div(cols, t), 16);
-      tiles = ceil_div(cols, tile_);
+    threads_ = threads_for(g.N * g.M * K_ * cols_, ctx.threads);
+    const int64_t Q = g.N * cols_;
+    const int64_t tile = std::max<int64_t>(96, kTileBytes / 4 / K_ / 16 * 16);
+    int64_t tiles = std::max<int64_t>(1, Q / tile);
+    // Too few tiles for the threads: more, narrower ones (down to 64 columns), else shared mode.
+    if (threads_ > 1 && (g.group * tiles) % threads_ != 0 && g.group * tiles < 8 * threads_) {
+      const int64_t want = ceil_div(round_up(g.group * tiles, threads_), g.group);
+      tiles = std::max<int64_t>(tiles, std::min(want, Q / 64));
     }
     tiles_ = tiles;
-    shared_ = threads_ > 1 && units * tiles < threads_;
-    if (shared_) split_.choose(1, g.Mg, cols, ctx.k.mr, threads_, 64);
+    vecs_ = ceil_div(Q, 16);
+    shared_ = threads_ > 1 && g.group * tiles < threads_;
+    if (shared_) {
+      split_.choose(1, g.Mg, cols_, ctx.k.mr, threads_, 64);
+      return;
+    }
+    for (int64_t t = 0; t < tiles_; ++t) {
+      int64_t q0, q1;
+      tile_range(t, &q0, &q1);
+      wmax_ = std::max(wmax_, q1 - q0);
+      if (q0 / cols_ != (q1 - 1) / cols_) spanning_ = true;
+    }
+    col_floats_ = pointwise_ && !spanning_ ? 0 : round_up(K_ * wmax_, 16);
+    out_floats_ = spanning_ ? round_up(g.Mg * wmax_, 16) : 0;
+    res_floats_ = spanning_ && ctx.optional(3) ? out_floats_ : 0;
   }
-  std::string kernel() const override { return "im2col-gemm"; }
+  std::string kernel() const override { return pointwise_ ? "conv1x1-gemm" : "im2col-gemm"; }
   size_t owned_bytes() const override { return w_.data.bytes(); }
   size_t workspace_floats() const override {
-    return shared_ ? static_cast<size_t>(round_up(K_ * g_.OH * g_.OW, 16)) : static_cast<size_t>(threads_) * slice();
+    return shared_ ? static_cast<size_t>(round_up(K_ * cols_, 16)) : static_cast<size_t>(threads_) * slice();
   }
   bool reads_input_at_run(size_t i) const override { return i != 1; }
+  // A residual aliasing the output is read before the same elements are written: by the GEMM
+  // epilogue, or gathered into the workspace before a spanning tile's GEMM.
   int inplace_input() const override { return 3; }
 
   void run(const RunCtx& ctx, const float* const* in, float* const* out) override {
-    const int64_t cols = g_.OH * g_.OW;
     const float* x = in[0];
     const float* bias = in[2];
     const float* res = in[3];
@@ -54,84 +74,149 @@ class ConvIm2col final : public Op {
       const int64_t cb = split_.col_blocks;
       for (int64_t n = 0; n < g_.N; ++n)
         for (int64_t grp = 0; grp < g_.group; ++grp) {
-          const float* xg = x + (n * g_.C + grp * g_.Cg) * g_.H * g_.W;
-          ctx.pool.parallel_for(K_, [&](int64_t k0, int64_t k1) { im2col(xg, 0, cols, col, k0, k1); });
-          const int64_t yoff = (n * g_.M + grp * g_.Mg) * cols;
-          const Epilogue ep = ep_.make(bias ? bias + grp * g_.Mg : nullptr, res ? res + yoff : nullptr, cols);
+          const float* xg = image(x, n, grp);
+          ctx.pool.parallel_for(K_, [&](int64_t k0, int64_t k1) { im2col(xg, 0, cols_, col, cols_, k0, k1); });
+          const int64_t yoff = (n * g_.M + grp * g_.Mg) * cols_;
+          const Epilogue ep = ep_.make(bias ? bias + grp * g_.Mg : nullptr, res ? res + yoff : nullptr, cols_);
           ctx.pool.parallel_for(split_.row_blocks * cb, [&](int64_t b, int64_t e) {
             for (int64_t it = b; it < e; ++it) {
               int64_t m0, m1, n0, n1;
               split_.row_range(it / cb, &m0, &m1);
               split_.col_range(it % cb, &n0, &n1);
-              ctx.k.sgemm(w_.group(grp), g_.Mg, K_, m0, m1, col, cols, false, n0, n1, y + yoff, cols, ep);
+              ctx.k.sgemm(w_.group(grp), g_.Mg, K_, m0, m1, col, cols_, false, n0, n1, y + yoff, cols_, ep);
             }
           });
         }
       return;
     }
-    ctx.pool.parallel_for_t(g_.N * g_.group * tiles_, [&](int64_t b, int64_t e, int tid) {
-      float* col = ctx.workspace + static_cast<size_t>(tid) * slice();
-      for (int64_t it = b; it < e; ++it) {
-        const int64_t t = it % tiles_, ng = it / tiles_;
-        const int64_t n = ng / g_.group, grp = ng % g_.group;
-        const int64_t j0 = t * tile_, j1 = std::min(cols, j0 + tile_), w = j1 - j0;
-        im2col(x + (n * g_.C + grp * g_.Cg) * g_.H * g_.W, j0, j1, col, 0, K_);
-        const int64_t yoff = (n * g_.M + grp * g_.Mg) * cols + j0;
-        const Epilogue ep = ep_.make(bias ? bias + grp * g_.Mg : nullptr, res ? res + yoff : nullptr, cols);
-        ctx.k.sgemm(w_.group(grp), g_.Mg, K_, 0, g_.Mg, col, w, false, 0, w, y + yoff, cols, ep);
-      }
+    // Chunks, not pool slots, index the workspace: the plan may use fewer threads than the pool.
+    const int64_t items = g_.group * tiles_;
+    const int chunks = static_cast<int>(std::min<int64_t>(items, threads_));
+    ctx.pool.run(chunks, [&](int chunk, int) {
+      float* ws = ctx.workspace + static_cast<size_t>(chunk) * slice();
+      for (int64_t it = items * chunk / chunks; it < items * (chunk + 1) / chunks; ++it)
+        run_tile(ctx, x, bias, res, y, it / tiles_, it % tiles_, ws);
     });
   }
 
  private:
-  size_t slice() const { return static_cast<size_t>(round_up(K_ * tile_, 16)); }
+  size_t slice() const { return static_cast<size_t>(col_floats_ + out_floats_ + res_floats_); }
+  const float* image(const float* x, int64_t n, int64_t grp) const {
+    return x + (n * g_.C + grp * g_.Cg) * g_.H * g_.W;
+  }
+  /** Columns [q0, q1) of tile t: 16-aligned boundaries, widths differing by at most 16. */
+  void tile_range(int64_t t, int64_t* q0, int64_t* q1) const {
+    const int64_t Q = g_.N * cols_;
+    *q0 = std::min(Q, vecs_ * t / tiles_ * 16);
+    *q1 = std::min(Q, vecs_ * (t + 1) / tiles_ * 16);
+  }
 
-  /** Rows [k0, k1) of col[k][j - j0], k = (c*kh + i)*kw + j, for output columns [j0, j1). */
-  void im2col(const float* x, int64_t j0, int64_t j1, float* col, int64_t k0, int64_t k1) const {
-    const int64_t w = j1 - j0, H = g_.H, W = g_.W, OW = g_.OW;
+  void run_tile(const RunCtx& ctx, const float* x, const float* bias, const float* res, float* y, int64_t grp,
+                int64_t t, float* ws) const {
+    int64_t q0, q1;
+    tile_range(t, &q0, &q1);
+    if (q1 <= q0) return;
+    const int64_t w = q1 - q0, n0 = q0 / cols_, c0 = q0 % cols_;
+    const float* gbias = bias ? bias + grp * g_.Mg : nullptr;
+    if ((q1 - 1) / cols_ == n0) {  // inside one image: the GEMM writes the output in place
+      const float* xg = image(x, n0, grp);
+      const int64_t yoff = (n0 * g_.M + grp * g_.Mg) * cols_ + c0;
+      const Epilogue ep = ep_.make(gbias, res ? res + yoff : nullptr, cols_);
+      if (pointwise_) {
+        ctx.k.sgemm(w_.group(grp), g_.Mg, K_, 0, g_.Mg, xg + c0, cols_, false, 0, w, y + yoff, cols_, ep);
+      } else {
+        im2col(xg, c0, c0 + w, ws, w, 0, K_);
+        ctx.k.sgemm(w_.group(grp), g_.Mg, K_, 0, g_.Mg, ws, w, false, 0, w, y + yoff, cols_, ep);
+      }
+      return;
+    }
+    // Spanning images: expand each image's part side by side, multiply once, copy out per image.
+    float* col = ws;
+    float* c = ws + col_floats_;
+    float* r = c + out_floats_;
+    auto segments = [&](auto&& f) {  // f(image, first column in it, width, column offset in tile)
+      for (int64_t q = q0; q < q1;) {
+        const int64_t n = q / cols_, j = q % cols_, len = std::min(q1 - q, cols_ - j);
+        f(n, j, len, q - q0);
+        q += len;
+      }
+    };
+    segments([&](int64_t n, int64_t j, int64_t len, int64_t off) {
+      im2col(image(x, n, grp), j, j + len, col + off, w, 0, K_);
+      if (res) {
+        const float* rs = res + (n * g_.M + grp * g_.Mg) * cols_ + j;
+        for (int64_t m = 0; m < g_.Mg; ++m) std::memcpy(r + m * w + off, rs + m * cols_, sizeof(float) * len);
+      }
+    });
+    const Epilogue ep = ep_.make(gbias, res ? r : nullptr, w);
+    ctx.k.sgemm(w_.group(grp), g_.Mg, K_, 0, g_.Mg, col, w, false, 0, w, c, w, ep);
+    segments([&](int64_t n, int64_t j, int64_t len, int64_t off) {
+      float* ys = y + (n * g_.M + grp * g_.Mg) * cols_ + j;
+      for (int64_t m = 0; m < g_.Mg; ++m) std::memcpy(ys + m * cols_, c + m * w + off, sizeof(float) * len);
+    });
+  }
+
+  /**
+   * Rows [k0, k1) of the column matrix for output columns [j0, j1) of one image:
+   * col[k*ld + (q - j0)], k = (c*kh + i)*kw + j. Small images make this a loop over short rows
+   * (7 floats at 7x7), so the row walk has no divisions and short rows no library calls.
+   */
+  void im2col(const float* x, int64_t j0, int64_t j1, float* col, int64_t ld, int64_t k0, int64_t k1) const {
+    const int64_t w = j1 - j0, H = g_.H, W = g_.W, OW = g_.OW, sw = g_.sw;
+    if (pointwise_) {  // 1x1, stride 1, no padding: rows of the image
+      for (int64_t k = k0; k < k1; ++k) std::memcpy(col + k * ld, x + k * H * W + j0, sizeof(float) * w);
+      return;
+    }
+    const int64_t oy_first = j0 / OW, ox_first = j0 % OW;
     for (int64_t k = k0; k < k1; ++k) {
       const int64_t c = k / (g_.kh * g_.kw), i = (k / g_.kw) % g_.kh, j = k % g_.kw;
       const float* xc = x + c * H * W;
-      float* dst = col + k * w;
       const int64_t dy = i * g_.dh - g_.pt, dx = j * g_.dw - g_.pl;
       // Valid output x range for this tap: 0 <= ox*sw + dx < W.
-      const int64_t lo = dx >= 0 ? 0 : ceil_div(-dx, g_.sw);
-      const int64_t hi = dx >= W ? 0 : (W - 1 - dx) / g_.sw + 1;
-      for (int64_t q = j0; q < j1;) {
-        const int64_t oy = q / OW, ox0 = q % OW, ox1 = std::min(OW, ox0 + (j1 - q));
-        float* d = dst + (q - j0);
+      const int64_t lo = dx >= 0 ? 0 : ceil_div(-dx, sw);
+      const int64_t hi = dx >= W ? 0 : (W - 1 - dx) / sw + 1;
+      float* d = col + k * ld;
+      int64_t oy = oy_first, ox0 = ox_first;
+      for (int64_t left = w; left > 0; ++oy, ox0 = 0) {
+        const int64_t ox1 = std::min(OW, ox0 + left), n = ox1 - ox0;
         const int64_t iy = oy * g_.sh + dy;
         if (iy < 0 || iy >= H) {
-          std::memset(d, 0, sizeof(float) * (ox1 - ox0));
+          for (int64_t t = 0; t < n; ++t) d[t] = 0.f;
         } else {
           const float* row = xc + iy * W + dx;
           const int64_t a = std::max(ox0, std::min(lo, ox1)), z = std::max(a, std::min(hi, ox1));
-          for (int64_t ox = ox0; ox < a; ++ox) d[ox - ox0] = 0.f;
-          if (g_.sw == 1) {
-            std::memcpy(d + (a - ox0), row + a, sizeof(float) * (z - a));
+          float* da = d - ox0;  // da[ox] is column ox of this output row
+          for (int64_t ox = ox0; ox < a; ++ox) da[ox] = 0.f;
+          if (sw == 1) {
+            for (int64_t ox = a; ox < z; ++ox) da[ox] = row[ox];
+          } else if (sw == 2) {  // a constant stride the compiler turns into vector shuffles
+            for (int64_t ox = a; ox < z; ++ox) da[ox] = row[ox * 2];
           } else {
-            for (int64_t ox = a; ox < z; ++ox) d[ox - ox0] = row[ox * g_.sw];
+            for (int64_t ox = a; ox < z; ++ox) da[ox] = row[ox * sw];
           }
-          for (int64_t ox = z; ox < ox1; ++ox) d[ox - ox0] = 0.f;
+          for (int64_t ox = z; ox < ox1; ++ox) da[ox] = 0.f;
         }
-        q += ox1 - ox0;
+        d += n;
+        left -= n;
       }
     }
   }
 
   ConvGeom g_;
   ConvEpilogue ep_;
-  int threads_;
-  int64_t K_ = 0, tile_ = 0, tiles_ = 1;
-  bool shared_ = false;
+  bool pointwise_;
+  int threads_ = 1;
+  int64_t K_ = 0, cols_ = 0, tiles_ = 1, vecs_ = 0, wmax_ = 0;
+  int64_t col_floats_ = 0, out_floats_ = 0, res_floats_ = 0;  // per-thread workspace parts
+  bool shared_ = false, spanning_ = false;
   PackedGroups w_;
   GemmSplit split_;  // shared mode
 };
 
 }  // namespace
 
-OpPtr make_conv_im2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep) {
-  return std::make_unique<ConvIm2col>(ctx, g, ep);
+OpPtr make_conv_im2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep, bool pointwise) {
+  return std::make_unique<ConvIm2col>(ctx, g, ep, pointwise);
 }
 
 }  // namespace studio

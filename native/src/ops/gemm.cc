@@ -53,7 +53,7 @@ class GemmOp final : public Op {
     packed_a_floats_ = ctx.k.packed_a_size(M_, K_);
     if (weights_) {
       w_.pack(ctx.k, B.constant, tb_, K_, N_, alpha_);
-      w_.prepare(M_, ctx.k.mr, ctx.threads);
+      w_.prepare(ctx.k, M_, ctx.threads);
       // A per-column C is the epilogue's per-row bias of Y^T.
       if (has_c_ && cm_ == 1 && cn_ == N_) {
         fused_bias_ = true;
@@ -67,7 +67,7 @@ class GemmOp final : public Op {
       }
     }
   }
-  std::string kernel() const override { return weights_ ? "gemm-packed-weights" : "gemm"; }
+  std::string kernel() const override { return weights_ ? w_.kernel() : "gemm"; }
   size_t owned_bytes() const override { return w_.bytes() + bias_.bytes(); }
   bool reads_input_at_run(size_t i) const override { return !(weights_ && i == 1) && !(i == 2 && bias_scaled_); }
   size_t workspace_floats() const override {
@@ -161,11 +161,11 @@ class MatMulOp final : public Op {
     weights_ = ctx.input(1).constant && b_single && shape_size(ba, "MatMul") == batches_;
     if (weights_) {
       w_.pack(ctx.k, ctx.input(1).constant, false, K_, N_, 1.f);
-      w_.prepare(batches_ * M_, ctx.k.mr, ctx.threads);
+      w_.prepare(ctx.k, batches_ * M_, ctx.threads);
     }
     packed_floats_ = round_up(static_cast<int64_t>(ctx.k.packed_a_size(M_, K_)), 16);
   }
-  std::string kernel() const override { return weights_ ? "gemm-packed-weights" : "batched-gemm"; }
+  std::string kernel() const override { return weights_ ? w_.kernel() : "batched-gemm"; }
   size_t owned_bytes() const override { return w_.bytes(); }
   bool reads_input_at_run(size_t i) const override { return !(weights_ && i == 1); }
   size_t workspace_floats() const override {

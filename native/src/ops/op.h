@@ -108,6 +108,21 @@ bool is_known_op(const std::string& op);
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
+// A thread's share of an operator below this many multiply-adds (or element operations) costs
+// more to hand out than it saves: publishing the job and collecting it moves cache lines between
+// cores, and a worker descheduled by another process (2 vCPUs shared with a build) stalls the
+// whole node. Below it an operator uses fewer threads, so 2 threads are never slower than 1.
+constexpr int64_t kMinWorkPerThread = int64_t(1) << 16;
+
+/** Threads worth using for `work` multiply-adds in all: 1..threads. */
+inline int threads_for(int64_t work, int threads) {
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, work / kMinWorkPerThread)));
+}
+/** ThreadPool::parallel_for_grain's grain for items of `work_per_item` multiply-adds each. */
+inline int64_t grain_for(int64_t work_per_item) {
+  return std::max<int64_t>(1, ceil_div(kMinWorkPerThread, std::max<int64_t>(1, work_per_item)));
+}
+
 // Factories, one per operator family file.
 OpPtr make_conv(const BuildCtx&);
 OpPtr make_gemm(const BuildCtx&);

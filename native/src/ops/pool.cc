@@ -27,7 +27,7 @@ class PoolOp final : public Op {
   std::string kernel() const override { return max_ ? "maxpool" : "avgpool"; }
   void run(const RunCtx& ctx, const float* const* in, float* const* out) override {
     const int64_t C = g_.C, ip = g_.H * g_.W, op = g_.OH * g_.OW;
-    ctx.pool.parallel_for(g_.N * C, [&](int64_t b, int64_t e) {
+    ctx.pool.parallel_for_grain(g_.N * C, grain_for(op * g_.kh * g_.kw), [&](int64_t b, int64_t e) {
       while (b < e) {
         const int64_t n = b / C, c0 = b % C, c1 = std::min(C, c0 + (e - b));
         const float* x = in[0] + n * C * ip;
@@ -54,7 +54,7 @@ class GlobalPoolOp final : public Op {
   void run(const RunCtx& ctx, const float* const* in, float* const* out) override {
     const float* x = in[0];
     float* y = out[0];
-    ctx.pool.parallel_for(planes_, [&](int64_t b, int64_t e) {
+    ctx.pool.parallel_for_grain(planes_, grain_for(size_), [&](int64_t b, int64_t e) {
       for (int64_t p = b; p < e; ++p) {
         const float* v = x + p * size_;
         // Eight independent accumulators: the compiler vectorizes them without -ffast-math.

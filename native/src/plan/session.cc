@@ -13,6 +13,7 @@ Session::Session(std::unique_ptr<Plan> plan, std::shared_ptr<ThreadPool> pool)
 
 void Session::run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs) {
   std::lock_guard<std::mutex> lock(mu_);
+  const auto start = std::chrono::steady_clock::now();
   const Plan& p = *plan_;
   float* arena = arena_.data();
   auto at = [&](const Location& l) -> float* {
@@ -51,6 +52,27 @@ void Session::run(const std::vector<const float*>& inputs, const std::vector<flo
     }
   }
   for (const OutputCopy& c : p.copies) std::memcpy(outputs[c.output], at(c.from), sizeof(float) * c.size);
+  last_run_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count(),
+                     std::memory_order_relaxed);
+}
+
+std::vector<AlignedFloats> Session::take_staging() {
+  {
+    std::lock_guard<std::mutex> lock(staging_mu_);
+    if (!staging_.empty()) {
+      std::vector<AlignedFloats> bufs = std::move(staging_.back());
+      staging_.pop_back();
+      return bufs;
+    }
+  }
+  std::vector<AlignedFloats> bufs;
+  for (int64_t n : plan_->input_sizes) bufs.emplace_back(static_cast<size_t>(n));
+  return bufs;
+}
+
+void Session::give_staging(std::vector<AlignedFloats> bufs) {
+  std::lock_guard<std::mutex> lock(staging_mu_);
+  if (staging_.size() < 2) staging_.push_back(std::move(bufs));  // more only when runs pile up
 }
 
 std::vector<Session::NodeTime> Session::profile() {

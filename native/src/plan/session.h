@@ -2,6 +2,8 @@
 // One run at a time per session (the arena and workspace are the session's); concurrent run()
 // calls queue on the session's mutex.
 #pragma once
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 
@@ -21,6 +23,18 @@ class Session {
    */
   void run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs);
 
+  /** Wall time of the latest completed run in nanoseconds; 0 before the first. */
+  int64_t last_run_ns() const { return last_run_ns_.load(std::memory_order_relaxed); }
+  ThreadPool& pool() const { return *pool_; }
+
+  /**
+   * Staging buffers for one run's input copies (plan().input_sizes), reused across runs so that
+   * a large input does not cost a fresh allocation (and its page faults) per run. Several may be
+   * out at once (runs queued on the session); give them back when the run is done.
+   */
+  std::vector<AlignedFloats> take_staging();
+  void give_staging(std::vector<AlignedFloats> bufs);
+
   /** Per-node wall time is accumulated over runs when profiling is on (opts.profile). */
   void set_profiling(bool on) { profiling_ = on; }
   struct NodeTime {
@@ -37,6 +51,9 @@ class Session {
   std::mutex mu_;
   bool profiling_ = false;
   std::vector<NodeTime> times_;
+  std::atomic<int64_t> last_run_ns_{0};
+  std::mutex staging_mu_;
+  std::vector<std::vector<AlignedFloats>> staging_;  // free sets
 };
 
 }  // namespace studio

@@ -14,6 +14,7 @@
 // node. Jobs from different callers are serialized by a mutex, so sessions may share a pool
 // (see shared()).
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -66,10 +67,32 @@ class ThreadPool {
   }
 
   /**
+   * parallel_for with at least `grain` items per chunk: small problems use fewer threads (one
+   * runs inline, with no synchronization at all).
+   */
+  template <class F>
+  void parallel_for_grain(int64_t n, int64_t grain, F&& fn) {
+    if (n <= 0) return;
+    const int64_t most = grain > 1 ? std::max<int64_t>(1, n / grain) : n;
+    const int chunks = static_cast<int>(std::min<int64_t>(most, size_));
+    run(chunks, [&](int i, int) {
+      const int64_t b = n * i / chunks, e = n * (i + 1) / chunks;
+      if (b < e) fn(b, e);
+    });
+  }
+
+  /**
    * A pool of `threads` shared by every session asking for that size while any of them lives
    * (the pools are kept by weak reference). Sessions of different sizes get different pools.
    */
   static std::shared_ptr<ThreadPool> shared(int threads);
+
+  /**
+   * Runs queued or executing off the JavaScript thread on this pool (binding.cc keeps the count):
+   * a run is only started inline on the JavaScript thread when there are none, so that thread
+   * never waits for another session's jobs.
+   */
+  std::atomic<int>& async_runs() { return async_runs_; }
 
  private:
   using Fn = void (*)(void*, int, int);
@@ -99,6 +122,7 @@ class ThreadPool {
 
   std::mutex error_mu_;
   std::exception_ptr error_;
+  std::atomic<int> async_runs_{0};
 };
 
 }  // namespace studio

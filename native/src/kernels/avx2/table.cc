@@ -37,6 +37,8 @@ const KernelTable* kernels_avx2() {
       avx2::affine,
       avx2::fma_peak,
       avx2::triad,
+      avx2::kSmallNMax,
+      avx2::sgemm_small_n,
   };
   return &table;
 }

@@ -12,6 +12,11 @@ size_t packed_a_size(int64_t M, int64_t K);
 void pack_a(const float* A, int64_t lda, bool trans_a, int64_t M, int64_t K, float* out);
 void sgemm(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B, int64_t ldb,
            bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep);
+// Skinny kernel's column limit: up to 8 columns a masked 16-lane tile column wastes half of
+// every zmm FMA or more; the skinny kernel uses 8-lane ymm vectors (one panel) at full width.
+constexpr int kSmallNMax = 8;
+void sgemm_small_n(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B, int64_t ldb,
+                   bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, bool trans_c, const Epilogue& ep);
 /** sgemm with the B strategy forced (packed panels vs. read in place); for the benchmark. */
 void sgemm_b_mode(bool direct_b, const float* packed_a, int64_t K, int64_t m0, int64_t m1, const float* B,
                   int64_t ldb, bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep);

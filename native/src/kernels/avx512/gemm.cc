@@ -6,7 +6,9 @@
 //  - KC = 256: the A micro-panel (8 x 256 x 4 B = 8 KiB) stays in L1 across the whole jr loop.
 //  - NC = 480 (10 panels): the packed B block is 256 x 480 x 4 B = 480 KiB, half of a 1 MiB L2,
 //    reused by every MR-row panel of A.
+#include "../avx2/simd256.h"  // the skinny kernel's 8-lane vectors (EVEX-encoded here)
 #include "../simd/gemm_impl.h"
+#include "../simd/small_n_impl.h"
 #include "avx512_kernels.h"
 #include "simd512.h"
 
@@ -15,6 +17,9 @@ namespace avx512 {
 namespace {
 using G = SimdGemm<V512, kMR, 3, 256, 480>;
 thread_local AlignedBuffer tl_b;
+// Skinny GEMM: one ymm holds a panel's 8 rows. Zen 4 runs zmm FMAs at half the ymm rate, so
+// 16-lane vectors over two panels would not be faster there, and need a cross-panel insert per k.
+using S = SimdSmallN<V256, kMR, 32>;
 // B read in place (no packing) when it is row-major with a moderate row stride: a 48-float tile
 // row is 3 cache lines, enough for the prefetchers, and skipping the copy wins where few rows of
 // A reuse each packed element -- the M = 64 pointwise b8 GEMM ran at 97% of peak in place vs.
@@ -29,8 +34,15 @@ void pack_a(const float* A, int64_t lda, bool trans_a, int64_t M, int64_t K, flo
 }
 void sgemm(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B, int64_t ldb,
            bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep) {
+  if (n1 - n0 <= kSmallNMax)  // few columns: A streamed once, no padded tiles
+    return S::sgemm(tl_b, packed_a, K, m0, m1, B, ldb, trans_b, n0, n1, C, ldc, false, ep);
   (void)M;
   G::sgemm(tl_b, direct_b(trans_b, ldb, m1 - m0), packed_a, K, m0, m1, B, ldb, trans_b, n0, n1, C, ldc, ep);
+}
+void sgemm_small_n(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B, int64_t ldb,
+                   bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, bool trans_c, const Epilogue& ep) {
+  (void)M;
+  S::sgemm(tl_b, packed_a, K, m0, m1, B, ldb, trans_b, n0, n1, C, ldc, trans_c, ep);
 }
 void sgemm_b_mode(bool direct_b, const float* packed_a, int64_t K, int64_t m0, int64_t m1, const float* B,
                   int64_t ldb, bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep) {

@@ -37,6 +37,8 @@ const KernelTable* kernels_avx512() {
       avx512::affine,
       avx512::fma_peak,
       avx512::triad,
+      avx512::kSmallNMax,
+      avx512::sgemm_small_n,
   };
   return &table;
 }

@@ -16,6 +16,11 @@ size_t packed_a_size(int64_t M, int64_t K);
 void pack_a(const float* A, int64_t lda, bool trans_a, int64_t M, int64_t K, float* out);
 void sgemm(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B, int64_t ldb,
            bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep);
+// The skinny kernel's column limit: up to 8 columns the tile kernel (kNR = 8 wide) would not be
+// faster, and 8 accumulator sets of kMR floats fill the 16 SSE2 registers.
+constexpr int kSmallNMax = 8;
+void sgemm_small_n(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B, int64_t ldb,
+                   bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, bool trans_c, const Epilogue& ep);
 
 void depthwise_conv2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, const float* w, int kh, int kw,
                       int sh, int sw, int dh, int dw, int pad_top, int pad_left, int64_t OH, int64_t OW, float* y,

@@ -20,6 +20,8 @@ const KernelTable* kernels_scalar() {
       scalar::affine,
       scalar::fma_peak,
       scalar::triad,
+      scalar::kSmallNMax,
+      scalar::sgemm_small_n,
   };
   return &table;
 }
