@@ -423,6 +423,37 @@ describe.each(ISAS)('native operators on %s', (isa) => {
     await run(d);
   });
 
+  it('batched convolutions: column tiles spanning images, residual in place', async () => {
+    // 1x1 over 7x7 images at batch 3: wide enough that the batch is merged into one GEMM's columns.
+    const pw = convDesc([3, 96, 7, 7], 64, [1, 1], { activation: 'relu' }, { bias: true, residual: true });
+    const plan = addon.createSession(pw, { threads: 1, isa }).plan();
+    expect(plan.nodes[0].kernel).toBe('conv1x1-gemm');
+    expect(plan.workspaceBytes).toBeGreaterThan(0); // the merged path gathers columns there
+    // A narrow layer stays one GEMM per image, reading the input in place.
+    expect(addon.createSession(convDesc([3, 8, 7, 7], 8, [1, 1], {}), { threads: 1, isa }).plan().workspaceBytes).toBe(
+      0,
+    );
+    // 3x3 over small images: one tile holds several images' columns, some tiles straddle two.
+    const k3 = convDesc(
+      [5, 16, 6, 5],
+      24,
+      [3, 3],
+      { pads: [1, 1, 1, 1], activation: 'clip', clip_min: -0.2, clip_max: 0.3 },
+      { bias: true, residual: true },
+    );
+    for (const d of [pw, k3]) for (const threads of [1, 2, 3]) await run(d, threads);
+    // The residual is an intermediate that dies at the conv: the output is written over it.
+    const d = convDesc([3, 96, 7, 7], 64, [1, 1], {}, { bias: true, residual: true });
+    d.shapes.r = d.shapes.x1;
+    d.nodes.unshift({ name: 'pre', op: 'Relu', inputs: ['x1'], outputs: ['r'], attrs: {} });
+    d.nodes[1].inputs[3] = 'r';
+    await run(d, 2);
+    k3.shapes.r = k3.shapes.x1;
+    k3.nodes.unshift({ name: 'pre', op: 'Relu', inputs: ['x1'], outputs: ['r'], attrs: {} });
+    k3.nodes[1].inputs[3] = 'r';
+    await run(k3, 3);
+  });
+
   it('grouped conv with dilation, stride and asymmetric pads', async () => {
     await run(
       convDesc(

@@ -5,14 +5,10 @@
 // input never takes the process down.
 #include <napi.h>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "plan/session.h"
@@ -189,77 +185,10 @@ Napi::Object opts_arg(const Napi::CallbackInfo& info, size_t i) {
 
 // Runs whose previous run took less than this execute on the JavaScript thread, inside run():
 // handing a run to libuv's thread pool and back costs two cross-thread wake-ups, measured at
-// 40-60 us per run on a 2-vCPU VM (an empty 1-node graph: ~13 us inline vs ~55 us through the
+// 40-60 us per run on a 2-vCPU VM (an empty 1-node graph: ~2 us inline vs ~55 us through the
 // AsyncWorker), i.e. half the latency of a 1x1 conv at batch 1. Longer runs go off the thread so
 // the event loop keeps turning; ONNX Runtime's Node binding runs every inference inline.
 constexpr int64_t kInlineRunNs = 5'000'000;
-
-// Large output arrays live in blocks reused across runs. A fresh Float32Array of a few MB is
-// freshly mapped memory, and the run then takes a page fault per 4 KiB it writes: a bottleneck
-// block at batch 1 (a 3.2 MB output) ran its last conv in 3.4 ms instead of 1.1 ms, measured. A
-// block returns here when JavaScript has dropped the array (the external buffer's finalizer, run
-// on the JS thread), and the next run's output reuses it, already mapped. Where external buffers
-// are not allowed (Electron's V8 sandbox), outputs are ordinary arrays.
-class OutputBlocks {
- public:
-  static constexpr size_t kMinBytes = 256 * 1024;       // smaller arrays: V8's own heap is fine
-  static constexpr size_t kMaxHeld = 512 * 1024 * 1024;  // free blocks kept, all sizes together
-
-  /** An external Float32Array of n floats, or an empty handle when external buffers are refused. */
-  Napi::Float32Array make(Napi::Env env, size_t n) {
-    const size_t bytes = n * sizeof(float);
-    float* data = take(bytes);
-    napi_value ab;
-    if (napi_create_external_arraybuffer(env, data, bytes, &OutputBlocks::finalize, reinterpret_cast<void*>(bytes),
-                                         &ab) != napi_ok) {
-      release(data, bytes);
-      refused_ = true;
-      return Napi::Float32Array();
-    }
-    return Napi::Float32Array::New(env, n, Napi::ArrayBuffer(env, ab), 0);
-  }
-  bool refused() const { return refused_; }
-  static OutputBlocks& get() {
-    static auto* blocks = new OutputBlocks();  // leaked: finalizers may run at exit
-    return *blocks;
-  }
-
- private:
-  float* take(size_t bytes) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = free_.find(bytes);
-      if (it != free_.end() && !it->second.empty()) {
-        float* p = it->second.back();
-        it->second.pop_back();
-        held_ -= bytes;
-        return p;
-      }
-    }
-    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (!p) throw std::bad_alloc();
-    return static_cast<float*>(p);
-  }
-  void release(float* p, size_t bytes) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (held_ + bytes <= kMaxHeld) {
-        free_[bytes].push_back(p);
-        held_ += bytes;
-        return;
-      }
-    }
-    std::free(p);
-  }
-  static void finalize(napi_env, void* data, void* hint) {
-    get().release(static_cast<float*>(data), reinterpret_cast<size_t>(hint));
-  }
-
-  std::mutex mu_;
-  std::unordered_map<size_t, std::vector<float*>> free_;
-  size_t held_ = 0;
-  std::atomic<bool> refused_{false};
-};
 
 // Outputs are allocated on the JS thread (typed arrays cannot be created elsewhere) and written
 // by the run: their backing stores do not move, and nothing in JS can see them before the
@@ -268,14 +197,9 @@ struct RunOutputs {
   std::vector<Napi::Float32Array> arrays;
   std::vector<float*> ptrs;
   RunOutputs(Napi::Env env, const Plan& p) {
-    OutputBlocks& blocks = OutputBlocks::get();
     for (int64_t n : p.output_sizes) {
-      Napi::Float32Array a;
-      if (static_cast<size_t>(n) * sizeof(float) >= OutputBlocks::kMinBytes && !blocks.refused())
-        a = blocks.make(env, static_cast<size_t>(n));
-      if (a.IsEmpty()) a = Napi::Float32Array::New(env, static_cast<size_t>(n));
-      arrays.push_back(a);
-      ptrs.push_back(a.Data());
+      arrays.push_back(Napi::Float32Array::New(env, static_cast<size_t>(n)));
+      ptrs.push_back(arrays.back().Data());
     }
   }
   Napi::Array to_js(Napi::Env env) const {
@@ -383,7 +307,8 @@ class SessionWrap final : public Napi::ObjectWrap<SessionWrap> {
     }
     // Copied now, so the caller may reuse its arrays while the run is in flight.
     std::vector<AlignedFloats> inputs = session_->take_staging();
-    for (size_t i = 0; i < given.size(); ++i) std::copy(given[i].Data(), given[i].Data() + given[i].ElementLength(), inputs[i].data());
+    for (size_t i = 0; i < given.size(); ++i)
+      std::copy(given[i].Data(), given[i].Data() + given[i].ElementLength(), inputs[i].data());
     auto* worker = new RunWorker(env, session_, std::move(inputs));
     Napi::Promise promise = worker->promise();
     worker->Queue();

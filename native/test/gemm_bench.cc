@@ -14,6 +14,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "test_util.h"
 
@@ -102,6 +105,27 @@ const SkinnyShape kSkinny[] = {
     {"head-fc FC 100352->1000 b1", 1000, 100352, 1}, {"head-fc FC 100352->1000 b8", 1000, 100352, 8},
 };
 
+/**
+ * Packed weights allocated as WeightGemm (ops/gemm_core.cc) allocates them: advised onto
+ * transparent huge pages before the first touch where Linux has them (4 KiB pages cost the
+ * 400 MB head-fc stream a TLB miss per page).
+ */
+struct WeightBuf {
+  float* p = nullptr;
+  explicit WeightBuf(size_t n) {
+    constexpr size_t kHuge = size_t(2) << 20;
+    const size_t bytes = (n * sizeof(float) + kHuge - 1) / kHuge * kHuge;
+    p = static_cast<float*>(std::aligned_alloc(kHuge, bytes));
+    if (!p) std::abort();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+  }
+  ~WeightBuf() { std::free(p); }
+  WeightBuf(const WeightBuf&) = delete;
+  WeightBuf& operator=(const WeightBuf&) = delete;
+};
+
 /** Best-of seconds of fn over about `seconds`. */
 template <class F>
 double time_best(double seconds, F fn) {
@@ -134,23 +158,25 @@ void bench_skinny(const KernelTable* t, double seconds, Rng& rng, int threads) {
               "GFLOP/s", "ms (all T)", "GB/s", "ms (tile)", "GB/s");
   const GemmModeFn mode = gemm_mode_fn(t);
   for (const SkinnyShape& s : kSkinny) {
-    std::vector<float> pa(t->packed_a_size(s.M, s.K));
+    const size_t pa_n = t->packed_a_size(s.M, s.K);
+    WeightBuf pa(pa_n);
     {
       Buf A(s.M * s.K);
       rng.fill(A.p, A.n);
-      t->pack_a(A.p, s.K, false, s.M, s.K, pa.data());
+      t->pack_a(A.p, s.K, false, s.M, s.K, pa.p);
     }
     Buf X(s.N * s.K), Y(s.M * s.N), bias(s.M);
     rng.fill(X.p, X.n), rng.fill(bias.p, bias.n);
     Epilogue ep;
     ep.bias = bias.p;
-    const double bytes = double(pa.size()) * 4, flops = 2.0 * s.M * s.K * s.N;
+    const double bytes = double(pa_n) * 4, flops = 2.0 * s.M * s.K * s.N;
     const double sec = seconds * (s.K > 10000 ? 2 : 1);
     const double d1 = time_best(sec, [&] {
-      t->sgemm_small_n(pa.data(), s.M, s.K, 0, s.M, X.p, s.K, true, 0, s.N, Y.p, s.M, true, ep);
+      t->sgemm_small_n(pa.p, s.M, s.K, 0, s.M, X.p, s.K, true, 0, s.N, Y.p, s.M, true, ep);
     });
     // All threads: persistent threads (spawning per call would cost more than head-gap's GEMM),
-    // released together per repetition by a spinning generation counter; best-of over the reps.
+    // released together per repetition by a generation counter (yielding spins: the machine may
+    // be shared); best-of over the reps.
     const int64_t panels = (s.M + t->mr - 1) / t->mr;
     const int reps = s.K > 10000 ? 20 : 400;
     std::atomic<int> go{0}, done{0};
@@ -159,9 +185,8 @@ void bench_skinny(const KernelTable* t, double seconds, Rng& rng, int threads) {
       th.emplace_back([&, i] {
         const int64_t m0 = panels * i / threads * t->mr, m1 = std::min(s.M, panels * (i + 1) / threads * t->mr);
         for (int r = 1; r <= reps; ++r) {
-          while (go.load(std::memory_order_acquire) < r) {
-          }
-          t->sgemm_small_n(pa.data(), s.M, s.K, m0, m1, X.p, s.K, true, 0, s.N, Y.p, s.M, true, ep);
+          while (go.load(std::memory_order_acquire) < r) std::this_thread::yield();
+          t->sgemm_small_n(pa.p, s.M, s.K, m0, m1, X.p, s.K, true, 0, s.N, Y.p, s.M, true, ep);
           done.fetch_add(1, std::memory_order_acq_rel);
         }
       });
@@ -170,15 +195,14 @@ void bench_skinny(const KernelTable* t, double seconds, Rng& rng, int threads) {
     for (int r = 1; r <= reps; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
       go.store(r, std::memory_order_release);
-      t->sgemm_small_n(pa.data(), s.M, s.K, 0, m1, X.p, s.K, true, 0, s.N, Y.p, s.M, true, ep);
-      while (done.load(std::memory_order_acquire) < r * (threads - 1)) {
-      }
+      t->sgemm_small_n(pa.p, s.M, s.K, 0, m1, X.p, s.K, true, 0, s.N, Y.p, s.M, true, ep);
+      while (done.load(std::memory_order_acquire) < r * (threads - 1)) std::this_thread::yield();
       dp = std::min(dp, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     for (auto& x : th) x.join();
     double dt = 0;
     if (mode)
-      dt = time_best(sec, [&] { mode(false, pa.data(), s.K, 0, s.M, X.p, s.K, true, 0, s.N, Y.p, s.N, ep); });
+      dt = time_best(sec, [&] { mode(false, pa.p, s.K, 0, s.M, X.p, s.K, true, 0, s.N, Y.p, s.N, ep); });
     std::printf("  %-28s %9.3f %9.1f %9.1f | %11.3f %11.1f", s.name, d1 * 1e3, bytes / d1 * 1e-9, flops / d1 * 1e-9,
                 dp * 1e3, bytes / dp * 1e-9);
     if (mode) std::printf(" | %13.3f %11.1f", dt * 1e3, bytes / dt * 1e-9);

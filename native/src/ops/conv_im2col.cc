@@ -75,10 +75,11 @@ class ConvIm2col final : public Op {
       for (int64_t n = 0; n < g_.N; ++n)
         for (int64_t grp = 0; grp < g_.group; ++grp) {
           const float* xg = image(x, n, grp);
-          ctx.pool.parallel_for(K_, [&](int64_t k0, int64_t k1) { im2col(xg, 0, cols_, col, cols_, k0, k1); });
+          ctx.pool.parallel_for_upto(K_, threads_,
+                                     [&](int64_t k0, int64_t k1) { im2col(xg, 0, cols_, col, cols_, k0, k1); });
           const int64_t yoff = (n * g_.M + grp * g_.Mg) * cols_;
           const Epilogue ep = ep_.make(bias ? bias + grp * g_.Mg : nullptr, res ? res + yoff : nullptr, cols_);
-          ctx.pool.parallel_for(split_.row_blocks * cb, [&](int64_t b, int64_t e) {
+          ctx.pool.parallel_for_upto(split_.row_blocks * cb, threads_, [&](int64_t b, int64_t e) {
             for (int64_t it = b; it < e; ++it) {
               int64_t m0, m1, n0, n1;
               split_.row_range(it / cb, &m0, &m1);

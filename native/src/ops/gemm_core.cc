@@ -49,7 +49,7 @@ void WeightGemm::prepare(const KernelTable& k, int64_t R, int threads) {
   skinny_ = R <= k.small_n_max;
   // Skinny: R <= small_n_max < 16 columns leaves no column split, so the threads get row blocks
   // (multiples of mr: whole packed panels), each a disjoint contiguous run of the weights.
-  split_.choose(1, N_, R, k.mr, threads, 16);
+  split_.choose(1, N_, R, k.mr, threads_for(N_ * K_ * R, threads), 16);
 }
 
 void WeightGemm::run(const RunCtx& ctx, const float* x, bool x_is_kr, float* y, const float* bias, Activation act,
@@ -89,7 +89,7 @@ void runtime_gemm(const RunCtx& ctx, const float* A, bool trans_a, const float* 
                   int64_t K, int64_t N, float* Y, float* packed, const Epilogue& ep) {
   ctx.k.pack_a(A, trans_a ? M : K, trans_a, M, K, packed);
   GemmSplit split;
-  split.choose(1, M, N, ctx.k.mr, ctx.pool.size(), 32);
+  split.choose(1, M, N, ctx.k.mr, threads_for(M * N * K, ctx.pool.size()), 32);
   const int64_t cb = split.col_blocks;
   ctx.pool.parallel_for(split.row_blocks * cb, [&](int64_t b, int64_t e) {
     for (int64_t it = b; it < e; ++it) {

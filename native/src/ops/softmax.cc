@@ -17,7 +17,8 @@ class SoftmaxOp final : public Op {
   void run(const RunCtx& ctx, const float* const* in, float* const* out) override {
     const float* x = in[0];
     float* y = out[0];
-    ctx.pool.parallel_for(outer_ * inner_, [&](int64_t b, int64_t e) {
+    // Per row: a max, an exp and a scale per element (the exp counted as several operations).
+    ctx.pool.parallel_for_grain(outer_ * inner_, grain_for(8 * len_), [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) {
         const int64_t o = r / inner_, i = r % inner_;
         const float* xr = x + o * len_ * inner_ + i;

@@ -49,7 +49,7 @@ class TransposeOp final : public Op {
       const int64_t rows = dims_[r - 2], batch = total_ / (rows * inner);
       constexpr int64_t B = 32;
       const int64_t rb = ceil_div(rows, B);
-      ctx.pool.parallel_for(batch * rb, [&](int64_t b, int64_t e) {
+      ctx.pool.parallel_for_grain(batch * rb, grain_for(B * inner), [&](int64_t b, int64_t e) {
         for (int64_t it = b; it < e; ++it) {
           const int64_t bi = it / rb, r0 = (it % rb) * B, r1 = std::min(rows, r0 + B);
           const float* xs = x + offset(bi, r - 2);
@@ -64,7 +64,7 @@ class TransposeOp final : public Op {
       return;
     }
     const int64_t outer = total_ / inner;
-    ctx.pool.parallel_for(outer, [&](int64_t b, int64_t e) {
+    ctx.pool.parallel_for_grain(outer, grain_for(inner), [&](int64_t b, int64_t e) {
       for (int64_t o = b; o < e; ++o) {
         const float* xs = x + offset(o, r - 1);
         float* yo = y + o * inner;

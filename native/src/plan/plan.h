@@ -2,7 +2,8 @@
 // tensors lives. Built once per session (compile()), executed many times (session.h).
 //
 // Memory (memory.cc): every tensor lives in one of
-//   - the caller's input buffer (graph inputs, copied per run by the binding),
+//   - the caller's input buffer (graph inputs: read in place by an inline run, copied by the
+//     binding for a run off the JS thread),
 //   - a constant owned by the plan (kept only when some operator reads it at run time),
 //   - the caller's output buffer (a graph output gets its producer to write there directly),
 //   - the arena: one buffer for all intermediate tensors. Each tensor (after Alias, in-place and

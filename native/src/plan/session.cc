@@ -52,8 +52,8 @@ void Session::run(const std::vector<const float*>& inputs, const std::vector<flo
     }
   }
   for (const OutputCopy& c : p.copies) std::memcpy(outputs[c.output], at(c.from), sizeof(float) * c.size);
-  last_run_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count(),
-                     std::memory_order_relaxed);
+  const auto took = std::chrono::steady_clock::now() - start;
+  last_run_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(), std::memory_order_relaxed);
 }
 
 std::vector<AlignedFloats> Session::take_staging() {

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace studio {
@@ -66,19 +67,24 @@ class ThreadPool {
     parallel_for_t(n, [&](int64_t b, int64_t e, int) { fn(b, e); });
   }
 
+  /** fn(begin, end) over min(size, n, max_chunks) equal contiguous chunks of [0, n). */
+  template <class F>
+  void parallel_for_upto(int64_t n, int64_t max_chunks, F&& fn) {
+    if (n <= 0) return;
+    const int chunks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({n, max_chunks, size_})));
+    run(chunks, [&](int i, int) {
+      const int64_t b = n * i / chunks, e = n * (i + 1) / chunks;
+      if (b < e) fn(b, e);
+    });
+  }
+
   /**
    * parallel_for with at least `grain` items per chunk: small problems use fewer threads (one
    * runs inline, with no synchronization at all).
    */
   template <class F>
   void parallel_for_grain(int64_t n, int64_t grain, F&& fn) {
-    if (n <= 0) return;
-    const int64_t most = grain > 1 ? std::max<int64_t>(1, n / grain) : n;
-    const int chunks = static_cast<int>(std::min<int64_t>(most, size_));
-    run(chunks, [&](int i, int) {
-      const int64_t b = n * i / chunks, e = n * (i + 1) / chunks;
-      if (b < e) fn(b, e);
-    });
+    parallel_for_upto(n, grain > 1 ? n / grain : n, std::forward<F>(fn));
   }
 
   /**

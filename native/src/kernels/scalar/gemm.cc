@@ -141,7 +141,8 @@ void small_n_dot(const float* a, const float* b, int64_t ldb, int64_t kb, float 
 template <int N, bool TB>
 void small_n_columns(const float* packed_a, int64_t K, int64_t m0, int64_t m1, const float* B, int64_t ldb, float* C,
                      int64_t ldc, bool trans_c, const Epilogue& ep, const float* res) {
-  // Long K slices: each (panel, slice) is one contiguous run of A for the prefetchers.
+  // K slices as in the SIMD kernels: B's block, re-read once per panel, stays within 1 MiB, and
+  // each (panel, slice) is a long contiguous run of A for the prefetchers.
   const int64_t kc_max = std::max<int64_t>(256, 256 * 1024 / N);
   const int64_t kcb = std::max<int64_t>(1, ceil_div(K, std::max<int64_t>(1, ceil_div(K, kc_max))));
   for (int64_t pc = 0;; pc += kcb) {
