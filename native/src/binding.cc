@@ -279,13 +279,16 @@ class SessionWrap final : public Napi::ObjectWrap<SessionWrap> {
     std::vector<Napi::Float32Array> given;
     for (uint32_t i = 0; i < arr.Length(); ++i) {
       const Napi::Value v = arr.Get(i);
-      const std::string what = "run(): input " + std::to_string(i) + " ('" + p.inputs[i].name + "', shape " +
-                               shape_str(p.inputs[i].shape) + ")";
+      auto what = [&] {  // built only for an error: run() is on the per-inference path
+        return "run(): input " + std::to_string(i) + " ('" + p.inputs[i].name + "', shape " +
+               shape_str(p.inputs[i].shape) + ")";
+      };
       if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-        return reject(what + " must be a Float32Array");
+        return reject(what() + " must be a Float32Array");
       Napi::Float32Array f = v.As<Napi::Float32Array>();
       if (static_cast<int64_t>(f.ElementLength()) != p.input_sizes[i])
-        return reject(what + " needs " + std::to_string(p.input_sizes[i]) + " floats, got " + std::to_string(f.ElementLength()));
+        return reject(what() + " needs " + std::to_string(p.input_sizes[i]) + " floats, got " +
+                      std::to_string(f.ElementLength()));
       given.push_back(f);
     }
     // Inline only when nothing else runs on the pool: a run queued by another session sharing it

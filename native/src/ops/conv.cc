@@ -193,12 +193,12 @@ OpPtr make_conv(const BuildCtx& ctx) {
   ctx.activation(&ep.act, &ep.lo, &ep.hi);
 
   if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0) {
+    const int64_t hw = g.H * g.W;
     // One GEMM per image wastes the lanes of the last, partial 16-column vector of each image
     // (7x7: 49 columns cost 64, 14x14: 196 cost 208). Tiles spanning images (conv_im2col.cc) avoid
     // that at the price of copying the input in (K floats per column) and the output out (M, and
     // M more for a residual), each float copied costing about 6 multiply-adds (fitted on Zen 4:
     // 160 -> 960 at 7x7, batch 8: 1.39 -> 1.14 ms merged; 96 -> 576 at 14x14: 1.68 -> 1.72 ms).
-    const int64_t hw = g.H * g.W;
     const double waste = static_cast<double>(round_up(hw, 16) - hw) / static_cast<double>(hw);
     const double copy = 6.0 * static_cast<double>(g.Cg + g.Mg * (ctx.optional(3) ? 2 : 1)) /
                         (static_cast<double>(g.Mg) * static_cast<double>(g.Cg));
