@@ -61,6 +61,7 @@ class NativeBackendSession implements BackendSession {
     private readonly desc: NativeGraphDesc,
     private readonly lowered: Lowered,
     private readonly graph: Graph,
+    private readonly profiling = false,
   ) {}
 
   /** Float32 inputs in the plan's order, checked against the shapes it was compiled for. */
@@ -93,10 +94,29 @@ class NativeBackendSession implements BackendSession {
     return named;
   }
 
+  /**
+   * Per-node wall times of a session compiled with profiling (createSession with a profileDir): the
+   * addon reads the clock around each planned node. Planned nodes keep the name of the studio node
+   * they compute (a Conv keeps its name when BatchNorm, Relu or a residual Add is fused into it), so
+   * the engine maps them back by name; the lowered nodes stand in for the runtime's optimized graph.
+   */
   profile(): Promise<ProfileReport> {
-    return Promise.reject(
-      new Error('the native addon does not time individual nodes, so per-node times are not available for native jobs'),
-    );
+    if (!this.profiling)
+      return Promise.reject(new Error('this native session was compiled without profiling (no profileDir given)'));
+    const nodes = this.session.profile().map((t) => ({
+      name: t.name,
+      op: t.op,
+      provider: NATIVE_PROVIDER,
+      meanUs: t.meanUs,
+      runs: t.runs,
+    }));
+    const optimizedGraph = this.desc.nodes.map((n) => ({
+      name: n.name,
+      op: n.op,
+      inputs: n.inputs.filter((i) => i !== ''),
+      outputs: [...n.outputs],
+    }));
+    return Promise.resolve({ nodes, optimizedGraph });
   }
 
   release(): Promise<void> {
@@ -160,7 +180,7 @@ export class NativeBackend implements Backend {
     opts: SessionOptions = {},
   ): Promise<NativeBackendSession> {
     const graph = opts.graph ?? onnxToGraph(model, { name: 'model.onnx' });
-    return this.createGraphSession(graph, config, opts);
+    return this.createGraphSession(graph, config, opts, opts.profileDir !== undefined);
   }
 
   /** A session straight from a studio graph (lowered here, compiled by the addon). */
@@ -168,30 +188,36 @@ export class NativeBackend implements Backend {
     graph: Graph,
     config: Pick<BackendConfig, 'intraOpThreads' | 'isa'>,
     opts: LowerOptions = {},
+    profile = false,
   ): Promise<NativeBackendSession> {
     const addon = this.addon();
     this.checkConfig(addon, config);
     // Refuses (StudioError) an operator outside the native list before anything is compiled.
     const lowered = lowerGraph(graph, opts);
-    return this.compile(graph, lowered, config);
+    return this.compile(graph, lowered, config, profile);
   }
 
   /**
    * A session from an already lowered graph: tests and benchmarks lower once and compile the same
    * desc for several ISA paths or thread counts.
    */
-  compile(graph: Graph, lowered: Lowered, config: Pick<BackendConfig, 'intraOpThreads' | 'isa'>): NativeBackendSession {
+  compile(
+    graph: Graph,
+    lowered: Lowered,
+    config: Pick<BackendConfig, 'intraOpThreads' | 'isa'>,
+    profile = false,
+  ): NativeBackendSession {
     const addon = this.addon();
     const isa = this.checkConfig(addon, config);
     const threads = resolveThreads(config.intraOpThreads);
     let session: NativeSession;
     try {
-      session = addon.createSession(lowered.desc, { threads, isa });
+      session = addon.createSession(lowered.desc, { threads, isa, profile });
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
       throw new Error(`the native addon could not compile '${graph.name}': ${msg}`);
     }
-    return new NativeBackendSession(session, lowered.desc, lowered, graph);
+    return new NativeBackendSession(session, lowered.desc, lowered, graph, profile);
   }
 
   /** The ISA path a configuration runs on here, or a RefusedError naming what the CPU lacks. */
