@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import vue from '@vitejs/plugin-vue';
 
 export default defineConfig({
+  // Renderer tests (tests/renderer, `// @vitest-environment happy-dom`) mount .vue components.
+  plugins: [vue()],
   test: {
     include: ['tests/**/*.test.ts'],
     environment: 'node',

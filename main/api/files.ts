@@ -1,0 +1,145 @@
+// Model files the user opened: the renderer never names a path (shared/contract/api.ts), so main
+// hands out opaque handles and keeps the handle -> path map here, in memory only. Imported bytes
+// (a drop or an upload) are copied into the cache folder, one sub-folder per handle, so that
+// closing a model (or quitting) can delete exactly what was copied and nothing else.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { GraphView, OpenedModel } from '../../shared/contract/api.js';
+import { costGraph } from '../../shared/cost/cost-model.js';
+import { topologicalOrder } from '../../shared/graph/infer.js';
+import type { Graph } from '../../shared/graph/types.js';
+import { opSpec } from '../../shared/ops/registry.js';
+import { readOnnxFile } from '../onnx/onnx-file.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
+import { ApiError, toApiError } from './errors.js';
+
+/** ONNX protobuf files cannot exceed 2 GiB (larger models keep their weights in external data files). */
+export const MAX_MODEL_BYTES = 2 * 1024 ** 3;
+
+interface OpenFile {
+  path: string;
+  name: string;
+  /** True when the file is our copy in the cache (deleted on close); false for the user's own file. */
+  imported: boolean;
+  folder?: string;
+}
+
+/**
+ * A user-given file name reduced to a safe base name: no folders (either separator), no control
+ * characters, never `.`/`..` or empty. The name is only for display and the copy's file name.
+ */
+export function sanitizeFileName(name: string): string {
+  const base = (name.split(/[\\/]/).pop() ?? '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_')
+    .trim()
+    .slice(0, 200);
+  return base === '' || /^\.+$/.test(base) ? 'model.onnx' : base;
+}
+
+export function graphView(graph: Graph): GraphView {
+  return {
+    nodes: topologicalOrder(graph).map((n) => ({
+      name: n.name,
+      op: n.domain ? `${n.domain}.${n.op}` : n.op,
+      inputs: [...n.inputs],
+      outputs: [...n.outputs],
+    })),
+    inputs: graph.inputs.map((i) => i.name),
+    outputs: graph.outputs.map((o) => o.name),
+  };
+}
+
+/** Operators the registry has no spec for, as the cost table names them (domain.op), each once. */
+export function unknownOps(graph: Graph): string[] {
+  const out = new Set<string>();
+  for (const n of graph.nodes) if (!opSpec(n.op, n.domain)) out.add(n.domain ? `${n.domain}.${n.op}` : n.op);
+  return [...out].sort();
+}
+
+export class ModelFiles {
+  private readonly open = new Map<string, OpenFile>();
+  private readonly modelsDir: string;
+
+  constructor(cacheDir: string) {
+    this.modelsDir = join(cacheDir, 'models');
+  }
+
+  /** The path behind a handle; ApiError 'not-found' when the handle is unknown or closed. */
+  pathOf(fileId: string): string {
+    const f = this.open.get(fileId);
+    if (!f)
+      throw new ApiError(
+        'not-found',
+        `no open model file with handle '${fileId}' (it was closed, or the app restarted): open the model again`,
+      );
+    return f.path;
+  }
+
+  /** Copies dropped/uploaded bytes into the cache and opens them; nothing is left behind on failure. */
+  importBytes(name: string, bytes: Uint8Array): OpenedModel {
+    const safe = sanitizeFileName(name);
+    if (bytes.length === 0) throw new ApiError('bad-request', `${safe} is empty (0 bytes): choose an .onnx model file`);
+    if (bytes.length > MAX_MODEL_BYTES)
+      throw new ApiError(
+        'bad-request',
+        `${safe} is ${(bytes.length / 1024 ** 3).toFixed(2)} GiB; an ONNX file holds at most 2 GiB (save larger models with external data and open them with the file dialog in the desktop app)`,
+      );
+    const fileId = newHandle();
+    const folder = join(this.modelsDir, fileId);
+    const path = join(folder, safe);
+    try {
+      mkdirSync(folder, { recursive: true });
+      writeFileAtomic(path, bytes);
+      const model = describe(fileId, path, safe, bytes.length);
+      this.open.set(fileId, { path, name: safe, imported: true, folder });
+      return model;
+    } catch (e) {
+      rmSync(folder, { recursive: true, force: true });
+      throw toApiError(e, 'files.importModel');
+    }
+  }
+
+  /** Opens a file the user chose in a native dialog, in place (the handle maps to their path). */
+  openPath(path: string): OpenedModel {
+    const name = basename(path);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch (e) {
+      throw new ApiError('bad-request', `cannot open ${name}: ${(e as Error).message}`);
+    }
+    const fileId = newHandle();
+    try {
+      const model = describe(fileId, path, name, size);
+      this.open.set(fileId, { path, name, imported: false });
+      return model;
+    } catch (e) {
+      throw toApiError(e, 'files.openModelDialog');
+    }
+  }
+
+  /** Forgets a handle; an imported copy is deleted, the user's own file never. */
+  close(fileId: string): boolean {
+    const f = this.open.get(fileId);
+    if (!f) return false;
+    this.open.delete(fileId);
+    if (f.imported && f.folder) rmSync(f.folder, { recursive: true, force: true });
+    return true;
+  }
+
+  closeAll(): void {
+    for (const id of [...this.open.keys()]) this.close(id);
+  }
+}
+
+function newHandle(): string {
+  return `file-${randomBytes(12).toString('base64url')}`;
+}
+
+/** Reads, costs and summarizes a model; the reader's StudioError names the file and the problem. */
+function describe(fileId: string, path: string, name: string, sizeBytes: number): OpenedModel {
+  const graph = readOnnxFile(path);
+  return { fileId, name, sizeBytes, cost: costGraph(graph), unknownOps: unknownOps(graph), graph: graphView(graph) };
+}

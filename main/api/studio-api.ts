@@ -1,0 +1,292 @@
+// The API of shared/contract/api.ts, implemented once for both transports: Electron's IPC handler
+// and the web server each call `handle(method, request)` with whatever arrived (untrusted) and
+// forward the events from `onAny`. Every request is validated here against API_METHODS before a
+// handler sees it, and every failure leaves as an ApiError with a code and a message that says
+// what to do. Nothing here knows about Electron or HTTP; dialogs are injected.
+import { join } from 'node:path';
+import {
+  API_EVENT_NAMES,
+  API_METHODS,
+  API_VERSION,
+  type ApiEventName,
+  type ApiEvents,
+  type ApiMethod,
+  type ApiParsedRequest,
+  type ApiRequest,
+  type ApiResponse,
+  type ApiResponses,
+  type BackendAvailability,
+  type ReportFile,
+  type Roofline,
+} from '../../shared/contract/api.js';
+import type { JobSpec } from '../../shared/contract/job.js';
+import type { MachineProfile } from '../../shared/contract/machine.js';
+import type { BenchResult } from '../../shared/contract/result.js';
+import { detectBackends as detectAll } from '../backends/registry.js';
+import type { Spawner } from '../engine/spawner.js';
+import { probeMachine, STUDIO_VERSION } from '../machine/profile.js';
+import { exportReport, renderReport, writerFor, type ReportFormat } from '../reports/index.js';
+import { defaultResultsDir, userDataDir } from '../store/paths.js';
+import { ResultsStore } from '../store/results-store.js';
+import { BenchRuns } from './bench-runs.js';
+import { ApiError, toApiError, validationError } from './errors.js';
+import { ModelFiles } from './files.js';
+import { importResultsText } from './results-import.js';
+import { measureRooflineInChild } from './roofline.js';
+import { SettingsFile } from './settings.js';
+
+export { ApiError } from './errors.js';
+
+export interface StudioDialogs {
+  /** A native open dialog for an .onnx file: its path, or null when the user cancelled. */
+  openModel?: () => Promise<string | null>;
+  /** A native save dialog for a report: the chosen path, or null when the user cancelled. */
+  saveReport?: (suggested: { filename: string; format: ReportFormat }) => Promise<string | null>;
+}
+
+export interface StudioApiDeps {
+  mode: 'electron' | 'web';
+  /** The results folder (default: defaultResultsDir(), i.e. $BOTTLENECK_STUDIO_RESULTS or <user data>/results). */
+  resultsDir?: string;
+  /** A ready store (overrides resultsDir). */
+  store?: ResultsStore;
+  /** Where settings.json lives (default: userDataDir()). */
+  dataDir?: string;
+  /** Where imported model files and temporary imports go (default: $STUDIO_CACHE_DIR or <dataDir>/cache). */
+  cacheDir?: string;
+  /** Starts job workers (default: a child process per job; Electron passes a utilityProcess one). */
+  spawner?: Spawner;
+  /** Native dialogs (Electron only); absent ones answer 'unsupported'. */
+  dialogs?: StudioDialogs;
+  /** The machine profile (default: probeMachine(), cached per process). */
+  machine?: () => Promise<MachineProfile>;
+  /** Backend detection (default: main/backends/registry.ts detectBackends in this process). */
+  detectBackends?: () => Promise<BackendAvailability[]>;
+  /** Roofline measurement (default: a child process running main/machine/roofline.ts). */
+  measureRoofline?: () => Promise<Roofline>;
+  /** Available memory for the queue's refusal check (default: the OS's figure). */
+  availableMemory?: () => Promise<number | undefined>;
+  /** Test hook forwarded to the queue (STUDIO_TEST_FAULT); not for features. */
+  workerEnv?: (job: JobSpec) => Record<string, string> | undefined;
+}
+
+export type AnyEventListener = <E extends ApiEventName>(event: E, payload: ApiEvents[E]) => void;
+
+export interface StudioApiHost {
+  readonly mode: 'electron' | 'web';
+  readonly store: ResultsStore;
+  readonly settingsPath: string;
+  readonly cacheDir: string;
+  /** Validates an untrusted request and runs the method; rejects with an ApiError only. */
+  handle(method: string, rawRequest: unknown): Promise<unknown>;
+  /** The same, typed, for in-process callers and tests. */
+  call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponse<M>>;
+  on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+  /** Every event, for a transport that forwards them all (IPC, WebSocket). */
+  onAny(listener: AnyEventListener): () => void;
+  /** The worker process of the job measuring now, if any. */
+  readonly activeWorkerPid: number | undefined;
+  /** Cancels running and queued jobs (workers are killed), deletes imported model copies. */
+  dispose(): Promise<void>;
+}
+
+type Handlers = {
+  [M in ApiMethod]: (
+    req: ApiParsedRequest<M>,
+    raw: Record<string, unknown>,
+  ) => Promise<ApiResponses[M]> | ApiResponses[M];
+};
+
+const MIME: Record<ReportFormat, string> = {
+  html: 'text/html; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+};
+
+export function defaultCacheDir(dataDir: string): string {
+  return process.env.STUDIO_CACHE_DIR ?? join(dataDir, 'cache');
+}
+
+export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
+  const dataDir = deps.dataDir ?? userDataDir();
+  const cacheDir = deps.cacheDir ?? defaultCacheDir(dataDir);
+  const store = deps.store ?? new ResultsStore(deps.resultsDir ?? defaultResultsDir());
+  const settings = new SettingsFile(dataDir);
+  const files = new ModelFiles(cacheDir);
+  const listeners = new Map<ApiEventName, Set<(p: never) => void>>();
+  const anyListeners = new Set<AnyEventListener>();
+  let disposed = false;
+
+  const emit = <E extends ApiEventName>(event: E, payload: ApiEvents[E]): void => {
+    // A throwing listener (a closed socket, a destroyed window) must not break the queue or other listeners.
+    for (const cb of listeners.get(event) ?? [])
+      try {
+        (cb as (p: ApiEvents[E]) => void)(payload);
+      } catch (e) {
+        console.error(`a listener of ${event} failed: ${(e as Error).message}`);
+      }
+    for (const cb of anyListeners)
+      try {
+        cb(event, payload);
+      } catch (e) {
+        console.error(`a listener of ${event} failed: ${(e as Error).message}`);
+      }
+  };
+
+  const runs = new BenchRuns({
+    store,
+    emit,
+    pathOf: (id) => files.pathOf(id),
+    spawner: deps.spawner,
+    machine: deps.machine,
+    availableMemory: deps.availableMemory,
+    workerEnv: deps.workerEnv,
+  });
+
+  let profile: Promise<MachineProfile> | undefined;
+  let roofline: Promise<Roofline> | undefined;
+
+  const unsupported = (what: string, instead: string) =>
+    new ApiError('unsupported', `${what} is only available in the desktop app; in the browser ${instead}`);
+
+  const resultsOf = (ids: string[]): BenchResult[] => ids.map((id) => store.get(id));
+
+  const report = (ids: string[], format: ReportFormat): ReportFile => {
+    const results = resultsOf(ids);
+    const ext = writerFor(format).extensions[0] ?? `.${format}`;
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    return { filename: `bottleneck-report-${stamp}${ext}`, mime: MIME[format], content: renderReport(results, format) };
+  };
+
+  const handlers: Handlers = {
+    'app.info': () => ({
+      version: STUDIO_VERSION,
+      apiVersion: API_VERSION,
+      mode: deps.mode,
+      platform: process.platform,
+    }),
+    'machine.profile': () => {
+      profile ??= (deps.machine ?? probeMachine)();
+      profile.catch(() => (profile = undefined));
+      return profile;
+    },
+    'machine.backends': async () => {
+      const list = deps.detectBackends ? await deps.detectBackends() : await detectAll();
+      return list.map((a) => ({
+        backend: a.backend,
+        provider: a.provider,
+        available: a.available,
+        ...(a.kind !== undefined ? { kind: a.kind } : {}),
+        ...(a.reason !== undefined ? { reason: a.reason } : {}),
+      }));
+    },
+    'machine.roofline': (req) => {
+      if (req.fresh || !roofline) {
+        const p = (deps.measureRoofline ?? measureRooflineInChild)();
+        // A failed measurement is not cached: the native addon may be built in between.
+        p.catch(() => roofline === p && (roofline = undefined));
+        roofline = p;
+      }
+      return roofline.catch((e: Error) => {
+        throw new ApiError('unsupported', `${e.message}. Build the native addon (npm run build:native) and try again.`);
+      });
+    },
+    'files.openModelDialog': async () => {
+      if (!deps.dialogs?.openModel)
+        throw unsupported('the open dialog', 'upload the .onnx file (drop it or pick it) instead');
+      const path = await deps.dialogs.openModel();
+      return path === null ? null : files.openPath(path);
+    },
+    'files.importModel': (req) => files.importBytes(req.name, req.bytes),
+    'files.closeModel': (req) => ({ closed: files.close(req.fileId) }),
+    'bench.start': (req) => runs.start(req),
+    'bench.cancel': (req) => ({ cancelled: runs.cancel(req.runId, req.jobId) }),
+    'results.list': (req) => {
+      const { results, problems } = store.list(req.filter);
+      return { results: results.map(({ file: _file, ...view }) => view), problems };
+    },
+    'results.get': (req) => resultsOf(req.ids),
+    'results.delete': (req) => {
+      const deleted: string[] = [];
+      for (const id of req.ids) {
+        try {
+          store.delete(id);
+          deleted.push(id);
+        } catch (e) {
+          // Already gone is what the caller wanted; anything else (permissions) is reported.
+          if ((e as { code?: string }).code !== 'not-found') throw e;
+        }
+      }
+      if (deleted.length) emit('results.changed', { ids: deleted });
+      return { deleted };
+    },
+    'results.export': (req) => report(req.ids, req.format),
+    'results.exportDialog': async (req) => {
+      if (!deps.dialogs?.saveReport)
+        throw unsupported('the save dialog', 'download the report (results.export) instead');
+      const results = resultsOf(req.ids);
+      const suggested = report(req.ids, req.format).filename;
+      const path = await deps.dialogs.saveReport({ filename: suggested, format: req.format });
+      if (path === null) return { savedTo: null };
+      return { savedTo: exportReport(results, path, req.format).path };
+    },
+    'results.import': (req) => {
+      const outcome = importResultsText(store, cacheDir, req.name, req.text);
+      if (outcome.added.length) emit('results.changed', { ids: outcome.added });
+      return outcome;
+    },
+    'settings.get': () => settings.get(),
+    'settings.set': (req, raw) => settings.set(req, Object.keys(raw)),
+  };
+
+  async function handle(method: string, rawRequest: unknown): Promise<unknown> {
+    if (disposed) throw new ApiError('refused', 'the studio is shutting down; reload the window');
+    if (typeof method !== 'string' || !Object.hasOwn(API_METHODS, method))
+      throw new ApiError(
+        'not-found',
+        `unknown API method '${String(method)}'. Methods: ${Object.keys(API_METHODS).join(', ')}`,
+      );
+    const m = method as ApiMethod;
+    const raw = rawRequest === undefined || rawRequest === null ? {} : rawRequest;
+    const parsed = API_METHODS[m].safeParse(raw);
+    if (!parsed.success) throw validationError(m, parsed.error);
+    try {
+      const handler = handlers[m] as (req: unknown, raw: Record<string, unknown>) => unknown;
+      return await handler(parsed.data, raw as Record<string, unknown>);
+    } catch (e) {
+      throw toApiError(e, m);
+    }
+  }
+
+  return {
+    mode: deps.mode,
+    store,
+    settingsPath: settings.path,
+    cacheDir,
+    handle,
+    call: (method, request) => handle(method, request) as never,
+    on(event, listener) {
+      if (!API_EVENT_NAMES.includes(event)) throw new ApiError('bad-request', `unknown event '${String(event)}'`);
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener as (p: never) => void);
+      return () => set.delete(listener as (p: never) => void);
+    },
+    onAny(listener) {
+      anyListeners.add(listener);
+      return () => anyListeners.delete(listener);
+    },
+    get activeWorkerPid() {
+      return runs.activePid;
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await runs.dispose();
+      files.closeAll();
+      listeners.clear();
+      anyListeners.clear();
+    },
+  };
+}
