@@ -1,5 +1,5 @@
 // Lowering (main/backends/native/lower.ts) without the addon: the lowered graph, run by the
-// float64 interpreter of the lowered operator set (native/interpret.ts), must compute what the
+// float64 interpreter of the lowered operator set (tests/helpers/native-interpret.ts), must compute what the
 // unfused studio graph computes under tests/helpers/reference.ts; fusion decisions and refusals
 // are checked by name.
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { batchNorm, conv } from '../shared/graph/layers.js';
 import { StudioError, type Graph } from '../shared/graph/types.js';
 import { onnxToGraph } from '../shared/onnx/reader.js';
 import { buildTarget } from '../shared/targets.js';
-import { interpretDesc } from '../main/backends/native/interpret.js';
+import { interpretDesc } from './helpers/native-interpret.js';
 import { FLT_MAX, lowerGraph, loweringSummary, type NativeGraphDesc } from '../main/backends/native/lower.js';
 import { runReference, seededInput } from './helpers/reference.js';
 

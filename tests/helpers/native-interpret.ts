@@ -2,7 +2,7 @@
 // lowered operator set (native/DESIGN.md's table), written from that table and not from the C++.
 // The tests run lowered graphs through it to check lowering (folding, fusion, Alias, Softmax
 // coercion) without the addon; it is far too slow for anything else.
-import type { NativeGraphDesc, NativeNodeDesc } from './addon.js';
+import type { NativeGraphDesc, NativeNodeDesc } from '../../main/backends/native/addon.js';
 
 export interface InterpTensor {
   shape: number[];
