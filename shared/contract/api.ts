@@ -22,7 +22,11 @@ export const FileHandleSchema = z.string().regex(/^file-[A-Za-z0-9_-]{1,64}$/, '
 
 /** Targets as the renderer names them: blocks and zoo models by name, files by handle. */
 export const ApiTargetSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('block'), name: z.string().min(1).max(200), params: z.record(z.string(), paramValue).default({}) }),
+  z.object({
+    kind: z.literal('block'),
+    name: z.string().min(1).max(200),
+    params: z.record(z.string(), paramValue).default({}),
+  }),
   z.object({
     kind: z.literal('model'),
     name: z.string().min(1).max(200),
@@ -40,14 +44,24 @@ export type ApiTarget = z.infer<typeof ApiTargetSchema>;
 /** A benchmark sweep from the Benchmark view: targets x backends x batches x threads x repetitions. */
 export const BenchRequestSchema = z.object({
   targets: z.array(ApiTargetSchema).min(1).max(500),
-  backends: z.array(z.union([z.enum(BACKEND_NAMES), BackendConfigSchema])).min(1).max(20),
+  backends: z
+    .array(z.union([z.enum(BACKEND_NAMES), BackendConfigSchema]))
+    .min(1)
+    .max(20),
   batches: z.array(z.number().int().min(1).max(65_536)).min(1).max(64).default([1]),
   threads: z.array(z.number().int().min(0).max(1024)).min(1).max(64).optional(),
-  precision: z.array(z.enum(['fp32'])).min(1).default(['fp32']),
+  precision: z
+    .array(z.enum(['fp32']))
+    .min(1)
+    .default(['fp32']),
   repetitions: z.number().int().min(1).max(100).default(1),
   scenario: z.enum(['single-stream', 'offline']).default('single-stream'),
   measure: MeasureSchema.partial().optional(),
-  timeLimitS: z.number().positive().max(24 * 3600).optional(),
+  timeLimitS: z
+    .number()
+    .positive()
+    .max(24 * 3600)
+    .optional(),
   seed: z.number().int().default(0),
 });
 export type BenchRequest = z.input<typeof BenchRequestSchema>;

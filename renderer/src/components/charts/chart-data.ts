@@ -1,0 +1,491 @@
+// What the Results view's charts plot, computed from results as plain data (no Chart.js here), so
+// that the numbers can be tested on their own. The chart components turn these into datasets.
+import { resolveParams } from '../../../../shared/blocks/block-spec.js';
+import { findBlock } from '../../../../shared/blocks/registry.js';
+import type { BenchResult } from '../../../../shared/contract/result.js';
+import { costGraph } from '../../../../shared/cost/cost-model.js';
+import { SEED_COMPARISONS, type SeedComparison } from '../../../../shared/cost/seed-comparisons.js';
+import { findModel } from '../../../../shared/models/registry.js';
+import { buildTarget, splitTarget } from '../../../../shared/targets.js';
+import { backendText, machineText, targetText } from '../results/fmt.js';
+
+export const okResults = (rs: readonly BenchResult[]) => rs.filter((r) => r.status === 'ok' && r.stats);
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Linear-interpolated quantile of sorted values (the same definition as simple-statistics' R-7). */
+export function quantile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]) - sorted[lo]);
+}
+
+/** The median latency of results pooled: of all their samples when they carry any, else of their p50s. */
+export function pooledMedian(rs: readonly BenchResult[]): number {
+  const samples = rs.flatMap((r) => r.samplesMs);
+  if (samples.length) return median(samples);
+  return median(rs.map((r) => r.stats?.p50).filter((x): x is number => x !== undefined));
+}
+
+const threadsText = (t: number) => (t ? `${t}t` : 'auto t');
+
+/** The configuration of a result without its backend: "bottleneck:mid=64 · b1 · 1t" (+ machine, repetition). */
+function configLabel(r: BenchResult, withMachine: boolean): string {
+  const parts = [targetText(r.job.target), `b${r.job.batch}`, threadsText(r.job.backend.intraOpThreads)];
+  if (withMachine) parts.push(r.machine.cpu.brand);
+  if (r.job.repetition > 0) parts.push(`rep ${r.job.repetition + 1}`);
+  return parts.join(' · ');
+}
+
+const multipleMachines = (rs: readonly BenchResult[]) => new Set(rs.map(machineText)).size > 1;
+
+// ---------------------------------------------------------------------------------------------
+// (1) Median latency with its 95% confidence interval, per configuration, grouped by backend.
+
+export interface CiSeries {
+  backend: string;
+  /** One entry per label (null where this backend has no result for it). */
+  medians: (number | null)[];
+  low: (number | null)[];
+  high: (number | null)[];
+}
+
+export interface LatencyCiData {
+  labels: string[];
+  series: CiSeries[];
+}
+
+export function latencyCiData(results: readonly BenchResult[]): LatencyCiData {
+  const ok = okResults(results);
+  const withMachine = multipleMachines(ok);
+  const labels: string[] = [];
+  const backends: string[] = [];
+  const cells = new Map<string, BenchResult>();
+  for (const r of ok) {
+    const label = configLabel(r, withMachine);
+    const backend = backendText(r);
+    if (!labels.includes(label)) labels.push(label);
+    if (!backends.includes(backend)) backends.push(backend);
+    cells.set(`${backend}\u0000${label}`, r);
+  }
+  const series = backends.map((backend) => {
+    const rs = labels.map((l) => cells.get(`${backend}\u0000${l}`));
+    return {
+      backend,
+      medians: rs.map((r) => r?.stats?.p50 ?? null),
+      low: rs.map((r) => r?.stats?.medianCi.low ?? null),
+      high: rs.map((r) => r?.stats?.medianCi.high ?? null),
+    };
+  });
+  return { labels, series };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (2) Latency distribution: a box plot per result, from its samples when present, else its quantiles.
+
+export interface BoxStats {
+  id: string;
+  label: string;
+  /** Whiskers: the most extreme samples within Tukey's fences (min and p99 without samples). */
+  whiskerLow: number;
+  whiskerHigh: number;
+  /** The box: first and third quartiles (p50 and p90 without samples). */
+  boxLow: number;
+  boxHigh: number;
+  median: number;
+  min: number;
+  max: number;
+  fromSamples: boolean;
+}
+
+export function distributionData(results: readonly BenchResult[]): BoxStats[] {
+  const ok = okResults(results);
+  const withMachine = multipleMachines(ok);
+  return ok.map((r) => {
+    const s = r.stats!;
+    const label = `${configLabel(r, withMachine)} · ${backendText(r)}`;
+    if (r.samplesMs.length >= 4) {
+      const sorted = [...r.samplesMs].sort((a, b) => a - b);
+      const [q1, q3] = [quantile(sorted, 0.25), quantile(sorted, 0.75)];
+      const iqr = q3 - q1;
+      const inside = sorted.filter((x) => x >= q1 - 1.5 * iqr && x <= q3 + 1.5 * iqr);
+      return {
+        id: r.id,
+        label,
+        whiskerLow: inside[0] ?? sorted[0],
+        whiskerHigh: inside[inside.length - 1] ?? sorted[sorted.length - 1],
+        boxLow: q1,
+        boxHigh: q3,
+        median: quantile(sorted, 0.5),
+        min: sorted[0],
+        max: sorted[sorted.length - 1],
+        fromSamples: true,
+      };
+    }
+    return {
+      id: r.id,
+      label,
+      whiskerLow: s.min,
+      whiskerHigh: s.p99,
+      boxLow: s.p50,
+      boxHigh: s.p90,
+      median: s.p50,
+      min: s.min,
+      max: s.max,
+      fromSamples: false,
+    };
+  });
+}
+
+/** A histogram of one result's samples: `bins` equal-width bins between its min and max. */
+export function histogram(samples: readonly number[], bins = 30): { edges: number[]; counts: number[] } {
+  if (samples.length === 0) return { edges: [], counts: [] };
+  let [lo, hi] = [Infinity, -Infinity];
+  for (const x of samples) [lo, hi] = [Math.min(lo, x), Math.max(hi, x)];
+  if (hi === lo) return { edges: [lo, hi], counts: [samples.length] };
+  const width = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (const x of samples) counts[Math.min(bins - 1, Math.floor((x - lo) / width))]++;
+  return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets of the seed comparisons ("separable:mode=standard") matched against results, and their costs.
+
+/** The parameters a block target resolves to (defaults filled), without the batch; undefined if invalid. */
+function canonicalBlockParams(name: string, given: Record<string, string | number | boolean>): string | undefined {
+  const spec = findBlock(name);
+  if (!spec) return undefined;
+  try {
+    const resolved = resolveParams(name, spec.params, given);
+    delete resolved.batch;
+    return JSON.stringify(Object.entries(resolved).sort(([a], [b]) => (a < b ? -1 : 1)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a result ran the seed comparison's target (a catalog block with the same resolved parameters). */
+export function resultMatchesSeedTarget(r: BenchResult, seedTarget: string): boolean {
+  const t = r.job.target;
+  const { name, inline } = splitTarget(seedTarget);
+  if (t.kind !== 'block' || t.name !== name) return false;
+  const want = canonicalBlockParams(name, inline);
+  return want !== undefined && want === canonicalBlockParams(name, t.params);
+}
+
+const macsCache = new Map<string, number>();
+
+/** MACs of a target named as the CLI names it, from the shared cost model (cached). */
+export function targetMacs(target: string): number {
+  let macs = macsCache.get(target);
+  if (macs === undefined) {
+    macs = costGraph(buildTarget({ target })).totals.macs;
+    macsCache.set(target, macs);
+  }
+  return macs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// (3) Theoretical (MACs ratio) vs measured (latency ratio) speed-up of each seed comparison.
+
+export interface SeedSpeedup {
+  comparison: string;
+  question: string;
+  reference: string;
+  other: string;
+  backend: string;
+  batch: number;
+  threads: number;
+  machine: string;
+  macsReference: number;
+  macsOther: number;
+  /** MACs(reference) / MACs(other): the speed-up the cost model predicts for `other`. */
+  theoretical: number;
+  latencyReference: number;
+  latencyOther: number;
+  /** latency(reference) / latency(other): the speed-up measured. */
+  measured: number;
+  label: string;
+}
+
+/**
+ * For each seed comparison, and each configuration (backend, batch, threads, machine) where both the
+ * reference (its first target) and another of its targets have ok results: both speed-ups.
+ */
+export function seedSpeedups(
+  results: readonly BenchResult[],
+  comparisons: readonly SeedComparison[] = SEED_COMPARISONS,
+): SeedSpeedup[] {
+  const ok = okResults(results);
+  const out: SeedSpeedup[] = [];
+  const configOf = (r: BenchResult) =>
+    JSON.stringify([backendText(r), r.job.batch, r.job.backend.intraOpThreads, machineText(r)]);
+  for (const c of comparisons) {
+    if (c.targets.length < 2) continue;
+    const [ref, ...others] = c.targets;
+    const refResults = ok.filter((r) => resultMatchesSeedTarget(r, ref));
+    if (refResults.length === 0) continue;
+    for (const other of others) {
+      const otherResults = ok.filter((r) => resultMatchesSeedTarget(r, other));
+      const configs = [...new Set(refResults.map(configOf))].filter((k) => otherResults.some((r) => configOf(r) === k));
+      for (const key of configs) {
+        const [backend, batch, threads, machine] = JSON.parse(key) as [string, number, number, string];
+        const a = refResults.filter((r) => configOf(r) === key);
+        const b = otherResults.filter((r) => configOf(r) === key);
+        const [macsReference, macsOther] = [targetMacs(ref), targetMacs(other)];
+        const [latencyReference, latencyOther] = [pooledMedian(a), pooledMedian(b)];
+        out.push({
+          comparison: c.name,
+          question: c.question,
+          reference: ref,
+          other,
+          backend,
+          batch,
+          threads,
+          machine,
+          macsReference,
+          macsOther,
+          theoretical: macsReference / macsOther,
+          latencyReference,
+          latencyOther,
+          measured: latencyReference / latencyOther,
+          label: `${c.name}${others.length > 1 ? ` (${other})` : ''} · ${backend} · b${batch} · ${threadsText(threads)}`,
+        });
+      }
+    }
+  }
+  const machines = new Set(out.map((s) => s.machine));
+  if (machines.size > 1) for (const s of out) s.label += ` · ${s.machine}`;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// (4) Achieved GFLOP/s against arithmetic intensity, under the machine's roofline.
+
+const intensityCache = new Map<string, number | undefined>();
+
+/** Arithmetic intensity (FLOP/byte) of a result's graph at its batch, from the cost model; undefined for files. */
+export function resultIntensity(r: BenchResult): number | undefined {
+  const t = r.job.target;
+  if (t.kind === 'file') return undefined;
+  const key = JSON.stringify([t, r.job.batch]);
+  if (intensityCache.has(key)) return intensityCache.get(key);
+  let ai: number | undefined;
+  try {
+    const spec = t.kind === 'block' ? findBlock(t.name) : findModel(t.name);
+    const set: Record<string, string> = Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, String(v)]));
+    if (spec?.params.some((p) => p.name === 'batch')) set.batch = String(r.job.batch);
+    const variant = t.kind === 'model' ? t.variant : undefined;
+    ai = costGraph(buildTarget({ target: t.name, set, variant })).totals.arithmeticIntensity;
+  } catch {
+    ai = undefined;
+  }
+  intensityCache.set(key, ai);
+  return ai;
+}
+
+export interface RooflinePoint {
+  id: string;
+  label: string;
+  machine: string;
+  intensity: number;
+  gflops: number;
+  /** Fraction of the attainable performance at this intensity (all threads), when the machine has a roofline. */
+  ofRoof?: number;
+}
+
+export interface Roof {
+  machine: string;
+  isa: string;
+  peakAll: number;
+  peakOne: number;
+  bwAll: number;
+  bwOne: number;
+  ridge: number;
+}
+
+export const attainable = (peak: number, bw: number, ai: number) => Math.min(peak, ai * bw);
+
+export function rooflineData(results: readonly BenchResult[]): { points: RooflinePoint[]; roofs: Roof[] } {
+  const ok = okResults(results);
+  const roofs = new Map<string, Roof>();
+  for (const r of ok) {
+    const rl = r.machine.roofline;
+    const machine = machineText(r);
+    if (rl && !roofs.has(machine))
+      roofs.set(machine, {
+        machine,
+        isa: rl.isa,
+        peakAll: rl.peakGflops.allThreads,
+        peakOne: rl.peakGflops.oneThread,
+        bwAll: rl.triadGBps.allThreads,
+        bwOne: rl.triadGBps.oneThread,
+        ridge: rl.ridgeFlopsPerByte,
+      });
+  }
+  const points: RooflinePoint[] = [];
+  for (const r of ok) {
+    const intensity = resultIntensity(r);
+    const gflops = r.stats!.gflops;
+    if (intensity === undefined || !(intensity > 0) || !(gflops > 0)) continue;
+    const machine = machineText(r);
+    const roof = roofs.get(machine);
+    points.push({
+      id: r.id,
+      label: `${targetText(r.job.target)} · ${backendText(r)} · b${r.job.batch} · ${threadsText(r.job.backend.intraOpThreads)}`,
+      machine,
+      intensity,
+      gflops,
+      ofRoof: roof ? gflops / attainable(roof.peakAll, roof.bwAll, intensity) : undefined,
+    });
+  }
+  return { points, roofs: [...roofs.values()] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (5) Memory: measured peak RSS and its growth over the baseline, against the cost model's estimate.
+
+export interface MemoryBar {
+  id: string;
+  label: string;
+  peakRssBytes: number;
+  deltaBytes: number;
+  /** Cost model: weights + peak live activations. */
+  estimatedBytes: number;
+  gpuBytes?: number;
+}
+
+export function memoryData(results: readonly BenchResult[]): MemoryBar[] {
+  const ok = results.filter((r) => r.status === 'ok' && r.memory);
+  const withMachine = multipleMachines(ok);
+  return ok.map((r) => ({
+    id: r.id,
+    label: `${configLabel(r, withMachine)} · ${backendText(r)}`,
+    peakRssBytes: r.memory!.peakRssBytes,
+    deltaBytes: r.memory!.deltaBytes,
+    estimatedBytes: r.memory!.estimatedBytes || (r.cost ? r.cost.weightBytes + r.cost.peakActivationBytes : 0),
+    gpuBytes: r.memory!.gpuBytes,
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// (6) Batch scaling (throughput vs batch) and thread scaling (speed-up vs threads).
+
+export interface ScalingSeries {
+  label: string;
+  points: { x: number; y: number }[];
+}
+
+function scaling(
+  results: readonly BenchResult[],
+  xOf: (r: BenchResult) => number,
+  keyParts: (r: BenchResult) => string[],
+  yOf: (rs: BenchResult[]) => number,
+): { label: string; points: { x: number; y: number; rs: BenchResult[] }[] }[] {
+  const groups = new Map<string, Map<number, BenchResult[]>>();
+  for (const r of okResults(results)) {
+    const x = xOf(r);
+    if (!(x > 0)) continue;
+    const key = keyParts(r).join(' · ');
+    const g = groups.get(key) ?? new Map<number, BenchResult[]>();
+    g.set(x, [...(g.get(x) ?? []), r]);
+    groups.set(key, g);
+  }
+  return [...groups]
+    .filter(([, g]) => g.size >= 2)
+    .map(([label, g]) => ({
+      label,
+      points: [...g].sort(([a], [b]) => a - b).map(([x, rs]) => ({ x, y: yOf(rs), rs })),
+    }));
+}
+
+/** Items per second against batch size, per configuration (target, backend, threads, machine). */
+export function batchScalingData(results: readonly BenchResult[]): ScalingSeries[] {
+  const withMachine = multipleMachines(okResults(results));
+  return scaling(
+    results,
+    (r) => r.job.batch,
+    (r) => [
+      targetText(r.job.target),
+      backendText(r),
+      threadsText(r.job.backend.intraOpThreads),
+      ...(withMachine ? [r.machine.cpu.brand] : []),
+    ],
+    (rs) => median(rs.map((r) => r.stats!.throughput)),
+  ).map(({ label, points }) => ({ label, points: points.map(({ x, y }) => ({ x, y })) }));
+}
+
+/** Speed-up over the fewest threads measured (latency(fewest) / latency(t)), per configuration. */
+export function threadScalingData(results: readonly BenchResult[]): ScalingSeries[] {
+  const withMachine = multipleMachines(okResults(results));
+  return scaling(
+    results,
+    (r) => r.job.backend.intraOpThreads,
+    (r) => [targetText(r.job.target), backendText(r), `b${r.job.batch}`, ...(withMachine ? [r.machine.cpu.brand] : [])],
+    pooledMedian,
+  ).map(({ label, points }) => ({ label, points: points.map(({ x, y }) => ({ x, y: points[0].y / y })) }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// (7) Accuracy: none of today's results carry any (it arrives with the precision/accuracy work).
+
+/** A result's accuracy figure when it carries one (a future `accuracy` field: top1, cosine...). */
+export function accuracyOf(r: BenchResult): number | undefined {
+  const acc = (r as unknown as { accuracy?: Record<string, unknown> }).accuracy;
+  if (!acc || typeof acc !== 'object') return undefined;
+  for (const k of ['top1', 'top1Agreement', 'cosine', 'cosineSimilarity'])
+    if (typeof acc[k] === 'number') return acc[k] as number;
+  return undefined;
+}
+
+export function paretoData(results: readonly BenchResult[]): { label: string; latency: number; accuracy: number }[] {
+  return okResults(results)
+    .map((r) => ({ r, accuracy: accuracyOf(r) }))
+    .filter((x): x is { r: BenchResult; accuracy: number } => x.accuracy !== undefined)
+    .map(({ r, accuracy }) => ({
+      label: `${targetText(r.job.target)} · ${backendText(r)}`,
+      latency: r.stats!.p50,
+      accuracy,
+    }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Side by side: one column per machine, one row per configuration (target, backend, batch, threads).
+
+export interface MachineCompare {
+  machines: string[];
+  rows: { label: string; medians: (number | undefined)[]; ratios: (number | undefined)[] }[];
+}
+
+export function machineCompareData(results: readonly BenchResult[]): MachineCompare {
+  const ok = okResults(results);
+  const machines = [...new Set(ok.map(machineText))];
+  const rows = new Map<string, Map<string, BenchResult[]>>();
+  for (const r of ok) {
+    const label = [
+      targetText(r.job.target),
+      backendText(r),
+      `b${r.job.batch}`,
+      threadsText(r.job.backend.intraOpThreads),
+    ].join(' · ');
+    const row = rows.get(label) ?? new Map<string, BenchResult[]>();
+    const m = machineText(r);
+    row.set(m, [...(row.get(m) ?? []), r]);
+    rows.set(label, row);
+  }
+  return {
+    machines,
+    rows: [...rows].map(([label, row]) => {
+      const medians = machines.map((m) => (row.has(m) ? pooledMedian(row.get(m)!) : undefined));
+      const base = medians.find((x) => x !== undefined);
+      return { label, medians, ratios: medians.map((x) => (x !== undefined && base ? x / base : undefined)) };
+    }),
+  };
+}

@@ -1,0 +1,84 @@
+// Number formatting for the Benchmark and Results views (people read these; exports keep raw numbers).
+import type { ApiTarget } from '../../../../shared/contract/api.js';
+import type { Target } from '../../../../shared/contract/job.js';
+import type { BenchResult } from '../../../../shared/contract/result.js';
+
+/** 0.00532 -> "5.32 µs", 1.5 -> "1.50 ms", 2345 -> "2.35 s". */
+export function fmtMs(ms: number | undefined | null): string {
+  if (ms === undefined || ms === null || !Number.isFinite(ms)) return '';
+  if (ms < 1) return `${(ms * 1000).toPrecision(3)} µs`;
+  if (ms < 1000) return `${ms.toPrecision(3)} ms`;
+  return `${(ms / 1000).toPrecision(3)} s`;
+}
+
+/** 218103808 -> "218 M". */
+export function fmtCount(n: number | undefined, digits = 3): string {
+  if (n === undefined || !Number.isFinite(n)) return '';
+  for (const [v, u] of [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const)
+    if (Math.abs(n) >= v) return `${(n / v).toPrecision(digits)} ${u}`;
+  return Number.isInteger(n) ? String(n) : n.toPrecision(digits);
+}
+
+export function fmtBytes(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '';
+  for (const [v, u] of [
+    [2 ** 40, 'TiB'],
+    [2 ** 30, 'GiB'],
+    [2 ** 20, 'MiB'],
+    [2 ** 10, 'KiB'],
+  ] as const)
+    if (n >= v) return `${(n / v).toFixed(1)} ${u}`;
+  return `${n} B`;
+}
+
+/** "2025-06-01T12:00:00.000Z" -> "2025-06-01 12:00". */
+export function fmtTime(iso: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+  return m ? `${m[1]} ${m[2]}` : iso;
+}
+
+const paramText = (params: Record<string, string | number | boolean>) =>
+  Object.entries(params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+
+/** "bottleneck:mid=32", "resnet50/keras", "file-abc" (or the file's name when known). */
+export function apiTargetLabel(t: ApiTarget, fileNames: Record<string, string> = {}): string {
+  if (t.kind === 'file') {
+    const dims = paramText(t.dims ?? {});
+    return `${fileNames[t.fileId] ?? t.fileId}${dims ? `:${dims}` : ''}`;
+  }
+  const params = paramText(t.params ?? {});
+  const name = t.kind === 'model' && t.variant ? `${t.name}/${t.variant}` : t.name;
+  return `${name}${params ? `:${params}` : ''}`;
+}
+
+/** A result's target with its parameters: "bottleneck:mid=64", "resnet50/keras", a file's base name. */
+export function targetText(t: Target): string {
+  if (t.kind === 'file') return t.path.split(/[\\/]/).pop() ?? t.path;
+  const params = paramText(t.params);
+  const name = t.kind === 'model' && t.variant ? `${t.name}/${t.variant}` : t.name;
+  return `${name}${params ? `:${params}` : ''}`;
+}
+
+/** "ort-cpu", "native/avx2". */
+export function backendText(r: BenchResult): string {
+  const b = r.job.backend;
+  return b.isa && b.isa !== 'auto' ? `${b.backend}/${b.isa}` : b.backend;
+}
+
+/** "Ryzen 9 7950X 16-Core Processor (linux x64)": how results from different machines are told apart. */
+export function machineText(r: BenchResult): string {
+  const m = r.machine;
+  return `${m.cpu.brand} (${m.os.platform} ${m.os.arch})`;
+}
+
+export function failureText(f: BenchResult['failure']): string {
+  if (!f) return '';
+  return `${f.kind}: ${f.reason}${f.detail ? ` (${f.detail})` : ''}`;
+}

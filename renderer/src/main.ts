@@ -1,0 +1,16 @@
+// The renderer's entry: Pinia, the app shell, settings (theme, last view) from main.
+import { createApp } from 'vue';
+import { createPinia } from 'pinia';
+import App from './App.vue';
+import { applyTheme, useSettingsStore } from './stores/settings.js';
+import './styles.css';
+
+applyTheme('system');
+const app = createApp(App);
+const pinia = createPinia();
+app.use(pinia);
+app.config.errorHandler = (err, _instance, info) => {
+  console.error(`renderer error (${info})`, err);
+};
+void useSettingsStore(pinia).load();
+app.mount('#app');

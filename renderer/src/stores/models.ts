@@ -1,0 +1,327 @@
+// The Models view's state: the zoo selection (built and costed here, once per selection) and
+// the ONNX files the user opened (read and costed by main, which returns an OpenedModel), plus
+// the measured per-node times of the latest profiled result for the selected target.
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, shallowRef } from 'vue';
+import type { ApiTarget, OpenedModel } from '../../../shared/contract/api.js';
+import type { BenchResult } from '../../../shared/contract/result.js';
+import { findModel, MODELS } from '../../../shared/models/registry.js';
+import type { ModelSpec } from '../../../shared/models/model-spec.js';
+import { costGraph } from '../../../shared/cost/cost-model.js';
+import { errorMessage, getApi } from '../api/index.js';
+import { toGraphView } from '../components/graph.js';
+import { defaultsOf, nonDefaults, validateParams, type RawValues } from '../components/params.js';
+import type { BuiltTarget } from './catalog.js';
+
+export type ModelSelection = { kind: 'zoo'; name: string } | { kind: 'file'; fileId: string };
+
+export interface MeasuredProfile {
+  resultId: string;
+  label: string;
+  createdAt: string;
+  backend: string;
+  /** Studio graph node name -> mean time per run (µs); a fused runtime node's time is split evenly. */
+  byNode: Map<string, number>;
+  totalUs: number;
+}
+
+/** Spreads a profiled result's runtime node times over the studio graph's nodes. */
+export function measuredByNode(result: BenchResult): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const n of result.nodes ?? []) {
+    const covered = n.graphNodes.length ? n.graphNodes : [n.name];
+    const each = n.meanUs / covered.length;
+    for (const g of covered) out.set(g, (out.get(g) ?? 0) + each);
+  }
+  return out;
+}
+
+const ZOO_DEBOUNCE_MS = 250;
+
+export const useModelsStore = defineStore('models', () => {
+  const selection = ref<ModelSelection | null>(null);
+  const variants = ref<Record<string, string>>({});
+  const zooValues = ref<Record<string, RawValues>>({});
+  const opened = shallowRef<OpenedModel[]>([]);
+  const zooBuilt = shallowRef<(BuiltTarget & { key: string }) | null>(null);
+  const zooError = ref<string | null>(null);
+  const computing = ref(false);
+  const busy = ref(false);
+  const error = ref<string | null>(null);
+  /** A short message for the aria-live status region. */
+  const status = ref('');
+  const profile = shallowRef<MeasuredProfile | null>(null);
+  const profileLoading = ref(false);
+
+  let zooTimer: ReturnType<typeof setTimeout> | undefined;
+  let profileSeq = 0;
+
+  const model = computed<ModelSpec | undefined>(() =>
+    selection.value?.kind === 'zoo' ? findModel(selection.value.name) : undefined,
+  );
+  const file = computed<OpenedModel | undefined>(() => {
+    const s = selection.value;
+    return s?.kind === 'file' ? opened.value.find((f) => f.fileId === s.fileId) : undefined;
+  });
+  const variant = computed(() => (model.value ? (variants.value[model.value.name] ?? model.value.defaultVariant) : ''));
+  const values = computed<RawValues>(() =>
+    model.value ? (zooValues.value[model.value.name] ?? defaultsOf(model.value.params)) : {},
+  );
+  const validation = computed(() =>
+    model.value ? validateParams(`model '${model.value.name}'`, model.value.params, values.value) : null,
+  );
+  const zooKey = computed(() =>
+    model.value && validation.value?.values
+      ? JSON.stringify([model.value.name, variant.value, validation.value.values])
+      : '',
+  );
+
+  /** What the view shows: graph, costs, unknown operators, a name. */
+  const current = computed(() => {
+    const f = file.value;
+    if (f)
+      return {
+        title: f.name,
+        graph: f.graph,
+        cost: f.cost,
+        unknownOps: f.unknownOps,
+      };
+    const z = zooBuilt.value;
+    if (model.value && z && z.key === zooKey.value)
+      return {
+        title: `${model.value.title} (${variant.value})`,
+        graph: z.graph,
+        cost: z.cost,
+        unknownOps: [] as string[],
+      };
+    return null;
+  });
+
+  /** The ApiTarget for the Benchmark view. */
+  const target = computed<ApiTarget | null>(() => {
+    if (file.value) return { kind: 'file', fileId: file.value.fileId, dims: {} };
+    const m = model.value;
+    const v = validation.value?.values;
+    if (!m || !v) return null;
+    return { kind: 'model', name: m.name, variant: variant.value, params: nonDefaults(m.params, v) };
+  });
+
+  function buildZooNow(): void {
+    const m = model.value;
+    const v = validation.value?.values;
+    const key = zooKey.value;
+    if (!m || !v || !key) {
+      computing.value = false;
+      return;
+    }
+    if (zooBuilt.value?.key === key) {
+      computing.value = false;
+      return;
+    }
+    try {
+      const g = m.build(variant.value, v);
+      zooBuilt.value = markRaw({ key, graph: toGraphView(g), cost: costGraph(g) });
+      zooError.value = null;
+      status.value = `${m.title}: ${g.nodes.length} nodes costed`;
+    } catch (e) {
+      zooError.value = errorMessage(e);
+    } finally {
+      computing.value = false;
+    }
+  }
+
+  /** Builds the zoo selection after a short pause (parameter typing), off the event handler. */
+  function scheduleZooBuild(delay = ZOO_DEBOUNCE_MS): void {
+    if (zooTimer !== undefined) clearTimeout(zooTimer);
+    if (!model.value) return;
+    computing.value = true;
+    zooTimer = setTimeout(() => {
+      zooTimer = undefined;
+      buildZooNow();
+      void loadProfile();
+    }, delay);
+  }
+
+  function selectZoo(name: string): void {
+    if (!findModel(name)) return;
+    selection.value = { kind: 'zoo', name };
+    profile.value = null;
+    scheduleZooBuild(0);
+  }
+
+  function setVariant(v: string): void {
+    const m = model.value;
+    if (!m || !m.variants.includes(v)) return;
+    variants.value = { ...variants.value, [m.name]: v };
+    profile.value = null;
+    scheduleZooBuild(0);
+  }
+
+  function setValues(raw: RawValues): void {
+    const m = model.value;
+    if (!m) return;
+    zooValues.value = { ...zooValues.value, [m.name]: { ...raw } };
+    scheduleZooBuild();
+  }
+
+  function selectFile(fileId: string): void {
+    if (!opened.value.some((f) => f.fileId === fileId)) return;
+    selection.value = { kind: 'file', fileId };
+    profile.value = null;
+    void loadProfile();
+  }
+
+  function addOpened(m: OpenedModel): void {
+    const raw = markRaw(m);
+    opened.value = [...opened.value.filter((f) => f.fileId !== m.fileId), raw];
+    selection.value = { kind: 'file', fileId: m.fileId };
+    profile.value = null;
+    status.value = `Opened ${m.name}: ${m.cost.totals.nodes} nodes${m.unknownOps.length ? `, ${m.unknownOps.length} unknown operator(s)` : ''}`;
+    void loadProfile();
+  }
+
+  /** Electron: the native open dialog (main reads the file). */
+  async function openDialog(): Promise<void> {
+    busy.value = true;
+    error.value = null;
+    status.value = 'Opening…';
+    try {
+      const m = await getApi().call('files.openModelDialog', {});
+      if (m) addOpened(m);
+      else status.value = '';
+    } catch (e) {
+      error.value = errorMessage(e);
+      status.value = '';
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  /** A picked or dropped file: its bytes go to main, which reads and costs the model. */
+  async function importFile(f: File): Promise<void> {
+    error.value = null;
+    if (!/\.onnx$/i.test(f.name)) {
+      error.value = `${f.name} is not an ONNX model: choose a file ending in .onnx.`;
+      return;
+    }
+    busy.value = true;
+    status.value = `Reading ${f.name}…`;
+    try {
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      const m = await getApi().call('files.importModel', { name: f.name, bytes });
+      addOpened(m);
+    } catch (e) {
+      error.value = `${f.name} could not be opened: ${errorMessage(e)}`;
+      status.value = '';
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  async function closeFile(fileId: string): Promise<void> {
+    opened.value = opened.value.filter((f) => f.fileId !== fileId);
+    if (selection.value?.kind === 'file' && selection.value.fileId === fileId) {
+      selection.value = null;
+      profile.value = null;
+    }
+    try {
+      await getApi().call('files.closeModel', { fileId });
+    } catch (e) {
+      error.value = errorMessage(e);
+    }
+  }
+
+  /** The result filter's target name for the selection (targetName() of the job's target). */
+  function targetNames(): string[] {
+    if (file.value) return [file.value.name];
+    const m = model.value;
+    if (!m) return [];
+    return [`${m.name}/${variant.value}`, m.name];
+  }
+
+  /** Finds the newest ok result with per-node timings for the selected target. */
+  async function loadProfile(): Promise<void> {
+    const seq = ++profileSeq;
+    const names = targetNames();
+    if (!names.length) return;
+    const wanted = validation.value?.values;
+    profileLoading.value = true;
+    try {
+      const api = getApi();
+      for (const name of names) {
+        const list = await api.call('results.list', { filter: { target: name, status: 'ok' } });
+        if (seq !== profileSeq) return;
+        const ids = [...list.results]
+          .filter((r) => r.status === 'ok')
+          .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))
+          .slice(0, 20)
+          .map((r) => r.id);
+        if (!ids.length) continue;
+        const results = await api.call('results.get', { ids });
+        if (seq !== profileSeq) return;
+        const match = results
+          .filter((r) => r.nodes?.length)
+          .filter((r) => {
+            const t = r.job.target;
+            if (t.kind === 'model' && wanted) {
+              if (t.variant && t.variant !== variant.value) return false;
+              return Object.entries(t.params).every(([k, v]) => wanted[k] === undefined || wanted[k] === v);
+            }
+            return true;
+          })
+          .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))[0];
+        if (match) {
+          const byNode = measuredByNode(match);
+          profile.value = markRaw({
+            resultId: match.id,
+            label: match.label,
+            createdAt: match.createdAt,
+            backend: match.job.backend.backend,
+            byNode,
+            totalUs: [...byNode.values()].reduce((s, v) => s + v, 0),
+          });
+          return;
+        }
+      }
+      profile.value = null;
+    } catch {
+      // No results store (or no match): the analytic view stands alone.
+      if (seq === profileSeq) profile.value = null;
+    } finally {
+      if (seq === profileSeq) profileLoading.value = false;
+    }
+  }
+
+  return {
+    zoo: MODELS,
+    selection,
+    variants,
+    zooValues,
+    opened,
+    zooBuilt,
+    zooError,
+    computing,
+    busy,
+    error,
+    status,
+    profile,
+    profileLoading,
+    model,
+    file,
+    variant,
+    values,
+    validation,
+    current,
+    target,
+    selectZoo,
+    setVariant,
+    setValues,
+    selectFile,
+    addOpened,
+    openDialog,
+    importFile,
+    closeFile,
+    loadProfile,
+    buildZooNow,
+  };
+});

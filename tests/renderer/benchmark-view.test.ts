@@ -1,0 +1,178 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { setApi } from '../../renderer/src/api/index.js';
+import BenchmarkView from '../../renderer/src/views/BenchmarkView.vue';
+import { useBenchStore } from '../../renderer/src/stores/bench.js';
+import { fakeApi, settle, type FakeApi } from './studio-fake-api.js';
+import { fakeMachine, fakeResult } from '../helpers/fake-results.js';
+
+let api: FakeApi;
+
+beforeEach(() => {
+  setActivePinia(createPinia());
+  api = fakeApi({
+    'machine.profile': fakeMachine(),
+    'machine.backends': [
+      { backend: 'ort-cpu', provider: 'CPUExecutionProvider', available: true },
+      {
+        backend: 'ort-cuda',
+        provider: 'CUDAExecutionProvider',
+        available: false,
+        reason: 'the CUDA execution provider is not installed',
+      },
+      { backend: 'native', provider: 'native', available: true, kind: 'avx2' },
+    ],
+    'bench.start': ({ targets }) => ({
+      runId: 'run-7',
+      jobs: targets.map((t, i) => ({ id: `run-7-${i}`, label: `${t.kind === 'file' ? t.fileId : t.name} on ort-cpu` })),
+    }),
+    'bench.cancel': { cancelled: 1 },
+  });
+  setApi(api);
+});
+afterEach(() => {
+  useBenchStore().detach();
+  setApi(undefined);
+});
+
+async function mountView() {
+  const w = mount(BenchmarkView, { attachTo: document.body });
+  await flushPromises();
+  return w;
+}
+
+describe('BenchmarkView', () => {
+  it('shows unavailable backends disabled with the reason; fp16 and int8 disabled', async () => {
+    const w = await mountView();
+    const cuda = w.find('input[aria-label="ort-cuda"]');
+    expect((cuda.element as HTMLInputElement).disabled).toBe(true);
+    expect(w.text()).toContain('the CUDA execution provider is not installed');
+    expect((w.find('input[aria-label="native"]').element as HTMLInputElement).disabled).toBe(false);
+    expect((w.find('input[aria-label="fp16"]').element as HTMLInputElement).disabled).toBe(true);
+    expect((w.find('input[aria-label="int8"]').element as HTMLInputElement).disabled).toBe(true);
+    expect((w.find('input[aria-label="fp32"]').element as HTMLInputElement).disabled).toBe(false);
+    expect(w.text()).toContain('coming with the accuracy work');
+    w.unmount();
+  });
+
+  it('adds a block with parameters, runs it, and follows its job live', async () => {
+    const w = await mountView();
+    await w.find('select[aria-label="block"]').setValue('bottleneck');
+    await w.find('input[aria-label="parameters"]').setValue('mid=32');
+    await w.find('button.add-target').trigger('click');
+    expect(useBenchStore().targets).toEqual([{ kind: 'block', name: 'bottleneck', params: { mid: 32 } }]);
+    expect(w.find('.chosen-target').text()).toContain('bottleneck:mid=32');
+
+    await w.find('input[aria-label="batch sizes"]').setValue('1, 8');
+    await w.find('input[aria-label="batch sizes"]').trigger('change');
+    await w.find('button.run').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('bench.start')[0]).toMatchObject({
+      targets: [{ kind: 'block', name: 'bottleneck', params: { mid: 32 } }],
+      backends: ['ort-cpu'],
+      batches: [1, 8],
+    });
+    const row = () => w.find('tr[data-job="run-7-0"]');
+    expect(row().find('.job-status').text()).toBe('queued');
+
+    api.emit('bench.job-start', {
+      runId: 'run-7',
+      jobId: 'run-7-0',
+      label: 'bottleneck on ort-cpu',
+      index: 0,
+      total: 1,
+    });
+    api.emit('bench.progress', {
+      runId: 'run-7',
+      jobId: 'run-7-0',
+      phase: 'measure',
+      runs: 40,
+      median: 1.234,
+      fraction: 0.4,
+    });
+    await settle(200);
+    await flushPromises();
+    expect(row().find('.job-status').text()).toBe('running');
+    expect(row().find('.job-median').text()).toBe('1.23 ms');
+    expect(row().find('.job-runs').text()).toBe('40');
+    expect((row().find('progress').element as HTMLProgressElement).value).toBeCloseTo(0.4);
+
+    await row().find('button.cancel-job').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('bench.cancel')).toEqual([{ runId: 'run-7', jobId: 'run-7-0' }]);
+    w.unmount();
+  });
+
+  it('shows a failure on the row where it happened', async () => {
+    const w = await mountView();
+    const bench = useBenchStore();
+    bench.addTarget({ kind: 'block', name: 'conv', params: {} });
+    bench.addTarget({ kind: 'block', name: 'pointwise', params: {} });
+    await flushPromises();
+    await w.find('button.run').trigger('click');
+    await flushPromises();
+    api.emit('bench.job-end', { runId: 'run-7', jobId: 'run-7-0', result: fakeResult({ medianMs: 1 }) });
+    api.emit('bench.job-end', {
+      runId: 'run-7',
+      jobId: 'run-7-1',
+      result: fakeResult({
+        status: 'failed',
+        failure: { kind: 'crash', reason: 'the job process exited with SIGSEGV' },
+      }),
+    });
+    await flushPromises();
+    const [ok, failed] = [w.find('tr[data-job="run-7-0"]'), w.find('tr[data-job="run-7-1"]')];
+    expect(ok.find('.job-error').exists()).toBe(false);
+    expect(ok.find('.job-status').text()).toBe('ok');
+    expect(failed.find('.job-status').text()).toBe('failed');
+    expect(failed.find('.job-error').text()).toContain('crash');
+    expect(failed.find('.job-error').text()).toContain('the job process exited with SIGSEGV');
+    w.unmount();
+  });
+
+  it('Cancel all cancels the run', async () => {
+    const w = await mountView();
+    useBenchStore().addTarget({ kind: 'block', name: 'conv', params: {} });
+    await flushPromises();
+    await w.find('button.run').trigger('click');
+    await flushPromises();
+    await w.find('button.cancel-all').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('bench.cancel')).toEqual([{ runId: 'run-7' }]);
+    w.unmount();
+  });
+
+  it('the sweep builder previews and adds its targets', async () => {
+    const w = await mountView();
+    expect(w.find('.preview').text()).toContain('16, 32, 64, 128');
+    await w.find('select[aria-label="sweep step kind"]').setValue('add');
+    await w.find('input[aria-label="sweep step"]').setValue('16');
+    await w.find('input[aria-label="sweep step"]').trigger('change');
+    expect(w.find('.preview').text()).toContain('8 targets');
+    await w.find('button.add-sweep').trigger('click');
+    expect(useBenchStore().targets).toHaveLength(8);
+    expect(useBenchStore().targets[1]).toEqual({ kind: 'block', name: 'bottleneck', params: { mid: 32 } });
+    w.unmount();
+  });
+
+  it('a seed comparison adds both of its targets', async () => {
+    const w = await mountView();
+    await w.find('select[aria-label="seed comparison"]').setValue('standard-vs-separable');
+    expect(useBenchStore().targets).toEqual([
+      { kind: 'block', name: 'separable', params: { mode: 'standard' } },
+      { kind: 'block', name: 'separable', params: { mode: 'separable' } },
+    ]);
+    w.unmount();
+  });
+
+  it('a bad parameter is reported, not added', async () => {
+    const w = await mountView();
+    await w.find('input[aria-label="parameters"]').setValue('nope=3');
+    await w.find('button.add-target').trigger('click');
+    expect(w.find('.picker-error').text()).toContain("unknown parameter 'nope'");
+    expect(useBenchStore().targets).toEqual([]);
+    w.unmount();
+  });
+});

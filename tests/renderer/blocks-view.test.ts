@@ -1,0 +1,133 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import BlocksView from '../../renderer/src/views/BlocksView.vue';
+import { setApi } from '../../renderer/src/api/index.js';
+import { useBenchStore } from '../../renderer/src/stores/bench.js';
+import { useCatalogStore } from '../../renderer/src/stores/catalog.js';
+import { useSettingsStore } from '../../renderer/src/stores/settings.js';
+import { BLOCKS } from '../../shared/blocks/registry.js';
+import { SEED_COMPARISONS } from '../../shared/cost/seed-comparisons.js';
+import { explain } from '../../renderer/src/components/seed-explain.js';
+import { costGraph } from '../../shared/cost/cost-model.js';
+import { buildTarget } from '../../shared/targets.js';
+import { fakeApi, type FakeApi } from './studio-fake-api.js';
+
+let api: FakeApi;
+beforeEach(() => {
+  setActivePinia(createPinia());
+  api = fakeApi();
+  setApi(api);
+});
+afterEach(() => setApi(undefined));
+
+function mountView() {
+  return mount(BlocksView, { attachTo: document.body });
+}
+
+async function pick(w: ReturnType<typeof mountView>, name: string) {
+  const btn = w.findAll('.pick-list__item').find((b) => b.find('.pick-list__sub').text() === name)!;
+  await btn.trigger('click');
+}
+
+describe('BlocksView', () => {
+  it('lists the whole catalog and shows the selected block with its form, graph and costs', async () => {
+    const w = mountView();
+    expect(w.findAll('.pick-list__item')).toHaveLength(BLOCKS.length);
+    await pick(w, 'bottleneck');
+    expect(w.find('#block-title').text()).toBe('ResNet bottleneck');
+    expect(w.find('.pick-list__item--active').attributes('aria-current')).toBe('true');
+    // One control per ParamSpec.
+    for (const p of BLOCKS.find((b) => b.name === 'bottleneck')!.params)
+      expect(w.find(`#block-bottleneck-${p.name}`).exists()).toBe(true);
+    // Per-layer table with totals equal to the cost model's.
+    const report = costGraph(buildTarget({ target: 'bottleneck' }));
+    const rows = w.findAll('.cost-table tbody tr');
+    expect(rows).toHaveLength(report.layers.length);
+    expect(rows[0].find('th').text()).toBe(report.layers[0].name);
+    const foot = w.find('.cost-table tfoot tr');
+    expect(foot.text()).toContain(`${report.totals.nodes} nodes`);
+    expect(foot.findAll('td')[3].attributes('title')).toBe(report.totals.macs.toLocaleString('en-US'));
+    // The diagram: one node per graph node plus the input.
+    expect(w.findAll('.graph-diagram g.gnode').length).toBe(report.totals.nodes + 1);
+    w.unmount();
+  });
+
+  it('recomputes as a parameter changes and shows validation errors inline', async () => {
+    const w = mountView();
+    await pick(w, 'bottleneck');
+    const macsBefore = w.find('.cost-table tfoot tr').findAll('td')[3].attributes('title');
+    await w.find('#block-bottleneck-mid').setValue('32');
+    const macsAfter = w.find('.cost-table tfoot tr').findAll('td')[3].attributes('title');
+    expect(macsAfter).not.toBe(macsBefore);
+    expect(macsAfter).toBe(costGraph(buildTarget({ target: 'bottleneck:mid=32' })).totals.macs.toLocaleString('en-US'));
+
+    await w.find('#block-bottleneck-mid').setValue('0');
+    expect(w.find('#block-bottleneck-mid-error').text()).toBe('must be at least 1, got 0');
+    expect(w.find('#block-bottleneck-mid').attributes('aria-invalid')).toBe('true');
+    const bench = w.findAll('button').find((b) => b.text() === 'Benchmark this block')!;
+    expect(bench.attributes('disabled')).toBeDefined();
+    expect(w.find('.cost-table').exists()).toBe(false);
+
+    // A combination resolveParams accepts but the block refuses: an alert, not a crash.
+    await w.find('#block-bottleneck-mid').setValue('64');
+    await w.find('#block-bottleneck-out').setValue('128');
+    await w.find('#block-bottleneck-projection').setValue('never');
+    expect(w.find('[role="alert"]').text()).toContain('projection');
+    w.unmount();
+  });
+
+  it('"Benchmark this block" adds the target (non-default parameters) to the bench store and switches view', async () => {
+    const w = mountView();
+    await pick(w, 'bottleneck');
+    await w.find('#block-bottleneck-mid').setValue('32');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Benchmark this block')!
+      .trigger('click');
+    await flushPromises();
+    expect(useBenchStore().targets).toEqual([{ kind: 'block', name: 'bottleneck', params: { mid: 32 } }]);
+    expect(useSettingsStore().view).toBe('benchmark');
+    expect(api.callsOf('settings.set')).toContainEqual({ lastView: 'benchmark' });
+    // The form keeps its values per block.
+    expect(useCatalogStore().values.mid).toBe('32');
+    w.unmount();
+  });
+
+  it('shows every seed comparison as a card with live numbers, the ratio and one explaining sentence', async () => {
+    const w = mountView();
+    const cards = w.findAll('article.seed-card');
+    expect(cards).toHaveLength(SEED_COMPARISONS.length);
+    for (const card of cards) {
+      expect(card.findAll('.seed-card__side')).toHaveLength(2);
+      expect(card.find('.seed-card__ratio').text()).toMatch(/MACs ratio \d/);
+      const why = card.find('.seed-card__why').text();
+      expect(why).toMatch(/fewer multiply-adds/);
+      expect(why.split('. ').length).toBe(1); // one sentence
+    }
+    const bottleneck = cards[SEED_COMPARISONS.findIndex((c) => c.name === 'basic-vs-bottleneck')];
+    expect(bottleneck.find('.seed-card__why').text()).toContain('reduce 256 channels to 64 before the 3x3');
+    const reduce = cards[SEED_COMPARISONS.findIndex((c) => c.name === 'reduce-then-conv')];
+    expect(reduce.find('.seed-card__ratio').text()).toBe('MACs ratio 3.76x');
+    expect(reduce.find('.seed-card__side--cheap code').text()).toBe('reduce-then-conv:mode=reduced');
+
+    await reduce.find('.seed-card__actions button').trigger('click');
+    await flushPromises();
+    const added = useBenchStore().targets;
+    expect(added).toHaveLength(2);
+    expect(added.every((t) => t.kind === 'block' && t.name === 'reduce-then-conv')).toBe(true);
+    expect(JSON.stringify(added[0])).not.toBe(JSON.stringify(added[1]));
+    w.unmount();
+  });
+
+  it('writes a sentence for every seed comparison from its numbers', () => {
+    for (const c of SEED_COMPARISONS) {
+      const [a, b] = c.targets.map((target) => ({ target, report: costGraph(buildTarget({ target })) }));
+      const s = explain(c.name, a, b);
+      expect(s, c.name).toMatch(/^[A-Z].*\d.*\.$/);
+      expect(s, c.name).not.toContain('undefined');
+      expect(s, c.name).not.toContain('?');
+    }
+  });
+});

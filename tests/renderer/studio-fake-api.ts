@@ -1,0 +1,54 @@
+// A fake StudioApi for renderer tests: canned answers per method (a value or a function of the
+// request), every call recorded, events emitted by hand.
+import type {
+  ApiEventName,
+  ApiEvents,
+  ApiMethod,
+  ApiRequest,
+  ApiResponse,
+  StudioApi,
+} from '../../shared/contract/api.js';
+
+type Handler<M extends ApiMethod> = ApiResponse<M> | ((req: ApiRequest<M>) => ApiResponse<M> | Promise<ApiResponse<M>>);
+export type Handlers = { [M in ApiMethod]?: Handler<M> };
+
+export interface FakeApi extends StudioApi {
+  calls: { method: ApiMethod; request: unknown }[];
+  callsOf<M extends ApiMethod>(m: M): ApiRequest<M>[];
+  emit<E extends ApiEventName>(event: E, payload: ApiEvents[E]): void;
+  handlers: Handlers;
+}
+
+export function fakeApi(handlers: Handlers = {}): FakeApi {
+  const listeners = new Map<string, Set<(p: unknown) => void>>();
+  const calls: { method: ApiMethod; request: unknown }[] = [];
+  const api: FakeApi = {
+    calls,
+    handlers,
+    callsOf: <M extends ApiMethod>(m: M) => calls.filter((c) => c.method === m).map((c) => c.request as ApiRequest<M>),
+    async call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponse<M>> {
+      calls.push({ method, request });
+      const h = handlers[method] as Handler<M> | undefined;
+      if (h === undefined) {
+        if (method === 'settings.get' || method === 'settings.set') return { theme: 'system' } as ApiResponse<M>;
+        if (method === 'results.list') return { results: [], problems: [] } as unknown as ApiResponse<M>;
+        if (method === 'results.get') return [] as unknown as ApiResponse<M>;
+        throw Object.assign(new Error(`${method}: no fake answer`), { code: 'unsupported' });
+      }
+      return typeof h === 'function' ? await (h as (r: ApiRequest<M>) => ApiResponse<M>)(request) : h;
+    },
+    on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener as (p: unknown) => void);
+      return () => set.delete(listener as (p: unknown) => void);
+    },
+    emit(event, payload) {
+      for (const l of listeners.get(event) ?? []) l(payload);
+    },
+  };
+  return api;
+}
+
+/** Resolves after pending promises and timers of `ms` (real timers). */
+export const settle = (ms = 0) => new Promise((r) => setTimeout(r, ms));
