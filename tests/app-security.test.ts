@@ -3,6 +3,7 @@
 // driven with fake objects and fake events.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
+import { RENDERER_CSP } from '../shared/contract/csp.js';
 import type { Session, WebContents } from 'electron';
 import {
   appRootOf,
@@ -25,11 +26,12 @@ export const _typeChecks = (s: Session, w: WebContents): [SessionLike, WebConten
 const ROOT = 'file:///opt/studio/dist/renderer/';
 
 describe('Content-Security-Policy', () => {
-  it("is exactly renderer/index.html's meta policy", () => {
+  it("is renderer/index.html's meta policy plus frame-ancestors (which a meta cannot carry)", () => {
     const html = readFileSync(new URL('../renderer/index.html', import.meta.url), 'utf8');
     const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/i.exec(html);
     expect(meta).not.toBeNull();
-    expect(CONTENT_SECURITY_POLICY).toBe(meta![1]);
+    expect(meta![1]).toBe(RENDERER_CSP);
+    expect(CONTENT_SECURITY_POLICY).toBe(`${meta![1]}; frame-ancestors 'none'`);
   });
 
   it('allows only the app itself: no inline or eval, no objects, no framing', () => {

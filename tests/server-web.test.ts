@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { buildTarget } from '../shared/targets.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { CONTENT_SECURITY_POLICY } from '../main/server/static.js';
+import { RENDERER_CSP } from '../shared/contract/csp.js';
 import { sameSecret } from '../main/server/server.js';
 import { startTestServer, type TestServer } from './helpers/web-server.js';
 import { fakeResult } from './helpers/fake-results.js';
@@ -148,7 +149,8 @@ describe('static files', () => {
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect(page.headers['cache-control']).toBe('no-store');
     // The header is the same policy as the renderer's own meta tag.
-    expect(readFileSync('renderer/index.html', 'utf8')).toContain(CONTENT_SECURITY_POLICY);
+    expect(CONTENT_SECURITY_POLICY).toBe(`${RENDERER_CSP}; frame-ancestors 'none'`);
+    expect(readFileSync('renderer/index.html', 'utf8')).toContain(`content="${RENDERER_CSP}"`);
     const js = await raw('/assets/app-1234.js');
     expect(js.status).toBe(200);
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');

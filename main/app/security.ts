@@ -5,12 +5,10 @@
 // them without the Electron binary, and the install functions take structural types of the few
 // Electron methods they call.
 
-/**
- * The same policy as renderer/index.html's <meta> (a test compares them): only the app's own
- * files; for the web mode also its own API and WebSocket on 127.0.0.1/localhost.
- */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+// The policy: shared/contract/csp.ts (renderer/index.html's <meta> plus frame-ancestors).
+import { CONTENT_SECURITY_POLICY } from '../../shared/contract/csp.js';
+
+export { CONTENT_SECURITY_POLICY };
 
 function parse(url: string): URL | null {
   try {

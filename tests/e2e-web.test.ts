@@ -1,0 +1,212 @@
+/// <reference lib="dom" />
+// End to end, as a user would: the web mode (`npm run serve`'s server, in-process) with the
+// renderer freshly built, driven in headless Chromium. Open the app, look at the machine,
+// configure a bottleneck block, open a corrupt and a real ONNX file, run a benchmark on the CPU
+// while watching its progress, see the result in the charts, export an HTML report, switch to
+// the dark theme. Every view is saved as a screenshot in test-results/screenshots/ (light and
+// dark) for people to look at; the page must log no error and reach no other origin.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeOnnxFile } from '../main/onnx/onnx-file.js';
+import { buildTarget } from '../shared/targets.js';
+import { launchChromium } from './helpers/chromium.js';
+import { startTestServer, type TestServer } from './helpers/web-server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SHOTS = join(ROOT, 'test-results', 'screenshots');
+
+let tmp: string;
+let server: TestServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+const foreign: string[] = [];
+let expectBadRequest = false;
+
+/** The whole view: the app scrolls inside <main>, so the window grows to its height for the shot. */
+async function shot(name: string): Promise<void> {
+  const height = await page.evaluate(() => document.querySelector('main')?.scrollHeight ?? 900);
+  await page.setViewportSize({ width: 1440, height: Math.min(Math.max(900, height), 4000) });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  await page.setViewportSize({ width: 1440, height: 900 });
+}
+
+async function view(name: 'Hardware' | 'Blocks' | 'Models' | 'Benchmark' | 'Results'): Promise<void> {
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name, exact: true }).click();
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'studio-e2e-'));
+  mkdirSync(SHOTS, { recursive: true });
+  // A fresh build of the renderer as it is now (not whatever dist/ holds).
+  const staticDir = join(tmp, 'renderer');
+  await build({
+    configFile: join(ROOT, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir: staticDir, emptyOutDir: true },
+  });
+  server = await startTestServer({ staticDir });
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  page = await context.newPage();
+  page.on('console', (m) => {
+    // The corrupt file's upload is answered 400 on purpose; the browser logs that response.
+    if (m.type() === 'error' && !(expectBadRequest && /status of 400/.test(m.text())))
+      problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(server.origin) || url.startsWith(server.origin.replace('http', 'ws'))) return route.continue();
+    foreign.push(url);
+    return route.abort();
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('the studio in the web mode, in headless Chromium', () => {
+  it('opens with the token from the URL, then drops it from the address bar', async () => {
+    await page.goto(server.url);
+    await expect.poll(() => page.url()).not.toContain('token=');
+    await expect.poll(() => page.getByRole('navigation', { name: 'Views' }).isVisible()).toBe(true);
+  });
+
+  it('Hardware: the machine profile and every backend, available or with its reason', async () => {
+    await view('Hardware');
+    const main = page.locator('main');
+    await expect.poll(() => main.textContent(), { timeout: 60_000 }).toContain('ort-cpu');
+    const text = (await main.textContent()) ?? '';
+    expect(text).toMatch(/cores/);
+    expect(text).toContain('native');
+    // An unavailable backend says why (CUDA is never bundled here).
+    expect(text).toMatch(/ort-cuda[\s\S]*(missing|not bundled|unavailable)/);
+    await shot('hardware');
+  });
+
+  it('Blocks: the bottleneck form validates inline and recomputes its costs live', async () => {
+    await view('Blocks');
+    await page.getByRole('button', { name: /ResNet bottleneck/ }).click();
+    const mid = page.getByLabel('mid', { exact: true });
+    await mid.fill('0');
+    await expect.poll(() => mid.getAttribute('aria-invalid')).toBe('true');
+    await mid.fill('32');
+    await expect.poll(() => mid.getAttribute('aria-invalid')).not.toBe('true');
+    await expect.poll(() => page.locator('main').textContent()).toMatch(/MACs/);
+    // The seed comparisons as cards, each with its one-sentence explanation.
+    expect(await page.locator('main').textContent()).toMatch(/fewer multiply-adds|cheaper|fewer/);
+    await shot('blocks');
+  });
+
+  it('Models: a corrupt ONNX file is refused with a clear error; a real one opens with its layer table', async () => {
+    await view('Models');
+    const input = page.locator('input[type=file]').first();
+    expectBadRequest = true;
+    await input.setInputFiles({
+      name: 'corrupt.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('not a model at all'),
+    });
+    const alert = page.getByRole('alert').filter({ hasText: 'corrupt.onnx' });
+    await expect.poll(() => alert.count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await shot('models-corrupt-file');
+    expectBadRequest = false;
+
+    const file = join(tmp, 'separable-block.onnx');
+    writeOnnxFile(buildTarget({ target: 'separable' }), file);
+    await input.setInputFiles(file);
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 30_000 }).toContain('separable-block.onnx');
+    expect(await page.locator('main').textContent()).toContain('Conv');
+    await shot('models-opened-file');
+
+    await page.getByRole('button', { name: /ResNet-50/ }).click();
+    await expect.poll(() => page.locator('main').textContent()).toMatch(/4\.09 G|4\.1 G|3\.8\d? G|4\.\d+ G/);
+    await shot('models-zoo-resnet50');
+  });
+
+  it('Benchmark: a bottleneck block on ort-cpu and native, with live progress, ends in two results', async () => {
+    await view('Benchmark');
+    await page.getByLabel('target kind').selectOption('block');
+    await page.getByLabel('block', { exact: true }).selectOption('bottleneck');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByLabel('native', { exact: true }).check();
+    await page.getByRole('radio', { name: 'quick' }).check();
+    const run = page.getByRole('button', { name: /^Run \d+ jobs?$/ });
+    await expect.poll(() => run.textContent()).toMatch(/Run 2 jobs/);
+    await run.click();
+    const rows = page.locator('.job-row');
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+    // Progress shows while it runs: a row leaves 'queued' with a phase and a running median.
+    await expect
+      .poll(async () => (await page.locator('.job-row .job-status').allTextContents()).join(','), { timeout: 60_000 })
+      .toMatch(/running|ok/);
+    await shot('benchmark-running');
+    await expect
+      .poll(async () => (await page.locator('.job-row .job-status').allTextContents()).join(','), {
+        timeout: 120_000,
+        interval: 500,
+      })
+      .toBe('ok,ok');
+    const medians = await page.locator('.job-row .job-median').allTextContents();
+    expect(medians.every((m) => /\d/.test(m))).toBe(true);
+    await shot('benchmark-done');
+  });
+
+  it('Results: both runs listed, charted, and exported as an HTML report', async () => {
+    await view('Results');
+    const table = page.locator('main');
+    await expect.poll(() => table.textContent(), { timeout: 30_000 }).toMatch(/bottleneck[\s\S]*native/);
+    await page.getByLabel('select all visible results').check();
+    await expect.poll(() => page.locator('canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    // The charts drew something: the first canvas is not blank.
+    const painted = await page
+      .locator('canvas')
+      .first()
+      .evaluate((c: HTMLCanvasElement) => {
+        const ctx = c.getContext('2d');
+        if (!ctx || c.width === 0) return 0;
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+        return n;
+      });
+    expect(painted).toBeGreaterThan(100);
+    await shot('results-charts');
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('group', { name: 'export the selection' }).getByRole('button', { name: 'HTML' }).click();
+    const file = await (await download).path();
+    const html = readFileSync(file, 'utf8');
+    expect(html).toMatch(/<!doctype html>/i);
+    expect(html).toContain('bottleneck');
+    expect(html).toContain('native');
+  });
+
+  it('every view reads in the dark theme too', async () => {
+    await page.getByLabel('Theme').selectOption('dark');
+    await expect.poll(() => page.locator('html').getAttribute('data-theme')).toBe('dark');
+    for (const v of ['Hardware', 'Blocks', 'Models', 'Benchmark', 'Results'] as const) {
+      await view(v);
+      await page.waitForTimeout(300);
+      await shot(`dark-${v.toLowerCase()}`);
+    }
+    // The theme is a setting: it survives a reload (stored by main, not the page).
+    await page.reload();
+    await expect.poll(() => page.locator('html').getAttribute('data-theme')).toBe('dark');
+  });
+
+  it('logged no error and reached no other origin', () => {
+    expect(problems).toEqual([]);
+    expect(foreign).toEqual([]);
+  });
+});
