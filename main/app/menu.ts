@@ -4,8 +4,9 @@
 // main forwards the name to the window as { event: 'app.menu', payload: { command } }.
 import type { MenuItemConstructorOptions } from 'electron';
 
-export const MENU_COMMANDS = ['open-model', 'export-report', 'import-report'] as const;
-export type MenuCommand = (typeof MENU_COMMANDS)[number];
+import { MENU_COMMANDS, type MenuCommand } from '../../shared/contract/api.js';
+
+export { MENU_COMMANDS, type MenuCommand };
 
 export interface MenuOptions {
   appName: string;

@@ -222,6 +222,8 @@ export interface ApiEvents {
   'bench.run-end': { runId: string; ok: number; failed: number; cancelled: number };
   /** The results store changed (a job saved, an import, a delete). */
   'results.changed': { ids: string[] };
+  /** Electron only: an application menu entry the renderer carries out (it owns the views). */
+  'app.menu': { command: MenuCommand };
 }
 export type ApiEventName = keyof ApiEvents;
 export const API_EVENT_NAMES: readonly ApiEventName[] = [
@@ -230,7 +232,12 @@ export const API_EVENT_NAMES: readonly ApiEventName[] = [
   'bench.job-end',
   'bench.run-end',
   'results.changed',
+  'app.menu',
 ];
+
+/** The application menu's commands that the renderer carries out (main/app/menu.ts). */
+export const MENU_COMMANDS = ['open-model', 'export-report', 'import-report'] as const;
+export type MenuCommand = (typeof MENU_COMMANDS)[number];
 
 /** An error a handler reports: `code` for the program, `message` for the user (says what to do). */
 export interface ApiErrorBody {
