@@ -9,7 +9,7 @@ import { materializeWeights } from '../shared/graph/weights.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
 import { NativeBackend } from '../main/backends/native.js';
-import { tryLoadNativeAddon } from '../main/backends/native/addon.js';
+import { tryLoadNativeAddon, type NativePlan } from '../main/backends/native/addon.js';
 import { lowerGraph } from '../main/backends/native/lower.js';
 import { makeInputs } from '../main/engine/measure.js';
 import { allClose } from './helpers/ort.js';
@@ -31,8 +31,15 @@ it('the native addon loads (npm ci builds it; npm run build:native rebuilds it)'
   expect(isaPaths).toContain('scalar');
 });
 
-/** Runs `graph` on ONNX Runtime and on every ISA path; asserts agreement output by output. */
-async function agree(graph: Graph, label: string): Promise<void> {
+/**
+ * Runs `graph` on ONNX Runtime and on every ISA path; asserts agreement output by output.
+ * `checkPlan` sees each compiled plan (to assert which execution paths a case covers).
+ */
+async function agree(
+  graph: Graph,
+  label: string,
+  opts: { threads?: number; checkPlan?: (plan: NativePlan) => void } = {},
+): Promise<void> {
   materializeWeights(graph, SEED);
   const host = makeInputs(graph, SEED);
   const session = await ort.InferenceSession.create(graphToOnnx(graph, { seed: SEED }), {
@@ -46,9 +53,10 @@ async function agree(graph: Graph, label: string): Promise<void> {
   await session.release();
   const lowered = lowerGraph(graph, { seed: SEED });
   for (const isa of isaPaths) {
-    const s = native.compile(graph, lowered, { intraOpThreads: 0, isa: isa as 'scalar' });
+    const s = native.compile(graph, lowered, { intraOpThreads: opts.threads ?? 0, isa: isa as 'scalar' });
     try {
       expect(s.plan().isa).toBe(isa);
+      opts.checkPlan?.(s.plan());
       const got = await s.runNamed(host);
       for (const o of graph.outputs) {
         const w = want[o.name];
@@ -207,4 +215,38 @@ describe.skipIf(!addon)('native agrees with ONNX Runtime: zoo models at reduced 
       await agree(buildTarget({ target: model, set, variant }), `${model} ${variant ?? ''}`);
       timings.push(`${model}${variant ? `/${variant}` : ''} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
+});
+
+/**
+ * Tensors of 4 MiB and more: chains of 1x1 and depthwise convolutions then run image-major in
+ * batch segments, with chunk-sized intermediate buffers (native/DESIGN.md). The small cases above
+ * never reach that path; these do, including a chunk that does not divide the batch.
+ */
+const SEGMENT_CASES: [string, Record<string, string>, number][] = [
+  // 144-channel 56x56 intermediates, 14.5 MB at batch 8: one image per chunk.
+  ['inverted-residual', { batch: '8', height: '56', width: '56', channels: '24', out: '24', expansion: '6' }, 1],
+  // 96-channel 48x48 intermediates: chunks of two images over a batch of five (2, 2, 1).
+  ['inverted-residual', { batch: '5', height: '48', width: '48', channels: '16', out: '16', expansion: '6' }, 1],
+  // Xception's middle-flow width: depthwise then 1x1 on 728 channels at 19x19, batch 8.
+  ['separable', { batch: '8', height: '19', width: '19', channels: '728', out: '728' }, 1],
+  // 1x1 convolutions cut into whole-image tiles at batch > 1, channels off the vector width.
+  ['pointwise', { batch: '8', height: '28', width: '28', channels: '130', out: '66' }, 0],
+];
+
+describe.skipIf(!addon)('native agrees with ONNX Runtime: large tensors (batch segments)', () => {
+  for (const [block, set, minSegments] of SEGMENT_CASES)
+    for (const threads of [1, 2])
+      it(`${block} ${JSON.stringify(set)}, ${threads} thread(s), on ${isaPaths.join(', ')}`, async () => {
+        await agree(buildTarget({ target: block, set }), `${block} ${JSON.stringify(set)} t${threads}`, {
+          threads,
+          checkPlan: (plan) => {
+            expect(plan.segments.length).toBeGreaterThanOrEqual(minSegments);
+            for (const seg of plan.segments) {
+              expect(seg.endNode - seg.firstNode).toBeGreaterThanOrEqual(2);
+              expect(seg.chunk).toBeGreaterThanOrEqual(1);
+              expect(seg.chunk).toBeLessThanOrEqual(seg.images);
+            }
+          },
+        });
+      });
 });

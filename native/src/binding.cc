@@ -337,6 +337,16 @@ class SessionWrap final : public Napi::ObjectWrap<SessionWrap> {
       nodes.Set(static_cast<uint32_t>(i), n);
     }
     o.Set("nodes", nodes);
+    Napi::Array segs = Napi::Array::New(env, p.segments.size());
+    for (size_t i = 0; i < p.segments.size(); ++i) {
+      Napi::Object sg = Napi::Object::New(env);
+      sg.Set("firstNode", p.segments[i].begin);
+      sg.Set("endNode", p.segments[i].end);
+      sg.Set("images", static_cast<double>(p.segments[i].images));
+      sg.Set("chunk", static_cast<double>(p.segments[i].chunk));
+      segs.Set(static_cast<uint32_t>(i), sg);
+    }
+    o.Set("segments", segs);
     return o;
   }
 

@@ -126,6 +126,11 @@ export interface NativePlan {
   /** Bytes of scratch space (im2col tiles, packed runtime operands), beside the arena. */
   workspaceBytes: number;
   nodes: NativePlanNode[];
+  /**
+   * Batch segments: node ranges [firstNode, endNode) run image-major, `chunk` of `images` images
+   * at a time, so that their large intermediate tensors stay in cache (native/DESIGN.md).
+   */
+  segments: { firstNode: number; endNode: number; images: number; chunk: number }[];
 }
 
 export interface NativeSession {

@@ -68,19 +68,33 @@ class Conv1x1 final : public Op {
   int inplace_input() const override { return 3; }
 
   void run(const RunCtx& ctx, const float* const* in, float* const* out) override {
+    run_range(ctx, in, out, 0, g_.N, split_);
+  }
+  int64_t batch_images() const override { return g_.N; }
+  void run_images(const RunCtx& ctx, const float* const* in, float* const* out, int64_t i0, int64_t i1) override {
+    if (i0 == 0 && i1 == g_.N) return run_range(ctx, in, out, 0, g_.N, split_);
+    GemmSplit split;  // fewer units than the whole batch: the threads may need to split each GEMM
+    split.choose((i1 - i0) * g_.group, g_.Mg, g_.H * g_.W, ctx.k.mr, threads_, 64);
+    run_range(ctx, in, out, i0, i1, split);
+  }
+
+ private:
+  void run_range(const RunCtx& ctx, const float* const* in, float* const* out, int64_t i0, int64_t i1,
+                 const GemmSplit& sp) {
     const int64_t hw = g_.H * g_.W;
-    const int64_t per_unit = split_.row_blocks * split_.col_blocks;
+    const int64_t per_unit = sp.row_blocks * sp.col_blocks;
     const float* x = in[0];
     const float* bias = in[2];
     const float* res = in[3];
     float* y = out[0];
-    ctx.pool.parallel_for_upto(split_.items(g_.N * g_.group), threads_, [&](int64_t b, int64_t e) {
+    const int64_t unit0 = i0 * g_.group;
+    ctx.pool.parallel_for_upto(sp.items((i1 - i0) * g_.group), threads_, [&](int64_t b, int64_t e) {
       for (int64_t it = b; it < e; ++it) {
-        const int64_t unit = it / per_unit, rest = it % per_unit;
+        const int64_t unit = unit0 + it / per_unit, rest = it % per_unit;
         const int64_t n = unit / g_.group, grp = unit % g_.group;
         int64_t m0, m1, n0, n1;
-        split_.row_range(rest / split_.col_blocks, &m0, &m1);
-        split_.col_range(rest % split_.col_blocks, &n0, &n1);
+        sp.row_range(rest / sp.col_blocks, &m0, &m1);
+        sp.col_range(rest % sp.col_blocks, &n0, &n1);
         const int64_t yoff = (n * g_.M + grp * g_.Mg) * hw;
         const Epilogue ep = ep_.make(bias ? bias + grp * g_.Mg : nullptr, res ? res + yoff : nullptr, hw);
         ctx.k.sgemm(w_.group(grp), g_.Mg, g_.Cg, m0, m1, x + (n * g_.C + grp * g_.Cg) * hw, hw, false, n0, n1,
@@ -89,7 +103,6 @@ class Conv1x1 final : public Op {
     });
   }
 
- private:
   ConvGeom g_;
   ConvEpilogue ep_;
   int threads_ = 1;  // worth using for this size (threads_for)
@@ -103,14 +116,18 @@ class Depthwise final : public Op {
   std::string kernel() const override { return "depthwise"; }
   int inplace_input() const override { return 3; }  // residual read at the index it is written
 
-  void run(const RunCtx& ctx, const float* const* in, float* const* out) override {
+  void run(const RunCtx& ctx, const float* const* in, float* const* out) override { run_images(ctx, in, out, 0, g_.N); }
+  int64_t batch_images() const override { return g_.N; }
+  void run_images(const RunCtx& ctx, const float* const* in, float* const* out, int64_t i0, int64_t i1) override {
     const int64_t C = g_.C, in_plane = g_.H * g_.W, out_plane = g_.OH * g_.OW;
     const float* x = in[0];
     const float* w = in[1];
     const float* bias = in[2];
     const float* res = in[3];
     float* y = out[0];
-    ctx.pool.parallel_for_grain(g_.N * C, grain_for(out_plane * g_.kh * g_.kw), [&](int64_t b, int64_t e) {
+    ctx.pool.parallel_for_grain((i1 - i0) * C, grain_for(out_plane * g_.kh * g_.kw), [&](int64_t b, int64_t e) {
+      b += i0 * C;
+      e += i0 * C;
       while (b < e) {  // a chunk may span images: one kernel call per image
         const int64_t n = b / C, c0 = b % C, c1 = std::min(C, c0 + (e - b));
         const Epilogue ep = ep_.make(bias, res ? res + n * C * out_plane : nullptr, 0);

@@ -46,6 +46,10 @@ class ConvIm2col final : public Op {
       const int64_t want = ceil_div(round_up(g.group * tiles, threads_), g.group);
       tiles = std::max<int64_t>(tiles, std::min(want, Q / 64));
     }
+    // Whole-image tiles: every image gets the same number, cut at 16-aligned columns of that image
+    // (a split of the batch's columns would let tiles straddle images whose size is not a multiple
+    // of 16, e.g. 19x19, and those are computed aside and copied out).
+    if (whole) per_image_ = std::max<int64_t>(1, ceil_div(tiles, g.N)), tiles = g.N * per_image_;
     tiles_ = tiles;
     vecs_ = ceil_div(Q, 16);
     shared_ = threads_ > 1 && g.group * tiles < threads_;
@@ -99,23 +103,77 @@ class ConvIm2col final : public Op {
         }
       return;
     }
-    // Chunks, not pool slots, index the workspace: the plan may use fewer threads than the pool.
-    const int64_t items = g_.group * tiles_;
-    const int chunks = static_cast<int>(std::min<int64_t>(items, threads_));
-    ctx.pool.run(chunks, [&](int chunk, int) {
-      float* ws = ctx.workspace + static_cast<size_t>(chunk) * slice();
-      for (int64_t it = items * chunk / chunks; it < items * (chunk + 1) / chunks; ++it)
-        run_tile(ctx, x, bias, res, y, it / tiles_, it % tiles_, ws);
+    run_tiles(ctx, x, bias, res, y, 0, tiles_);
+  }
+
+  // A 1x1 convolution whose tiles stay inside images (each reads its image in place) can run any
+  // range of images: it may join a batch segment (plan.h), e.g. after a depthwise convolution.
+  int64_t batch_images() const override { return pointwise_ && !shared_ && !spanning_ ? g_.N : 0; }
+  void run_images(const RunCtx& ctx, const float* const* in, float* const* out, int64_t i0, int64_t i1) override {
+    if (!batch_images() || (i0 == 0 && i1 == g_.N)) return run(ctx, in, out);
+    // Tiles are in column order and none spans two images: those of images [i0, i1) are a range.
+    int64_t t0 = 0, t1 = 0;
+    for (int64_t t = 0; t < tiles_; ++t) {
+      int64_t q0, q1;
+      tile_range(t, &q0, &q1);
+      if (q0 < i0 * cols_) t0 = t + 1;
+      if (q0 < i1 * cols_) t1 = t + 1;
+    }
+    t1 = std::max(t0, t1);
+    const int64_t nt = t1 - t0, items = g_.group * nt;
+    if (items <= 0) return;
+    if (items >= threads_) return run_tiles(ctx, in[0], in[2], in[3], out[0], t0, t1);
+    // Fewer tiles than threads (one image's worth): each tile's columns are split as well.
+    const int64_t sub = ceil_div(threads_, items);
+    const float* x = in[0];
+    const float* bias = in[2];
+    const float* res = in[3];
+    float* y = out[0];
+    ctx.pool.parallel_for_upto(items * sub, threads_, [&](int64_t b, int64_t e) {
+      for (int64_t it = b; it < e; ++it) {
+        const int64_t item = it / sub, part = it % sub, grp = item / nt;
+        int64_t q0, q1;
+        tile_range(t0 + item % nt, &q0, &q1);
+        const int64_t w = q1 - q0, v = ceil_div(w, 16);
+        const int64_t a = std::min(w, v * part / sub * 16), z = std::min(w, v * (part + 1) / sub * 16);
+        if (z <= a) continue;
+        const int64_t n = q0 / cols_, c0 = q0 % cols_;
+        const int64_t yoff = (n * g_.M + grp * g_.Mg) * cols_ + c0;
+        const Epilogue ep = ep_.make(bias ? bias + grp * g_.Mg : nullptr, res ? res + yoff : nullptr, cols_);
+        ctx.k.sgemm(w_.group(grp), g_.Mg, K_, 0, g_.Mg, image(x, n, grp) + c0, cols_, false, a, z, y + yoff, cols_,
+                    ep);
+      }
     });
   }
 
  private:
+  /** Tiles [t0, t1) of every group, split over the threads. */
+  void run_tiles(const RunCtx& ctx, const float* x, const float* bias, const float* res, float* y, int64_t t0,
+                 int64_t t1) {
+    // Chunks, not pool slots, index the workspace: the plan may use fewer threads than the pool.
+    const int64_t nt = t1 - t0, items = g_.group * nt;
+    if (items <= 0) return;
+    const int chunks = static_cast<int>(std::min<int64_t>(items, threads_));
+    ctx.pool.run(chunks, [&](int chunk, int) {
+      float* ws = ctx.workspace + static_cast<size_t>(chunk) * slice();
+      for (int64_t it = items * chunk / chunks; it < items * (chunk + 1) / chunks; ++it)
+        run_tile(ctx, x, bias, res, y, it / nt, t0 + it % nt, ws);
+    });
+  }
+
   size_t slice() const { return static_cast<size_t>(col_floats_ + out_floats_ + res_floats_); }
   const float* image(const float* x, int64_t n, int64_t grp) const {
     return x + (n * g_.C + grp * g_.Cg) * g_.H * g_.W;
   }
-  /** Columns [q0, q1) of tile t: 16-aligned boundaries, widths differing by at most 16. */
+  /** Columns [q0, q1) of tile t: 16-aligned boundaries (within its image for whole-image tiles),
+   *  widths differing by at most 16. */
   void tile_range(int64_t t, int64_t* q0, int64_t* q1) const {
+    if (per_image_ > 0) {  // whole-image tiles
+      const int64_t n = t / per_image_, s = t % per_image_, v = ceil_div(cols_, 16);
+      *q0 = n * cols_ + std::min(cols_, v * s / per_image_ * 16);
+      *q1 = n * cols_ + std::min(cols_, v * (s + 1) / per_image_ * 16);
+      return;
+    }
     const int64_t Q = g_.N * cols_;
     *q0 = std::min(Q, vecs_ * t / tiles_ * 16);
     *q1 = std::min(Q, vecs_ * (t + 1) / tiles_ * 16);
@@ -217,6 +275,7 @@ class ConvIm2col final : public Op {
   bool pointwise_;
   int threads_ = 1;
   int64_t K_ = 0, cols_ = 0, tiles_ = 1, vecs_ = 0, wmax_ = 0;
+  int64_t per_image_ = 0;  // tiles per image when whole-image tiles, else 0
   int64_t col_floats_ = 0, out_floats_ = 0, res_floats_ = 0;  // per-thread workspace parts
   bool shared_ = false, spanning_ = false;
   PackedGroups w_;

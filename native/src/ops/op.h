@@ -95,6 +95,19 @@ class Op {
   virtual std::vector<int64_t> view_offsets() const { return {}; }
   /** Told by the planner which inputs were placed inside output 0 (they need no copy). */
   virtual void set_input_views(const std::vector<bool>&) {}
+
+  // ---- Image-major execution (plan.h, "batch segments") ----
+  /**
+   * N > 1 when run_images can compute any range of the batch's images on its own: image n of
+   * every output depends only on image n of the inputs that have a batch dimension (in[0], and a
+   * residual), and the op keeps no state between calls. 0 otherwise.
+   */
+  virtual int64_t batch_images() const { return 0; }
+  /** Images [n0, n1) only; same pointers as run() (whole tensors). run() == run_images(0, N). */
+  virtual void run_images(const RunCtx& ctx, const float* const* in, float* const* out, int64_t n0, int64_t n1) {
+    (void)n0, (void)n1;
+    run(ctx, in, out);
+  }
 };
 
 using OpPtr = std::unique_ptr<Op>;

@@ -8,6 +8,8 @@
 //   4. Graph outputs: a set produced by a node and holding a graph output is that output's
 //      buffer (no copy); other outputs (an input passed through, a second name for the same
 //      data) are copied at the end of a run.
+//   (Batch segments, plan.h, extend the lifetimes of everything their nodes touch to the whole
+//   segment before placement; a tensor that lives only inside one is given one chunk's storage.)
 //   5. The remaining sets get arena offsets: greedy by size, largest first, each at the lowest
 //      offset not overlapping any already placed set whose lifetime [first producer, last
 //      consumer] intersects its own (the "greedy by size" heuristic of TFLite's arena planner).
@@ -111,6 +113,41 @@ std::vector<Location> plan_memory(Plan& plan, const std::vector<TensorUse>& tens
     op.set_input_views(views);
   }
 
+  // Batch segments run their nodes interleaved image by image: whatever they read or write is
+  // live from the segment's first node to its last. (In-place pairs above stay valid: image n of
+  // the output overwrites image n of an input that no later node reads.)
+  for (const Segment& seg : plan.segments)
+    for (int i = seg.begin; i < seg.end; ++i)
+      for (const std::vector<int>* ts : {&node_in[i], &node_out[i]})
+        for (int t : *ts) {
+          if (t < 0) continue;
+          const int r = s.find(t).first;
+          s.first[r] = std::min(s.first[r], seg.begin);
+          s.last[r] = std::max(s.last[r], seg.end - 1);
+        }
+
+  // Chunk-local tensors: produced in a segment, read only there (as a batch input), alone in their
+  // storage set.
+  std::vector<int64_t> chunk_floats(T, 0), image_floats(T, 0);
+  {
+    std::vector<int> members(T, 0);
+    for (int t = 0; t < T; ++t) members[s.find(t).first] += 1;
+    for (const Segment& seg : plan.segments)
+      for (int i = seg.begin; i < seg.end; ++i)
+        for (int t : node_out[i]) {
+          if (s.parent[t] != t || members[t] != 1 || s.has_output[t] || s.moved[t]) continue;
+          if (tensors[t].last_use >= seg.end || tensors[t].size % seg.images != 0) continue;
+          // Read only with a batch dimension: as X (input 0) or a residual (input 3) of a conv.
+          bool batch_reads = true;
+          for (int k = i + 1; k < seg.end; ++k)
+            for (size_t j = 0; j < node_in[k].size(); ++j)
+              if (node_in[k][j] == t && j != 0 && j != 3) batch_reads = false;
+          if (!batch_reads) continue;
+          image_floats[t] = tensors[t].size / seg.images;
+          chunk_floats[t] = image_floats[t] * seg.chunk;
+        }
+  }
+
   // 4: graph outputs.
   std::vector<Location> root_loc(T);
   for (int t = 0; t < T; ++t)
@@ -137,7 +174,7 @@ std::vector<Location> plan_memory(Plan& plan, const std::vector<TensorUse>& tens
   std::vector<Placed> placed;
   int64_t arena = 0;
   for (int r : roots) {
-    const int64_t size = round_up(tensors[r].size, kAlign);
+    const int64_t size = round_up(chunk_floats[r] ? chunk_floats[r] : tensors[r].size, kAlign);
     std::vector<std::pair<int64_t, int64_t>> busy;
     for (const Placed& p : placed)
       if (p.first <= s.last[r] && s.first[r] <= p.last) busy.emplace_back(p.begin, p.end);
@@ -158,6 +195,7 @@ std::vector<Location> plan_memory(Plan& plan, const std::vector<TensorUse>& tens
     auto [r, off] = s.find(t);
     loc[t] = root_loc[r];
     loc[t].offset += off;
+    if (r == t && loc[t].kind == Location::Kind::Arena) loc[t].image_stride = image_floats[t];
   }
   size_t c = 0;
   for (size_t j = 0; j < graph_outputs.size(); ++j) {

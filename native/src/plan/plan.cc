@@ -136,6 +136,36 @@ std::unique_ptr<Plan> compile(GraphDesc desc, const KernelTable& kernels, int th
     plan->nodes.push_back(std::move(pn));
   }
 
+  // Batch segments (plan.h): chains of batch-separable nodes where some tensor is too large to
+  // stay in cache between nodes. Each node after the first reads the previous ones' output.
+  {
+    constexpr int64_t kLargeFloats = int64_t(1) << 20;  // 4 MiB: more than an L2
+    constexpr int64_t kChunkFloats = int64_t(1) << 19;  // ~2 MiB of the largest tensor per chunk
+    const int count = static_cast<int>(plan->nodes.size());
+    auto big = [&](int i) {
+      int64_t m = 0;
+      if (!node_in[i].empty() && node_in[i][0] >= 0) m = uses[node_in[i][0]].size;
+      for (int t : node_out[i]) m = std::max(m, uses[t].size);
+      return m;
+    };
+    for (int i = 0; i < count; ++i) {
+      const int64_t N = plan->nodes[i].impl->batch_images();
+      if (N <= 1 || big(i) < kLargeFloats || node_out[i].size() != 1) continue;
+      int j = i + 1;
+      while (j < count && plan->nodes[j].impl->batch_images() == N && node_out[j].size() == 1 &&
+             big(j) >= kLargeFloats && !node_in[j].empty() && node_in[j][0] >= 0 &&
+             uses[node_in[j][0]].producer >= i && uses[node_in[j][0]].producer < j)
+        ++j;
+      if (j - i >= 2) {
+        int64_t per_image = 0;
+        for (int k = i; k < j; ++k) per_image = std::max(per_image, big(k) / N);
+        const int64_t chunk = std::min(N, std::max<int64_t>(1, kChunkFloats / std::max<int64_t>(1, per_image)));
+        plan->segments.push_back(Segment{i, j, N, chunk});
+      }
+      i = j - 1;
+    }
+  }
+
   const std::vector<Location> loc = plan_memory(*plan, uses, node_in, node_out, graph_outputs);
   std::vector<bool> const_needed(plan->constants.size(), false);
   auto need = [&](const Location& l) {

@@ -34,22 +34,42 @@ void Session::run(const std::vector<const float*>& inputs, const std::vector<flo
   std::vector<const float*> in;
   std::vector<float*> out;
   if (profiling_ && times_.size() != p.nodes.size()) times_.assign(p.nodes.size(), NodeTime{});
-  for (size_t i = 0; i < p.nodes.size(); ++i) {
+  // n0 < 0: the whole node (run); else images [n0, n1) of a batch segment (run_images).
+  auto run_node = [&](size_t i, int64_t n0, int64_t n1) {
     const PlanNode& n = p.nodes[i];
     const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     in.clear();
     out.clear();
-    for (const Location& l : n.in) in.push_back(at(l));
-    for (const Location& l : n.out) out.push_back(at(l));
+    // A chunk-local tensor holds images [n0, n1) from its start: the op indexes image n at
+    // n * stride, so its base is moved back by n0 images (never dereferenced there).
+    auto at_images = [&](const Location& l) -> float* {
+      float* q = at(l);
+      return n0 > 0 && l.image_stride ? q - n0 * l.image_stride : q;
+    };
+    for (const Location& l : n.in) in.push_back(at_images(l));
+    for (const Location& l : n.out) out.push_back(at_images(l));
     try {
-      n.impl->run(ctx, in.data(), out.data());
+      if (n0 < 0) n.impl->run(ctx, in.data(), out.data());
+      else n.impl->run_images(ctx, in.data(), out.data(), n0, n1);
     } catch (const std::exception& e) {
       throw NodeError(n.name + " (" + n.op + "): " + e.what());
     }
     if (profiling_) {
       times_[i].total_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
-      times_[i].runs += 1;
+      if (n0 <= 0) times_[i].runs += 1;
     }
+  };
+  size_t seg = 0;
+  for (size_t i = 0; i < p.nodes.size();) {
+    if (seg < p.segments.size() && static_cast<size_t>(p.segments[seg].begin) == i) {
+      const Segment& s = p.segments[seg++];
+      for (int64_t n0 = 0; n0 < s.images; n0 += s.chunk)
+        for (int j = s.begin; j < s.end; ++j) run_node(static_cast<size_t>(j), n0, std::min(s.images, n0 + s.chunk));
+      i = static_cast<size_t>(s.end);
+      continue;
+    }
+    run_node(i, -1, -1);
+    ++i;
   }
   for (const OutputCopy& c : p.copies) std::memcpy(outputs[c.output], at(c.from), sizeof(float) * c.size);
   const auto took = std::chrono::steady_clock::now() - start;
