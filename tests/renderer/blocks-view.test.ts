@@ -49,7 +49,13 @@ describe('BlocksView', () => {
     const foot = w.find('.cost-table tfoot tr');
     expect(foot.text()).toContain(`${report.totals.nodes} nodes`);
     expect(foot.findAll('td')[3].attributes('title')).toBe(report.totals.macs.toLocaleString('en-US'));
-    // The diagram: one node per graph node plus the input.
+    // The diagram starts at a readable 100% (only what is in view is drawn); "Whole graph" shows
+    // one node per graph node plus the input.
+    expect(w.find('.graph-diagram__zoom').text()).toBe('100%');
+    await w
+      .findAll('.graph-diagram button')
+      .find((b) => b.text() === 'Whole graph')!
+      .trigger('click');
     expect(w.findAll('.graph-diagram g.gnode').length).toBe(report.totals.nodes + 1);
     w.unmount();
   });

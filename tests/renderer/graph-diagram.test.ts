@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
 import GraphDiagram from '../../renderer/src/components/GraphDiagram.vue';
-import { layoutGraph, sequentialColor, toGraphView } from '../../renderer/src/components/graph.js';
+import { layoutGraph, sequentialColor, textOn, toGraphView } from '../../renderer/src/components/graph.js';
 import { buildTarget } from '../../shared/targets.js';
 import type { GraphView } from '../../shared/contract/api.js';
 
@@ -38,6 +38,26 @@ describe('layoutGraph', () => {
     expect(sequentialColor(0)).toBe('rgb(247, 251, 255)');
     expect(sequentialColor(1)).toBe('rgb(8, 48, 107)');
     expect(sequentialColor(2)).toBe(sequentialColor(1));
+  });
+
+  it('in the dark theme, runs from the dark surface to the accent; text always contrasts', () => {
+    expect(sequentialColor(0, 'dark')).toBe('rgb(33, 38, 45)');
+    expect(sequentialColor(1, 'dark')).toBe('rgb(68, 147, 248)');
+    expect(textOn(0, 'dark')).toBe('#ffffff');
+    expect(textOn(0, 'light')).not.toBe('#ffffff');
+    expect(textOn(1, 'light')).toBe('#ffffff');
+    // Every step of both scales: the chosen ink has a contrast ratio of at least 4.5.
+    const lum = (rgb: string) => {
+      const [r, g, b] = rgb.match(/\d+/g)!.map(Number);
+      const lin = (c: number) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    };
+    for (const theme of ['light', 'dark'] as const)
+      for (let t = 0; t <= 1; t += 0.05) {
+        const bg = lum(sequentialColor(t, theme));
+        const ink = textOn(t, theme) === '#ffffff' ? 1 : lum('rgb(1, 4, 9)');
+        expect((Math.max(bg, ink) + 0.05) / (Math.min(bg, ink) + 0.05)).toBeGreaterThanOrEqual(4.5);
+      }
   });
 });
 
@@ -107,5 +127,22 @@ describe('GraphDiagram', () => {
       .then(() => {
         expect(w.findAll('g.gnode').length).toBe(g.nodes.length + g.inputs.length);
       });
+  });
+});
+
+describe('GraphDiagram: the initial zoom', () => {
+  it('starts at 100% from the top, centred; Fit width never enlarges; 100% comes back', async () => {
+    const w = mount(GraphDiagram, { props: { graph: diamond } });
+    const vb = () => w.find('svg').attributes('viewBox')!.split(' ').map(Number);
+    expect(w.find('.graph-diagram__zoom').text()).toBe('100%');
+    expect(vb()[1]).toBe(0);
+    const l = layoutGraph(diamond);
+    expect(vb()[0] + vb()[2] / 2).toBeCloseTo(l.width / 2);
+    const button = (t: string) => w.findAll('button').find((b) => b.text() === t)!;
+    await button('Fit width').trigger('click');
+    expect(w.find('.graph-diagram__zoom').text()).toBe('100%');
+    await button('Whole graph').trigger('click');
+    await button('100%').trigger('click');
+    expect(w.find('.graph-diagram__zoom').text()).toBe('100%');
   });
 });

@@ -225,8 +225,8 @@ describe('ModelsView', () => {
     await settle(5);
     expect(api.callsOf('results.get')).toEqual([{ ids: ['r1'] }]);
     const headers = w.findAll('thead th').map((h) => h.text());
-    expect(headers).toContain('MACs share');
-    expect(headers.some((h) => h.startsWith('time share'))).toBe(true);
+    expect(headers).toContain('MACs %');
+    expect(headers.some((h) => h.startsWith('time %'))).toBe(true);
     const toggle = w.findAll('label.check').find((l) => l.text().includes('Colour by measured time'))!;
     expect(toggle.exists()).toBe(true);
     await toggle.find('input').setValue(true);

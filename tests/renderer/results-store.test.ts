@@ -7,6 +7,8 @@ import { matchesFilter, useResultsStore } from '../../renderer/src/stores/result
 import { fakeApi, settle, type FakeApi } from './studio-fake-api.js';
 import { fakeReportSet } from '../helpers/fake-results.js';
 import { summaryOf } from './result-summaries.js';
+import { compactTime } from '../../renderer/src/components/results/fmt.js';
+import { cpuName, unavailableLabel } from '../../renderer/src/components/backends.js';
 
 let api: FakeApi;
 let results: BenchResult[];
@@ -167,5 +169,24 @@ describe('export and import', () => {
     const store = useResultsStore();
     const [r] = await store.importFiles([new File(['nope'], 'x.json')]);
     expect(r.error).toBe('not a bottleneck-studio report');
+  });
+});
+
+describe('compact times and CPU names', () => {
+  it('shows a local month, day and time; the year only when it is not this year', () => {
+    const iso = new Date(2026, 10, 23, 19, 45).toISOString();
+    expect(compactTime(iso, new Date(2026, 11, 1))).toMatch(/Nov 23.*19:45/);
+    expect(compactTime(iso, new Date(2026, 11, 1))).not.toContain('2026');
+    expect(compactTime(iso, new Date(2027, 0, 1))).toContain('2026');
+    expect(compactTime('not a date')).toBe('not a date');
+  });
+  it('does not repeat the manufacturer; says briefly why a backend is unavailable', () => {
+    expect(cpuName('AMD', 'AMD EPYC 7B13')).toBe('AMD EPYC 7B13');
+    expect(cpuName('Intel', 'Core i7-1185G7')).toBe('Intel Core i7-1185G7');
+    expect(cpuName(undefined, 'Apple M2')).toBe('Apple M2');
+    expect(unavailableLabel({ kind: 'library-missing' })).toBe('libraries not installed');
+    expect(unavailableLabel({ kind: 'platform' })).toBe('not on this OS');
+    expect(unavailableLabel({ kind: 'no-device' })).toBe('no device');
+    expect(unavailableLabel({})).toBe('unavailable');
   });
 });

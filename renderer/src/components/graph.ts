@@ -35,8 +35,8 @@ export interface Layout {
   layers: number;
 }
 
-export const NODE_W = 168;
-export const NODE_H = 38;
+export const NODE_W = 196;
+export const NODE_H = 44;
 const GAP_X = 24;
 const GAP_Y = 30;
 const MARGIN = 16;
@@ -100,21 +100,58 @@ export function layoutGraph(g: GraphView): Layout {
   return { nodes, edges, width: Math.max(width, NODE_W + 2 * MARGIN), height, layers: layers.length };
 }
 
-/** A sequential colour scale (light to dark blue, like ColorBrewer's Blues) for t in [0, 1]. */
-const STOPS: [number, number, number][] = [
+/** A sequential colour scale per theme: light, ColorBrewer's Blues (near-white to dark blue);
+ * dark, from the dark surface to the accent, so that low shares sit quietly on a dark canvas. */
+type Rgb = [number, number, number];
+const LIGHT_STOPS: Rgb[] = [
   [247, 251, 255],
   [198, 219, 239],
   [107, 174, 214],
   [33, 113, 181],
   [8, 48, 107],
 ];
-export function sequentialColor(t: number): string {
-  const v = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (STOPS.length - 1);
-  const i = Math.min(STOPS.length - 2, Math.floor(v));
+const DARK_STOPS: Rgb[] = [
+  [33, 38, 45], // --surface-2
+  [27, 45, 69], // --accent-soft
+  [36, 86, 150],
+  [51, 118, 204],
+  [68, 147, 248], // --accent
+];
+export type ScaleTheme = 'light' | 'dark';
+const stopsOf = (theme: ScaleTheme): Rgb[] => (theme === 'dark' ? DARK_STOPS : LIGHT_STOPS);
+
+function scaleRgb(t: number, theme: ScaleTheme): Rgb {
+  const stops = stopsOf(theme);
+  const v = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(v));
   const f = v - i;
-  const c = STOPS[i].map((a, k) => Math.round(a + (STOPS[i + 1][k] - a) * f));
-  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+  return stops[i].map((a, k) => Math.round(a + (stops[i + 1][k] - a) * f)) as Rgb;
 }
-/** Text colour readable on sequentialColor(t). */
-export const textOn = (t: number): string => (t > 0.5 ? '#ffffff' : '#0b1b2e');
-export const SCALE_STOPS = STOPS.map((_, i) => i / (STOPS.length - 1));
+const css = (c: Rgb) => `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+
+export function sequentialColor(t: number, theme: ScaleTheme = 'light'): string {
+  return css(scaleRgb(t, theme));
+}
+
+/** WCAG relative luminance of an sRGB colour. */
+export function luminance([r, g, b]: Rgb): number {
+  const lin = (c: number) => {
+    const s = c / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+const DARK_INK = '#010409';
+const LIGHT_INK = '#ffffff';
+const DARK_INK_L = luminance([1, 4, 9]);
+/** Text colour readable on sequentialColor(t, theme): whichever of dark and white ink contrasts more. */
+export function textOn(t: number, theme: ScaleTheme = 'light'): string {
+  const l = luminance(scaleRgb(t, theme));
+  const onWhite = (1 + 0.05) / (l + 0.05);
+  const onDark = (l + 0.05) / (DARK_INK_L + 0.05);
+  return onWhite >= onDark ? LIGHT_INK : DARK_INK;
+}
+/** The legend bar's CSS gradient for a theme. */
+export const scaleGradient = (theme: ScaleTheme): string =>
+  `linear-gradient(to right, ${stopsOf(theme).map(css).join(', ')})`;
+export const SCALE_STOPS = LIGHT_STOPS.map((_, i) => i / (LIGHT_STOPS.length - 1));

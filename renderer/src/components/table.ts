@@ -9,6 +9,10 @@ export interface VirtualColumn<R> {
   sortable?: boolean;
   /** Header tooltip. */
   title?: string;
-  /** Width class suffix: the column gets `vtable__col--<width>`. */
-  width?: 'xs' | 's' | 'm' | 'l';
+  /** A width class suffix (the column gets `vtable__col--<width>`), or a CSS length ("5.5rem"). */
+  width?: 'xs' | 's' | 'm' | 'l' | `${number}${'rem' | 'px' | 'em' | '%'}`;
+  /** A cell's tooltip (default: its text, so that a cut-off value can still be read). */
+  tooltip?: (row: R) => string;
 }
+
+export const WIDTH_CLASSES = ['xs', 's', 'm', 'l'] as const;

@@ -52,6 +52,8 @@ export const useModelsStore = defineStore('models', () => {
   const status = ref('');
   const profile = shallowRef<MeasuredProfile | null>(null);
   const profileLoading = ref(false);
+  /** Set when the menu asks to open a file in the web mode: the Models view opens its file picker. */
+  const pickRequested = ref(false);
 
   let zooTimer: ReturnType<typeof setTimeout> | undefined;
   let profileSeq = 0;
@@ -197,6 +199,12 @@ export const useModelsStore = defineStore('models', () => {
     }
   }
 
+  /** The menu's Open: the native dialog in Electron, else the Models view's file picker. */
+  function requestOpen(mode: 'electron' | 'web'): void {
+    if (mode === 'electron') void openDialog();
+    else pickRequested.value = true;
+  }
+
   /** A picked or dropped file: its bytes go to main, which reads and costs the model. */
   async function importFile(f: File): Promise<void> {
     error.value = null;
@@ -306,6 +314,7 @@ export const useModelsStore = defineStore('models', () => {
     status,
     profile,
     profileLoading,
+    pickRequested,
     model,
     file,
     variant,
@@ -319,6 +328,7 @@ export const useModelsStore = defineStore('models', () => {
     selectFile,
     addOpened,
     openDialog,
+    requestOpen,
     importFile,
     closeFile,
     loadProfile,

@@ -6,6 +6,7 @@ import { computed, reactive, ref, shallowRef, triggerRef } from 'vue';
 import type { ApiReportFormat, ImportOutcomeView, ResultSummaryView } from '../../../shared/contract/api.js';
 import type { BenchResult } from '../../../shared/contract/result.js';
 import { errorMessage, getApi } from '../api/index.js';
+import { compactTime } from '../components/results/fmt.js';
 
 export type StatusFilter = '' | 'ok' | 'failed' | 'cancelled';
 
@@ -37,7 +38,13 @@ export function matchesFilter(s: ResultSummaryView, f: ResultsFilter): boolean {
   const t = f.target.trim().toLowerCase();
   if (t && ![s.target, s.label, s.id].some((x) => x.toLowerCase().includes(t))) return false;
   const d = f.date.trim().toLowerCase();
-  if (d && !shownTime(s.createdAt).toLowerCase().includes(d) && !s.machine.toLowerCase().includes(d)) return false;
+  if (
+    d &&
+    !shownTime(s.createdAt).toLowerCase().includes(d) &&
+    !compactTime(s.createdAt).toLowerCase().includes(d) &&
+    !s.machine.toLowerCase().includes(d)
+  )
+    return false;
   return true;
 }
 
@@ -70,6 +77,8 @@ export const useResultsStore = defineStore('results', () => {
   const message = ref<string | null>(null);
   const imports = ref<ImportReport[]>([]);
   const mode = ref<'electron' | 'web' | null>(null);
+  /** Set by the menu's Import report: the Results view opens its import file picker. */
+  const importRequested = ref(false);
   let unsubscribe: (() => void) | undefined;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let listSeq = 0;
@@ -246,6 +255,10 @@ export const useResultsStore = defineStore('results', () => {
     return reports;
   }
 
+  function requestImport(): void {
+    importRequested.value = true;
+  }
+
   /** Refreshes the list on results.changed (coalesced: a run saves one result per job). */
   function attach(debounceMs = 300): () => void {
     if (!unsubscribe)
@@ -278,6 +291,7 @@ export const useResultsStore = defineStore('results', () => {
     message,
     imports,
     mode,
+    importRequested,
     visible,
     selectedIds,
     selectedResults,
@@ -295,6 +309,7 @@ export const useResultsStore = defineStore('results', () => {
     appMode,
     exportResults,
     importFiles,
+    requestImport,
     attach,
     detach,
   };

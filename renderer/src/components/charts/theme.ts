@@ -88,3 +88,30 @@ export const axis = (theme: ChartTheme, title?: string, extra: Record<string, un
   title: title ? { display: true, text: title, color: theme.fg } : { display: false },
   ...extra,
 });
+
+/** 1234 -> "1.2k", 0.25 -> "0.25": short labels for log-axis ticks. */
+function shortNumber(n: number): string {
+  if (n >= 1e6) return `${Number((n / 1e6).toPrecision(3))}M`;
+  if (n >= 1e3) return `${Number((n / 1e3).toPrecision(3))}k`;
+  return String(Number(n.toPrecision(3)));
+}
+
+/**
+ * A logarithmic axis whose ticks are labelled at 1, 2 and 5 × 10^n only (Chart.js labels every
+ * minor tick, and near the top of a decade they run into each other: "800900100").
+ */
+export const logAxis = (theme: ChartTheme, title?: string, extra: Record<string, unknown> = {}) =>
+  axis(theme, title, {
+    type: 'logarithmic' as const,
+    ...extra,
+    ticks: {
+      color: theme.muted,
+      autoSkip: true,
+      callback: (value: number | string) => {
+        const n = Number(value);
+        if (!(n > 0)) return '';
+        const mantissa = n / 10 ** Math.floor(Math.log10(n) + 1e-9);
+        return [1, 2, 5].some((k) => Math.abs(mantissa - k) < 1e-6) ? shortNumber(n) : '';
+      },
+    },
+  });

@@ -82,3 +82,20 @@ export function failureText(f: BenchResult['failure']): string {
   if (!f) return '';
   return `${f.kind}: ${f.reason}${f.detail ? ` (${f.detail})` : ''}`;
 }
+
+/**
+ * A compact local date-time for tables: "Nov 23 19:45" this year, "Nov 23, 2025 19:45" otherwise
+ * (the full ISO time goes in a tooltip).
+ */
+export function compactTime(iso: string, now: Date = new Date()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const sameYear = d.getFullYear() === now.getFullYear();
+  const date = d.toLocaleDateString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    ...(sameYear ? {} : { year: 'numeric' }),
+  });
+  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
+  return `${date} ${time}`;
+}
