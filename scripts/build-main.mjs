@@ -5,6 +5,7 @@
 //                                                                  preload may require only 'electron')
 //   main/engine/worker.ts     -> dist/main/engine/worker.js       (ESM, the job worker; a utilityProcess)
 //   main/api/roofline-child.ts-> dist/main/api/roofline-child.js  (ESM, the roofline measurement's child)
+//   main/tasks/task-worker.ts -> dist/main/tasks/task-worker.js   (ESM, the accuracy/lab task worker)
 //
 // plus the HTML report's assets (dist/main/reports/html/) and dist/package.json (name, version,
 // "type": "module").
@@ -44,7 +45,7 @@ function parseArgs(argv) {
   return { outdir };
 }
 
-const EXTERNAL = ['electron', 'onnxruntime-node', 'systeminformation', '*.node'];
+const EXTERNAL = ['electron', 'onnxruntime-node', 'systeminformation', 'sharp', '*.node'];
 const toPosix = (p) => p.split(sep).join('/');
 
 /** Rewrites import.meta.url in project sources to the module's own place under outdir (see above). */
@@ -116,6 +117,7 @@ export async function buildMain({ outdir }) {
     esmBundle(outdir, 'main/app/electron-main.ts'),
     esmBundle(outdir, 'main/engine/worker.ts'),
     esmBundle(outdir, 'main/api/roofline-child.ts'),
+    esmBundle(outdir, 'main/tasks/task-worker.ts'),
     preloadBundle(outdir),
   ]);
   cpSync(join(root, 'main/reports/html'), join(outdir, 'main/reports/html'), { recursive: true });

@@ -107,13 +107,14 @@ export class BenchRuns {
         measure: req.measure,
         timeLimitS: req.timeLimitS,
         seed: req.seed,
+        precisions: req.precision,
+        calibration: req.calibration,
         group: runId,
         idPrefix: runId,
-      }).map((j) => ({ ...j, precision: req.precision[0], scenario: req.scenario }));
+      }).map((j) => ({ ...j, scenario: req.scenario }));
     } catch (e) {
       throw toApiError(e, 'bench.start');
     }
-    // precision: only fp32 exists; several entries would all be the same job, so the first is used.
     this.preflight(targets, req.targets, req.batches);
     const run: Run = { id: runId, jobs, ended: new Set(), counts: { ok: 0, failed: 0, cancelled: 0 } };
     this.queue.add(jobs);

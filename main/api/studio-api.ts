@@ -34,6 +34,7 @@ import { ModelFiles } from './files.js';
 import { importResultsText } from './results-import.js';
 import { measureRooflineInChild } from './roofline.js';
 import { SettingsFile } from './settings.js';
+import { Tasks } from './tasks.js';
 
 export { ApiError } from './errors.js';
 
@@ -42,6 +43,8 @@ export interface StudioDialogs {
   openModel?: () => Promise<string | null>;
   /** A native save dialog for a report: the chosen path, or null when the user cancelled. */
   saveReport?: (suggested: { filename: string; format: ReportFormat }) => Promise<string | null>;
+  /** A native folder dialog for a labeled data set: its path, or null when the user cancelled. */
+  openDataFolder?: () => Promise<string | null>;
 }
 
 export interface StudioApiDeps {
@@ -56,6 +59,8 @@ export interface StudioApiDeps {
   cacheDir?: string;
   /** Starts job workers (default: a child process per job; Electron passes a utilityProcess one). */
   spawner?: Spawner;
+  /** Starts task workers (accuracy, lab: main/tasks/); default: a child process per task. */
+  taskSpawner?: Spawner;
   /** Native dialogs (Electron only); absent ones answer 'unsupported'. */
   dialogs?: StudioDialogs;
   /** The machine profile (default: probeMachine(), cached per process). */
@@ -68,6 +73,8 @@ export interface StudioApiDeps {
   availableMemory?: () => Promise<number | undefined>;
   /** Test hook forwarded to the queue (STUDIO_TEST_FAULT); not for features. */
   workerEnv?: (job: JobSpec) => Record<string, string> | undefined;
+  /** Labeled data sets known on this machine (default: main/api/tasks.ts KNOWN_DATASETS that exist). */
+  knownDatasets?: { name: string; path: string }[];
 }
 
 export type AnyEventListener = <E extends ApiEventName>(event: E, payload: ApiEvents[E]) => void;
@@ -142,6 +149,16 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     machine: deps.machine,
     availableMemory: deps.availableMemory,
     workerEnv: deps.workerEnv,
+  });
+
+  const tasks = new Tasks({
+    emit,
+    resultsDir: store.dir,
+    // Given a cache folder (tests, a custom setup): the lab's features go there; else the lab's own default.
+    labCacheDir: deps.cacheDir ? join(deps.cacheDir, 'lab') : undefined,
+    spawner: deps.taskSpawner,
+    pathOf: (id) => files.pathOf(id),
+    known: deps.knownDatasets,
   });
 
   let profile: Promise<MachineProfile> | undefined;
@@ -238,6 +255,24 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     },
     'settings.get': () => settings.get(),
     'settings.set': (req, raw) => settings.set(req, Object.keys(raw)),
+    'data.list': () => ({ datasets: tasks.listData() }),
+    'files.openDataDialog': async () => {
+      if (!deps.dialogs?.openDataFolder)
+        throw unsupported('choosing a data folder', 'use a data set from the list (data.list)');
+      const path = await deps.dialogs.openDataFolder();
+      return path === null ? null : tasks.openDataFolder(path);
+    },
+    'accuracy.start': (req) => tasks.startAccuracy(req),
+    'lab.start': (req) => tasks.startLab(req),
+    'tasks.cancel': (req) => ({ cancelled: tasks.cancel(req.taskId) }),
+    'accuracy.list': () => {
+      const { items, problems } = tasks.accuracy.list();
+      return { results: items, problems };
+    },
+    'lab.list': () => {
+      const { items, problems } = tasks.lab.list();
+      return { results: items, problems };
+    },
   };
 
   async function handle(method: string, rawRequest: unknown): Promise<unknown> {
@@ -283,7 +318,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await runs.dispose();
+      await Promise.all([runs.dispose(), tasks.dispose()]);
       files.closeAll();
       listeners.clear();
       anyListeners.clear();

@@ -33,6 +33,7 @@ import { clampBounds, loadWindowState, trackWindowState, WINDOW_STATE_FILE } fro
 const here = dirname(fileURLToPath(import.meta.url));
 const PRELOAD_PATH = join(here, 'preload.cjs');
 const WORKER_PATH = join(here, '..', 'engine', 'worker.js');
+const TASK_WORKER_PATH = join(here, '..', 'tasks', 'task-worker.js');
 const RENDERER_INDEX = join(here, '..', '..', 'renderer', 'index.html');
 /** How long quitting waits for the API to cancel jobs and kill workers before it quits anyway. */
 const DISPOSE_TIMEOUT_MS = 5000;
@@ -104,12 +105,22 @@ function run(): void {
         mode: 'electron',
         dataDir: app.getPath('userData'),
         spawner: new UtilitySpawner(utilityProcess, WORKER_PATH),
+        taskSpawner: new UtilitySpawner(utilityProcess, TASK_WORKER_PATH),
         dialogs: {
           openModel: async () => {
             const opts: Electron.OpenDialogOptions = {
               title: 'Open an ONNX model',
               properties: ['openFile'],
               filters: [{ name: 'ONNX models', extensions: ['onnx'] }],
+            };
+            const w = parentWindow();
+            const r = await (w ? dialog.showOpenDialog(w, opts) : dialog.showOpenDialog(opts));
+            return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+          },
+          openDataFolder: async () => {
+            const opts: Electron.OpenDialogOptions = {
+              title: 'Open a labeled data set (one sub-folder per class, or MNIST-style IDX files)',
+              properties: ['openDirectory'],
             };
             const w = parentWindow();
             const r = await (w ? dialog.showOpenDialog(w, opts) : dialog.showOpenDialog(opts));

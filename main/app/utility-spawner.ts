@@ -5,6 +5,7 @@
 // NodeSpawner. The utilityProcess module is a constructor parameter, so tests pass a fake.
 import type { JobProcess, ProcessExit, SpawnOptions, Spawner } from '../engine/spawner.js';
 import type { ParentMessage } from '../engine/protocol.js';
+import type { TaskStartMessage } from '../tasks/protocol.js';
 
 /** The part of a child's stdout/stderr used here (Electron types them as NodeJS.ReadableStream). */
 export interface ChildStream {
@@ -84,7 +85,7 @@ export class UtilitySpawner implements Spawner {
       get pid() {
         return child.pid;
       },
-      send: (msg: ParentMessage) => {
+      send: (msg: ParentMessage | TaskStartMessage) => {
         if (!exitedAlready) child.postMessage(msg);
       },
       onMessage: (cb) => void child.on('message', cb),

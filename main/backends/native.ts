@@ -28,6 +28,17 @@ function bytesText(n: number): string {
   return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
+/**
+ * The native kernels compute in float32 only: an fp16 or int8 job is refused before anything runs
+ * (never run in fp32 under another precision's label). Returns the refusal, or undefined for fp32.
+ */
+export function nativePrecisionRefusal(precision: string): RefusedError | undefined {
+  if (precision === 'fp32') return undefined;
+  return new RefusedError(
+    `native cannot run the ${precision} variant: the native kernels are fp32 only (run ${precision} on ort-cpu or another ONNX Runtime backend)`,
+  );
+}
+
 /** The ISA path a configuration asks for: the configured one, or undefined for the addon's default. */
 function requestedIsa(config: Pick<BackendConfig, 'isa'>): string | undefined {
   return config.isa && config.isa !== 'auto' ? config.isa : undefined;

@@ -169,6 +169,15 @@ class OrtSession implements BackendSession {
     return this.session.run(inputs as Record<string, ort.Tensor>);
   }
 
+  /** Outputs by name, untimed (precision fidelity, as the native session's runNamed). */
+  async runNamed(inputs: HostTensor[]): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
+    const out = await this.session.run(this.prepare(inputs));
+    const named: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [name, t] of Object.entries(out))
+      named[name] = { shape: t.dims.map(Number), data: t.data as Float32Array };
+    return named;
+  }
+
   async profile(): Promise<ProfileReport> {
     if (!this.profileDir) throw new Error('this session was created without profiling');
     // onnxruntime-node's endProfiling() returns nothing: the trace is the file with our prefix.

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The studio's command line: the same engine as the app, headless.
 import { Command } from 'commander';
+import { registerAccuracy } from './commands/accuracy.js';
 import { registerBackends } from './commands/backends.js';
 import { registerBench } from './commands/bench.js';
 import { registerCatalog } from './commands/catalog.js';
@@ -9,6 +10,8 @@ import { registerCompareBackends } from './commands/compare-backends.js';
 import { registerCost } from './commands/cost.js';
 import { registerExport } from './commands/export.js';
 import { registerHw } from './commands/hw.js';
+import { registerLab } from './commands/lab.js';
+import { registerPrecision } from './commands/precision.js';
 import { registerResults } from './commands/results.js';
 import { registerVerify } from './commands/verify.js';
 
@@ -28,5 +31,8 @@ registerBackends(program);
 registerResults(program);
 registerVerify(program);
 registerCompareBackends(program);
+registerPrecision(program);
+registerAccuracy(program);
+registerLab(program);
 
 await program.parseAsync(process.argv);

@@ -42,6 +42,7 @@ export const WorkerPayloadSchema = ResultSchema.pick({
   placement: true,
   nodes: true,
   flags: true,
+  precision: true,
 });
 export type WorkerPayload = z.infer<typeof WorkerPayloadSchema>;
 

@@ -5,6 +5,7 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { TaskStartMessage } from '../tasks/protocol.js';
 import type { ParentMessage } from './protocol.js';
 
 export interface ProcessExit {
@@ -14,7 +15,8 @@ export interface ProcessExit {
 
 export interface JobProcess {
   readonly pid: number | undefined;
-  send(msg: ParentMessage): void;
+  /** A job (engine/protocol.ts) or a task (tasks/protocol.ts), by the worker the spawner starts. */
+  send(msg: ParentMessage | TaskStartMessage): void;
   /** Raw messages from the worker; the queue validates them (protocol.ts). */
   onMessage(cb: (msg: unknown) => void): void;
   /** The worker's stderr (and stdout) text, for the last lines of a crash report. */

@@ -1,4 +1,4 @@
-// A sweep (targets x backends x batch sizes x thread counts x repetitions) expanded into jobs.
+// A sweep (targets x backends x batch sizes x thread counts x precisions x repetitions) expanded into jobs.
 // With `interleave` (the default) the configurations run A B C A B C ... one repetition at a
 // time, so that a drift of the machine (heat, a background task) spreads over every
 // configuration instead of masquerading as a difference between them.
@@ -6,6 +6,8 @@ import { z } from 'zod';
 import {
   BackendConfigSchema,
   BACKEND_NAMES,
+  CalibrationSchema,
+  PRECISIONS,
   JOB_SCHEMA_VERSION,
   JobSpecSchema,
   MeasureSchema,
@@ -21,6 +23,10 @@ export const SweepSpecSchema = z.object({
   batches: z.array(z.number().int().min(1)).min(1).default([1]),
   /** Intra-op thread counts; 0 lets the runtime choose. Absent: each backend configuration's own. */
   threads: z.array(z.number().int().min(0)).min(1).optional(),
+  /** Precisions of each configuration: fp32 as built, fp16/int8 variants built from it. */
+  precisions: z.array(z.enum(PRECISIONS)).min(1).default(['fp32']),
+  /** How the int8 variants calibrate (absent: CalibrationSchema's defaults). */
+  calibration: CalibrationSchema.partial().optional(),
   /** Fresh-process repetitions of each configuration (DESIGN: 3 for comparisons). */
   repetitions: z.number().int().min(1).max(100).default(1),
   interleave: z.boolean().default(true),
@@ -73,16 +79,19 @@ export function expandSweep(input: SweepSpec): JobSpec[] {
     for (const backend of backends)
       for (const batch of s.batches)
         for (const threads of s.threads ?? [backend.intraOpThreads])
-          configs.push({
-            version: JOB_SCHEMA_VERSION,
-            target,
-            batch,
-            backend: { ...backend, intraOpThreads: threads },
-            measure: s.measure ?? {},
-            timeLimitS: s.timeLimitS,
-            seed: s.seed,
-            group,
-          });
+          for (const precision of s.precisions)
+            configs.push({
+              version: JOB_SCHEMA_VERSION,
+              target,
+              batch,
+              precision,
+              ...(precision === 'int8' ? { calibration: CalibrationSchema.parse(s.calibration ?? {}) } : {}),
+              backend: { ...backend, intraOpThreads: threads },
+              measure: s.measure ?? {},
+              timeLimitS: s.timeLimitS,
+              seed: s.seed,
+              group,
+            });
   const order: [number, number][] = [];
   if (s.interleave) {
     for (let r = 0; r < s.repetitions; r++) configs.forEach((_, c) => order.push([c, r]));
@@ -94,7 +103,8 @@ export function expandSweep(input: SweepSpec): JobSpec[] {
   const width = String(order.length).length;
   return order.map(([c, r], i) => {
     const cfg = configs[c];
-    const id = `${prefix}-${String(i + 1).padStart(width, '0')}-${slug(cfg.target)}-${cfg.backend.backend}-b${cfg.batch}-t${cfg.backend.intraOpThreads}-r${r}`;
+    const precision = cfg.precision && cfg.precision !== 'fp32' ? `-${cfg.precision}` : '';
+    const id = `${prefix}-${String(i + 1).padStart(width, '0')}-${slug(cfg.target)}-${cfg.backend.backend}${precision}-b${cfg.batch}-t${cfg.backend.intraOpThreads}-r${r}`;
     return JobSpecSchema.parse({ ...cfg, id, repetition: r });
   });
 }

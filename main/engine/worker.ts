@@ -21,6 +21,8 @@ import {
 } from './protocol.js';
 import { memoryEstimate, modelBytes, resolveJob, type ResolvedJob } from './resolve.js';
 import { gpuMemoryOfProcess } from '../machine/gpu-memory.js';
+import { nativePrecisionRefusal } from '../backends/native.js';
+import { buildVariant, checkVariantOnOrt, measureFidelity, type BuiltVariant } from '../precision/variant.js';
 import { instabilityFlags, latencyStats } from './statistics.js';
 
 /** Providers whose device memory nvidia-smi can report. */
@@ -73,13 +75,14 @@ function injectFault(): void {
   if (fault === 'throw') throw new Error('simulated failure (STUDIO_TEST_FAULT=throw)');
 }
 
-function costSummary(r: ResolvedJob): NonNullable<WorkerPayload['cost']> {
+function costSummary(r: ResolvedJob, precision: JobSpec['precision']): NonNullable<WorkerPayload['cost']> {
   const t = r.cost.totals;
   return {
     params: t.params,
     macs: t.macs,
     flops: t.flops,
-    weightBytes: t.weightBytes,
+    // A variant stores its weights at 2 (fp16) or 1 (int8) byte per value (int8's scales and int32 biases aside).
+    weightBytes: precision === 'fp32' ? t.weightBytes : t.weightBytesByPrecision[precision],
     peakActivationBytes: t.peakActivationBytes,
   };
 }
@@ -90,16 +93,33 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   phaseStart('load');
   const tLoad = nowNs();
   const resolved = resolveJob(job);
-  partial.cost = costSummary(resolved);
+  partial.cost = costSummary(resolved, job.precision);
   const estimate = memoryEstimate(resolved.cost);
-  const bytes = modelBytes(job, resolved);
+  const fp32Bytes = modelBytes(job, resolved);
+  const backend = getBackend(job.backend.backend);
+  // fp16/int8: the variant is built from the fp32 bytes and checked on the runtime before the timers
+  // (calibration runs count in loadMs, not in any latency).
+  let variant: BuiltVariant | undefined;
+  const variantFlags: string[] = [];
+  if (job.precision !== 'fp32') {
+    const refusal = backend.name === 'native' ? nativePrecisionRefusal(job.precision) : undefined;
+    if (refusal) throw refusal;
+    variant = await buildVariant(fp32Bytes, resolved.graph, job.precision, { calibration: job.calibration });
+    partial.precision = variant.details;
+    variantFlags.push(...(await checkVariantOnOrt(backend.name, job.backend, variant)));
+  }
+  const bytes = variant?.bytes ?? fp32Bytes;
   const loadMs = msSince(tLoad);
   mem.sample();
 
-  const backend = getBackend(job.backend.backend);
   phaseStart('session');
   const tSession = nowNs();
-  const session = await backend.createSession(bytes, job.backend, { graph: resolved.graph, seed: job.seed });
+  // The studio graph describes the fp32 model only: a variant is given to the backend as bytes alone.
+  const session = await backend.createSession(
+    bytes,
+    job.backend,
+    variant ? { seed: job.seed } : { graph: resolved.graph, seed: job.seed },
+  );
   const sessionMs = msSince(tSession);
   // Only once a session exists has anything run anywhere (placement is refined by the profile).
   const info = session.info?.() ?? {};
@@ -108,6 +128,8 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   const host = makeInputs(resolved.graph, job.seed);
   const inputs = session.prepare(host);
   mem.sample();
+  // Fidelity: one untimed run of the variant on this backend against one fp32 run on ORT's CPU provider.
+  if (variant) variantFlags.push(...(await variantFidelity(session, fp32Bytes, host, job.seed, variant)));
 
   phaseStart('cold');
   const tFirst = process.hrtime.bigint();
@@ -136,7 +158,14 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
     stopReason,
     stats,
     memory,
-    flags: [...instabilityFlags(stats), ...resolved.notes, ...(info.flags ?? []), ...resolved.cost.warnings],
+    flags: [
+      ...instabilityFlags(stats),
+      ...resolved.notes,
+      ...(info.flags ?? []),
+      ...resolved.cost.warnings,
+      ...variantFlags,
+    ],
+    ...(variant ? { precision: variant.details } : {}),
   };
   // Placement is always checked off the CPU: a job labeled CUDA must say which nodes fell back.
   // The measurement stands on its own: a profiler that fails costs the per-node table, not the job.
@@ -145,6 +174,24 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
       payload.flags.push(`profiling failed, so node placement and per-node times are unknown: ${e.message}`),
     );
   return payload;
+}
+
+/** Fills the variant's fidelity; a session without named outputs says so in a flag instead. */
+async function variantFidelity(
+  session: Awaited<ReturnType<Backend['createSession']>>,
+  fp32Bytes: Uint8Array,
+  host: HostTensor[],
+  seed: number,
+  variant: BuiltVariant,
+): Promise<string[]> {
+  const named = session as unknown as {
+    runNamed?: (i: HostTensor[]) => Promise<Record<string, { shape: number[]; data: Float32Array }>>;
+  };
+  if (!named.runNamed) return ['this backend does not return named outputs, so the fidelity against fp32 is unknown'];
+  const out = await named.runNamed(host);
+  const outputs = Object.entries(out).map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+  variant.details.fidelity = await measureFidelity(fp32Bytes, host, outputs, seed);
+  return [];
 }
 
 /** A second, profiled session, so that the profiler never slows the measured runs. */

@@ -8,10 +8,13 @@
 // their costs are pure TypeScript in shared/ and run in the renderer directly (live numbers
 // without a round trip). Only the machine, files, benchmark jobs and the results store are here.
 import { z } from 'zod';
-import { BackendConfigSchema, BACKEND_NAMES, MeasureSchema } from './job.js';
+import { BackendConfigSchema, BACKEND_NAMES, CalibrationSchema, MeasureSchema, PRECISIONS } from './job.js';
 import type { BenchResult } from './result.js';
 import type { MachineProfile } from './machine.js';
 import type { CostReport } from '../cost/cost-model.js';
+import { PreprocessFlagsSchema, type AccuracyResult } from './accuracy.js';
+import type { LabResult } from './lab.js';
+import { HEAD_KINDS } from '../lab/heads.js';
 
 export const API_VERSION = 1;
 
@@ -50,10 +53,9 @@ export const BenchRequestSchema = z.object({
     .max(20),
   batches: z.array(z.number().int().min(1).max(65_536)).min(1).max(64).default([1]),
   threads: z.array(z.number().int().min(0).max(1024)).min(1).max(64).optional(),
-  precision: z
-    .array(z.enum(['fp32']))
-    .min(1)
-    .default(['fp32']),
+  precision: z.array(z.enum(PRECISIONS)).min(1).default(['fp32']),
+  /** int8 jobs: how activation ranges are calibrated. */
+  calibration: CalibrationSchema.optional(),
   repetitions: z.number().int().min(1).max(100).default(1),
   scenario: z.enum(['single-stream', 'offline']).default('single-stream'),
   measure: MeasureSchema.partial().optional(),
@@ -65,6 +67,51 @@ export const BenchRequestSchema = z.object({
   seed: z.number().int().default(0),
 });
 export type BenchRequest = z.input<typeof BenchRequestSchema>;
+
+/** A labeled data set, named by the handle main gave it in data.list or files.openDataDialog (never a path). */
+export const DataHandleSchema = z
+  .string()
+  .regex(/^data-[A-Za-z0-9_-]{1,64}$/, 'not a data set handle from data.list or files.openDataDialog');
+
+/** An accuracy run from the Accuracy view (main/accuracy/run-accuracy.ts, in a task worker). */
+export const AccuracyRequestSchema = z.object({
+  target: ApiTargetSchema,
+  dataId: DataHandleSchema,
+  split: z.enum(['train', 'test', 'all']).optional(),
+  limit: z.number().int().min(1).max(100_000_000).optional(),
+  batch: z.number().int().min(1).max(4096).default(32),
+  backend: z.enum(BACKEND_NAMES).default('ort-cpu'),
+  threads: z.number().int().min(0).max(1024).optional(),
+  seed: z.number().int().default(0),
+  preprocess: PreprocessFlagsSchema.optional(),
+});
+export type AccuracyRequest = z.input<typeof AccuracyRequestSchema>;
+
+/** A bottleneck-feature lab run (main/lab/run-lab.ts, in a task worker); no base: the default base. */
+export const LabRequestSchema = z.object({
+  dataId: DataHandleSchema,
+  base: ApiTargetSchema.optional(),
+  cut: z.string().min(1).max(500).optional(),
+  heads: z.array(z.enum(HEAD_KINDS)).min(1).max(3).default(['gap', 'fc', 'mlp']),
+  epochs: z.number().int().min(1).max(1000).default(10),
+  limit: z.number().int().min(1).max(100_000_000).optional(),
+  testLimit: z.number().int().min(1).max(100_000_000).optional(),
+  seed: z.number().int().min(0).default(0),
+});
+export type LabRequest = z.input<typeof LabRequestSchema>;
+
+/** A labeled data set main knows: a known one on this machine, or a folder the user opened this session. */
+export interface DataSetView {
+  dataId: string;
+  name: string;
+  origin: 'known' | 'opened';
+  format: 'idx' | 'image-folder';
+  /** Where it is, for display only (the renderer names it by dataId). */
+  location: string;
+}
+
+export const TASK_KINDS_API = ['accuracy', 'lab'] as const;
+export type ApiTaskKind = (typeof TASK_KINDS_API)[number];
 
 export const REPORT_FORMATS = ['html', 'json', 'csv', 'md'] as const;
 export type ApiReportFormat = (typeof REPORT_FORMATS)[number];
@@ -178,6 +225,17 @@ export const API_METHODS = {
   'results.import': z.object({ name: z.string().min(1).max(255), text: z.string().max(512 * 1024 * 1024) }),
   'settings.get': z.object({}),
   'settings.set': SettingsSchema.partial(),
+  /** Labeled data sets: the known ones on this machine and the folders opened this session. */
+  'data.list': z.object({}),
+  /** Electron: a native folder dialog for a labeled data set. Web mode: refused. */
+  'files.openDataDialog': z.object({}),
+  /** Starts an accuracy run in a task worker (one task at a time); progress as task.* events. */
+  'accuracy.start': AccuracyRequestSchema,
+  'lab.start': LabRequestSchema,
+  'tasks.cancel': z.object({ taskId: z.string().min(1).max(100) }),
+  /** Saved accuracy results (<results>/accuracy/), oldest first, and the files that could not be read. */
+  'accuracy.list': z.object({}),
+  'lab.list': z.object({}),
 } as const;
 
 export type ApiMethod = keyof typeof API_METHODS;
@@ -202,6 +260,13 @@ export interface ApiResponses {
   'results.import': ImportOutcomeView;
   'settings.get': Settings;
   'settings.set': Settings;
+  'data.list': { datasets: DataSetView[] };
+  'files.openDataDialog': DataSetView | null;
+  'accuracy.start': { taskId: string };
+  'lab.start': { taskId: string };
+  'tasks.cancel': { cancelled: boolean };
+  'accuracy.list': { results: AccuracyResult[]; problems: { file: string; reason: string }[] };
+  'lab.list': { results: LabResult[]; problems: { file: string; reason: string }[] };
 }
 export type ApiResponse<M extends ApiMethod> = ApiResponses[M];
 
@@ -224,6 +289,28 @@ export interface ApiEvents {
   'results.changed': { ids: string[] };
   /** Electron only: an application menu entry the renderer carries out (it owns the views). */
   'app.menu': { command: MenuCommand };
+  /** An accuracy or lab task's progress (throttled in the worker; every lab epoch is sent). */
+  'task.progress': {
+    taskId: string;
+    kind: ApiTaskKind;
+    phase: string;
+    message: string;
+    fraction?: number;
+    elapsedMs: number;
+    /** Lab training: the epoch just finished, for the training curves. */
+    epoch?: { head: string; epoch: number; epochs: number; trainLoss: number; valLoss: number; valAccuracy: number };
+  };
+  /** A task ended: its saved result (ok), or why not. */
+  'task.end': {
+    taskId: string;
+    kind: ApiTaskKind;
+    status: 'ok' | 'failed' | 'cancelled';
+    error?: string;
+    accuracy?: AccuracyResult;
+    lab?: LabResult;
+    /** Where it was saved failed (the result is still here); absent when it was saved. */
+    saveError?: string;
+  };
 }
 export type ApiEventName = keyof ApiEvents;
 export const API_EVENT_NAMES: readonly ApiEventName[] = [
@@ -233,6 +320,8 @@ export const API_EVENT_NAMES: readonly ApiEventName[] = [
   'bench.run-end',
   'results.changed',
   'app.menu',
+  'task.progress',
+  'task.end',
 ];
 
 /** The application menu's commands that the renderer carries out (main/app/menu.ts). */

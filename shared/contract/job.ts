@@ -81,13 +81,33 @@ export const MeasureSchema = z.object({
 });
 export type Measure = z.infer<typeof MeasureSchema>;
 
+/** Numeric precisions of a job: fp32 as built; fp16 and int8 variants built from it (shared/precision/). */
+export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export type PrecisionName = (typeof PRECISIONS)[number];
+
+/** How activation ranges of the int8 variant are calibrated (shared/precision/calibration.ts). */
+export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
+
+export const CalibrationSchema = z.object({
+  method: z.enum(CALIBRATION_METHODS).default('minmax'),
+  /** Calibration inputs: seeded random inputs, `samples` of them, sample k seeded with seed + k. */
+  samples: z.number().int().min(1).max(100_000).default(8),
+  /** Distinct from the job's seed by default, so that fidelity is not measured on calibration inputs. */
+  seed: z.number().int().default(1000),
+  /** The percentile method keeps this share (%) of the values. */
+  percentile: z.number().gt(50).max(100).default(99.999),
+});
+export type Calibration = z.infer<typeof CalibrationSchema>;
+
 export const JobSpecSchema = z
   .object({
     version: z.literal(JOB_SCHEMA_VERSION),
     id: z.string().min(1),
     target: TargetSchema,
     batch: z.number().int().min(1).max(65_536).default(1),
-    precision: z.enum(['fp32']).default('fp32'),
+    precision: z.enum(PRECISIONS).default('fp32'),
+    /** int8 only: how activation ranges are calibrated (absent: the defaults of CalibrationSchema). */
+    calibration: CalibrationSchema.optional(),
     /**
      * MLPerf's terms: single-stream = one query at a time, latency is the answer (p90 headline);
      * offline = all the work at once, throughput over batch sizes is the answer.
@@ -128,5 +148,6 @@ export function jobLabel(j: JobSpec): string {
   const threads = j.backend.intraOpThreads ? `, ${j.backend.intraOpThreads} threads` : '';
   // Repetitions of one configuration share everything else: number them so reports can tell them apart.
   const rep = j.repetition > 0 ? `, rep ${j.repetition + 1}` : '';
-  return `${name}${params ? `:${params}` : ''} on ${j.backend.backend}${j.backend.isa && j.backend.isa !== 'auto' ? `/${j.backend.isa}` : ''}, batch ${j.batch}${threads}${rep}`;
+  const precision = j.precision !== 'fp32' ? ` ${j.precision}` : '';
+  return `${name}${params ? `:${params}` : ''}${precision} on ${j.backend.backend}${j.backend.isa && j.backend.isa !== 'auto' ? `/${j.backend.isa}` : ''}, batch ${j.batch}${threads}${rep}`;
 }

@@ -1,6 +1,6 @@
 // A benchmark result: saved at once, atomically, as one versioned JSON document per job.
 import { z } from 'zod';
-import { JobSpecSchema } from './job.js';
+import { CALIBRATION_METHODS, JobSpecSchema, PRECISIONS } from './job.js';
 import { MachineProfileSchema } from './machine.js';
 
 export const RESULT_SCHEMA = 'bottleneck-studio/result';
@@ -47,6 +47,66 @@ export const NodeTimingSchema = z.object({
   macs: z.number(),
   gflops: z.number(),
 });
+
+/** Non-finite figures (an infinite relative error, a NaN output) are stored as null: JSON has no Infinity. */
+const figure = z.number().nullable();
+
+export const FidelityFiguresSchema = z.object({
+  maxAbsError: figure,
+  meanAbsError: figure,
+  /** ||variant - reference||_2 / ||reference||_2. */
+  relError: figure,
+  cosine: figure,
+  /** Share of rows whose arg-max agrees, for classifier-like outputs ([N, classes > 1]). */
+  top1Agreement: figure.optional(),
+  elements: z.number().int(),
+});
+
+/** A precision variant against the fp32 reference, and how it was built (shared/precision/). */
+export const PrecisionDetailsSchema = z.object({
+  precision: z.enum(PRECISIONS),
+  /** What the variant is, in words (boundary casts, QDQ format, folded BatchNorms...). */
+  notes: z.array(z.string()).default([]),
+  fidelity: z
+    .object({
+      /** What produced the reference outputs, e.g. "onnxruntime-node 1.30.0 CPU, fp32". */
+      reference: z.string(),
+      /** Which inputs both ran on, e.g. "the job's seeded inputs (seed 0)". */
+      inputs: z.string(),
+      outputs: z.array(FidelityFiguresSchema.extend({ name: z.string(), shape: z.array(z.number().int()) })),
+      overall: FidelityFiguresSchema,
+    })
+    .optional(),
+  calibration: z
+    .object({
+      method: z.enum(CALIBRATION_METHODS),
+      samples: z.number().int(),
+      /** seeded-random: `samples` inputs, sample k seeded with seed + k; supplied: the caller's feeds. */
+      source: z.enum(['seeded-random', 'supplied']),
+      seed: z.number().int().optional(),
+      percentile: z.number().optional(),
+      tensors: z.number().int(),
+      ms: z.number(),
+    })
+    .optional(),
+  quantization: z
+    .object({
+      format: z.literal('QDQ'),
+      weights: z.string(),
+      activations: z.string(),
+      /** Quantized nodes by operator type. */
+      ops: z.record(z.string(), z.number()),
+      qdqTensors: z.number().int(),
+      foldedBatchNorms: z.number().int(),
+      removedActivations: z.number().int(),
+      /** Operators left in float. */
+      floatOps: z.array(z.string()),
+      /** Kernels of the runtime's optimized graph, by operator type (integer kernels prove the fusion). */
+      runtimeKernels: z.record(z.string(), z.number()).optional(),
+    })
+    .optional(),
+});
+export type PrecisionDetails = z.infer<typeof PrecisionDetailsSchema>;
 
 export const ResultSchema = z.object({
   schema: z.literal(RESULT_SCHEMA),
@@ -97,5 +157,7 @@ export const ResultSchema = z.object({
   nodes: z.array(NodeTimingSchema).optional(),
   /** Instability and other warnings the numbers must be read with. */
   flags: z.array(z.string()).default([]),
+  /** fp16/int8 jobs: fidelity against fp32 and how the variant was built (absent for fp32). */
+  precision: PrecisionDetailsSchema.optional(),
 });
 export type BenchResult = z.infer<typeof ResultSchema>;

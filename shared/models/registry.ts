@@ -3,6 +3,7 @@ import { StudioError } from '../graph/types.js';
 import { googlenet } from './googlenet.js';
 import { inceptionResnetV2 } from './inception-resnet-v2.js';
 import { inceptionV3 } from './inception-v3.js';
+import { labMiniResnet } from './lab-base.js';
 import type { ModelSpec } from './model-spec.js';
 import { mobilenetV1, mobilenetV2 } from './mobilenet.js';
 import { resnet101, resnet152, resnet18, resnet34, resnet50 } from './resnet.js';
@@ -24,6 +25,7 @@ export const MODELS: readonly ModelSpec[] = [
   googlenet,
   inceptionV3,
   inceptionResnetV2,
+  labMiniResnet,
 ];
 
 export function findModel(name: string): ModelSpec | undefined {

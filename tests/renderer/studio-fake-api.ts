@@ -33,6 +33,9 @@ export function fakeApi(handlers: Handlers = {}): FakeApi {
         if (method === 'settings.get' || method === 'settings.set') return { theme: 'system' } as ApiResponse<M>;
         if (method === 'results.list') return { results: [], problems: [] } as unknown as ApiResponse<M>;
         if (method === 'results.get') return [] as unknown as ApiResponse<M>;
+        if (method === 'accuracy.list' || method === 'lab.list')
+          return { results: [], problems: [] } as unknown as ApiResponse<M>;
+        if (method === 'data.list') return { datasets: [] } as unknown as ApiResponse<M>;
         throw Object.assign(new Error(`${method}: no fake answer`), { code: 'unsupported' });
       }
       return typeof h === 'function' ? await (h as (r: ApiRequest<M>) => ApiResponse<M>)(request) : h;

@@ -24,9 +24,17 @@ import { looksLikeFile } from '../../targets.js';
 import { ratio, table } from '../format.js';
 import { action, printJson, printText, warn } from '../io.js';
 import { attachProgress } from '../progress.js';
+import {
+  FIDELITY_HEADER,
+  fidelityRow,
+  parseCalibration,
+  parsePrecisions,
+  type CalibrationFlags,
+} from '../../precision/options.js';
 
-interface BenchOptions {
+interface BenchOptions extends CalibrationFlags {
   backend: string;
+  precision: string;
   isa?: string;
   threads?: string;
   batch?: string;
@@ -196,6 +204,11 @@ export function registerBench(program: Command): void {
       'native backend only: force an ISA path (scalar, avx2, avx512); default: the best the CPU has',
     )
     .option('--threads <list>', 'intra-op thread counts, e.g. 1,2 (0 = the runtime default)')
+    .option('--precision <list>', 'precisions: fp32, fp16, int8 (variants built from the fp32 model)', 'fp32')
+    .option('--calibration <method>', 'int8 activation ranges: minmax, percentile or entropy (default minmax)')
+    .option('--calibration-samples <n>', 'int8: seeded random calibration inputs (default 8)')
+    .option('--calibration-seed <n>', 'int8: seed of the first calibration input (default 1000)')
+    .option('--percentile <p>', 'int8 percentile calibration: the share of values kept, % (default 99.999)')
     .option('--batch <list>', 'batch sizes, e.g. 1,8,32 (default 1; offline: 1,4,16,64)')
     .option(
       '--scenario <name>',
@@ -251,6 +264,8 @@ export function registerBench(program: Command): void {
           })),
           batches: list(opts.batch ?? (offline ? '1,4,16,64' : '1'), '--batch'),
           threads: opts.threads ? list(opts.threads, '--threads') : undefined,
+          precisions: parsePrecisions(opts.precision),
+          calibration: parseCalibration(opts),
           repetitions: Number(opts.repetitions ?? (comparisons.length ? 3 : 1)),
           measure,
           timeLimitS: number(opts.timeLimit, '--time-limit'),
@@ -298,6 +313,18 @@ export function registerBench(program: Command): void {
         else {
           printText(summaryTable(results));
           if (offline) printText('\n' + offlineTable(results));
+          const variants = results.filter((r) => r.job.precision !== 'fp32');
+          if (variants.length) {
+            printText('\nPrecision variants against fp32 (same seeded inputs, untimed):');
+            printText(
+              table(
+                FIDELITY_HEADER,
+                variants.map((r) =>
+                  fidelityRow(r.label, r.status === 'ok' ? 'ok' : (r.failure?.kind ?? r.status), r.precision),
+                ),
+              ),
+            );
+          }
           for (const r of results) for (const f of r.flags) warn(`${r.label}: ${f}`);
           for (const r of results.filter((x) => x.nodes?.length)) printText(`\n${r.label}:\n${nodeTable(r)}`);
           if (verdicts.length) {
