@@ -44,16 +44,36 @@ async function mountView() {
 }
 
 describe('BenchmarkView', () => {
-  it('shows unavailable backends disabled with the reason; fp16 and int8 disabled', async () => {
+  it('shows unavailable backends disabled with the reason; every precision selectable', async () => {
     const w = await mountView();
     const cuda = w.find('input[aria-label="ort-cuda"]');
     expect((cuda.element as HTMLInputElement).disabled).toBe(true);
     expect(w.text()).toContain('the CUDA execution provider is not installed');
     expect((w.find('input[aria-label="native"]').element as HTMLInputElement).disabled).toBe(false);
-    expect((w.find('input[aria-label="fp16"]').element as HTMLInputElement).disabled).toBe(true);
-    expect((w.find('input[aria-label="int8"]').element as HTMLInputElement).disabled).toBe(true);
-    expect((w.find('input[aria-label="fp32"]').element as HTMLInputElement).disabled).toBe(false);
-    expect(w.text()).toContain('coming with the accuracy work');
+    for (const p of ['fp32', 'fp16', 'int8'])
+      expect((w.find(`input[aria-label="${p}"]`).element as HTMLInputElement).disabled).toBe(false);
+    expect((w.find('input[aria-label="fp32"]').element as HTMLInputElement).checked).toBe(true);
+    expect(w.find('select[aria-label="int8 calibration"]').exists()).toBe(false);
+    w.unmount();
+  });
+
+  it('asks for int8 with its calibration method, and counts a job per precision', async () => {
+    const w = await mountView();
+    const bench = useBenchStore();
+    bench.targets = [{ kind: 'block', name: 'pointwise', params: {} }];
+    await w.find('input[aria-label="int8"]').setValue(true);
+    expect(bench.precision).toEqual(['fp32', 'int8']);
+    await w.find('select[aria-label="int8 calibration"]').setValue('entropy');
+    expect(bench.jobCount).toBe(2);
+    await w.find('button.run').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('bench.start')[0]).toMatchObject({
+      precision: ['fp32', 'int8'],
+      calibration: { method: 'entropy' },
+    });
+    await w.find('input[aria-label="fp32"]').setValue(false);
+    await w.find('input[aria-label="int8"]').setValue(false);
+    expect(w.text()).toContain('Choose at least one precision.');
     w.unmount();
   });
 

@@ -4,7 +4,14 @@
 // PROGRESS_THROTTLE_MS) so that a fast run never floods the view.
 import { defineStore } from 'pinia';
 import type { ApiEvents, ApiTarget, BenchRequest } from '../../../shared/contract/api.js';
-import { BACKEND_NAMES, type BackendName, type Measure } from '../../../shared/contract/job.js';
+import {
+  BACKEND_NAMES,
+  CALIBRATION_METHODS,
+  PRECISIONS as PRECISION_NAMES,
+  type BackendName,
+  type Measure,
+  type PrecisionName,
+} from '../../../shared/contract/job.js';
 import type { BenchResult } from '../../../shared/contract/result.js';
 import { errorMessage, getApi } from '../api/index.js';
 import { useSettingsStore } from './settings.js';
@@ -21,11 +28,20 @@ export const MEASURE_PRESETS: Record<MeasurePreset, Partial<Measure>> = {
   thorough: { warmupRuns: 20, warmupTimeS: 5, minRuns: 100, minTimeS: 5, maxTimeS: 60, targetRelCi: 0.005 },
 };
 
-export const PRECISIONS = [
-  { value: 'fp32', enabled: true },
-  { value: 'fp16', enabled: false },
-  { value: 'int8', enabled: false },
-] as const;
+export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
+
+/** The precisions a run can ask for, with what each means (a backend that cannot run one refuses it with the reason). */
+export const PRECISIONS: readonly { value: PrecisionName; note: string }[] = [
+  { value: 'fp32', note: 'the reference' },
+  {
+    value: 'fp16',
+    note: 'float16 weights and compute; refused, with the reason, where the backend has no float16 kernels (ONNX Runtime CPU on x86-64)',
+  },
+  {
+    value: 'int8',
+    note: 'static QDQ quantization (per-channel int8 weights, calibrated uint8 activations) that ONNX Runtime fuses into integer kernels; fidelity against fp32 recorded',
+  },
+];
 
 export interface JobRow {
   id: string;
@@ -98,7 +114,8 @@ export interface BenchForm {
   backends: BackendName[];
   batches: number[];
   threads: number[];
-  precision: 'fp32'[];
+  precision: PrecisionName[];
+  calibration: CalibrationMethod;
   repetitions: number;
   scenario: Scenario;
   preset: MeasurePreset;
@@ -133,6 +150,10 @@ export function parseForm(raw: unknown): Partial<BenchForm> {
   if (Number.isInteger(r.repetitions) && (r.repetitions as number) >= 1 && (r.repetitions as number) <= 100)
     out.repetitions = r.repetitions as number;
   if (r.scenario === 'single-stream' || r.scenario === 'offline') out.scenario = r.scenario;
+  if (Array.isArray(r.precision) && r.precision.length && r.precision.every((p) => PRECISION_NAMES.includes(p)))
+    out.precision = [...new Set(r.precision as PrecisionName[])];
+  if ((CALIBRATION_METHODS as readonly unknown[]).includes(r.calibration))
+    out.calibration = r.calibration as CalibrationMethod;
   if (r.preset === 'quick' || r.preset === 'standard' || r.preset === 'thorough') out.preset = r.preset;
   const s = r.sweep as Record<string, unknown> | undefined;
   if (
@@ -178,7 +199,9 @@ export const useBenchStore = defineStore('bench', {
     batches: [1] as number[],
     /** Intra-op thread counts; empty lets the runtime choose (one per physical core). */
     threads: [] as number[],
-    precision: ['fp32'] as 'fp32'[],
+    precision: ['fp32'] as PrecisionName[],
+    /** int8 only: how activation ranges are calibrated. */
+    calibration: 'minmax' as CalibrationMethod,
     repetitions: 1,
     scenario: 'single-stream' as Scenario,
     preset: 'standard' as MeasurePreset,
@@ -192,7 +215,12 @@ export const useBenchStore = defineStore('bench', {
   getters: {
     /** Jobs one Run would queue now. */
     jobCount: (s) =>
-      s.targets.length * s.backends.length * s.batches.length * Math.max(1, s.threads.length) * s.repetitions,
+      s.targets.length *
+      s.backends.length *
+      s.batches.length *
+      Math.max(1, s.threads.length) *
+      s.precision.length *
+      s.repetitions,
     activeJobs: (s) => s.jobs.filter((j) => j.status === 'queued' || j.status === 'running'),
     running(): boolean {
       return this.activeJobs.length > 0 || this.runs.some((r) => !r.ended);
@@ -203,6 +231,7 @@ export const useBenchStore = defineStore('bench', {
       if (this.targets.length === 0) return 'Add at least one target.';
       if (this.backends.length === 0) return 'Choose at least one backend.';
       if (this.batches.length === 0) return 'Give at least one batch size.';
+      if (this.precision.length === 0) return 'Choose at least one precision.';
       if (this.targets.length > 500) return 'At most 500 targets per run.';
       return null;
     },
@@ -213,6 +242,7 @@ export const useBenchStore = defineStore('bench', {
         batches: [...this.batches],
         ...(this.threads.length ? { threads: [...this.threads] } : {}),
         precision: [...this.precision],
+        ...(this.precision.includes('int8') ? { calibration: { method: this.calibration } } : {}),
         repetitions: this.repetitions,
         scenario: this.scenario,
         ...(this.preset !== 'standard' ? { measure: { ...MEASURE_PRESETS[this.preset] } } : {}),
@@ -226,6 +256,7 @@ export const useBenchStore = defineStore('bench', {
           batches: this.batches,
           threads: this.threads,
           precision: this.precision,
+          calibration: this.calibration,
           repetitions: this.repetitions,
           scenario: this.scenario,
           preset: this.preset,
@@ -263,6 +294,11 @@ export const useBenchStore = defineStore('bench', {
         if (this.addTarget({ kind: 'block', name: s.block, params: { ...s.base, [s.param]: v } })) added++;
       return added;
     },
+    togglePrecision(p: PrecisionName, on: boolean): void {
+      const has = this.precision.includes(p);
+      if (on && !has) this.precision = PRECISION_NAMES.filter((x) => x === p || this.precision.includes(x));
+      if (!on && has) this.precision = this.precision.filter((x) => x !== p);
+    },
     toggleBackend(b: BackendName, on: boolean): void {
       const has = this.backends.includes(b);
       if (on && !has) this.backends.push(b);
@@ -275,6 +311,8 @@ export const useBenchStore = defineStore('bench', {
       if (f.backends) this.backends = f.backends;
       if (f.batches) this.batches = f.batches;
       if (f.threads) this.threads = f.threads;
+      if (f.precision) this.precision = f.precision;
+      if (f.calibration) this.calibration = f.calibration;
       if (f.repetitions) this.repetitions = f.repetitions;
       if (f.scenario) this.scenario = f.scenario;
       if (f.preset) this.preset = f.preset;
