@@ -37,7 +37,7 @@ async function shot(name: string): Promise<void> {
   await page.setViewportSize({ width: 1440, height: 900 });
 }
 
-async function view(name: 'Hardware' | 'Blocks' | 'Models' | 'Benchmark' | 'Results'): Promise<void> {
+async function view(name: 'Hardware' | 'Blocks' | 'Models' | 'Benchmark' | 'Accuracy' | 'Results'): Promise<void> {
   await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name, exact: true }).click();
 }
 
@@ -162,6 +162,28 @@ describe('the studio in the web mode, in headless Chromium', () => {
     await shot('benchmark-done');
   });
 
+  it('Accuracy: a classifier on 200 Fashion-MNIST images with live progress, then a short lab', async () => {
+    await view('Accuracy');
+    await expect.poll(() => page.getByLabel('data set').textContent(), { timeout: 30_000 }).toContain('Fashion-MNIST');
+    await page.getByLabel('image limit', { exact: true }).fill('200');
+    await page.getByLabel('image limit', { exact: true }).dispatchEvent('change');
+    await page.getByRole('button', { name: 'Run accuracy' }).click();
+    const top1 = page.locator('.top1');
+    await expect.poll(() => top1.count(), { timeout: 120_000 }).toBe(1);
+    expect(await top1.textContent()).toMatch(/^\d+\.\d%$/);
+    expect(await page.locator('table.per-class tbody tr').count()).toBe(10);
+    expect(await page.locator('table.confusion tbody tr').count()).toBe(10);
+    await shot('accuracy');
+
+    await page.getByLabel('epochs', { exact: true }).fill('3');
+    await page.getByLabel('training image limit').fill('500');
+    await page.getByLabel('training image limit').dispatchEvent('change');
+    await page.getByRole('button', { name: 'Run lab' }).click();
+    await expect.poll(() => page.locator('.test-acc').count(), { timeout: 180_000, interval: 500 }).toBe(3);
+    expect(await page.locator('main').textContent()).toMatch(/cache (hit|miss)/);
+    await shot('accuracy-lab');
+  });
+
   it('Results: both runs listed, charted, and exported as an HTML report', async () => {
     await view('Results');
     const table = page.locator('main');
@@ -195,7 +217,7 @@ describe('the studio in the web mode, in headless Chromium', () => {
   it('every view reads in the dark theme too', async () => {
     await page.getByLabel('Theme').selectOption('dark');
     await expect.poll(() => page.locator('html').getAttribute('data-theme')).toBe('dark');
-    for (const v of ['Hardware', 'Blocks', 'Models', 'Benchmark', 'Results'] as const) {
+    for (const v of ['Hardware', 'Blocks', 'Models', 'Benchmark', 'Accuracy', 'Results'] as const) {
       await view(v);
       await page.waitForTimeout(300);
       await shot(`dark-${v.toLowerCase()}`);

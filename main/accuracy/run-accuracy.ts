@@ -83,7 +83,11 @@ function resolveFile(path: string, dims: Record<string, number>, batch: number, 
     graph,
     // A file runs with its own weights; one with external data is re-encoded with them inline.
     bytes: external ? graphToOnnx(graph, { seed }) : new Uint8Array(readFileSync(path)),
-    spec: { kind: 'file' as const, path, dims: Object.fromEntries(Object.entries(set).map(([k, v]) => [k, Number(v)])) },
+    spec: {
+      kind: 'file' as const,
+      path,
+      dims: Object.fromEntries(Object.entries(set).map(([k, v]) => [k, Number(v)])),
+    },
     file: true,
   };
 }

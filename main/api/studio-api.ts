@@ -25,6 +25,7 @@ import type { BenchResult } from '../../shared/contract/result.js';
 import { detectBackends as detectAll } from '../backends/registry.js';
 import type { Spawner } from '../engine/spawner.js';
 import { probeMachine, STUDIO_VERSION } from '../machine/profile.js';
+import { matchingAccuracy } from '../reports/accuracy.js';
 import { exportReport, renderReport, writerFor, type ReportFormat } from '../reports/index.js';
 import { defaultResultsDir, userDataDir } from '../store/paths.js';
 import { ResultsStore } from '../store/results-store.js';
@@ -169,11 +170,24 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
 
   const resultsOf = (ids: string[]): BenchResult[] => ids.map((id) => store.get(id));
 
+  /** Saved accuracy results of these results' targets (an unreadable accuracy folder only leaves them out). */
+  const accuracyOf = (results: BenchResult[]) => {
+    try {
+      return matchingAccuracy(results, tasks.accuracy.list().items);
+    } catch {
+      return [];
+    }
+  };
+
   const report = (ids: string[], format: ReportFormat): ReportFile => {
     const results = resultsOf(ids);
     const ext = writerFor(format).extensions[0] ?? `.${format}`;
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-    return { filename: `bottleneck-report-${stamp}${ext}`, mime: MIME[format], content: renderReport(results, format) };
+    return {
+      filename: `bottleneck-report-${stamp}${ext}`,
+      mime: MIME[format],
+      content: renderReport(results, format, { accuracy: accuracyOf(results) }),
+    };
   };
 
   const handlers: Handlers = {
@@ -246,7 +260,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       const suggested = report(req.ids, req.format).filename;
       const path = await deps.dialogs.saveReport({ filename: suggested, format: req.format });
       if (path === null) return { savedTo: null };
-      return { savedTo: exportReport(results, path, req.format).path };
+      return { savedTo: exportReport(results, path, req.format, { accuracy: accuracyOf(results) }).path };
     },
     'results.import': (req) => {
       const outcome = importResultsText(store, cacheDir, req.name, req.text);

@@ -21,6 +21,7 @@ import {
   type MachineEntry,
   type ResultRow,
 } from './rows.js';
+import { accuracyRows } from './accuracy.js';
 import type { ReportContext, ReportWriter } from './types.js';
 
 export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
@@ -210,6 +211,15 @@ function perNodeTables(results: readonly BenchResult[]): string {
     .join('');
 }
 
+function accuracyTable(results: readonly BenchResult[], accuracy: NonNullable<ReportContext['accuracy']>): string {
+  const pct = (x: number | undefined) => (x === undefined ? '' : `${(x * 100).toFixed(2)}%`);
+  const rows = accuracyRows(results, accuracy).map(
+    (a) =>
+      `<tr><td>${escapeHtml(a.target)}</td><td>${escapeHtml(a.data)}</td><td class="num">${a.images}</td><td class="num">${pct(a.top1)}</td><td class="num">${pct(a.top5)}</td><td>${escapeHtml(a.backend)}</td><td>${escapeHtml(a.precision)}</td><td class="num">${a.fastestP50 === undefined ? '' : escapeHtml(`${fmtMs(a.fastestP50)} (${a.fastestLabel ?? ''})`)}</td></tr>`,
+  );
+  return `<table class="accuracy"><thead><tr><th>Target</th><th>Data</th><th>Images</th><th>Top-1</th><th>Top-5</th><th>Backend</th><th>Precision</th><th>Fastest p50 here</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 const card = (title: string, sub: string, body: string, controls = '') =>
   `<section class="card"><div class="card-head"><h2>${title}</h2><p class="sub">${sub}</p>${controls}</div>${body}</section>`;
 
@@ -261,6 +271,7 @@ ${card(
 )}
 </div>
 ${results.some((r) => r.nodes?.length) ? card('Per-layer times', 'From the runtime profiler (bench --profile): each runtime node, the studio layers it covers (fused), its MACs and achieved GFLOP/s.', perNodeTables(results)) : ''}
+${ctx.accuracy?.length ? card('Accuracy', 'Saved accuracy results of these targets (the latest per target and precision), on labeled data; the fastest median latency of the same target and precision in this report beside it.', `<div class="table-wrap">${accuracyTable(results, ctx.accuracy)}</div>`) : ''}
 ${card('Results', 'Click a column to sort. Latencies per inference; throughput in items per second at the batch size.', `<div class="table-wrap">${resultsTable(rows, machines.length > 1)}</div>`)}
 ${card(machines.length > 1 ? 'Machines' : 'Machine', 'Where the results were measured.', `<div class="machines">${machineCards(machines)}</div>`)}
 ${card('Flags', 'What the numbers must be read with.', flagsList(rows))}

@@ -50,6 +50,7 @@ export function renderReport(
     createdAt: ctx.createdAt ?? new Date().toISOString(),
     title: ctx.title ?? 'Benchmark report',
     studioVersion: ctx.studioVersion ?? STUDIO_VERSION,
+    ...(ctx.accuracy?.length ? { accuracy: ctx.accuracy } : {}),
   });
 }
 

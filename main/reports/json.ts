@@ -1,5 +1,6 @@
 // The JSON report: the results themselves, complete (raw samples included), in a versioned
 // envelope. It is also the import format: another machine's report is read back with parseReport.
+import type { AccuracyResult } from '../../shared/contract/accuracy.js';
 import { RESULT_SCHEMA, type BenchResult } from '../../shared/contract/result.js';
 import { StudioError } from '../../shared/graph/types.js';
 import { checkEnvelope, parseJson, toJsonText } from '../store/result-check.js';
@@ -15,6 +16,8 @@ export interface JsonReport {
   studioVersion: string;
   title: string;
   results: BenchResult[];
+  /** Saved accuracy results of the report's targets (absent when none). */
+  accuracy?: AccuracyResult[];
 }
 
 export const jsonReport: ReportWriter = {
@@ -29,6 +32,7 @@ export const jsonReport: ReportWriter = {
       studioVersion: ctx.studioVersion,
       title: ctx.title,
       results: [...results],
+      ...(ctx.accuracy?.length ? { accuracy: [...ctx.accuracy] } : {}),
     };
     return toJsonText(report);
   },

@@ -13,6 +13,7 @@ import {
   toRows,
   type ResultRow,
 } from './rows.js';
+import { accuracyRows } from './accuracy.js';
 import type { ReportContext, ReportWriter } from './types.js';
 
 /** Escapes what Markdown would otherwise read as table structure, emphasis, code or HTML. */
@@ -114,6 +115,28 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
     out.push('');
   }
   out.push(...perNodeSections(results));
+  if (ctx.accuracy?.length) {
+    out.push('## Accuracy', '');
+    out.push(
+      ...table(
+        ['Target', 'Data', 'Images', 'Top-1', 'Top-5', 'Backend', 'Precision', 'Fastest p50 here'],
+        accuracyRows(results, ctx.accuracy).map((a) => [
+          mdEscape(a.target),
+          mdEscape(a.data),
+          String(a.images),
+          fmtPct(a.top1),
+          a.top5 === undefined ? '' : fmtPct(a.top5),
+          a.backend,
+          a.precision,
+          a.fastestP50 === undefined ? '' : `${fmtMs(a.fastestP50)} (${mdEscape(a.fastestLabel ?? '')})`,
+        ]),
+        new Set([2, 3, 4, 7]),
+      ),
+      '',
+      "Saved accuracy results of this report's targets (the latest per target and precision), measured on labeled data.",
+      '',
+    );
+  }
   out.push('## Failures', '');
   if (!failed.length) out.push('Every job ran.', '');
   else {

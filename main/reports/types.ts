@@ -1,4 +1,5 @@
 // The contract between the report registry and one format.
+import type { AccuracyResult } from '../../shared/contract/accuracy.js';
 import type { BenchResult } from '../../shared/contract/result.js';
 
 export type ReportFormat = 'html' | 'json' | 'csv' | 'md';
@@ -9,6 +10,8 @@ export interface ReportContext {
   title: string;
   /** Version of the studio writing the report. */
   studioVersion: string;
+  /** Saved accuracy results of the report's targets (reports/accuracy.ts matchingAccuracy). */
+  accuracy?: readonly AccuracyResult[];
 }
 
 export interface ReportWriter {

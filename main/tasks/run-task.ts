@@ -54,8 +54,7 @@ export function runTask(kind: TaskKind, spec: unknown, opts: RunTaskOptions = {}
     child.onStderr((t) => (stderr = (stderr + t).slice(-4000)));
     child.onMessage((raw) => {
       const parsed = TaskWorkerMessageSchema.safeParse(raw);
-      if (!parsed.success)
-        return settle(() => reject(new Error(`the ${kind} task worker sent an invalid message`)));
+      if (!parsed.success) return settle(() => reject(new Error(`the ${kind} task worker sent an invalid message`)));
       const msg = parsed.data;
       switch (msg.type) {
         case 'ready':

@@ -2,7 +2,7 @@
 // workflows"), one versioned JSON document, for reports and the app to show next to latency.
 import { z } from 'zod';
 import { DatasetInfoSchema } from '../data/dataset.js';
-import { BackendConfigSchema, TargetSchema } from './job.js';
+import { BackendConfigSchema, TargetSchema, type Target } from './job.js';
 import { MachineProfileSchema } from './machine.js';
 
 /**
@@ -95,3 +95,17 @@ export const AccuracyResultSchema = z.object({
   warnings: z.array(z.string()).default([]),
 });
 export type AccuracyResult = z.infer<typeof AccuracyResultSchema>;
+
+/**
+ * What makes an accuracy result and a benchmark result "the same model": the target (kind, name,
+ * variant, parameters but the batch, numbers and text alike; a file by its base name, since main may
+ * hold it at another path). Used with the precision to match them (Pareto chart, reports).
+ */
+export function accuracyTargetKey(t: Target): string {
+  if (t.kind === 'file') return JSON.stringify(['file', t.path.split(/[\\/]/).pop() ?? t.path]);
+  const params = Object.entries(t.params)
+    .filter(([k]) => k !== 'batch')
+    .map(([k, v]) => [k, String(v)])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([t.kind, t.name, t.kind === 'model' ? (t.variant ?? '') : '', params]);
+}

@@ -219,9 +219,9 @@ describe('distribution, memory, scaling, roofline, machines', () => {
     expect(d.rows[0].ratios).toEqual([1, 2]);
   });
 
-  it('pareto: no result carries accuracy yet, and the chart says so', () => {
+  it('pareto: no accuracy for these targets, and the chart says so', () => {
     expect(paretoData([fakeResult()])).toEqual([]);
     const w = mount(ParetoChart, { props: { results: [fakeResult()] } });
-    expect(w.text()).toContain('No accuracy results yet — accuracy arrives with the precision/accuracy work');
+    expect(w.text()).toContain('No accuracy for these targets yet');
   });
 });

@@ -98,7 +98,7 @@ describe('ResultsView', () => {
     await settle(250);
     await flushPromises();
     expect(w.text()).toContain('Median latency with 95% CI');
-    expect(w.text()).toContain('No accuracy results yet — accuracy arrives with the precision/accuracy work');
+    expect(w.text()).toContain('No accuracy for these targets yet');
     // The seed comparison chart found the standard/separable pair.
     expect(w.find('.seed-row').exists()).toBe(true);
     expect(w.find('.measured').text()).toBe('4.00×');

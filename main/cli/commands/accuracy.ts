@@ -235,7 +235,11 @@ export function registerAccuracy(program: Command): void {
       .option('--mean <a,b,c>', 'subtracted per channel after scaling')
       .option('--std <a,b,c>', 'divided per channel after the mean')
       .option('--skip-unreadable', 'skip (and count) images that cannot be decoded instead of failing')
-      .option('--results <dir>', 'results folder (the result is saved in its accuracy/ sub-folder)', defaultResultsDir())
+      .option(
+        '--results <dir>',
+        'results folder (the result is saved in its accuracy/ sub-folder)',
+        defaultResultsDir(),
+      )
       .option('--no-save', 'do not save the result'),
   ).action(
     action(async (target: string, o: AccuracyOptions) => {

@@ -5,13 +5,14 @@ import type { ApiResponses, Settings } from '../../../shared/contract/api.js';
 import { errorMessage, getApi } from '../api/index.js';
 
 export type Theme = Settings['theme'];
-export const VIEWS = ['hardware', 'blocks', 'models', 'benchmark', 'results'] as const;
+export const VIEWS = ['hardware', 'blocks', 'models', 'benchmark', 'accuracy', 'results'] as const;
 export type ViewName = (typeof VIEWS)[number];
 export const VIEW_TITLES: Record<ViewName, string> = {
   hardware: 'Hardware',
   blocks: 'Blocks',
   models: 'Models',
   benchmark: 'Benchmark',
+  accuracy: 'Accuracy',
   results: 'Results',
 };
 

@@ -2,8 +2,7 @@
 // that the numbers can be tested on their own. The chart components turn these into datasets.
 import { resolveParams } from '../../../../shared/blocks/block-spec.js';
 import { findBlock } from '../../../../shared/blocks/registry.js';
-import type { AccuracyResult } from '../../../../shared/contract/accuracy.js';
-import type { Target } from '../../../../shared/contract/job.js';
+import { accuracyTargetKey, type AccuracyResult } from '../../../../shared/contract/accuracy.js';
 import type { BenchResult } from '../../../../shared/contract/result.js';
 import { costGraph } from '../../../../shared/cost/cost-model.js';
 import { SEED_COMPARISONS, type SeedComparison } from '../../../../shared/cost/seed-comparisons.js';
@@ -447,25 +446,14 @@ export function accuracyOf(r: BenchResult): number | undefined {
   return undefined;
 }
 
+export { accuracyTargetKey };
+
 export interface ParetoPoint {
   label: string;
   latency: number;
   accuracy: number;
   /** Not dominated: no other point is at least as fast and more accurate (or faster and as accurate). */
   front: boolean;
-}
-
-/**
- * What makes an accuracy result and a benchmark result "the same model": the target (kind, name,
- * variant, parameters but the batch; a file by its base name, since main may hold it at another path).
- */
-export function accuracyTargetKey(t: Target): string {
-  if (t.kind === 'file') return JSON.stringify(['file', t.path.split(/[\\/]/).pop() ?? t.path]);
-  const params = Object.entries(t.params)
-    .filter(([k]) => k !== 'batch')
-    .map(([k, v]) => [k, String(v)])
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([t.kind, t.name, t.kind === 'model' ? (t.variant ?? '') : '', params]);
 }
 
 /** Marks the Pareto front: lower latency and higher accuracy are better. */
@@ -488,10 +476,7 @@ export function markFront<T extends { latency: number; accuracy: number }>(point
  * result (the latest), x = its median latency, y = that top-1; plus results that carry an accuracy
  * figure themselves. The front is marked.
  */
-export function paretoData(
-  results: readonly BenchResult[],
-  accuracy: readonly AccuracyResult[] = [],
-): ParetoPoint[] {
+export function paretoData(results: readonly BenchResult[], accuracy: readonly AccuracyResult[] = []): ParetoPoint[] {
   const latest = new Map<string, AccuracyResult>();
   for (const a of [...accuracy].sort((x, y) => x.createdAt.localeCompare(y.createdAt)))
     if (a.targetSpec) latest.set(`${accuracyTargetKey(a.targetSpec)}|${a.precision}`, a);

@@ -1,0 +1,243 @@
+// Accuracy and lab runs behind the API: labeled data sets by handle (the known ones on this machine
+// and the folders the user opened in a native dialog; the renderer never names a path), and one task
+// at a time in a task worker process (main/tasks/), its progress and end as events, its result saved
+// in the results folder's accuracy/ or lab/ sub-folder the moment it arrives.
+//
+// One task at a time: a second start is refused (accuracy and the lab each keep every core busy;
+// two would only slow each other down). Tasks do not wait for benchmark jobs: a task's own timings
+// are throughput figures, not latency measurements, but a benchmark measured while a task runs is
+// disturbed by it, so the Accuracy view says when a task is running.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type {
+  AccuracyRequestSchema,
+  ApiEvents,
+  ApiTarget,
+  ApiTaskKind,
+  DataSetView,
+  LabRequestSchema,
+} from '../../shared/contract/api.js';
+import type { AccuracyResult } from '../../shared/contract/accuracy.js';
+import type { Target } from '../../shared/contract/job.js';
+import type { LabResult, LabSpecInput } from '../../shared/contract/lab.js';
+import type { z } from 'zod';
+import type { AccuracySpecInput } from '../accuracy/run-accuracy.js';
+import { idxFilesIn } from '../data/idx-source.js';
+import type { Spawner } from '../engine/spawner.js';
+import { accuracyStore, labStore, type DocumentStore } from '../store/document-store.js';
+import { runTask, TaskCancelledError } from '../tasks/run-task.js';
+import { ApiError } from './errors.js';
+
+type Emit = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
+
+/** Labeled data sets a machine may have: Debian's dataset-fashion-mnist package, and MNIST beside it. */
+export const KNOWN_DATASETS: { name: string; path: string }[] = [
+  { name: 'Fashion-MNIST', path: '/usr/share/datasets/fashion-mnist' },
+  { name: 'MNIST', path: '/usr/share/datasets/mnist' },
+];
+
+/** What kind of labeled data a folder holds, or why it holds none. */
+function formatOf(path: string): { format: 'idx' | 'image-folder' } | { problem: string } {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return { problem: 'no such folder' };
+  }
+  if (!st.isDirectory()) return { problem: 'not a folder' };
+  if (idxFilesIn(path).size > 0) return { format: 'idx' };
+  const classes = readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.'));
+  if (classes.length > 0) return { format: 'image-folder' };
+  return {
+    problem:
+      'it holds neither MNIST-style IDX files nor class sub-folders; choose a folder with one sub-folder of images per class, or one with *-images-idx3-ubyte(.gz) files',
+  };
+}
+
+export interface TasksOptions {
+  emit: Emit;
+  resultsDir: string;
+  /** The lab's feature cache (absent: the lab's default, $STUDIO_CACHE_DIR or the app's cache folder). */
+  labCacheDir?: string;
+  spawner?: Spawner;
+  /** Handle -> path of an opened model file (ApiError 'not-found' when unknown). */
+  pathOf: (fileId: string) => string;
+  /** Known data sets (default: KNOWN_DATASETS that exist here). */
+  known?: { name: string; path: string }[];
+}
+
+interface RunningTask {
+  id: string;
+  kind: ApiTaskKind;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+export class Tasks {
+  private readonly data = new Map<string, DataSetView & { path: string }>();
+  private running: RunningTask | undefined;
+  readonly accuracy: DocumentStore<'accuracy'>;
+  readonly lab: DocumentStore<'lab'>;
+
+  constructor(private readonly opts: TasksOptions) {
+    this.accuracy = accuracyStore(opts.resultsDir);
+    this.lab = labStore(opts.resultsDir);
+    for (const k of opts.known ?? KNOWN_DATASETS) {
+      const f = formatOf(k.path);
+      if ('format' in f) this.add(k.name, k.path, 'known', f.format);
+    }
+  }
+
+  get runningTask(): { id: string; kind: ApiTaskKind } | undefined {
+    return this.running && { id: this.running.id, kind: this.running.kind };
+  }
+
+  listData(): DataSetView[] {
+    return [...this.data.values()].map(({ path: _path, ...view }) => view);
+  }
+
+  /** A folder the user chose in a native dialog; the same folder twice keeps its handle. */
+  openDataFolder(path: string): DataSetView {
+    const f = formatOf(path);
+    if ('problem' in f) throw new ApiError('bad-request', `${path} is not a labeled data set: ${f.problem}`);
+    const same = [...this.data.values()].find((d) => d.path === path);
+    if (same) {
+      const { path: _path, ...view } = same;
+      return view;
+    }
+    return this.add(basename(path) || path, path, 'opened', f.format);
+  }
+
+  startAccuracy(req: z.output<typeof AccuracyRequestSchema>): { taskId: string } {
+    const data = this.dataPath(req.dataId);
+    const spec: AccuracySpecInput = {
+      target: this.target(req.target),
+      data,
+      split: req.split,
+      limit: req.limit,
+      batch: req.batch,
+      backend: req.backend,
+      threads: req.threads,
+      seed: req.seed,
+      preprocess: req.preprocess ?? {},
+      // A file is named by its file name in results (its path is main's business).
+      ...(req.target.kind === 'file' ? { label: basename(this.opts.pathOf(req.target.fileId)) } : {}),
+    };
+    return this.start('accuracy', spec);
+  }
+
+  startLab(req: z.output<typeof LabRequestSchema>): { taskId: string } {
+    const data = this.dataPath(req.dataId);
+    let base: string | undefined;
+    if (req.base) {
+      const t = this.target(req.base);
+      base =
+        t.kind === 'file'
+          ? t.path
+          : `${t.name}${
+              Object.keys(t.params).length
+                ? `:${Object.entries(t.params)
+                    .map(([k, v]) => `${k}=${String(v)}`)
+                    .join(',')}`
+                : ''
+            }`;
+    }
+    const spec: LabSpecInput = {
+      data,
+      heads: req.heads,
+      epochs: req.epochs,
+      seed: req.seed,
+      ...(base ? { base } : {}),
+      ...(req.cut ? { cut: req.cut } : {}),
+      ...(req.limit ? { limit: req.limit } : {}),
+      ...(req.testLimit ? { testLimit: req.testLimit } : {}),
+      ...(this.opts.labCacheDir ? { cacheDir: this.opts.labCacheDir } : {}),
+    };
+    return this.start('lab', spec);
+  }
+
+  cancel(taskId: string): boolean {
+    if (!this.running || this.running.id !== taskId) return false;
+    this.running.abort.abort();
+    return true;
+  }
+
+  /** Cancels the running task (its worker is killed) and waits until it has ended. */
+  async dispose(): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    r.abort.abort();
+    await r.done;
+  }
+
+  private add(name: string, path: string, origin: DataSetView['origin'], format: DataSetView['format']): DataSetView {
+    const view: DataSetView = {
+      dataId: `data-${randomBytes(9).toString('base64url')}`,
+      name,
+      origin,
+      format,
+      location: path,
+    };
+    this.data.set(view.dataId, { ...view, path });
+    return view;
+  }
+
+  private dataPath(dataId: string): string {
+    const d = this.data.get(dataId);
+    if (!d)
+      throw new ApiError(
+        'not-found',
+        `no data set with handle '${dataId}' (the app restarted, or it was never opened): choose the data set again`,
+      );
+    return d.path;
+  }
+
+  private target(t: ApiTarget): Target {
+    if (t.kind === 'file') return { kind: 'file', path: this.opts.pathOf(t.fileId), dims: t.dims };
+    return t;
+  }
+
+  private start(kind: ApiTaskKind, spec: unknown): { taskId: string } {
+    if (this.running)
+      throw new ApiError(
+        'refused',
+        `a ${this.running.kind} task is running; wait for it to end or cancel it before starting another`,
+      );
+    const id = `task-${randomBytes(6).toString('hex')}`;
+    const abort = new AbortController();
+    const emit = this.opts.emit;
+    const done = runTask(kind, spec, {
+      spawner: this.opts.spawner,
+      signal: abort.signal,
+      onProgress: (p) => emit('task.progress', { taskId: id, kind, ...p }),
+    }).then(
+      (value) => {
+        const end: ApiEvents['task.end'] = { taskId: id, kind, status: 'ok' };
+        try {
+          if (kind === 'accuracy') end.accuracy = this.accuracy.save(value as AccuracyResult).doc;
+          else end.lab = this.lab.save(value as LabResult).doc;
+        } catch (e) {
+          end.saveError = `the result could not be saved: ${(e as Error).message}`;
+          if (kind === 'accuracy') end.accuracy = value as AccuracyResult;
+          else end.lab = value as LabResult;
+        }
+        this.finish(end);
+      },
+      (e: unknown) =>
+        this.finish({
+          taskId: id,
+          kind,
+          status: e instanceof TaskCancelledError ? 'cancelled' : 'failed',
+          ...(e instanceof TaskCancelledError ? {} : { error: (e as Error).message }),
+        }),
+    );
+    this.running = { id, kind, abort, done };
+    return { taskId: id };
+  }
+
+  private finish(end: ApiEvents['task.end']): void {
+    if (this.running?.id === end.taskId) this.running = undefined;
+    this.opts.emit('task.end', end);
+  }
+}

@@ -1,0 +1,239 @@
+// @vitest-environment happy-dom
+// The Accuracy view and its store against a fake API: data sets by handle, an accuracy run with live
+// progress and cancel, the result (top-1, per-class table, confusion matrix), a lab run with live
+// curves and the heads compared; and the Pareto chart's matching of accuracy to benchmark results.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import type { DataSetView } from '../../shared/contract/api.js';
+import { setApi } from '../../renderer/src/api/index.js';
+import { useAccuracyStore } from '../../renderer/src/stores/accuracy.js';
+import { accuracyTargetKey, markFront, paretoData } from '../../renderer/src/components/charts/chart-data.js';
+import { fakeApi, settle, type FakeApi } from './studio-fake-api.js';
+import { chartCalls } from './chart-stubs.js';
+import { fakeAccuracy, fakeLab } from '../helpers/fake-accuracy.js';
+import { fakeResult } from '../helpers/fake-results.js';
+
+vi.mock('vue-chartjs', async () => (await import('./chart-stubs.js')).chartStubs);
+const AccuracyView = (await import('../../renderer/src/views/AccuracyView.vue')).default;
+const ParetoChart = (await import('../../renderer/src/components/charts/ParetoChart.vue')).default;
+
+const FASHION: DataSetView = {
+  dataId: 'data-fashion',
+  name: 'Fashion-MNIST',
+  origin: 'known',
+  format: 'idx',
+  location: '/usr/share/datasets/fashion-mnist',
+};
+let api: FakeApi;
+
+beforeEach(() => {
+  setActivePinia(createPinia());
+  chartCalls.length = 0;
+  api = fakeApi({
+    'app.info': { version: '0.1.0', apiVersion: 1, mode: 'web', platform: 'linux' },
+    'data.list': { datasets: [FASHION] },
+    'accuracy.start': { taskId: 'task-1' },
+    'lab.start': { taskId: 'task-2' },
+    'tasks.cancel': { cancelled: true },
+  });
+  setApi(api);
+});
+afterEach(() => {
+  useAccuracyStore().detach();
+  setApi(undefined);
+});
+
+async function mountView() {
+  const w = mount(AccuracyView, { attachTo: document.body });
+  await flushPromises();
+  return w;
+}
+
+describe('AccuracyView', () => {
+  it('lists the data sets by handle and runs accuracy with the chosen settings, live progress and cancel', async () => {
+    const w = await mountView();
+    const select = w.find('select[aria-label="data set"]');
+    expect(select.text()).toContain('Fashion-MNIST (IDX)');
+    expect(w.text()).not.toContain('Open data folder'); // web mode: no native dialog
+    await w.find('input[aria-label="image limit"]').setValue('200');
+    await w.find('input[aria-label="image limit"]').trigger('change');
+    await w.find('button.run-accuracy').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('accuracy.start')).toEqual([
+      {
+        target: { kind: 'block', name: 'head-fc', params: { height: 28, width: 28, channels: 1, classes: 10 } },
+        dataId: 'data-fashion',
+        batch: 32,
+        backend: 'ort-cpu',
+        limit: 200,
+      },
+    ]);
+    api.emit('task.progress', {
+      taskId: 'task-1',
+      kind: 'accuracy',
+      phase: 'evaluate',
+      message: '100/200 images',
+      fraction: 0.5,
+      elapsedMs: 900,
+    });
+    await flushPromises();
+    const bar = w.find('progress[aria-label="Accuracy progress"]');
+    expect((bar.element as HTMLProgressElement).value).toBe(0.5);
+    expect(w.text()).toContain('100/200 images');
+    expect(w.find('button.run-accuracy').attributes('disabled')).toBeDefined();
+    await w.find('button.cancel-task').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('tasks.cancel')).toEqual([{ taskId: 'task-1' }]);
+    expect(w.find('button.cancel-task').text()).toBe('Cancelling…');
+    api.emit('task.end', { taskId: 'task-1', kind: 'accuracy', status: 'cancelled' });
+    await flushPromises();
+    expect(w.find('progress').exists()).toBe(false);
+    w.unmount();
+  });
+
+  it('shows the result: top-1 / top-5, the per-class table and the confusion matrix coloured by share', async () => {
+    const w = await mountView();
+    await w.find('button.run-accuracy').trigger('click');
+    await flushPromises();
+    const result = fakeAccuracy({ id: 'acc-1', accuracy: { ...fakeAccuracy().accuracy, top5: 0.95 } });
+    api.emit('task.end', { taskId: 'task-1', kind: 'accuracy', status: 'ok', accuracy: result });
+    await flushPromises();
+    expect(w.find('.top1').text()).toBe('60.0%');
+    expect(w.find('.top5').text()).toBe('95.0%');
+    const rows = w.findAll('table.per-class tbody tr');
+    expect(rows.map((r) => r.findAll('td').at(-1)!.text())).toEqual(['80.0%', '60.0%', '40.0%']);
+    const diag = w.findAll('table.confusion td.diag');
+    expect(diag.map((d) => d.text())).toEqual(['8', '6', '4']);
+    expect(diag[0].attributes('style')).toMatch(/--share: 71%/);
+    expect(useAccuracyStore().savedAccuracy.map((r) => r.id)).toEqual(['acc-1']);
+    w.unmount();
+  });
+
+  it('says why a task failed, and refuses to run without a data set', async () => {
+    api.handlers['data.list'] = { datasets: [] };
+    const w = await mountView();
+    expect(w.text()).toContain('No labeled data set is known on this machine');
+    expect(w.find('button.run-accuracy').attributes('disabled')).toBeDefined();
+    await useAccuracyStore().runAccuracy();
+    expect(useAccuracyStore().error).toBe('choose a data set first');
+    useAccuracyStore().dataId = 'data-x';
+    await useAccuracyStore().runAccuracy();
+    api.emit('task.end', {
+      taskId: 'task-1',
+      kind: 'accuracy',
+      status: 'failed',
+      error: 'the data set has 10 classes but x outputs 8 scores',
+    });
+    await flushPromises();
+    expect(w.find('[role="alert"]').text()).toContain('outputs 8 scores');
+    w.unmount();
+  });
+
+  it('runs the lab: live curves per head, then the heads compared, cache and time saved', async () => {
+    const w = await mountView();
+    await w.find('input[aria-label="head mlp"]').setValue(false);
+    await w.find('button.run-lab').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('lab.start')).toEqual([
+      { dataId: 'data-fashion', heads: ['gap', 'fc'], epochs: 5, limit: 2000 },
+    ]);
+    for (const [head, epoch, acc] of [
+      ['gap', 1, 0.5],
+      ['gap', 2, 0.6],
+      ['fc', 1, 0.7],
+    ] as const)
+      api.emit('task.progress', {
+        taskId: 'task-2',
+        kind: 'lab',
+        phase: `train:${head}`,
+        message: '',
+        elapsedMs: 1,
+        epoch: { head, epoch, epochs: 5, trainLoss: 1, valLoss: 1, valAccuracy: acc },
+      });
+    await flushPromises();
+    await settle();
+    const line = chartCalls.filter((c) => c.type === 'line').at(-1)!;
+    expect(line.data.datasets.map((d) => [d.label, d.data])).toEqual([
+      [
+        'GAP + linear',
+        [
+          { x: 1, y: 50 },
+          { x: 2, y: 60 },
+        ],
+      ],
+      ['flatten + linear (FC)', [{ x: 1, y: 70 }]],
+    ]);
+    api.emit('task.end', { taskId: 'task-2', kind: 'lab', status: 'ok', lab: fakeLab({ id: 'lab-1' }) });
+    await flushPromises();
+    expect(w.findAll('.test-acc').map((c) => c.text())).toEqual(['70.0%', '80.0%']);
+    expect(w.text()).toContain('cache miss');
+    expect(w.find('.time-saved').text()).toBe('300 ms');
+    expect(w.text()).toMatch(
+      /GAP \+ linear: 70\.0% with 99 parameters; flatten \+ linear: 80\.0% with 4,707 \(48x the parameters, \+10\.0 points\)/,
+    );
+    const heads = chartCalls.filter((c) => c.type === 'scatter').at(-1)!;
+    expect(heads.data.datasets.map((d) => d.data)).toEqual([[{ x: 99, y: 70 }], [{ x: 4707, y: 80 }]]);
+    w.unmount();
+  });
+
+  it('offers the native folder dialog in the desktop app and selects what was opened', async () => {
+    api.handlers['app.info'] = { version: '0.1.0', apiVersion: 1, mode: 'electron', platform: 'linux' };
+    api.handlers['files.openDataDialog'] = { ...FASHION, dataId: 'data-mine', name: 'mine', origin: 'opened' };
+    const { useSettingsStore } = await import('../../renderer/src/stores/settings.js');
+    await useSettingsStore().load();
+    const w = await mountView();
+    await w.find('button.open-data').trigger('click');
+    await flushPromises();
+    expect(useAccuracyStore().dataId).toBe('data-mine');
+    expect(w.find('select[aria-label="data set"]').text()).toContain('mine (IDX)');
+    w.unmount();
+  });
+});
+
+describe('Pareto chart: accuracy matched to benchmark results', () => {
+  it('matches by target (parameters but the batch, numbers or text) and precision; marks the front', () => {
+    const t = { kind: 'block' as const, name: 'head-fc', params: { classes: 3 } };
+    expect(accuracyTargetKey(t)).toBe(accuracyTargetKey({ ...t, params: { classes: '3', batch: 8 } }));
+    expect(accuracyTargetKey({ kind: 'file', path: '/a/b/m.onnx', dims: {} })).toBe(
+      accuracyTargetKey({ kind: 'file', path: '/c/m.onnx', dims: { batch: 1 } }),
+    );
+    const fast = fakeResult({ id: 'f', target: t, samplesMs: [1, 1, 1] });
+    const slow = fakeResult({
+      id: 's',
+      target: { kind: 'block', name: 'head-gap', params: {} },
+      samplesMs: [3, 3, 3],
+    });
+    const other = fakeResult({ id: 'o', target: { kind: 'block', name: 'pointwise', params: {} } });
+    const acc = [
+      fakeAccuracy({
+        targetSpec: t,
+        createdAt: '2025-01-01T00:00:00Z',
+        accuracy: { ...fakeAccuracy().accuracy, top1: 0.1 },
+      }),
+      fakeAccuracy({ targetSpec: t, createdAt: '2025-02-01T00:00:00Z' }),
+      fakeAccuracy({
+        targetSpec: { kind: 'block', name: 'head-gap', params: {} },
+        accuracy: { ...fakeAccuracy().accuracy, top1: 0.9 },
+      }),
+    ];
+    const points = paretoData([fast, slow, other], acc);
+    expect(points.map((p) => [p.accuracy, p.front])).toEqual([
+      [0.6, true],
+      [0.9, true],
+    ]);
+    expect(
+      markFront([
+        { latency: 1, accuracy: 0.5 },
+        { latency: 2, accuracy: 0.4 },
+        { latency: 3, accuracy: 0.7 },
+      ]).map((p) => p.front),
+    ).toEqual([true, false, true]);
+    const w = mount(ParetoChart, { props: { results: [fast, slow, other], accuracy: acc } });
+    expect(w.find('table.pareto-front').findAll('tbody tr')).toHaveLength(2);
+    const call = chartCalls.at(-1)!;
+    expect(call.data.datasets.map((d) => d.label)).toEqual(['Pareto front', 'dominated']);
+    const empty = mount(ParetoChart, { props: { results: [other], accuracy: acc } });
+    expect(empty.text()).toContain('No accuracy for these targets yet');
+  });
+});
