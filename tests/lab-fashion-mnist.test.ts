@@ -78,4 +78,38 @@ describe('lab: Fashion-MNIST', () => {
       expect(acc.accuracy.top1, `${h.head}: accuracy vs lab`).toBe(h.testAccuracy);
     }
   });
+
+  it('keeps the fc classifier within 2 points in int8 (calibrated on training images); fp16 refused on ort-cpu with the reason', () => {
+    const fc = first.heads.find((h) => h.head === 'fc')!;
+    const r = cli([
+      'accuracy',
+      fc.exported!.path,
+      '--data',
+      DATA,
+      '--split',
+      'test',
+      '--limit',
+      '2000',
+      '--precision',
+      'fp32,fp16,int8',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      results: { precision: string; accuracy: { top1: number }; precisionDetails?: { notes: string[] } }[];
+      refused: { precision: string; reason: string }[];
+    };
+    const byPrecision = Object.fromEntries(out.results.map((x) => [x.precision, x]));
+    expect(byPrecision.fp32.accuracy.top1).toBe(fc.testAccuracy);
+    // Per-channel int8 weights of the folded head only hold up because the lab floors tiny feature
+    // standard deviations (shared/lab/features.ts): without that this was 10.9%.
+    expect(Math.abs(byPrecision.int8.accuracy.top1 - fc.testAccuracy)).toBeLessThan(0.02);
+    expect(byPrecision.int8.precisionDetails!.notes.join(' ')).toMatch(
+      /calibration images: 256 images of .*train split/,
+    );
+    expect(out.refused).toEqual([{ precision: 'fp16', reason: expect.stringMatching(/no float16 kernel/) }]);
+    console.log(
+      `fc head on Fashion-MNIST: fp32 ${(100 * byPrecision.fp32.accuracy.top1).toFixed(2)}%, int8 ${(100 * byPrecision.int8.accuracy.top1).toFixed(2)}%`,
+    );
+  });
 });

@@ -10,7 +10,15 @@ import {
   PreprocessFlagsSchema,
   type AccuracyResult,
 } from '../../shared/contract/accuracy.js';
-import { BACKEND_NAMES, NATIVE_ISAS, TargetSchema, type Target } from '../../shared/contract/job.js';
+import {
+  BACKEND_NAMES,
+  CalibrationSchema,
+  NATIVE_ISAS,
+  PRECISIONS,
+  TargetSchema,
+  type Target,
+} from '../../shared/contract/job.js';
+import type { PrecisionDetails } from '../../shared/contract/result.js';
 import { StudioError, type Graph } from '../../shared/graph/types.js';
 import { findModel } from '../../shared/models/registry.js';
 import { graphToOnnx } from '../../shared/onnx/writer.js';
@@ -20,8 +28,13 @@ import { openDataset, peekImageSize } from '../data/open.js';
 import { STUDIO_VERSION } from '../machine/profile.js';
 import { readOnnxFile } from '../onnx/onnx-file.js';
 import { loadTarget, looksLikeFile } from '../targets.js';
+import { RefusedError } from '../backends/backend.js';
+import { nativePrecisionRefusal } from '../backends/native.js';
+import { datasetFeeds } from '../precision/dataset-feeds.js';
+import { buildVariant, checkVariantOnOrt } from '../precision/variant.js';
+import type { LabeledDataset, Preprocess } from '../../shared/data/dataset.js';
 import { evaluateAccuracy } from './evaluate.js';
-import { choosePreprocess, type PreprocessFlags } from './preprocess-defaults.js';
+import { choosePreprocess, imageInput, type PreprocessFlags } from './preprocess-defaults.js';
 
 export const AccuracySpecSchema = z.object({
   /**
@@ -47,6 +60,12 @@ export const AccuracySpecSchema = z.object({
   isa: z.enum(NATIVE_ISAS).optional(),
   preprocess: PreprocessFlagsSchema.default({}),
   skipUnreadable: z.boolean().default(false),
+  /** Run a variant of the fp32 model (main/precision/): its accuracy next to fp32's answers what it costs. */
+  precision: z.enum(PRECISIONS).default('fp32'),
+  /** int8: how activation ranges are calibrated; `samples` batches of `batch` images. */
+  calibration: CalibrationSchema.partial().optional(),
+  /** int8: labeled data whose images calibrate the ranges (default: the training split of `data`). */
+  calibrationData: z.string().min(1).max(4096).optional(),
 });
 export type AccuracySpec = z.infer<typeof AccuracySpecSchema>;
 export type AccuracySpecInput = z.input<typeof AccuracySpecSchema>;
@@ -161,8 +180,9 @@ export async function runAccuracySpec(
     limit: spec.limit,
     skipUnreadable: spec.skipUnreadable,
   });
+  const variant = await variantOf(spec, model, label, preprocess, dataset);
   const report = await evaluateAccuracy({
-    modelBytes: model.bytes,
+    modelBytes: variant.bytes,
     graph: model.graph,
     label,
     backend: spec.backend,
@@ -173,7 +193,7 @@ export async function runAccuracySpec(
     seed: spec.seed,
     onProgress,
   });
-  const warnings = [...report.warnings];
+  const warnings = [...variant.warnings, ...report.warnings];
   if (dataset.info.skipped)
     warnings.push(
       `${dataset.info.skipped.count} unreadable image${dataset.info.skipped.count === 1 ? '' : 's'} skipped (${dataset.info.skipped.examples.join(', ')}${dataset.info.skipped.count > dataset.info.skipped.examples.length ? ', ...' : ''})`,
@@ -188,11 +208,58 @@ export async function runAccuracySpec(
     model: report.model,
     ...(model.file ? {} : { seed: spec.seed }),
     backend: report.backend,
-    precision: 'fp32',
+    precision: spec.precision,
+    ...(variant.details ? { precisionDetails: variant.details } : {}),
     preprocessSource: source,
     dataset: dataset.info,
     accuracy: report.accuracy,
     timing: report.timing,
     warnings,
   });
+}
+
+/**
+ * The model the evaluation runs: the fp32 bytes, or their fp16/int8 variant. int8 ranges are
+ * calibrated on real images of the training split (never the images being scored, unless the data
+ * has no split: then a warning says so), preprocessed as the evaluation preprocesses them.
+ */
+async function variantOf(
+  spec: AccuracySpec,
+  model: ResolvedModel,
+  label: string,
+  preprocess: Preprocess,
+  evaluated: LabeledDataset,
+): Promise<{ bytes: Uint8Array; details?: PrecisionDetails; warnings: string[] }> {
+  if (spec.precision === 'fp32') return { bytes: model.bytes, warnings: [] };
+  const refusal = spec.backend === 'native' ? nativePrecisionRefusal(spec.precision) : undefined;
+  if (refusal) throw new StudioError(refusal.message, 'refused');
+  const warnings: string[] = [];
+  let feeds;
+  let describe: (() => string) | undefined;
+  if (spec.precision === 'int8') {
+    const cal = CalibrationSchema.parse(spec.calibration ?? {});
+    const images = cal.samples * spec.batch;
+    const source = spec.calibrationData ?? spec.data;
+    const calData = await openDataset(source, { split: 'train', preprocess, limit: images });
+    if (source === spec.data && evaluated.info.split !== 'test')
+      warnings.push(
+        `the int8 ranges were calibrated on images of the ${calData.info.split} split, which the evaluated ${evaluated.info.split} split includes: evaluate on a test split (or give --calibration-data) for an unbiased figure`,
+      );
+    const f = datasetFeeds(calData, { inputName: imageInput(model.graph, label).name, batch: spec.batch, images });
+    feeds = f.feeds;
+    describe = f.describe;
+  }
+  try {
+    const built = await buildVariant(model.bytes, model.graph, spec.precision, {
+      calibration: spec.calibration,
+      feeds,
+    });
+    if (describe) built.details.notes.push(`calibration images: ${describe()}`);
+    warnings.push(...(await checkVariantOnOrt(spec.backend, { graphOptimization: 'all' }, built)));
+    return { bytes: built.bytes, details: built.details, warnings };
+  } catch (e) {
+    // A backend that cannot run the variant is the user's answer, not an internal error.
+    if (e instanceof RefusedError) throw new StudioError(e.message, 'refused');
+    throw e;
+  }
 }

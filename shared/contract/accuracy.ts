@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DatasetInfoSchema } from '../data/dataset.js';
 import { BackendConfigSchema, TargetSchema, type Target } from './job.js';
 import { MachineProfileSchema } from './machine.js';
+import { PrecisionDetailsSchema } from './result.js';
 
 /**
  * Preprocessing given explicitly, field by field over what the model's metadata or input implies
@@ -82,8 +83,10 @@ export const AccuracyResultSchema = z.object({
   /** Seed of the generated weights (blocks and zoo models); absent for files (their own weights). */
   seed: z.number().int().optional(),
   backend: BackendConfigSchema,
-  /** The precision the model ran in: fp32 for now, recorded so precision variants can be compared. */
+  /** The precision the model ran in (a variant of the fp32 model: main/precision/). */
   precision: z.enum(['fp32', 'fp16', 'int8']).default('fp32'),
+  /** fp16/int8: how the variant was built (int8: the calibration method and images, the integer kernels ORT chose). */
+  precisionDetails: PrecisionDetailsSchema.optional(),
   /** Where the preprocessing came from: command-line flags, the model's metadata, or its input shape. */
   preprocessSource: z.enum(['flags', 'model-metadata', 'model-input']),
   dataset: DatasetInfoSchema,

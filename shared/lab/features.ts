@@ -47,7 +47,14 @@ export function gapRows(f: FeatureSet): Rows {
   return { width: c, count: f.count, data: out };
 }
 
-/** Per-feature mean and standard deviation (a constant feature gets std 1: it is only centred). */
+/**
+ * Per-feature mean and standard deviation (a constant feature gets std 1: it is only centred).
+ * Standard deviations are floored at a tenth of the median one: a nearly dead feature (a ReLU
+ * channel active on a few images) would otherwise be amplified by 1/std, and once the
+ * standardization is folded into the first layer (heads.ts foldedLayers) its weights would be
+ * thousands of times larger than the others, which destroys that layer under per-channel int8
+ * quantization (every other weight of the row rounds to zero) and overfits the rare images anyway.
+ */
 export interface Standardizer {
   mean: Float32Array;
   std: Float32Array;
@@ -73,8 +80,13 @@ export function fitStandardizer(rows: Rows, indices: ArrayLike<number>): Standar
     const variance = Math.max(0, sq[j] / n - m * m);
     mean[j] = m;
     // Below this the feature is constant up to rounding: dividing would only amplify noise.
-    std[j] = Math.sqrt(variance) > 1e-6 * Math.max(1, Math.abs(m)) ? Math.sqrt(variance) : 1;
+    std[j] = Math.sqrt(variance) > 1e-6 * Math.max(1, Math.abs(m)) ? Math.sqrt(variance) : 0;
   }
+  const varying = Array.from(std)
+    .filter((v) => v > 0)
+    .sort((a, b) => a - b);
+  const floor = varying.length ? 0.1 * varying[varying.length >> 1] : 1;
+  for (let j = 0; j < w; j++) std[j] = std[j] === 0 ? 1 : Math.max(std[j], floor);
   return { mean, std };
 }
 

@@ -4,10 +4,11 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { AccuracyResult } from '../../../shared/contract/accuracy.js';
-import { BACKEND_NAMES } from '../../../shared/contract/job.js';
+import { BACKEND_NAMES, type PrecisionName } from '../../../shared/contract/job.js';
 import type { Preprocess } from '../../../shared/data/dataset.js';
 import { StudioError } from '../../../shared/graph/types.js';
 import { runAccuracySpec, type AccuracySpecInput } from '../../accuracy/run-accuracy.js';
+import { parseCalibration, parsePrecisions } from '../../precision/options.js';
 import type { PreprocessFlags } from '../../accuracy/preprocess-defaults.js';
 import { accuracyStore } from '../../store/document-store.js';
 import { defaultResultsDir } from '../../store/paths.js';
@@ -33,6 +34,11 @@ interface AccuracyOptions extends TargetOptions {
   mean?: string;
   std?: string;
   skipUnreadable?: boolean;
+  precision: string;
+  calibration?: string;
+  calibrationSamples?: string;
+  percentile?: string;
+  calibrationData?: string;
   results: string;
   save: boolean;
 }
@@ -148,12 +154,21 @@ export function accuracySpecFromOptions(target: string, o: AccuracyOptions): Acc
     isa: parseIsa(o.isa),
     preprocess: preprocessFlags(o),
     skipUnreadable: o.skipUnreadable ?? false,
+    calibration: parseCalibration(o),
+    ...(o.calibrationData ? { calibrationData: o.calibrationData } : {}),
   };
 }
 
-export async function runAccuracy(target: string, o: AccuracyOptions, progress = true): Promise<AccuracyResult> {
-  const spec = accuracySpecFromOptions(target, o);
-  const bar = progress ? progressReporter(`accuracy ${target}`) : undefined;
+export async function runAccuracy(
+  target: string,
+  o: AccuracyOptions,
+  progress = true,
+  precision: PrecisionName = 'fp32',
+): Promise<AccuracyResult> {
+  const spec = { ...accuracySpecFromOptions(target, o), precision };
+  const bar = progress
+    ? progressReporter(`accuracy ${target}${precision === 'fp32' ? '' : ` (${precision})`}`)
+    : undefined;
   try {
     return await runAccuracySpec(spec, bar?.update);
   } finally {
@@ -209,6 +224,27 @@ export function renderAccuracy(r: AccuracyResult): string {
   return lines.join('\n');
 }
 
+/** The precisions side by side: what a variant costs in accuracy and what it gains in speed. */
+export function renderPrecisionComparison(
+  results: AccuracyResult[],
+  refused: { precision: string; reason: string }[] = [],
+): string {
+  const ref = results.find((r) => r.precision === 'fp32');
+  return table(
+    ['precision', 'top-1', 'vs fp32', 'top-5', 'images/s (inference)'],
+    [
+      ...results.map((r) => [
+        r.precision,
+        pct(r.accuracy.top1),
+        ref && r !== ref ? `${((r.accuracy.top1 - ref.accuracy.top1) * 100).toFixed(2)} points` : '',
+        pct(r.accuracy.top5),
+        r.timing.inferenceImagesPerSecond.toFixed(0),
+      ]),
+      ...refused.map((r) => [r.precision, 'refused', '', '', '']),
+    ],
+  );
+}
+
 export function registerAccuracy(program: Command): void {
   withTargetOptions(
     program
@@ -235,6 +271,14 @@ export function registerAccuracy(program: Command): void {
       .option('--mean <a,b,c>', 'subtracted per channel after scaling')
       .option('--std <a,b,c>', 'divided per channel after the mean')
       .option('--skip-unreadable', 'skip (and count) images that cannot be decoded instead of failing')
+      .option('--precision <list>', 'fp32, fp16, int8, or several (e.g. fp32,int8): each a run and a result', 'fp32')
+      .option('--calibration <method>', 'int8 activation ranges: minmax, percentile or entropy (default minmax)')
+      .option('--calibration-samples <n>', 'int8: calibration batches of --batch images (default 8)')
+      .option('--percentile <p>', 'percentile calibration: the share of values kept, % (default 99.999)')
+      .option(
+        '--calibration-data <path>',
+        'int8: labeled data whose training split calibrates the ranges (default: the training split of --data)',
+      )
       .option(
         '--results <dir>',
         'results folder (the result is saved in its accuracy/ sub-folder)',
@@ -243,17 +287,40 @@ export function registerAccuracy(program: Command): void {
       .option('--no-save', 'do not save the result'),
   ).action(
     action(async (target: string, o: AccuracyOptions) => {
-      let result = await runAccuracy(target, o);
-      let savedTo: string | undefined;
-      if (o.save) {
-        const saved = accuracyStore(o.results).save(result);
-        result = saved.doc;
-        savedTo = saved.path;
+      const precisions = parsePrecisions(o.precision);
+      const results: AccuracyResult[] = [];
+      const refused: { precision: PrecisionName; reason: string }[] = [];
+      for (const precision of precisions) {
+        let result: AccuracyResult;
+        try {
+          result = await runAccuracy(target, o, true, precision);
+        } catch (e) {
+          // One precision a backend cannot run does not cost the others (asked alone, it is the error).
+          if (precisions.length > 1 && e instanceof StudioError && e.code === 'refused') {
+            refused.push({ precision, reason: e.message });
+            if (!o.json) warn(`${precision} refused: ${e.message}`);
+            continue;
+          }
+          throw e;
+        }
+        let savedTo: string | undefined;
+        if (o.save) {
+          const saved = accuracyStore(o.results).save(result);
+          result = saved.doc;
+          savedTo = saved.path;
+        }
+        results.push(result);
+        if (o.json) continue;
+        for (const w of result.warnings) warn(w);
+        if (results.length > 1) printText('');
+        printText(renderAccuracy(result));
+        for (const note of result.precisionDetails?.notes ?? []) printText(`  ${note}`);
+        if (savedTo) printText(`\nsaved ${savedTo}`);
       }
-      if (o.json) return printJson(result);
-      for (const w of result.warnings) warn(w);
-      printText(renderAccuracy(result));
-      if (savedTo) printText(`\nsaved ${savedTo}`);
+      if (results.length === 0)
+        throw new StudioError(refused.map((r) => `${r.precision}: ${r.reason}`).join('\n'), 'refused');
+      if (o.json) return printJson(precisions.length === 1 ? results[0] : { results, refused });
+      if (precisions.length > 1) printText(`\n${renderPrecisionComparison(results, refused)}`);
     }),
   );
 }

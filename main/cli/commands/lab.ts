@@ -5,6 +5,8 @@ import type { LabProgress, LabResult, LabSpecInput } from '../../../shared/contr
 import { StudioError } from '../../../shared/graph/types.js';
 import { parseHeads } from '../../../shared/lab/heads.js';
 import { runLab } from '../../lab/run-lab.js';
+import { labStore } from '../../store/document-store.js';
+import { defaultResultsDir } from '../../store/paths.js';
 import { grouped, table } from '../format.js';
 import { action, printJson, printText } from '../io.js';
 
@@ -26,6 +28,8 @@ interface LabOptions {
   threads?: string;
   exportDir?: string;
   cacheDir?: string;
+  results: string;
+  save: boolean;
   json?: boolean;
 }
 
@@ -158,12 +162,21 @@ export function registerLab(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads (0: its default)')
     .option('--export-dir <dir>', 'write each head with the base as <dir>/<base>-<tensor>-<head>.onnx')
     .option('--cache-dir <dir>', "feature cache folder (default: $STUDIO_CACHE_DIR, else the app's cache folder)")
+    .option('--results <dir>', 'results folder (the result is saved in its lab/ sub-folder)', defaultResultsDir())
+    .option('--no-save', 'do not save the result')
     .option('--json', 'print one JSON document')
     .action(
       action(async (opts: LabOptions) => {
-        const result = await runLab(labSpecFromOptions(opts), progressPrinter());
+        let result = await runLab(labSpecFromOptions(opts), progressPrinter());
+        let savedTo: string | undefined;
+        if (opts.save) {
+          const saved = labStore(opts.results).save(result);
+          result = saved.doc;
+          savedTo = saved.path;
+        }
         if (opts.json) return printJson(result);
         printText(renderLab(result));
+        if (savedTo) printText(`\nsaved ${savedTo}`);
       }),
     );
 }
