@@ -197,4 +197,33 @@ describe.skipIf(!existsSync(FASHION))('accuracy and lab tasks', () => {
       error: expect.stringMatching(/the data set has 10 classes but .* outputs 8 scores/),
     });
   }, 60_000);
+
+  it('passes the precision and the int8 calibration through: fp16 refused on ort-cpu with the reason, int8 calibrated', async () => {
+    const api = makeApi();
+    const dataId = await fashionId(api);
+    let ended = nextEvent(api, 'task.end');
+    await api.call('accuracy.start', { target: HEAD, dataId, limit: 20, precision: 'fp16' });
+    expect(await ended).toMatchObject({
+      kind: 'accuracy',
+      status: 'failed',
+      error: expect.stringMatching(/fp16|float16/),
+    });
+    ended = nextEvent(api, 'task.end');
+    await api.call('accuracy.start', {
+      target: HEAD,
+      dataId,
+      limit: 20,
+      batch: 10,
+      precision: 'int8',
+      calibration: { method: 'percentile', samples: 2 },
+    });
+    const end = await ended;
+    expect(end).toMatchObject({ status: 'ok', accuracy: { precision: 'int8', accuracy: { count: 20 } } });
+    expect(end.accuracy!.precisionDetails).toMatchObject({
+      precision: 'int8',
+      calibration: { method: 'percentile', samples: 2 },
+    });
+    const bad = await apiError(api.handle('accuracy.start', { target: HEAD, dataId, precision: 'int4' }));
+    expect(bad).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/precision/) });
+  }, 120_000);
 });

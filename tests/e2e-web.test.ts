@@ -175,6 +175,21 @@ describe('the studio in the web mode, in headless Chromium', () => {
     expect(await page.locator('table.confusion tbody tr').count()).toBe(10);
     await shot('accuracy');
 
+    // The same classifier as fp16 and int8 variants beside fp32: fp16 is refused on ort-cpu with the
+    // reason; int8 is calibrated on training images and runs after it (one task at a time).
+    await page.getByLabel('precision fp16', { exact: true }).check();
+    await page.getByLabel('precision int8', { exact: true }).check();
+    await page.getByLabel('int8 calibration').selectOption('percentile');
+    await page.getByRole('button', { name: 'Run accuracy' }).click();
+    await expect
+      .poll(() => page.locator('.variant-int8 .variant-top1').count(), { timeout: 180_000, interval: 500 })
+      .toBe(1);
+    expect(await page.locator('.variant-fp32 .variant-top1').textContent()).toMatch(/^\d+\.\d%$/);
+    expect(await page.locator('.variant-fp16 .refusal').textContent()).toMatch(/fp16|float16/);
+    expect(await page.locator('.variant-int8 .variant-delta').textContent()).toMatch(/points/);
+    expect(await page.locator('.variant-int8 .variant-notes').textContent()).toMatch(/calibration: percentile/);
+    await shot('accuracy-precision');
+
     await page.getByLabel('epochs', { exact: true }).fill('3');
     await page.getByLabel('training image limit').fill('500');
     await page.getByLabel('training image limit').dispatchEvent('change');
@@ -182,6 +197,27 @@ describe('the studio in the web mode, in headless Chromium', () => {
     await expect.poll(() => page.locator('.test-acc').count(), { timeout: 180_000, interval: 500 }).toBe(3);
     expect(await page.locator('main').textContent()).toMatch(/cache (hit|miss)/);
     await shot('accuracy-lab');
+  });
+
+  it('Benchmark: the same classifier as fp32 and int8, for the Pareto charts and the fidelity table', async () => {
+    await view('Benchmark');
+    await page.locator('.chosen-target button').first().click();
+    await page.getByLabel('native', { exact: true }).uncheck();
+    await page.getByLabel('target kind').selectOption('block');
+    await page.getByLabel('block', { exact: true }).selectOption('head-fc');
+    await page.getByLabel('parameters', { exact: true }).fill('height=28,width=28,channels=1,classes=10');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByLabel('int8', { exact: true }).check();
+    await page.locator('button.clear-finished').click();
+    const run = page.getByRole('button', { name: /^Run \d+ jobs?$/ });
+    await expect.poll(() => run.textContent()).toMatch(/Run 2 jobs/);
+    await run.click();
+    await expect
+      .poll(async () => (await page.locator('.job-row .job-status').allTextContents()).join(','), {
+        timeout: 120_000,
+        interval: 500,
+      })
+      .toBe('ok,ok');
   });
 
   it('Results: both runs listed, charted, and exported as an HTML report', async () => {
@@ -203,6 +239,14 @@ describe('the studio in the web mode, in headless Chromium', () => {
         return n;
       });
     expect(painted).toBeGreaterThan(100);
+    // The classifier's fp32 and int8 results matched to their accuracy: both Pareto charts have points,
+    // and the int8 result's fidelity against fp32 is listed.
+    await expect
+      .poll(() => page.locator('table.pareto-front tbody tr').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    expect(await page.locator('table.memory-front tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('section.precision-panel .fidelity-row').count()).toBe(1);
+    expect(await page.locator('section.precision-panel .cosine').textContent()).toMatch(/^0\.\d{6}$|^1\.000000$/);
     await shot('results-charts');
 
     const download = page.waitForEvent('download');

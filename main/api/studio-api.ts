@@ -26,6 +26,7 @@ import { detectBackends as detectAll } from '../backends/registry.js';
 import type { Spawner } from '../engine/spawner.js';
 import { probeMachine, STUDIO_VERSION } from '../machine/profile.js';
 import { matchingAccuracy } from '../reports/accuracy.js';
+import { matchingLab } from '../reports/lab.js';
 import { exportReport, renderReport, writerFor, type ReportFormat } from '../reports/index.js';
 import { defaultResultsDir, userDataDir } from '../store/paths.js';
 import { ResultsStore } from '../store/results-store.js';
@@ -179,6 +180,15 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     }
   };
 
+  /** Saved lab results tied to these results' targets (reports/lab.ts matchingLab). */
+  const labOf = (results: BenchResult[]) => {
+    try {
+      return matchingLab(results, tasks.lab.list().items);
+    } catch {
+      return [];
+    }
+  };
+
   const report = (ids: string[], format: ReportFormat): ReportFile => {
     const results = resultsOf(ids);
     const ext = writerFor(format).extensions[0] ?? `.${format}`;
@@ -186,7 +196,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     return {
       filename: `bottleneck-report-${stamp}${ext}`,
       mime: MIME[format],
-      content: renderReport(results, format, { accuracy: accuracyOf(results) }),
+      content: renderReport(results, format, { accuracy: accuracyOf(results), lab: labOf(results) }),
     };
   };
 
@@ -260,7 +270,9 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       const suggested = report(req.ids, req.format).filename;
       const path = await deps.dialogs.saveReport({ filename: suggested, format: req.format });
       if (path === null) return { savedTo: null };
-      return { savedTo: exportReport(results, path, req.format, { accuracy: accuracyOf(results) }).path };
+      return {
+        savedTo: exportReport(results, path, req.format, { accuracy: accuracyOf(results), lab: labOf(results) }).path,
+      };
     },
     'results.import': (req) => {
       const outcome = importResultsText(store, cacheDir, req.name, req.text);

@@ -121,6 +121,8 @@ export class Tasks {
       threads: req.threads,
       seed: req.seed,
       preprocess: req.preprocess ?? {},
+      precision: req.precision,
+      ...(req.precision === 'int8' && req.calibration ? { calibration: req.calibration } : {}),
       // A file is named by its file name in results (its path is main's business).
       ...(req.target.kind === 'file' ? { label: basename(this.opts.pathOf(req.target.fileId)) } : {}),
     };

@@ -22,6 +22,8 @@ import {
   type ResultRow,
 } from './rows.js';
 import { accuracyRows } from './accuracy.js';
+import { fmtTrain, labRows } from './lab.js';
+import { precisionRows, sci } from './precision.js';
 import type { ReportContext, ReportWriter } from './types.js';
 
 export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
@@ -220,6 +222,43 @@ function accuracyTable(results: readonly BenchResult[], accuracy: NonNullable<Re
   return `<table class="accuracy"><thead><tr><th>Target</th><th>Data</th><th>Images</th><th>Top-1</th><th>Top-5</th><th>Backend</th><th>Precision</th><th>Fastest p50 here</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+function precisionTable(results: readonly BenchResult[]): string {
+  const fig = (x: number | null | undefined, text: string) => num(x ?? undefined, text);
+  const rows = precisionRows(results).map((v) => {
+    const head = `<tr><td>${escapeHtml(v.label)}</td><td>${escapeHtml(v.precision)}</td>`;
+    if (v.reason !== undefined && v.cosine === undefined)
+      return `${head}<td colspan="7" class="wrap"><span class="badge ${v.status}">${escapeHtml(v.status)}</span> ${escapeHtml(v.reason)}</td></tr>`;
+    return (
+      head +
+      fig(v.maxAbsError, sci(v.maxAbsError)) +
+      fig(v.meanAbsError, sci(v.meanAbsError)) +
+      fig(v.relError, sci(v.relError)) +
+      fig(v.cosine, v.cosine === undefined ? '' : v.cosine === null ? 'n/a' : v.cosine.toFixed(6)) +
+      fig(
+        v.top1Agreement,
+        v.top1Agreement === undefined ? '' : v.top1Agreement === null ? 'n/a' : fmtPct(v.top1Agreement),
+      ) +
+      `<td>${escapeHtml(v.calibration)}</td><td class="wrap">${escapeHtml(v.kernels)}</td></tr>`
+    );
+  });
+  return `<table class="precision" id="precision-table"><thead><tr><th scope="col">Result</th><th scope="col">Precision</th><th scope="col" class="num">Max abs error</th><th scope="col" class="num">Mean abs error</th><th scope="col" class="num">Relative error</th><th scope="col" class="num">Cosine</th><th scope="col" class="num">Top-1 agreement</th><th scope="col">Calibration</th><th scope="col">Integer kernels</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function labTable(lab: NonNullable<ReportContext['lab']>): string {
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const rows = labRows(lab).map(
+    (h) =>
+      `<tr><td title="${escapeHtml(`lab result ${h.labId}`)}">${escapeHtml(h.base)} <span class="note">(${escapeHtml(h.cut)})</span></td>` +
+      `<td>${escapeHtml(h.data)}</td><td title="${escapeHtml(h.exported ?? '')}">${escapeHtml(h.title)}</td>` +
+      num(h.params, h.params.toLocaleString('en-US')) +
+      num(h.valAccuracy, pct(h.valAccuracy)) +
+      num(h.testAccuracy, pct(h.testAccuracy)) +
+      num(h.trainMs, fmtTrain(h.trainMs)) +
+      `<td><span class="badge ${h.cacheHit ? 'ok' : 'cancelled'}">${h.cacheHit ? 'hit' : 'miss'}</span></td></tr>`,
+  );
+  return `<table class="sortable lab" id="lab-table"><thead><tr><th scope="col">Base (cut)</th><th scope="col">Data</th><th scope="col">Head</th><th scope="col" class="num">Params</th><th scope="col" class="num">Val accuracy</th><th scope="col" class="num">Test accuracy</th><th scope="col" class="num">Train time</th><th scope="col">Feature cache</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 const card = (title: string, sub: string, body: string, controls = '') =>
   `<section class="card"><div class="card-head"><h2>${title}</h2><p class="sub">${sub}</p>${controls}</div>${body}</section>`;
 
@@ -271,7 +310,9 @@ ${card(
 )}
 </div>
 ${results.some((r) => r.nodes?.length) ? card('Per-layer times', 'From the runtime profiler (bench --profile): each runtime node, the studio layers it covers (fused), its MACs and achieved GFLOP/s.', perNodeTables(results)) : ''}
+${precisionRows(results).length ? card('Precision variants', "fp16 and int8 variants against the fp32 model on the job's own seeded inputs (over all outputs); a variant the backend cannot run is listed with the reason.", `<div class="table-wrap">${precisionTable(results)}</div>`) : ''}
 ${ctx.accuracy?.length ? card('Accuracy', 'Saved accuracy results of these targets (the latest per target and precision), on labeled data; the fastest median latency of the same target and precision in this report beside it.', `<div class="table-wrap">${accuracyTable(results, ctx.accuracy)}</div>`) : ''}
+${ctx.lab?.length ? card('Bottleneck-feature lab', "Heads trained on a frozen base's cached features (saved lab results tied to these targets, or chosen for the report); test accuracy is the exported classifier's, run by ONNX Runtime.", `<div class="table-wrap">${labTable(ctx.lab)}</div>`) : ''}
 ${card('Results', 'Click a column to sort. Latencies per inference; throughput in items per second at the batch size.', `<div class="table-wrap">${resultsTable(rows, machines.length > 1)}</div>`)}
 ${card(machines.length > 1 ? 'Machines' : 'Machine', 'Where the results were measured.', `<div class="machines">${machineCards(machines)}</div>`)}
 ${card('Flags', 'What the numbers must be read with.', flagsList(rows))}

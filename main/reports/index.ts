@@ -51,6 +51,7 @@ export function renderReport(
     title: ctx.title ?? 'Benchmark report',
     studioVersion: ctx.studioVersion ?? STUDIO_VERSION,
     ...(ctx.accuracy?.length ? { accuracy: ctx.accuracy } : {}),
+    ...(ctx.lab?.length ? { lab: ctx.lab } : {}),
   });
 }
 

@@ -1,6 +1,7 @@
 // The JSON report: the results themselves, complete (raw samples included), in a versioned
 // envelope. It is also the import format: another machine's report is read back with parseReport.
 import type { AccuracyResult } from '../../shared/contract/accuracy.js';
+import type { LabResult } from '../../shared/contract/lab.js';
 import { RESULT_SCHEMA, type BenchResult } from '../../shared/contract/result.js';
 import { StudioError } from '../../shared/graph/types.js';
 import { checkEnvelope, parseJson, toJsonText } from '../store/result-check.js';
@@ -18,6 +19,8 @@ export interface JsonReport {
   results: BenchResult[];
   /** Saved accuracy results of the report's targets (absent when none). */
   accuracy?: AccuracyResult[];
+  /** Saved bottleneck-feature lab results included with the report (absent when none). */
+  lab?: LabResult[];
 }
 
 export const jsonReport: ReportWriter = {
@@ -33,6 +36,7 @@ export const jsonReport: ReportWriter = {
       title: ctx.title,
       results: [...results],
       ...(ctx.accuracy?.length ? { accuracy: [...ctx.accuracy] } : {}),
+      ...(ctx.lab?.length ? { lab: [...ctx.lab] } : {}),
     };
     return toJsonText(report);
   },

@@ -14,6 +14,8 @@ import {
   type ResultRow,
 } from './rows.js';
 import { accuracyRows } from './accuracy.js';
+import { fmtTrain, labRows } from './lab.js';
+import { precisionRows, sci } from './precision.js';
 import type { ReportContext, ReportWriter } from './types.js';
 
 /** Escapes what Markdown would otherwise read as table structure, emphasis, code or HTML. */
@@ -115,6 +117,44 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
     out.push('');
   }
   out.push(...perNodeSections(results));
+  const variants = precisionRows(results);
+  if (variants.length) {
+    out.push('## Precision variants', '');
+    out.push(
+      ...table(
+        [
+          'Result',
+          'Precision',
+          'Max abs error',
+          'Mean abs error',
+          'Relative error',
+          'Cosine',
+          'Top-1 agreement',
+          'Calibration',
+          'Integer kernels',
+        ],
+        variants.map((v) =>
+          v.reason !== undefined && v.cosine === undefined
+            ? [mdEscape(v.label), v.precision, `**${v.status}**: ${mdEscape(v.reason)}`, '', '', '', '', '', '']
+            : [
+                mdEscape(v.label),
+                v.precision,
+                sci(v.maxAbsError),
+                sci(v.meanAbsError),
+                sci(v.relError),
+                v.cosine === undefined ? '' : v.cosine === null ? 'n/a' : v.cosine.toFixed(6),
+                v.top1Agreement === undefined ? '' : v.top1Agreement === null ? 'n/a' : fmtPct(v.top1Agreement),
+                mdEscape(v.calibration),
+                mdEscape(v.kernels),
+              ],
+        ),
+        new Set([2, 3, 4, 5, 6]),
+      ),
+      '',
+      "Each variant against the fp32 model on the job's own seeded inputs, over all outputs.",
+      '',
+    );
+  }
   if (ctx.accuracy?.length) {
     out.push('## Accuracy', '');
     out.push(
@@ -134,6 +174,28 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
       ),
       '',
       "Saved accuracy results of this report's targets (the latest per target and precision), measured on labeled data.",
+      '',
+    );
+  }
+  if (ctx.lab?.length) {
+    out.push('## Bottleneck-feature lab', '');
+    out.push(
+      ...table(
+        ['Base (cut)', 'Data', 'Head', 'Params', 'Val accuracy', 'Test accuracy', 'Train time', 'Feature cache'],
+        labRows(ctx.lab).map((h) => [
+          `${mdEscape(h.base)} (${mdEscape(h.cut)})`,
+          mdEscape(h.data),
+          mdEscape(h.title),
+          h.params.toLocaleString('en-US'),
+          fmtPct(h.valAccuracy),
+          fmtPct(h.testAccuracy),
+          fmtTrain(h.trainMs),
+          h.cacheHit ? 'hit' : 'miss',
+        ]),
+        new Set([3, 4, 5, 6]),
+      ),
+      '',
+      "Heads trained on a frozen base's cached features; test accuracy is the exported classifier's, run by ONNX Runtime.",
       '',
     );
   }

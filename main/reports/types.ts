@@ -1,5 +1,6 @@
 // The contract between the report registry and one format.
 import type { AccuracyResult } from '../../shared/contract/accuracy.js';
+import type { LabResult } from '../../shared/contract/lab.js';
 import type { BenchResult } from '../../shared/contract/result.js';
 
 export type ReportFormat = 'html' | 'json' | 'csv' | 'md';
@@ -12,6 +13,8 @@ export interface ReportContext {
   studioVersion: string;
   /** Saved accuracy results of the report's targets (reports/accuracy.ts matchingAccuracy). */
   accuracy?: readonly AccuracyResult[];
+  /** Saved lab results to include as a heads table (reports/lab.ts matchingLab / selectLab). */
+  lab?: readonly LabResult[];
 }
 
 export interface ReportWriter {

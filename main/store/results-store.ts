@@ -36,6 +36,8 @@ export interface ResultSummary {
   backend: string;
   batch: number;
   threads: number;
+  /** fp32, or the fp16 / int8 variant measured (its fidelity is in the result's `precision`). */
+  precision: string;
   status: BenchResult['status'];
   group?: string;
   repetition: number;
@@ -104,6 +106,7 @@ export function summarize(r: BenchResult, file: string): ResultSummary {
     backend: r.job.backend.backend,
     batch: r.job.batch,
     threads: r.job.backend.intraOpThreads,
+    precision: r.job.precision ?? 'fp32',
     status: r.status,
     group: r.job.group,
     repetition: r.job.repetition,

@@ -84,6 +84,10 @@ export const AccuracyRequestSchema = z.object({
   threads: z.number().int().min(0).max(1024).optional(),
   seed: z.number().int().default(0),
   preprocess: PreprocessFlagsSchema.optional(),
+  /** The precision variant to evaluate (one task per precision; a backend that cannot run it ends the task with the reason). */
+  precision: z.enum(PRECISIONS).default('fp32'),
+  /** int8: how activation ranges are calibrated (on training images of the same data set). */
+  calibration: CalibrationSchema.partial().optional(),
 });
 export type AccuracyRequest = z.input<typeof AccuracyRequestSchema>;
 
@@ -175,6 +179,8 @@ export interface ResultSummaryView {
   backend: string;
   batch: number;
   threads: number;
+  /** fp32, fp16 or int8 (absent in summaries from before precision variants: fp32). */
+  precision?: string;
   status: 'ok' | 'failed' | 'cancelled';
   group?: string;
   repetition: number;

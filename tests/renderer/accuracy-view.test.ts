@@ -67,6 +67,7 @@ describe('AccuracyView', () => {
         batch: 32,
         backend: 'ort-cpu',
         limit: 200,
+        precision: 'fp32',
       },
     ]);
     api.emit('task.progress', {
@@ -107,6 +108,107 @@ describe('AccuracyView', () => {
     expect(diag.map((d) => d.text())).toEqual(['8', '6', '4']);
     expect(diag[0].attributes('style')).toMatch(/--share: 71%/);
     expect(useAccuracyStore().savedAccuracy.map((r) => r.id)).toEqual(['acc-1']);
+    w.unmount();
+  });
+
+  it('runs several precisions one after another, int8 with its calibration, and shows them side by side', async () => {
+    let n = 0;
+    api.handlers['accuracy.start'] = () => ({ taskId: `task-p${++n}` });
+    const w = await mountView();
+    expect(w.find('select[aria-label="int8 calibration"]').exists()).toBe(false);
+    await w.find('input[aria-label="precision fp16"]').setValue(true);
+    await w.find('input[aria-label="precision int8"]').setValue(true);
+    await w.find('select[aria-label="int8 calibration"]').setValue('entropy');
+    await w.find('button.run-accuracy').trigger('click');
+    await flushPromises();
+    // One task at a time: fp32 first, the others wait for its end.
+    expect(api.callsOf('accuracy.start').map((c) => c.precision)).toEqual(['fp32']);
+    expect(w.find('table.variants-table').text()).toMatch(/fp32\s*running…[\s\S]*fp16\s*queued[\s\S]*int8\s*queued/);
+    const fp32 = fakeAccuracy({ id: 'a32', accuracy: { ...fakeAccuracy().accuracy, top1: 0.8 } });
+    api.emit('task.end', { taskId: 'task-p1', kind: 'accuracy', status: 'ok', accuracy: fp32 });
+    await flushPromises();
+    const refusal = 'fp16 is refused on ort-cpu: ONNX Runtime has no float16 Conv kernels on this CPU';
+    api.emit('task.end', { taskId: 'task-p2', kind: 'accuracy', status: 'failed', error: refusal });
+    await flushPromises();
+    const starts = api.callsOf('accuracy.start');
+    expect(starts.map((c) => c.precision)).toEqual(['fp32', 'fp16', 'int8']);
+    expect(starts[2]).toMatchObject({ calibration: { method: 'entropy' }, dataId: 'data-fashion', batch: 32 });
+    expect(starts[1].calibration).toBeUndefined();
+    const int8 = fakeAccuracy({
+      id: 'a8',
+      precision: 'int8',
+      accuracy: { ...fakeAccuracy().accuracy, top1: 0.77 },
+      precisionDetails: {
+        precision: 'int8',
+        notes: ['calibration images: 64 of the train split'],
+        calibration: { method: 'entropy', samples: 2, source: 'supplied', tensors: 5, ms: 12 },
+        quantization: {
+          format: 'QDQ',
+          weights: 'int8 per-channel symmetric',
+          activations: 'uint8',
+          ops: { Conv: 2 },
+          qdqTensors: 5,
+          foldedBatchNorms: 1,
+          removedActivations: 0,
+          floatOps: [],
+          runtimeKernels: { QuantizeLinear: 1, QLinearConv: 2, DequantizeLinear: 1 },
+        },
+      },
+    });
+    api.emit('task.end', { taskId: 'task-p3', kind: 'accuracy', status: 'ok', accuracy: int8 });
+    await flushPromises();
+    const rows = w.findAll('table.variants-table tbody tr');
+    expect(rows.map((r) => r.find('td').text())).toEqual(['fp32', 'fp16', 'int8']);
+    expect(rows[0].find('.variant-top1').text()).toBe('80.0%');
+    expect(rows[0].find('.variant-delta').text()).toBe('reference');
+    expect(rows[1].text()).toContain('did not run');
+    expect(rows[1].find('.refusal').text()).toBe(refusal);
+    expect(rows[2].find('.variant-top1').text()).toBe('77.0%');
+    expect(rows[2].find('.variant-delta').text()).toBe('−3.0 points');
+    expect(rows[2].text()).toContain('calibration images: 64 of the train split');
+    expect(rows[2].text()).toContain('calibration: entropy, 2 batches (real images), 5 tensors');
+    expect(rows[2].text()).toContain('kernels: QLinearConv ×2, DequantizeLinear ×1, QuantizeLinear ×1');
+    // A refusal among several precisions is not a failure of the run.
+    expect(useAccuracyStore().taskError).toBeNull();
+    expect(w.find('.accuracy-result h2').text()).toContain('head-fc');
+    expect(w.find('.top1').text()).toBe('77.0%');
+    await rows[0].find('button.show-variant').trigger('click');
+    expect(w.find('.top1').text()).toBe('80.0%');
+    w.unmount();
+  });
+
+  it('compares a variant with a saved fp32 result of the same images, and cancels what is queued', async () => {
+    let n = 0;
+    api.handlers['accuracy.start'] = () => ({ taskId: `task-q${++n}` });
+    api.handlers['accuracy.list'] = {
+      results: [fakeAccuracy({ id: 'old32', accuracy: { ...fakeAccuracy().accuracy, top1: 0.5 } })],
+      problems: [],
+    };
+    const w = await mountView();
+    await w.find('input[aria-label="precision fp32"]').setValue(false);
+    await w.find('input[aria-label="precision int8"]').setValue(true);
+    await w.find('button.run-accuracy').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('accuracy.start')).toEqual([expect.objectContaining({ precision: 'int8' })]);
+    expect(api.callsOf('accuracy.start')[0].calibration).toEqual({ method: 'minmax' });
+    const int8 = fakeAccuracy({ id: 'q8', precision: 'int8', accuracy: { ...fakeAccuracy().accuracy, top1: 0.52 } });
+    api.emit('task.end', { taskId: 'task-q1', kind: 'accuracy', status: 'ok', accuracy: int8 });
+    await flushPromises();
+    expect(w.find('.variant-int8 .variant-delta').text()).toBe('+2.0 points');
+    expect(w.find('section.variants').text()).toContain('a saved fp32 result of this target on the same images');
+    // Two precisions, cancelled during the first: the second never starts.
+    await w.find('input[aria-label="precision fp16"]').setValue(true);
+    await w.find('button.run-accuracy').trigger('click');
+    await flushPromises();
+    await w.find('button.cancel-task').trigger('click');
+    api.emit('task.end', { taskId: 'task-q2', kind: 'accuracy', status: 'cancelled' });
+    await flushPromises();
+    expect(api.callsOf('accuracy.start').map((c) => c.precision)).toEqual(['int8', 'fp16']);
+    expect(w.find('.variant-int8 .variant-status').text()).toBe('cancelled');
+    useAccuracyStore().togglePrecision('fp16', false);
+    useAccuracyStore().togglePrecision('int8', false);
+    await flushPromises();
+    expect(w.find('button.run-accuracy').attributes('disabled')).toBeDefined();
     w.unmount();
   });
 

@@ -12,6 +12,7 @@ export function summaryOf(r: BenchResult): ResultSummaryView {
     backend: r.job.backend.backend,
     batch: r.job.batch,
     threads: r.job.backend.intraOpThreads,
+    precision: r.job.precision ?? 'fp32',
     status: r.status,
     repetition: r.job.repetition,
     n: r.stats?.n ?? 0,

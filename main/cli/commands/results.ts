@@ -4,7 +4,10 @@ import type { Command } from 'commander';
 import type { BenchResult } from '../../../shared/contract/result.js';
 import { StudioError } from '../../../shared/graph/types.js';
 import { compareRuns } from '../../../shared/stats/compare.js';
+import { matchingAccuracy } from '../../reports/accuracy.js';
 import { exportReport, parseReport } from '../../reports/index.js';
+import { selectLab } from '../../reports/lab.js';
+import { accuracyStore, labStore } from '../../store/document-store.js';
 import { checkResult } from '../../store/result-check.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { ResultsStore, type ResultFilter } from '../../store/results-store.js';
@@ -111,15 +114,33 @@ export function registerResults(program: Command): void {
     results
       .command('export')
       .description('write the matching results as a report (.html, .md, .csv or .json)')
-      .requiredOption('--out <file>', 'report file; the extension picks the format'),
+      .requiredOption('--out <file>', 'report file; the extension picks the format')
+      .option(
+        '--lab <ids>',
+        "also include these saved lab results (comma-separated ids, or 'all'); lab results whose base or exported classifier is one of the report's targets are included anyway",
+      ),
   ).action(
-    action((o: FilterOptions & { out: string }) => {
-      const { results: rs, problems } = storeOf(o).load(filterFrom(o));
+    action((o: FilterOptions & { out: string; lab?: string }) => {
+      const store = storeOf(o);
+      const { results: rs, problems } = store.load(filterFrom(o));
       reportProblems(problems);
       if (rs.length === 0) throw new StudioError('no results match: nothing to export', 'bad-parameter');
-      const written = exportReport(rs, o.out);
-      if (o.json) return printJson(written);
-      printText(`wrote ${written.path} (${written.format}, ${written.results} results, ${written.bytes} bytes)`);
+      // Saved accuracy and lab results beside the benchmark results, as the app's export adds them.
+      const acc = accuracyStore(store.dir).list();
+      const labs = labStore(store.dir).list();
+      reportProblems([...acc.problems, ...labs.problems]);
+      const accuracy = matchingAccuracy(rs, acc.items);
+      const lab = selectLab(rs, labs.items, o.lab);
+      const written = exportReport(rs, o.out, undefined, { accuracy, lab });
+      const extra = { accuracy: accuracy.map((a) => a.id), lab: lab.map((l) => l.id) };
+      if (o.json) return printJson({ ...written, ...extra });
+      const also = [
+        accuracy.length ? `${accuracy.length} accuracy result${accuracy.length === 1 ? '' : 's'}` : '',
+        lab.length ? `${lab.length} lab result${lab.length === 1 ? '' : 's'}` : '',
+      ].filter(Boolean);
+      printText(
+        `wrote ${written.path} (${written.format}, ${written.results} results${also.length ? `, ${also.join(', ')}` : ''}, ${written.bytes} bytes)`,
+      );
     }),
   );
 

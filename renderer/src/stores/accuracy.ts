@@ -4,9 +4,9 @@
 // results (accuracy.list / lab.list), which the Results view's Pareto chart reads too.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { ApiEvents, ApiTarget, ApiTaskKind, DataSetView } from '../../../shared/contract/api.js';
+import type { AccuracyRequest, ApiEvents, ApiTarget, ApiTaskKind, DataSetView } from '../../../shared/contract/api.js';
 import type { AccuracyResult } from '../../../shared/contract/accuracy.js';
-import type { BackendName } from '../../../shared/contract/job.js';
+import { PRECISIONS, type BackendName, type PrecisionName } from '../../../shared/contract/job.js';
 import type { LabResult } from '../../../shared/contract/lab.js';
 import { errorMessage, getApi } from '../api/index.js';
 
@@ -17,6 +17,19 @@ export const HEAD_LABELS: Record<Head, string> = {
   fc: 'flatten + linear (FC)',
   mlp: 'flatten + hidden FC (MLP)',
 };
+
+/** How int8 activation ranges are calibrated (on training images of the evaluated data set). */
+export const ACCURACY_CALIBRATIONS = ['minmax', 'percentile', 'entropy'] as const;
+export type AccuracyCalibration = (typeof ACCURACY_CALIBRATIONS)[number];
+
+/** One precision of the last accuracy run: queued, running, its result, or why it did not run (a refusal). */
+export interface VariantRun {
+  precision: PrecisionName;
+  status: 'queued' | 'running' | 'ok' | 'failed' | 'cancelled';
+  taskId?: string;
+  result?: AccuracyResult;
+  error?: string;
+}
 
 export interface TaskState {
   taskId: string;
@@ -47,6 +60,11 @@ export const useAccuracyStore = defineStore('accuracy', () => {
   const limit = ref<number | null>(1000);
   const batch = ref(32);
   const backend = ref<BackendName>('ort-cpu');
+  /** Precisions to evaluate: one task each, run one after another (fp32 first). */
+  const precisions = ref<PrecisionName[]>(['fp32']);
+  const calibration = ref<AccuracyCalibration>('minmax');
+  /** The precisions of the last accuracy run, in order, with their outcomes. */
+  const variants = ref<VariantRun[]>([]);
 
   const labHeads = ref<Head[]>(['gap', 'fc', 'mlp']);
   const labEpochs = ref(5);
@@ -85,9 +103,19 @@ export const useAccuracyStore = defineStore('accuracy', () => {
     }
   }
 
+  function setVariant(taskId: string, patch: Partial<VariantRun>): void {
+    variants.value = variants.value.map((v) => (v.taskId === taskId ? { ...v, ...patch } : v));
+  }
+
   function onEnd(p: ApiEvents['task.end']): void {
     if (!task.value || task.value.taskId !== p.taskId) return;
     task.value = null;
+    if (p.kind === 'accuracy')
+      setVariant(p.taskId, {
+        status: p.status,
+        ...(p.accuracy ? { result: p.accuracy } : {}),
+        ...(p.error ? { error: p.error } : {}),
+      });
     if (p.status === 'ok') {
       if (p.accuracy) {
         lastAccuracy.value = p.accuracy;
@@ -100,11 +128,17 @@ export const useAccuracyStore = defineStore('accuracy', () => {
         status.value = `lab done: ${p.lab.heads.length} heads trained`;
       }
       if (p.saveError) taskError.value = p.saveError;
-    } else if (p.status === 'cancelled') status.value = `${p.kind} cancelled`;
-    else {
-      taskError.value = p.error ?? `the ${p.kind} task failed`;
-      status.value = `${p.kind} failed`;
+    } else if (p.status === 'cancelled') {
+      status.value = `${p.kind} cancelled`;
+      // Cancelling one precision cancels the ones still queued behind it.
+      variants.value = variants.value.map((v) => (v.status === 'queued' ? { ...v, status: 'cancelled' } : v));
+    } else {
+      const variant = variants.value.find((v) => v.taskId === p.taskId);
+      // A refused precision among several is shown beside the others; the run goes on.
+      if (!variant || variants.value.length === 1) taskError.value = p.error ?? `the ${p.kind} task failed`;
+      status.value = `${variant && variants.value.length > 1 ? `${variant.precision} ` : ''}${p.kind} failed`;
     }
+    if (p.kind === 'accuracy' && p.status !== 'cancelled') void startNextVariant();
   }
 
   /** Subscribes to task events (once) and loads the data sets and the saved results. */
@@ -160,24 +194,56 @@ export const useAccuracyStore = defineStore('accuracy', () => {
     status.value = `${kind} started`;
   }
 
+  /** The request of the run in progress (fixed at Run, so that editing the form does not change the queued tasks). */
+  let pending: Omit<AccuracyRequest, 'precision' | 'calibration'> | null = null;
+  let pendingCalibration: AccuracyCalibration = 'minmax';
+
+  function togglePrecision(p: PrecisionName, on: boolean): void {
+    precisions.value = on
+      ? PRECISIONS.filter((x) => x === p || precisions.value.includes(x))
+      : precisions.value.filter((x) => x !== p);
+  }
+
+  /** Starts the first queued precision; a start the API refuses stops the run with its reason. */
+  async function startNextVariant(): Promise<void> {
+    const next = variants.value.find((v) => v.status === 'queued');
+    if (!next || !pending || task.value) return;
+    try {
+      const { taskId } = await getApi().call('accuracy.start', {
+        ...pending,
+        precision: next.precision,
+        ...(next.precision === 'int8' ? { calibration: { method: pendingCalibration } } : {}),
+      });
+      variants.value = variants.value.map((v) => (v === next ? { ...v, status: 'running', taskId } : v));
+      begin('accuracy', taskId);
+    } catch (e) {
+      error.value = errorMessage(e);
+      variants.value = variants.value.map((v) =>
+        v.status === 'queued' ? { ...v, status: 'failed', error: v === next ? errorMessage(e) : 'not started' } : v,
+      );
+    }
+  }
+
   async function runAccuracy(): Promise<void> {
     error.value = null;
     taskError.value = null;
     if (!target.value) return void (error.value = 'choose a target first');
     if (!dataId.value) return void (error.value = 'choose a data set first');
-    try {
-      const { taskId } = await getApi().call('accuracy.start', {
-        target: target.value,
-        dataId: dataId.value,
-        batch: batch.value,
-        backend: backend.value,
-        ...(limit.value ? { limit: limit.value } : {}),
-      });
-      lastAccuracy.value = null;
-      begin('accuracy', taskId);
-    } catch (e) {
-      error.value = errorMessage(e);
-    }
+    if (!precisions.value.length) return void (error.value = 'choose at least one precision');
+    pending = {
+      target: target.value,
+      dataId: dataId.value,
+      batch: batch.value,
+      backend: backend.value,
+      ...(limit.value ? { limit: limit.value } : {}),
+    };
+    pendingCalibration = calibration.value;
+    variants.value = PRECISIONS.filter((p) => precisions.value.includes(p)).map((precision) => ({
+      precision,
+      status: 'queued',
+    }));
+    lastAccuracy.value = null;
+    await startNextVariant();
   }
 
   async function runLab(): Promise<void> {
@@ -203,6 +269,8 @@ export const useAccuracyStore = defineStore('accuracy', () => {
   async function cancel(): Promise<void> {
     const t = task.value;
     if (!t) return;
+    // Nothing queued starts after a cancel.
+    variants.value = variants.value.map((v) => (v.status === 'queued' ? { ...v, status: 'cancelled' } : v));
     task.value = { ...t, cancelRequested: true };
     try {
       await getApi().call('tasks.cancel', { taskId: t.taskId });
@@ -225,6 +293,10 @@ export const useAccuracyStore = defineStore('accuracy', () => {
     limit,
     batch,
     backend,
+    precisions,
+    calibration,
+    variants,
+    togglePrecision,
     labHeads,
     labEpochs,
     labLimit,

@@ -435,7 +435,7 @@ export function threadScalingData(results: readonly BenchResult[]): ScalingSerie
 }
 
 // ---------------------------------------------------------------------------------------------
-// (7) Accuracy: none of today's results carry any (it arrives with the precision/accuracy work).
+// (7) Accuracy: benchmark results matched to saved accuracy results (same target and precision).
 
 /** A result's accuracy figure when it carries one (a future `accuracy` field: top1, cosine...). */
 export function accuracyOf(r: BenchResult): number | undefined {
@@ -471,30 +471,79 @@ export function markFront<T extends { latency: number; accuracy: number }>(point
   return points.map((p, i) => ({ ...p, front: front.has(i) }));
 }
 
+/** Each ok benchmark result with an accuracy: its own figure, or the latest saved accuracy result of its target and precision. */
+function withAccuracy(
+  results: readonly BenchResult[],
+  accuracy: readonly AccuracyResult[],
+): { r: BenchResult; accuracy: number; label: string }[] {
+  const latest = new Map<string, AccuracyResult>();
+  for (const a of [...accuracy].sort((x, y) => x.createdAt.localeCompare(y.createdAt)))
+    if (a.targetSpec) latest.set(`${accuracyTargetKey(a.targetSpec)}|${a.precision}`, a);
+  return okResults(results).flatMap((r) => {
+    const own = accuracyOf(r);
+    const matched = latest.get(`${accuracyTargetKey(r.job.target)}|${r.job.precision ?? 'fp32'}`);
+    const y = own ?? matched?.accuracy.top1;
+    if (y === undefined) return [];
+    const precision = r.job.precision && r.job.precision !== 'fp32' ? ` · ${r.job.precision}` : '';
+    return [{ r, accuracy: y, label: `${targetText(r.job.target)} · ${backendText(r)} · b${r.job.batch}${precision}` }];
+  });
+}
+
 /**
  * Latency vs accuracy: each benchmark result whose target (and precision) has a saved accuracy
  * result (the latest), x = its median latency, y = that top-1; plus results that carry an accuracy
  * figure themselves. The front is marked.
  */
 export function paretoData(results: readonly BenchResult[], accuracy: readonly AccuracyResult[] = []): ParetoPoint[] {
-  const latest = new Map<string, AccuracyResult>();
-  for (const a of [...accuracy].sort((x, y) => x.createdAt.localeCompare(y.createdAt)))
-    if (a.targetSpec) latest.set(`${accuracyTargetKey(a.targetSpec)}|${a.precision}`, a);
-  const points = okResults(results).flatMap((r) => {
-    const own = accuracyOf(r);
-    const matched = latest.get(`${accuracyTargetKey(r.job.target)}|${r.job.precision ?? 'fp32'}`);
-    const y = own ?? matched?.accuracy.top1;
-    if (y === undefined) return [];
-    const precision = r.job.precision && r.job.precision !== 'fp32' ? ` · ${r.job.precision}` : '';
-    return [
-      {
-        label: `${targetText(r.job.target)} · ${backendText(r)} · b${r.job.batch}${precision}`,
-        latency: r.stats!.p50,
-        accuracy: y,
-      },
-    ];
+  return markFront(
+    withAccuracy(results, accuracy).map(({ r, accuracy: a, label }) => ({ label, latency: r.stats!.p50, accuracy: a })),
+  );
+}
+
+/** Where the memory figure of the memory-vs-accuracy chart comes from. */
+export type MemorySource = 'measured' | 'model';
+
+export const MEMORY_SOURCE_TEXT: Record<MemorySource, string> = {
+  measured: 'measured peak RSS growth over the baseline',
+  model: "cost model: weights at the job's precision + peak activations",
+};
+
+/** Weight bytes of a variant from the fp32 figure: fp16 halves them; int8 stores one byte per weight. */
+const WEIGHT_SCALE: Record<string, number> = { fp32: 1, fp16: 0.5, int8: 0.25 };
+
+/** A result's memory by source; undefined when it has none (no memory measurement, no cost). */
+export function memoryOf(r: BenchResult, source: MemorySource): number | undefined {
+  if (source === 'measured') return r.memory && r.memory.deltaBytes > 0 ? r.memory.deltaBytes : undefined;
+  if (!r.cost) return r.memory?.estimatedBytes || undefined;
+  return r.cost.weightBytes * (WEIGHT_SCALE[r.job.precision ?? 'fp32'] ?? 1) + r.cost.peakActivationBytes;
+}
+
+export interface MemoryParetoPoint {
+  label: string;
+  /** Bytes. */
+  memory: number;
+  accuracy: number;
+  front: boolean;
+}
+
+/**
+ * Memory vs accuracy: the same matching as paretoData, x = the result's memory from `source`
+ * (results without that figure are counted in `missing`); less memory and more accuracy are better.
+ */
+export function memoryParetoData(
+  results: readonly BenchResult[],
+  accuracy: readonly AccuracyResult[] = [],
+  source: MemorySource = 'measured',
+): { points: MemoryParetoPoint[]; missing: number } {
+  const matched = withAccuracy(results, accuracy);
+  const points = matched.flatMap(({ r, accuracy: a, label }) => {
+    const memory = memoryOf(r, source);
+    return memory === undefined ? [] : [{ label, latency: memory, accuracy: a }];
   });
-  return markFront(points);
+  return {
+    points: markFront(points).map(({ latency, ...p }) => ({ ...p, memory: latency })),
+    missing: matched.length - points.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
