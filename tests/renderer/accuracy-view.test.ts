@@ -232,6 +232,25 @@ describe('AccuracyView', () => {
     w.unmount();
   });
 
+  it('runs the lab on the target above as its base, cut at a named tensor', async () => {
+    const w = await mountView();
+    await w.find('select[aria-label="lab base"]').setValue('target');
+    await w.find('input[aria-label="cut tensor"]').setValue(' layer2/out ');
+    await w.find('button.run-lab').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('lab.start')).toEqual([
+      {
+        dataId: 'data-fashion',
+        heads: ['gap', 'fc', 'mlp'],
+        epochs: 5,
+        limit: 2000,
+        base: { kind: 'block', name: 'head-fc', params: { height: 28, width: 28, channels: 1, classes: 10 } },
+        cut: 'layer2/out',
+      },
+    ]);
+    w.unmount();
+  });
+
   it('runs the lab: live curves per head, then the heads compared, cache and time saved', async () => {
     const w = await mountView();
     await w.find('input[aria-label="head mlp"]').setValue(false);

@@ -69,6 +69,10 @@ export const useAccuracyStore = defineStore('accuracy', () => {
   const labHeads = ref<Head[]>(['gap', 'fc', 'mlp']);
   const labEpochs = ref(5);
   const labLimit = ref<number | null>(2000);
+  /** The lab's base: the catalog's default for the data's image size, or the classifier target above. */
+  const labBase = ref<'default' | 'target'>('default');
+  /** Tensor to cut the base at; empty: the last tensor before global pooling / the first FC layer. */
+  const labCut = ref('');
 
   const task = ref<TaskState | null>(null);
   const curves = ref<Partial<Record<Head, CurvePoint[]>>>({});
@@ -251,12 +255,16 @@ export const useAccuracyStore = defineStore('accuracy', () => {
     taskError.value = null;
     if (!dataId.value) return void (error.value = 'choose a data set first');
     if (!labHeads.value.length) return void (error.value = 'choose at least one head');
+    if (labBase.value === 'target' && !target.value)
+      return void (error.value = 'choose a target above to use as the base, or the default base');
     try {
       const { taskId } = await getApi().call('lab.start', {
         dataId: dataId.value,
         heads: [...labHeads.value],
         epochs: labEpochs.value,
         ...(labLimit.value ? { limit: labLimit.value } : {}),
+        ...(labBase.value === 'target' && target.value ? { base: { ...target.value } } : {}),
+        ...(labCut.value.trim() ? { cut: labCut.value.trim() } : {}),
       });
       curves.value = {};
       lastLab.value = null;
@@ -300,6 +308,8 @@ export const useAccuracyStore = defineStore('accuracy', () => {
     labHeads,
     labEpochs,
     labLimit,
+    labBase,
+    labCut,
     task,
     running,
     curves,
