@@ -121,6 +121,11 @@ describe('CLI bench', () => {
     ['a bad scenario', ['bench', 'pointwise', '--scenario', 'server'], /--scenario must be/],
     ['a bad block parameter', ['bench', 'pointwise', '--set', 'out=0'], /parameter 'out' must be at least 1/],
     ['a missing report to import', ['results', 'import', join(tmp, 'none.json'), '--results', results], /none\.json/],
+    [
+      'a minimum time above the maximum',
+      ['bench', 'pointwise', '--min-time', '2', '--max-time', '0.3'],
+      /--min-time \(2 s\) must not exceed --max-time \(0\.3 s\)/,
+    ],
   ];
   for (const [name, args, message] of bad)
     it(`rejects ${name} before anything runs`, () => {

@@ -242,9 +242,9 @@ describe('the studio in the web mode, in headless Chromium', () => {
     // The classifier's fp32 and int8 results matched to their accuracy: both Pareto charts have points,
     // and the int8 result's fidelity against fp32 is listed.
     await expect
-      .poll(() => page.locator('table.pareto-front tbody tr').count(), { timeout: 30_000 })
+      .poll(() => page.locator('table[aria-label="Pareto front"] tbody tr').count(), { timeout: 30_000 })
       .toBeGreaterThan(0);
-    expect(await page.locator('table.memory-front tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('table[aria-label="memory Pareto front"] tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('section.precision-panel .fidelity-row').count()).toBe(1);
     expect(await page.locator('section.precision-panel .cosine').textContent()).toMatch(/^0\.\d{6}$|^1\.000000$/);
     await shot('results-charts');

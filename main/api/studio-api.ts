@@ -220,6 +220,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
         available: a.available,
         ...(a.kind !== undefined ? { kind: a.kind } : {}),
         ...(a.reason !== undefined ? { reason: a.reason } : {}),
+        ...(a.adapter !== undefined ? { adapter: a.adapter } : {}),
       }));
     },
     'machine.roofline': (req) => {

@@ -2,6 +2,7 @@
 // the native kernels add one implementation and one registry line (registry.ts).
 import type { BackendConfig, BackendName } from '../../shared/contract/job.js';
 import type { DType, Graph, TensorData } from '../../shared/graph/types.js';
+import type { GpuAdapter } from '../../shared/contract/machine.js';
 
 /** Why a backend cannot run here; the category lets a UI group the reasons. */
 export type UnavailableKind = 'platform' | 'not-bundled' | 'library-missing' | 'no-device' | 'error';
@@ -14,6 +15,11 @@ export interface Availability {
   kind?: UnavailableKind;
   /** Always present when unavailable: what is missing and, where possible, what to do. */
   reason?: string;
+  /**
+   * The graphics adapter a GPU backend runs on, where the studio can tell (WebGPU: the Vulkan
+   * adapter Dawn picks). A software one (adapter.software) runs on the CPU and is labeled so.
+   */
+  adapter?: GpuAdapter;
 }
 
 /** An input tensor prepared on the host before any timer starts. */

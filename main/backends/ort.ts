@@ -3,7 +3,8 @@
 // installed build lists it AND a session on a tiny model can be created and run with it. A session
 // is always created with exactly the requested provider; if that fails the job is refused with the
 // provider's reason, never retried on CPU.
-import { readdirSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { BackendConfig, BackendName, OrtBackendName } from '../../shared/contract/job.js';
@@ -20,6 +21,9 @@ import {
   type UnavailableKind,
 } from './backend.js';
 import { readOptimizedGraph, readOrtProfile } from './ort-profile.js';
+import type { GpuAdapter } from '../../shared/contract/machine.js';
+import { webgpuAdapterOf } from '../../shared/hardware/adapters.js';
+import { gpuAdapters } from '../machine/gpu-adapters.js';
 
 // ORT's default logger prints provider-library probing failures and opset notes on stderr at
 // 'error' level before it throws; the studio reports every failure itself from the thrown error
@@ -61,6 +65,24 @@ export const ORT_PROVIDERS = {
 } satisfies Record<OrtBackendName, ProviderInfo>;
 
 export const ORT_RUNTIME = { name: 'onnxruntime-node', version: ort.env.versions.node ?? ort.env.versions.common };
+
+/**
+ * WebGPU runs on Vulkan on Linux, and Vulkan's window-system code wants XDG_RUNTIME_DIR (a private
+ * folder); a container, a CI job or a service usually has none. When it is unset, this process gets
+ * its own (mode 0700, removed at exit) before the first WebGPU session loads the driver. The
+ * variable is set through process.env, which Node passes on to the C library (setenv), so the
+ * driver sees it. Returns the folder in use, or undefined off Linux.
+ */
+export function ensureXdgRuntimeDir(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const current = process.env.XDG_RUNTIME_DIR;
+  if (current && existsSync(current)) return current;
+  const dir = mkdtempSync(join(tmpdir(), 'studio-xdg-runtime-'));
+  chmodSync(dir, 0o700);
+  process.env.XDG_RUNTIME_DIR = dir;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 const PLATFORM_NAMES: Partial<Record<NodeJS.Platform, string>> = { win32: 'Windows', darwin: 'macOS', linux: 'Linux' };
 
@@ -116,6 +138,7 @@ async function probe(name: BackendName, info: ProviderInfo): Promise<Availabilit
       'not-bundled',
       `onnxruntime-node ${ORT_RUNTIME.version} for ${process.platform}-${process.arch} was built without the ${info.label} provider (it offers: ${listed.map((b) => b.name).join(', ')})`,
     );
+  if (info.ep === 'webgpu') ensureXdgRuntimeDir();
   try {
     const session = await ort.InferenceSession.create(tiny(), { executionProviders: [info.ep], logSeverityLevel: 4 });
     try {
@@ -124,12 +147,18 @@ async function probe(name: BackendName, info: ProviderInfo): Promise<Availabilit
     } finally {
       await session.release();
     }
-    return { ...base, available: true };
+    return { ...base, available: true, ...(info.ep === 'webgpu' ? await webgpuAdapter() : {}) };
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     const kind = classifyProviderError(info, msg, entry.bundled);
     return unavailable(kind, reasonText(info, kind, msg, entry.bundled));
   }
+}
+
+/** The Vulkan adapter WebGPU runs on here, when one is listed (never throws). */
+async function webgpuAdapter(): Promise<{ adapter?: GpuAdapter }> {
+  const adapter = webgpuAdapterOf((await gpuAdapters()).adapters);
+  return adapter ? { adapter } : {};
 }
 
 const ORT_DTYPES: Record<string, ort.Tensor.Type> = {
@@ -215,6 +244,7 @@ export class OrtBackend implements Backend {
   }
 
   async createSession(model: Uint8Array, config: BackendConfig, opts: SessionOptions = {}): Promise<BackendSession> {
+    if (this.info.ep === 'webgpu') ensureXdgRuntimeDir();
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: [this.info.ep],
       intraOpNumThreads: config.intraOpThreads,

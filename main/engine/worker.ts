@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobSpec } from '../../shared/contract/job.js';
+import type { GpuAdapter } from '../../shared/contract/machine.js';
 import { RefusedError, type Backend, type HostTensor } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
 import { makeInputs, MemoryTracker, measureRuns, msSince, nowNs, ProgressThrottle, warmup } from './measure.js';
@@ -21,6 +22,8 @@ import {
 } from './protocol.js';
 import { memoryEstimate, modelBytes, resolveJob, type ResolvedJob } from './resolve.js';
 import { gpuMemoryOfProcess } from '../machine/gpu-memory.js';
+import { gpuAdapters } from '../machine/gpu-adapters.js';
+import { softwareAdapterFlag, webgpuAdapterOf } from '../../shared/hardware/adapters.js';
 import { nativePrecisionRefusal } from '../backends/native.js';
 import { buildVariant, checkVariantOnOrt, measureFidelity, type BuiltVariant } from '../precision/variant.js';
 import { instabilityFlags, latencyStats } from './statistics.js';
@@ -123,7 +126,12 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   const sessionMs = msSince(tSession);
   // Only once a session exists has anything run anywhere (placement is refined by the profile).
   const info = session.info?.() ?? {};
-  const runtime = { ...backend.runtime, providers: info.providers ?? [backend.provider] };
+  const adapter = await adapterOf(backend);
+  const runtime = {
+    ...backend.runtime,
+    providers: info.providers ?? [backend.provider],
+    ...(adapter.adapter ? { adapter: adapter.adapter } : {}),
+  };
   partial.runtime = runtime;
   const host = makeInputs(resolved.graph, job.seed);
   const inputs = session.prepare(host);
@@ -164,6 +172,7 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
       ...(info.flags ?? []),
       ...resolved.cost.warnings,
       ...variantFlags,
+      ...adapter.flags,
     ],
     ...(variant ? { precision: variant.details } : {}),
   };
@@ -174,6 +183,26 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
       payload.flags.push(`profiling failed, so node placement and per-node times are unknown: ${e.message}`),
     );
   return payload;
+}
+
+/**
+ * The adapter a WebGPU job runs on (the one Dawn picks among the Vulkan adapters), and the flag
+ * that keeps a software adapter's figures from passing as GPU speed. Other backends: nothing.
+ */
+async function adapterOf(backend: Backend): Promise<{ adapter?: GpuAdapter; flags: string[] }> {
+  if (backend.name !== 'ort-webgpu') return { flags: [] };
+  const report = await gpuAdapters();
+  const adapter = webgpuAdapterOf(report.adapters);
+  if (!adapter)
+    return {
+      flags:
+        process.platform === 'linux'
+          ? [
+              `the WebGPU adapter is unknown (${report.notes.join('; ') || 'no Vulkan adapter listed'}): it may be a software device`,
+            ]
+          : [],
+    };
+  return { adapter, flags: adapter.software ? [softwareAdapterFlag(adapter)] : [] };
 }
 
 /** Fills the variant's fidelity; a session without named outputs says so in a flag instead. */
@@ -224,7 +253,7 @@ async function profilePass(
     progress.report('profile', runs, msSince(t0), { total: PROFILE_RUNS, force: true });
     const placement = placementOf(report.nodes, backend.provider);
     payload.placement = placement;
-    payload.runtime = { ...backend.runtime, providers: Object.keys(placement.nodesByProvider) };
+    payload.runtime = { ...payload.runtime, ...backend.runtime, providers: Object.keys(placement.nodesByProvider) };
     if (job.backend.profiling)
       payload.nodes = joinNodeTimings(resolved.graph, resolved.cost, report.nodes, report.optimizedGraph);
     if (placement.fallbackNodes.length > 0)

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import si from 'systeminformation';
 import { MachineProfileSchema, type MachineProfile } from '../../shared/contract/machine.js';
+import { gpuAdapters } from './gpu-adapters.js';
 
 const require = createRequire(import.meta.url);
 
@@ -59,12 +60,13 @@ export function probeMachine(): Promise<MachineProfile> {
 }
 
 async function probe(): Promise<MachineProfile> {
-  const [cpu, flags, mem, graphics, osInfo] = await Promise.all([
+  const [cpu, flags, mem, graphics, osInfo, adapters] = await Promise.all([
     si.cpu(),
     si.cpuFlags(),
     si.mem(),
     si.graphics().catch(() => ({ controllers: [] as si.Systeminformation.GraphicsControllerData[] })),
     si.osInfo(),
+    gpuAdapters(),
   ]);
   const flagList = flags.split(/\s+/).filter(Boolean);
   // Arm64 Linux does not always list NEON: it is mandatory on AArch64.
@@ -92,6 +94,8 @@ async function probe(): Promise<MachineProfile> {
       memoryBytes: g.vram ? g.vram * 2 ** 20 : undefined,
       driver: g.driverVersion || undefined,
     })),
+    adapters: adapters.adapters,
+    ...(adapters.notes.length > 0 ? { adapterNotes: adapters.notes } : {}),
     os: {
       platform: osInfo.platform,
       distro: osInfo.distro || undefined,

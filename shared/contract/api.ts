@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { BackendConfigSchema, BACKEND_NAMES, CalibrationSchema, MeasureSchema, PRECISIONS } from './job.js';
 import type { BenchResult } from './result.js';
-import type { MachineProfile } from './machine.js';
+import type { GpuAdapter, MachineProfile } from './machine.js';
 import type { CostReport } from '../cost/cost-model.js';
 import { PreprocessFlagsSchema, type AccuracyResult } from './accuracy.js';
 import type { LabResult } from './lab.js';
@@ -147,6 +147,8 @@ export interface BackendAvailability {
   available: boolean;
   kind?: string;
   reason?: string;
+  /** The graphics adapter a GPU backend runs on (WebGPU), where known; software ones run on the CPU. */
+  adapter?: GpuAdapter;
 }
 
 export type Roofline = NonNullable<MachineProfile['roofline']>;

@@ -2,6 +2,35 @@
 // not a result (DESIGN.md), so every result embeds one of these.
 import { z } from 'zod';
 
+/** Vulkan's device types, plus 'unknown' for a source that does not say (nvidia-smi lists discrete GPUs only). */
+export const ADAPTER_TYPES = ['discrete', 'integrated', 'virtual', 'cpu', 'other', 'unknown'] as const;
+
+/**
+ * A graphics adapter the GPU providers can use (WebGPU runs on Vulkan on Linux), from `vulkaninfo
+ * --summary` and, for NVIDIA details, `nvidia-smi`. A software adapter (lavapipe, SwiftShader)
+ * executes on the CPU: its figures are never GPU speed.
+ */
+export const GpuAdapterSchema = z.object({
+  /** Where the adapter was found. */
+  source: z.enum(['vulkan', 'nvidia-smi']),
+  name: z.string(),
+  type: z.enum(ADAPTER_TYPES),
+  /** True for a device that runs on the CPU (type cpu, or a known software rasterizer's name). */
+  software: z.boolean(),
+  /** Vendor name from the PCI vendor id where known (NVIDIA, AMD, Intel, Mesa...). */
+  vendor: z.string().optional(),
+  /** The vendor id as the tool prints it, e.g. 0x10de. */
+  vendorId: z.string().optional(),
+  /** Driver name (Vulkan driverName, e.g. llvmpipe, NVIDIA, radv). */
+  driver: z.string().optional(),
+  /** Driver details (Vulkan driverInfo, e.g. "Mesa 25.0.7"; nvidia-smi's driver_version). */
+  driverInfo: z.string().optional(),
+  /** Vulkan API version the device supports. */
+  apiVersion: z.string().optional(),
+  memoryBytes: z.number().optional(),
+});
+export type GpuAdapter = z.infer<typeof GpuAdapterSchema>;
+
 export const MachineProfileSchema = z.object({
   cpu: z.object({
     manufacturer: z.string(),
@@ -29,6 +58,12 @@ export const MachineProfileSchema = z.object({
       driver: z.string().optional(),
     }),
   ),
+  /**
+   * Graphics adapters as the GPU providers see them (optional: profiles written before it exist stay
+   * valid). adapterNotes says why a source gave nothing (no vulkaninfo, no nvidia-smi).
+   */
+  adapters: z.array(GpuAdapterSchema).optional(),
+  adapterNotes: z.array(z.string()).optional(),
   os: z.object({
     platform: z.string(),
     distro: z.string().optional(),

@@ -1,7 +1,7 @@
 // A benchmark result: saved at once, atomically, as one versioned JSON document per job.
 import { z } from 'zod';
 import { CALIBRATION_METHODS, JobSpecSchema, PRECISIONS } from './job.js';
-import { MachineProfileSchema } from './machine.js';
+import { GpuAdapterSchema, MachineProfileSchema } from './machine.js';
 
 export const RESULT_SCHEMA = 'bottleneck-studio/result';
 export const RESULT_SCHEMA_VERSION = 1;
@@ -120,7 +120,15 @@ export const ResultSchema = z.object({
   failure: FailureSchema.optional(),
   machine: MachineProfileSchema,
   /** The runtime and provider that actually ran, as the runtime reported them. */
-  runtime: z.object({ name: z.string(), version: z.string(), providers: z.array(z.string()) }).optional(),
+  runtime: z
+    .object({
+      name: z.string(),
+      version: z.string(),
+      providers: z.array(z.string()),
+      /** The graphics adapter a GPU provider ran on, where the studio can tell (WebGPU on Vulkan). */
+      adapter: GpuAdapterSchema.optional(),
+    })
+    .optional(),
   cost: z
     .object({
       params: z.number(),

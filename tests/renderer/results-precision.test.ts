@@ -151,7 +151,7 @@ describe('precision in the Results view', () => {
 
     const w = mount(MemoryParetoChart, { props: { results, accuracy } });
     expect(w.text()).toContain('x: measured peak RSS growth over the baseline. 2 results, 1 on the front');
-    expect(w.find('table.memory-front').findAll('tbody tr')).toHaveLength(1);
+    expect(w.find('table[aria-label="memory Pareto front"]').findAll('tbody tr')).toHaveLength(1);
     const call = chartCalls.at(-1)!;
     expect(call.data.datasets.map((d) => d.label)).toEqual(['Pareto front', 'dominated']);
     const empty = mount(MemoryParetoChart, { props: { results: [noMemory], accuracy } });

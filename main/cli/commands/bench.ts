@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   BACKEND_NAMES,
+  MeasureSchema,
   NATIVE_ISAS,
   type BackendName,
   type NativeIsa,
@@ -255,6 +256,16 @@ export function registerBench(program: Command): void {
           ...(opts.maxTime !== undefined && { maxTimeS: number(opts.maxTime, '--max-time') }),
           ...(opts.targetCi !== undefined && { targetRelCi: number(opts.targetCi, '--target-ci') }),
         };
+        // A --max-time below the default minimum time (1 s) means "at most this long": the minimum
+        // follows it down. Both given and contradicting each other is the user's to fix.
+        const defaultMinTime = MeasureSchema.parse({}).minTimeS;
+        if (measure.maxTimeS !== undefined && measure.minTimeS === undefined && measure.maxTimeS < defaultMinTime)
+          Object.assign(measure, { minTimeS: measure.maxTimeS });
+        if (measure.minTimeS !== undefined && measure.maxTimeS !== undefined && measure.minTimeS > measure.maxTimeS)
+          throw new StudioError(
+            `--min-time (${measure.minTimeS} s) must not exceed --max-time (${measure.maxTimeS} s)`,
+            'bad-parameter',
+          );
         const jobs = expandSweep({
           targets: unique,
           backends: backends(opts.backend).map((backend) => ({
