@@ -154,6 +154,7 @@ describe('profile join', () => {
     expect(placementOf(nodes, 'CPUExecutionProvider')).toEqual({
       nodesByProvider: { CPUExecutionProvider: 4, CUDAExecutionProvider: 1 },
       fallbackNodes: ['add'],
+      fallbackOps: ['Add'],
     });
   });
 });

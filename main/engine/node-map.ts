@@ -16,7 +16,7 @@
 import type { NodeTimingSchema } from '../../shared/contract/result.js';
 import type { CostReport } from '../../shared/cost/cost-model.js';
 import type { Graph, GraphNode } from '../../shared/graph/types.js';
-import type { OptimizedNode, RuntimeNodeTiming } from '../backends/backend.js';
+import { RefusedError, type OptimizedNode, type RuntimeNodeTiming } from '../backends/backend.js';
 import type { z } from 'zod';
 
 export type NodeTiming = z.infer<typeof NodeTimingSchema>;
@@ -124,10 +124,105 @@ export function joinNodeTimings(
   });
 }
 
-/** Nodes per provider, and the nodes that did not run where the job asked. */
-export function placementOf(runtime: readonly RuntimeNodeTiming[], requested: string) {
+/** Runtime-only operators that move tensors between providers: never a fallback operator. */
+const COPY_OPS = new Set(['MemcpyToHost', 'MemcpyFromHost']);
+
+export interface Placement {
+  nodesByProvider: Record<string, number>;
+  fallbackNodes: string[];
+  /** Distinct operators of the fallback nodes (memory copies excluded), in first-seen order. */
+  fallbackOps: string[];
+  /** With the join: the cost model's MACs covered by the runtime nodes of each provider. */
+  macsByProvider?: Record<string, number>;
+  /** With the join: those MACs as a share (0..1) of the cost model's total MACs. */
+  macsShareByProvider?: Record<string, number>;
+  /** With the join: runtime nodes that match no studio graph node (copies, layout transposes). */
+  unmappedNodes?: string[];
+  /** With the join: the cost model's MACs that no runtime node covered (folded or not joined). */
+  unplacedMacs?: number;
+}
+
+/**
+ * Nodes per provider, the nodes (and operators) that did not run where the job asked and, given
+ * the runtime nodes joined to the studio graph (joinNodeTimings) and the cost report, the share of the MACs each provider ran. A studio node covered by several runtime nodes counts
+ * once, for the first.
+ */
+export function placementOf(
+  runtime: readonly RuntimeNodeTiming[],
+  requested: string,
+  join?: { nodes: readonly NodeTiming[]; cost: CostReport },
+): Placement {
   const nodesByProvider: Record<string, number> = {};
   for (const n of runtime) nodesByProvider[n.provider] = (nodesByProvider[n.provider] ?? 0) + 1;
-  const fallbackNodes = runtime.filter((n) => n.provider !== requested).map((n) => n.name);
-  return { nodesByProvider, fallbackNodes };
+  const fallback = runtime.filter((n) => n.provider !== requested);
+  const fallbackNodes = fallback.map((n) => n.name);
+  const fallbackOps = [...new Set(fallback.filter((n) => !COPY_OPS.has(n.op)).map((n) => n.op))];
+  if (!join) return { nodesByProvider, fallbackNodes, fallbackOps };
+  const macsOf = new Map(join.cost.layers.map((l) => [l.name, l.macs]));
+  const macsByProvider: Record<string, number> = {};
+  for (const p of Object.keys(nodesByProvider)) macsByProvider[p] = 0;
+  const seen = new Set<string>();
+  const unmappedNodes: string[] = [];
+  let placed = 0;
+  for (const j of join.nodes) {
+    if (j.graphNodes.length === 0) unmappedNodes.push(j.name);
+    let macs = 0;
+    for (const g of j.graphNodes)
+      if (!seen.has(g)) {
+        seen.add(g);
+        macs += macsOf.get(g) ?? 0;
+      }
+    macsByProvider[j.provider] = (macsByProvider[j.provider] ?? 0) + macs;
+    placed += macs;
+  }
+  const total = join.cost.totals.macs;
+  const macsShareByProvider = Object.fromEntries(
+    Object.entries(macsByProvider).map(([p, m]) => [p, total > 0 ? m / total : 0]),
+  );
+  return {
+    nodesByProvider,
+    fallbackNodes,
+    fallbackOps,
+    macsByProvider,
+    macsShareByProvider,
+    unmappedNodes,
+    unplacedMacs: Math.max(0, total - placed),
+  };
+}
+
+/**
+ * strictPlacement: a job on a GPU provider is a GPU result only when every node ran there; one
+ * with fallbacks, or whose placement is unknown, is refused with the operators that fell back.
+ */
+export function strictPlacementRefusal(
+  provider: string,
+  placement: (Pick<Placement, 'nodesByProvider' | 'fallbackNodes'> & { fallbackOps?: string[] }) | undefined,
+): RefusedError | undefined {
+  if (!placement)
+    return new RefusedError(
+      `strict placement: the placement of the nodes on ${provider} is unknown (the profiling pass failed), so this is not reported as a ${provider} result`,
+    );
+  if (placement.fallbackNodes.length === 0) return undefined;
+  const ops = placement.fallbackOps ?? [];
+  const where = Object.entries(placement.nodesByProvider)
+    .filter(([p]) => p !== provider)
+    .map(([p, n]) => `${n} on ${p}`)
+    .join(', ');
+  return new RefusedError(
+    `strict placement: ${placement.fallbackNodes.length} nodes fell back from ${provider} (${where}), operators ${ops.join(', ') || '(memory copies only)'}: ${placement.fallbackNodes.slice(0, 10).join(', ')}${placement.fallbackNodes.length > 10 ? ', ...' : ''}; this is not reported as a ${provider} result`,
+  );
+}
+
+/** One line for reports: nodes and MACs share per provider, and the operators that fell back. */
+export function describePlacement(p: {
+  nodesByProvider: Record<string, number>;
+  macsShareByProvider?: Record<string, number>;
+  fallbackOps?: string[];
+}): string {
+  const parts = Object.entries(p.nodesByProvider).map(([prov, n]) => {
+    const share = p.macsShareByProvider?.[prov];
+    const name = prov.replace('ExecutionProvider', '');
+    return `${name}: ${n} nodes${share === undefined ? '' : `, ${(100 * share).toFixed(1)}% of the MACs`}`;
+  });
+  return `Placement: ${parts.join('; ')}${p.fallbackOps?.length ? `; fell back: ${p.fallbackOps.join(', ')}` : ''}`;
 }

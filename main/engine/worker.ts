@@ -12,7 +12,7 @@ import type { GpuAdapter } from '../../shared/contract/machine.js';
 import { RefusedError, type Backend, type HostTensor } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
 import { makeInputs, MemoryTracker, measureRuns, msSince, nowNs, ProgressThrottle, warmup } from './measure.js';
-import { joinNodeTimings, placementOf } from './node-map.js';
+import { joinNodeTimings, placementOf, strictPlacementRefusal } from './node-map.js';
 import {
   ParentMessageSchema,
   TEST_FAULT_ENV,
@@ -182,6 +182,14 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
     await profilePass(job, backend, bytes, host, resolved, payload, progress).catch((e: Error) =>
       payload.flags.push(`profiling failed, so node placement and per-node times are unknown: ${e.message}`),
     );
+  if (job.backend.strictPlacement && !backend.singleDevice && backend.provider !== 'CPUExecutionProvider') {
+    const refusal = strictPlacementRefusal(backend.provider, payload.placement);
+    if (refusal) {
+      // The failure still carries what was learnt about placement.
+      if (payload.placement) partial.placement = payload.placement;
+      throw refusal;
+    }
+  }
   return payload;
 }
 
@@ -251,18 +259,23 @@ async function profilePass(
     const report = await session.profile();
     await session.release();
     progress.report('profile', runs, msSince(t0), { total: PROFILE_RUNS, force: true });
-    const placement = placementOf(report.nodes, backend.provider);
+    // A variant's runtime nodes are joined to the fp32 graph too (names survive; Casts map to nothing).
+    const joined = joinNodeTimings(resolved.graph, resolved.cost, report.nodes, report.optimizedGraph);
+    const placement = placementOf(report.nodes, backend.provider, { nodes: joined, cost: resolved.cost });
     payload.placement = placement;
     payload.runtime = { ...payload.runtime, ...backend.runtime, providers: Object.keys(placement.nodesByProvider) };
-    if (job.backend.profiling)
-      payload.nodes = joinNodeTimings(resolved.graph, resolved.cost, report.nodes, report.optimizedGraph);
+    if (job.backend.profiling) payload.nodes = joined;
     if (placement.fallbackNodes.length > 0)
       payload.flags.push(
-        `${placement.fallbackNodes.length} of ${report.nodes.length} nodes did not run on ${backend.provider}: ${placement.fallbackNodes.slice(0, 10).join(', ')}${placement.fallbackNodes.length > 10 ? ', ...' : ''}`,
+        `${placement.fallbackNodes.length} of ${report.nodes.length} nodes did not run on ${backend.provider}${placement.fallbackOps.length ? ` (operators ${placement.fallbackOps.join(', ')}; ${sharePct(placement.macsShareByProvider?.[backend.provider])} of the MACs ran there)` : ''}: ${placement.fallbackNodes.slice(0, 10).join(', ')}${placement.fallbackNodes.length > 10 ? ', ...' : ''}`,
       );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function sharePct(share: number | undefined): string {
+  return share === undefined ? 'an unknown share' : `${(share * 100).toFixed(1)}%`;
 }
 
 function failureOf(e: unknown): { kind: 'refused' | 'error'; reason: string; detail?: string } {

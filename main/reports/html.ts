@@ -1,6 +1,7 @@
 // The HTML report: ONE self-contained file that works offline. Chart.js (its UMD build, read from
 // node_modules), the report's script and style, and the data are all inlined; a Content Security
 // Policy forbids every fetch, so opening the file never reaches the network.
+import { describePlacement } from '../engine/node-map.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -204,6 +205,7 @@ function perNodeTables(results: readonly BenchResult[]): string {
       );
       return (
         `<h3>${escapeHtml(r.label)}</h3>` +
+        (r.placement?.macsShareByProvider ? `<p class="note">${escapeHtml(describePlacement(r.placement))}</p>` : '') +
         (fallback.length
           ? `<p class="note">Fell back from the requested provider: ${fallback.map(escapeHtml).join(', ')}</p>`
           : '') +

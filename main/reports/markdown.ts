@@ -1,5 +1,6 @@
 // Markdown: for pull requests, issues and notes. The machines, the main numbers, then what the
 // numbers must be read with (flags) and what did not run (failures, with reasons).
+import { describePlacement } from '../engine/node-map.js';
 import type { BenchResult } from '../../shared/contract/result.js';
 import {
   fmtBytes,
@@ -62,6 +63,7 @@ function perNodeSections(results: readonly BenchResult[]): string[] {
     const total = nodes.reduce((s, n) => s + n.meanUs, 0);
     out.push(`### ${mdEscape(r.label)}`, '');
     const fallback = r.placement?.fallbackNodes ?? [];
+    if (r.placement?.macsShareByProvider) out.push(mdEscape(describePlacement(r.placement)), '');
     if (fallback.length) out.push(`Fell back from the requested provider: ${fallback.map(mdEscape).join(', ')}`, '');
     out.push(
       ...table(

@@ -62,6 +62,11 @@ export const BackendConfigSchema = z.object({
    * as they are, in files and in code).
    */
   isa: z.enum(NATIVE_ISAS).optional(),
+  /**
+   * GPU providers: a job some of whose nodes fell back to another provider (or whose placement is
+   * unknown) is refused instead of reported as a GPU result. Optional so that older files stay valid.
+   */
+  strictPlacement: z.boolean().optional(),
 });
 export type BackendConfig = z.infer<typeof BackendConfigSchema>;
 

@@ -160,6 +160,16 @@ export const ResultSchema = z.object({
       nodesByProvider: z.record(z.string(), z.number()),
       /** Nodes that did not run on the requested provider. */
       fallbackNodes: z.array(z.string()),
+      /** Distinct operators of those nodes (memory copies excluded). */
+      fallbackOps: z.array(z.string()).optional(),
+      /** The cost model's MACs run by each provider (runtime nodes joined to the studio graph). */
+      macsByProvider: z.record(z.string(), z.number()).optional(),
+      /** Those MACs as a share (0..1) of the cost model's total MACs. */
+      macsShareByProvider: z.record(z.string(), z.number()).optional(),
+      /** Runtime nodes that match no studio graph node (memory copies, layout transposes). */
+      unmappedNodes: z.array(z.string()).optional(),
+      /** The cost model's MACs no runtime node covered (constant-folded, or not joined). */
+      unplacedMacs: z.number().optional(),
     })
     .optional(),
   nodes: z.array(NodeTimingSchema).optional(),

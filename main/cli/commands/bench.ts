@@ -52,6 +52,7 @@ interface BenchOptions extends CalibrationFlags {
   targetCi?: string;
   timeLimit?: string;
   profile?: boolean;
+  strictPlacement?: boolean;
   results?: string;
   report?: string;
   json?: boolean;
@@ -228,6 +229,10 @@ export function registerBench(program: Command): void {
     .option('--target-ci <fraction>', 'stop early once the median is known to within this fraction (default 0.01)')
     .option('--time-limit <s>', 'kill a job that runs longer than this, seconds')
     .option('--profile', 'per-node kernel times and provider placement')
+    .option(
+      '--strict-placement',
+      'GPU backends: refuse a job whose nodes fell back to the CPU instead of reporting it as a GPU result',
+    )
     .option('--results <dir>', 'results folder', defaultResultsDir())
     .option('--report <file>', 'also write a report: .html, .md, .csv or .json')
     .option('--json', 'print one JSON document (no progress bars)')
@@ -271,6 +276,7 @@ export function registerBench(program: Command): void {
           backends: backends(opts.backend).map((backend) => ({
             backend,
             profiling: !!opts.profile,
+            ...(opts.strictPlacement ? { strictPlacement: true } : {}),
             ...(opts.isa && backend === 'native' ? { isa: isaOf(opts.isa) } : {}),
           })),
           batches: list(opts.batch ?? (offline ? '1,4,16,64' : '1'), '--batch'),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { probeMachine } from '../../machine/profile.js';
 import { measureRoofline } from '../../machine/roofline.js';
+import { describeAdapter } from '../../../shared/hardware/adapters.js';
 import { bytes } from '../format.js';
 import { action, printJson, printText } from '../io.js';
 
@@ -30,6 +31,11 @@ export function registerHw(program: Command): void {
             `caches   ${cache || 'not reported'}`,
             `memory   ${bytes(m.memory.totalBytes)} total${m.memory.availableBytes ? `, ${bytes(m.memory.availableBytes)} available` : ''}`,
             `GPUs     ${m.gpus.map((g) => `${g.vendor} ${g.model}${g.memoryBytes ? ` (${bytes(g.memoryBytes)})` : ''}${g.driver ? `, driver ${g.driver}` : ''}`).join('; ') || 'none detected'}`,
+            ...(m.adapters
+              ? m.adapters.length
+                ? m.adapters.map((a, i) => `${i ? '        ' : 'adapters'} ${describeAdapter(a)} (${a.source})`)
+                : ['adapters none found (no Vulkan device, no nvidia-smi)']
+              : []),
             `OS       ${[m.os.distro, m.os.release].filter(Boolean).join(' ') || m.os.platform}, kernel ${m.os.kernel ?? '?'}, ${m.os.arch}`,
             `versions node ${m.versions.node}, onnxruntime-node ${m.versions.onnxruntime ?? 'not installed'}, studio ${m.versions.studio}${m.versions.electron ? `, electron ${m.versions.electron}` : ''}`,
             ...(m.roofline
