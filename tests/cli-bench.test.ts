@@ -55,10 +55,35 @@ describe('CLI bench', () => {
       { allowStderr: true },
     );
     const [v] = doc.comparisons;
+    expect(doc.comparisons).toHaveLength(1);
     expect(v.comparison).toBe('reduce-then-conv');
+    expect(v.setting).toBe('ort-cpu, batch 1');
     expect(v.macsRatio).toBeCloseTo(256 / 68, 3);
     expect(v.speedup).toBeGreaterThan(0);
     expect(v.speedupCi.low).toBeLessThanOrEqual(v.speedupCi.high);
+  });
+
+  it('answers a seed comparison per backend, never pooling two backends into one speed-up', () => {
+    const doc = cliJson(
+      [
+        'bench',
+        '--seed',
+        'reduce-then-conv',
+        '--set',
+        'height=8,width=8',
+        '--backend',
+        'ort-cpu,native',
+        '--repetitions',
+        '1',
+        ...quick,
+      ],
+      { allowStderr: true },
+    );
+    expect(doc.comparisons.map((v: { setting: string }) => v.setting).sort()).toEqual([
+      'native, batch 1',
+      'ort-cpu, batch 1',
+    ]);
+    for (const v of doc.comparisons) expect(v.repetitions).toEqual([1, 1]);
   });
 
   it('runs the offline scenario over batch sizes', () => {

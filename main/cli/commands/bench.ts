@@ -164,33 +164,69 @@ function offlineTable(results: BenchResult[]): string {
 }
 
 /** Per seed comparison: the analytic MACs ratio beside the measured speed-up with its CI. */
+/** What a job ran on, without its target: the key that pairs the two sides of a comparison. */
+function settingOf(r: BenchResult): string {
+  const { target: _t, ...rest } = r.job;
+  return configKey({ ...rest, target: { kind: 'block', name: '', params: {} } });
+}
+
+function settingLabel(r: BenchResult): string {
+  const j = r.job;
+  const isa = j.backend.isa && j.backend.isa !== 'auto' ? `/${j.backend.isa}` : '';
+  const threads = j.backend.intraOpThreads ? `, ${j.backend.intraOpThreads} threads` : '';
+  const precision = j.precision !== 'fp32' ? `, ${j.precision}` : '';
+  return `${j.backend.backend}${isa}, batch ${j.batch}${threads}${precision}`;
+}
+
+/**
+ * Per seed comparison and per setting (backend, batch, threads, precision: everything but the
+ * target), the measured speed-up of each alternative over the reference. Samples are pooled only
+ * across fresh-process repetitions of the same setting: a CPU and a GPU run are two answers, never
+ * one average.
+ */
 function seedVerdicts(comparisons: SeedComparison[], results: BenchResult[], targetsOf: Map<string, Target>) {
   const out = [];
   for (const c of comparisons) {
-    const pooled = c.targets.map((t) => {
+    const sides = c.targets.map((t) => {
       const target = targetsOf.get(`${c.name}|${t}`)!;
-      const rs = results.filter((r) => r.status === 'ok' && JSON.stringify(r.job.target) === JSON.stringify(target));
-      return { target: t, results: rs, samples: rs.flatMap((r) => r.samplesMs), macs: rs[0]?.cost?.macs };
+      return {
+        target: t,
+        results: results.filter((r) => r.status === 'ok' && JSON.stringify(r.job.target) === JSON.stringify(target)),
+      };
     });
-    const ref = pooled[0];
-    for (const other of pooled.slice(1)) {
-      if (!ref.samples.length || !other.samples.length) {
-        out.push({ comparison: c.name, target: other.target, error: 'a side has no successful result' });
-        continue;
-      }
-      const cmp = compareSamples(ref.samples, other.samples);
-      out.push({
-        comparison: c.name,
-        reference: ref.target,
-        target: other.target,
-        macsRatio: ref.macs && other.macs ? ref.macs / other.macs : undefined,
-        // Speed-up of `target` over the reference: reference median / target median.
-        speedup: 1 / cmp.ratio,
-        speedupCi: { low: 1 / cmp.ratioCi.high, high: 1 / cmp.ratioCi.low },
-        pValue: cmp.test.pValue,
-        verdict: cmp.verdict,
-        repetitions: [ref.results.length, other.results.length],
+    const settings = new Map<string, string>();
+    for (const side of sides) for (const r of side.results) settings.set(settingOf(r), settingLabel(r));
+    for (const [setting, label] of settings) {
+      const pooled = sides.map((side) => {
+        const rs = side.results.filter((r) => settingOf(r) === setting);
+        return { target: side.target, results: rs, samples: rs.flatMap((r) => r.samplesMs), macs: rs[0]?.cost?.macs };
       });
+      const ref = pooled[0];
+      for (const other of pooled.slice(1)) {
+        if (!ref.samples.length || !other.samples.length) {
+          out.push({
+            comparison: c.name,
+            setting: label,
+            target: other.target,
+            error: 'a side has no successful result',
+          });
+          continue;
+        }
+        const cmp = compareSamples(ref.samples, other.samples);
+        out.push({
+          comparison: c.name,
+          setting: label,
+          reference: ref.target,
+          target: other.target,
+          macsRatio: ref.macs && other.macs ? ref.macs / other.macs : undefined,
+          // Speed-up of `target` over the reference: reference median / target median.
+          speedup: 1 / cmp.ratio,
+          speedupCi: { low: 1 / cmp.ratioCi.high, high: 1 / cmp.ratioCi.low },
+          pValue: cmp.test.pValue,
+          verdict: cmp.verdict,
+          repetitions: [ref.results.length, other.results.length],
+        });
+      }
     }
   }
   return out;
@@ -348,12 +384,13 @@ export function registerBench(program: Command): void {
             printText('\nMeasured speed-up vs analytic MACs ratio (first target of each comparison = 1):');
             printText(
               table(
-                ['comparison', 'target', 'MACs ratio', 'speed-up', '95% CI', 'verdict'],
+                ['comparison', 'on', 'target', 'MACs ratio', 'speed-up', '95% CI', 'verdict'],
                 verdicts.map((v) =>
                   'error' in v
-                    ? [v.comparison, v.target, '', '', '', v.error ?? '']
+                    ? [v.comparison, v.setting, v.target, '', '', '', v.error ?? '']
                     : [
                         v.comparison,
+                        v.setting,
                         v.target,
                         v.macsRatio ? ratio(v.macsRatio) : '',
                         ratio(v.speedup),

@@ -226,8 +226,15 @@ export function seedSpeedups(
 ): SeedSpeedup[] {
   const ok = okResults(results);
   const out: SeedSpeedup[] = [];
+  // Precision too: an int8 and an fp32 run of a pair are two answers, never one.
   const configOf = (r: BenchResult) =>
-    JSON.stringify([backendText(r), r.job.batch, r.job.backend.intraOpThreads, machineText(r)]);
+    JSON.stringify([
+      backendText(r),
+      r.job.batch,
+      r.job.backend.intraOpThreads,
+      machineText(r),
+      r.job.precision ?? 'fp32',
+    ]);
   for (const c of comparisons) {
     if (c.targets.length < 2) continue;
     const [ref, ...others] = c.targets;
@@ -237,7 +244,13 @@ export function seedSpeedups(
       const otherResults = ok.filter((r) => resultMatchesSeedTarget(r, other));
       const configs = [...new Set(refResults.map(configOf))].filter((k) => otherResults.some((r) => configOf(r) === k));
       for (const key of configs) {
-        const [backend, batch, threads, machine] = JSON.parse(key) as [string, number, number, string];
+        const [backend, batch, threads, machine, precision] = JSON.parse(key) as [
+          string,
+          number,
+          number,
+          string,
+          string,
+        ];
         const a = refResults.filter((r) => configOf(r) === key);
         const b = otherResults.filter((r) => configOf(r) === key);
         const [macsReference, macsOther] = [targetMacs(ref), targetMacs(other)];
@@ -257,7 +270,7 @@ export function seedSpeedups(
           latencyReference,
           latencyOther,
           measured: latencyReference / latencyOther,
-          label: `${c.name}${others.length > 1 ? ` (${other})` : ''} · ${backend} · b${batch} · ${threadsText(threads)}`,
+          label: `${c.name}${others.length > 1 ? ` (${other})` : ''} · ${backend} · b${batch} · ${threadsText(threads)}${precision !== 'fp32' ? ` · ${precision}` : ''}`,
         });
       }
     }
