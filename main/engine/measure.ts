@@ -6,6 +6,7 @@ import type { Measure } from '../../shared/contract/job.js';
 import type { BenchResult } from '../../shared/contract/result.js';
 import { numel, type Graph } from '../../shared/graph/types.js';
 import { toHalf } from '../../shared/onnx/half.js';
+import { seededRandom } from '../../shared/stats/bootstrap.js';
 import type { BackendSession, HostTensor, PreparedInputs } from '../backends/backend.js';
 import type { Phase, ProgressMessage } from './protocol.js';
 import { stopReason } from './statistics.js';
@@ -41,18 +42,6 @@ export class ProgressThrottle {
   }
 }
 
-/** mulberry32: seeded, so two runs of a job feed the same inputs (graph/weights.ts uses the same). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Inputs for every graph input: uniform [-1, 1) for floating-point inputs (seeded per input name);
  * zeros for integer and boolean inputs, which are indices or masks where random values could be
@@ -61,7 +50,7 @@ function rng(seed: number): () => number {
 export function makeInputs(graph: Graph, seed: number): HostTensor[] {
   return graph.inputs.map((input, k) => {
     const n = numel(input.shape);
-    const next = rng((seed * 0x9e3779b1 + k + 1) >>> 0);
+    const next = seededRandom((seed * 0x9e3779b1 + k + 1) >>> 0);
     let data: HostTensor['data'];
     switch (input.dtype) {
       case 'float32':

@@ -11,6 +11,7 @@ import type { JobSpec } from '../../shared/contract/job.js';
 import type { GpuAdapter } from '../../shared/contract/machine.js';
 import { RefusedError, type Backend, type HostTensor } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
+import { openWorkerChannel } from '../tasks/channel.js';
 import { makeInputs, MemoryTracker, measureRuns, msSince, nowNs, ProgressThrottle, warmup } from './measure.js';
 import { joinNodeTimings, placementOf, strictPlacementRefusal } from './node-map.js';
 import {
@@ -30,31 +31,6 @@ import { instabilityFlags, latencyStats } from './statistics.js';
 
 /** Providers whose device memory nvidia-smi can report. */
 const GPU_PROVIDERS = new Set(['CUDAExecutionProvider', 'TensorrtExecutionProvider']);
-
-interface Channel {
-  send(msg: WorkerMessage): Promise<void>;
-  onMessage(cb: (msg: unknown) => void): void;
-}
-
-interface ElectronParentPort {
-  postMessage(msg: unknown): void;
-  on(event: 'message', cb: (e: { data: unknown }) => void): void;
-}
-
-function openChannel(): Channel {
-  const parentPort = (process as unknown as { parentPort?: ElectronParentPort }).parentPort;
-  if (parentPort)
-    return {
-      send: async (m) => parentPort.postMessage(m),
-      onMessage: (cb) => parentPort.on('message', (e) => cb(e.data)),
-    };
-  const send = process.send?.bind(process);
-  if (!send) throw new Error('the job worker runs only as a child process with an IPC channel (see spawner.ts)');
-  return {
-    send: (m) => new Promise((res, rej) => send(m, undefined, {}, (err) => (err ? rej(err) : res()))),
-    onMessage: (cb) => process.on('message', cb),
-  };
-}
 
 /** Extra profiled runs (the first is discarded as warm-up), bounded in time for big models. */
 const PROFILE_RUNS = 6;
@@ -285,7 +261,7 @@ function failureOf(e: unknown): { kind: 'refused' | 'error'; reason: string; det
 }
 
 function main(): void {
-  const channel = openChannel();
+  const channel = openWorkerChannel<WorkerMessage>();
   // Baseline before the model loads (the runtime's libraries are loaded with this module already).
   const mem = new MemoryTracker();
   const partial: Partial<WorkerPayload> = {};

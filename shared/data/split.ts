@@ -2,23 +2,12 @@
 // class, a seeded shuffle puts the first 20% (rounded, at least one image when the class has two
 // or more) in test and the rest in train, so every class is in both and the split is the same on
 // every machine for the same files and seed. Recorded in DatasetInfo.holdout.
+import { seededRandom } from '../stats/bootstrap.js';
 
 /** The test share of the seeded split. */
 export const HOLDOUT_TEST_FRACTION = 0.2;
 /** The seed of the split unless one is given. */
 export const HOLDOUT_SEED = 0;
-
-/** mulberry32, seeded: small and well distributed (the same generator shared/graph/weights.ts uses). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Which items (by index, one label per item) go to test. Items keep their order within each
@@ -37,7 +26,7 @@ export function holdoutMask(
   }
   const test = Array.from({ length: labels.length }, () => false);
   for (const [label, items] of [...byClass.entries()].sort((a, b) => a[0] - b[0])) {
-    const rand = mulberry32((seed * 0x9e3779b1) ^ (label + 1));
+    const rand = seededRandom((seed * 0x9e3779b1) ^ (label + 1));
     const order = [...items];
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));

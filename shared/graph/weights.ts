@@ -1,19 +1,8 @@
+import { seededRandom } from '../stats/bootstrap.js';
 import { numel, type Graph, type Initializer, type TensorData } from './types.js';
 
 /** Largest initializer whose values are produced during shape inference (shape tensors, scalars). */
 const SMALL_CONSTANT = 64;
-
-/** mulberry32: a tiny, fast, well-distributed 32-bit generator; enough for weights, not for secrets. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a of the seed and the tensor's name: each tensor's values depend only on (seed, name). */
 function hashSeed(seed: number, name: string): number {
@@ -53,7 +42,7 @@ export function generateValues(init: Initializer, seed = 0): TensorData {
   else {
     // He-normal (He et al. 2015): N(0, 2 / fan_in), sampled by Box-Muller.
     const std = Math.sqrt(2 / Math.max(1, recipe.fanIn));
-    const rand = mulberry32(hashSeed(seed, init.name));
+    const rand = seededRandom(hashSeed(seed, init.name));
     for (let i = 0; i < n; i += 2) {
       const u = Math.max(rand(), 1e-12);
       const v = rand();
