@@ -7,29 +7,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BackendConfig } from '../shared/contract/job.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
 import { SOFTWARE_ADAPTER_LABEL } from '../shared/hardware/adapters.js';
 import { getBackend } from '../main/backends/registry.js';
 import { ensureXdgRuntimeDir } from '../main/backends/ort.js';
 import { makeInputs } from '../main/engine/measure.js';
-import { allClose } from './helpers/ort.js';
+import { allClose, testBackendConfig } from './helpers/ort.js';
 import { cli } from './helpers/cli.js';
 import { gpuIt, vulkan } from './helpers/vulkan.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'studio-gpu-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const config = (backend: BackendConfig['backend']): BackendConfig => ({
-  backend,
-  intraOpThreads: 1,
-  interOpThreads: 1,
-  graphOptimization: 'all',
-  executionMode: 'sequential',
-  memoryArena: true,
-  profiling: false,
-});
+const config = testBackendConfig;
 
 type Named = { runNamed(i: ReturnType<typeof makeInputs>): Promise<Record<string, { data: Float32Array }>> };
 

@@ -3,6 +3,7 @@
 import type { BackendConfig, BackendName } from '../../shared/contract/job.js';
 import type { DType, Graph, TensorData } from '../../shared/graph/types.js';
 import type { GpuAdapter } from '../../shared/contract/machine.js';
+import type { DeviceResidentLatency } from '../../shared/contract/result.js';
 
 /** Why a backend cannot run here; the category lets a UI group the reasons. */
 export type UnavailableKind = 'platform' | 'not-bundled' | 'library-missing' | 'no-device' | 'error';
@@ -87,6 +88,18 @@ export interface BackendSession {
   release(): Promise<void>;
   /** Optional: what actually runs (an ISA path chosen at run time) and notes for the result. */
   info?(): SessionInfo;
+  /**
+   * Optional, GPU providers that can keep tensors on the device: the latency without the
+   * host<->device copies, measured on a sibling session after the headline measurement.
+   */
+  deviceResident?(inputs: HostTensor[], plan: DeviceResidentPlan): Promise<DeviceResidentLatency>;
+}
+
+export interface DeviceResidentPlan {
+  /** Median latency of a complete run (the headline), to size the batches. */
+  headlineMs: number;
+  /** Time to spend on the whole measurement, seconds. */
+  budgetS: number;
 }
 
 export interface Backend {

@@ -21,9 +21,11 @@ import {
   type UnavailableKind,
 } from './backend.js';
 import { readOptimizedGraph, readOrtProfile } from './ort-profile.js';
+import { executionProviderFor, onDevice } from './ort-providers.js';
 import type { GpuAdapter } from '../../shared/contract/machine.js';
 import { webgpuAdapterOf } from '../../shared/hardware/adapters.js';
 import { gpuAdapters } from '../machine/gpu-adapters.js';
+import { measureDeviceResident } from './ort-device-resident.js';
 
 // ORT's default logger prints provider-library probing failures and opset notes on stderr at
 // 'error' level before it throws; the studio reports every failure itself from the thrown error
@@ -40,8 +42,11 @@ interface ProviderInfo {
   hint?: string;
 }
 
+// What onnxruntime-node's install script (script/install.js) reads: ONNXRUNTIME_NODE_INSTALL (or npm's
+// --onnxruntime-node-install flag); `cuda12` is its only GPU manifest, for linux/x64 only. It
+// downloads the Microsoft.ML.OnnxRuntime.Gpu.Linux NuGet package of the same version.
 const CUDA_HINT =
-  'install its libraries with: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (Linux x64, NVIDIA GPU, CUDA 12)';
+  'install its libraries (downloaded from nuget.org) with: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (Linux x64 only; NVIDIA driver, CUDA 12.x and cuDNN 9.x libraries)';
 
 export const ORT_PROVIDERS = {
   'ort-cpu': { ep: 'cpu', provider: 'CPUExecutionProvider', label: 'CPU' },
@@ -181,7 +186,16 @@ class OrtSession implements BackendSession {
     private readonly session: ort.InferenceSession,
     private readonly profileDir: string | undefined,
     private readonly optimizedPath: string | undefined,
-  ) {}
+    /** What a sibling session for the device-resident measurement needs (WebGPU only). */
+    private readonly residentSource?: { model: Uint8Array; options: ort.InferenceSession.SessionOptions },
+  ) {
+    if (residentSource)
+      this.deviceResident = (inputs, plan) =>
+        measureDeviceResident(residentSource.model, residentSource.options, inputs, this.prepare(inputs), plan);
+  }
+
+  /** WebGPU: the latency with inputs and outputs on the device (ort-device-resident.ts). */
+  readonly deviceResident?: BackendSession['deviceResident'];
 
   prepare(inputs: HostTensor[]): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = {};
@@ -246,7 +260,7 @@ export class OrtBackend implements Backend {
   async createSession(model: Uint8Array, config: BackendConfig, opts: SessionOptions = {}): Promise<BackendSession> {
     if (this.info.ep === 'webgpu') ensureXdgRuntimeDir();
     const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: [this.info.ep],
+      executionProviders: [executionProviderFor(config)],
       intraOpNumThreads: config.intraOpThreads,
       interOpNumThreads: config.interOpThreads,
       graphOptimizationLevel: config.graphOptimization,
@@ -262,8 +276,10 @@ export class OrtBackend implements Backend {
         profileFilePrefix: join(profileDir, 'ort-profile'),
         optimizedModelFilePath: optimizedPath,
       });
+    // Only the measured session (not a profiled one) offers the device-resident pass.
+    const resident = this.info.ep === 'webgpu' && !profileDir ? { model, options } : undefined;
     try {
-      return new OrtSession(await ort.InferenceSession.create(model, options), profileDir, optimizedPath);
+      return new OrtSession(await ort.InferenceSession.create(model, options), profileDir, optimizedPath, resident);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
       // Providers that compile subgraphs (TensorRT) cannot save an optimized model: profile without it.
@@ -276,8 +292,11 @@ export class OrtBackend implements Backend {
         }
       }
       const av = await this.detect();
-      if (!av.available) throw new RefusedError(`${this.name} is unavailable on this machine: ${av.reason}`);
-      throw new Error(`ONNX Runtime could not create a ${this.info.label} session: ${msg.split('\n')[0]}`);
+      if (!av.available)
+        throw new RefusedError(`${this.name}${onDevice(config)} is unavailable on this machine: ${av.reason}`);
+      throw new Error(
+        `ONNX Runtime could not create a ${this.info.label} session${onDevice(config)}: ${msg.split('\n')[0]}`,
+      );
     }
   }
 }

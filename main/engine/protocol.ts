@@ -41,6 +41,7 @@ export const WorkerPayloadSchema = ResultSchema.pick({
   memory: true,
   placement: true,
   nodes: true,
+  deviceResident: true,
   flags: true,
   precision: true,
 });

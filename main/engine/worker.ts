@@ -22,15 +22,20 @@ import {
   type ProgressMessage,
 } from './protocol.js';
 import { memoryEstimate, modelBytes, resolveJob, type ResolvedJob } from './resolve.js';
-import { gpuMemoryOfProcess } from '../machine/gpu-memory.js';
+import { deviceMemoryOf } from '../machine/gpu-memory.js';
 import { gpuAdapters } from '../machine/gpu-adapters.js';
 import { softwareAdapterFlag, webgpuAdapterOf } from '../../shared/hardware/adapters.js';
 import { nativePrecisionRefusal } from '../backends/native.js';
 import { buildVariant, checkVariantOnOrt, measureFidelity, type BuiltVariant } from '../precision/variant.js';
 import { instabilityFlags, latencyStats } from './statistics.js';
 
-/** Providers whose device memory nvidia-smi can report. */
-const GPU_PROVIDERS = new Set(['CUDAExecutionProvider', 'TensorrtExecutionProvider']);
+/** Backends whose work runs off the CPU (device memory, placement). */
+const offCpu = (backend: Backend) => !backend.singleDevice && backend.provider !== 'CPUExecutionProvider';
+
+const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** The device-resident pass follows the headline one: a share of its time, 0.5-5 s. */
+const residentBudgetS = (job: JobSpec) => Math.min(5, Math.max(0.5, job.measure.minTimeS));
 
 /** Extra profiled runs (the first is discarded as warm-up), bounded in time for big models. */
 const PROFILE_RUNS = 6;
@@ -125,11 +130,17 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   const { samplesMs, stopReason } = await measureRuns(session, inputs, job.measure, progress);
   // Peak memory is taken before the profiling session exists: it belongs to the measured session.
   const memory = mem.result(estimate.estimatedBytes);
-  // Device memory is read while the session still holds it (NVIDIA providers only).
-  if (GPU_PROVIDERS.has(backend.provider)) {
-    const gpuBytes = gpuMemoryOfProcess();
-    if (gpuBytes !== undefined) memory.gpuBytes = gpuBytes;
-  }
+  // Device memory is read while the session still holds it, or said to be unmeasurable.
+  if (offCpu(backend)) Object.assign(memory, deviceMemoryOf(backend.provider, adapter.adapter));
+  const residentFlags: string[] = [];
+  const deviceResident = session.deviceResident
+    ? await session
+        .deviceResident(host, { headlineMs: medianOf(samplesMs), budgetS: residentBudgetS(job) })
+        .catch((e: Error) => {
+          residentFlags.push(`the device-resident latency could not be measured: ${e.message.split('\n')[0]}`);
+          return undefined;
+        })
+    : undefined;
   await session.release();
 
   const stats = latencyStats(samplesMs, { batch: job.batch, flops: resolved.cost.totals.flops });
@@ -149,16 +160,18 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
       ...resolved.cost.warnings,
       ...variantFlags,
       ...adapter.flags,
+      ...residentFlags,
     ],
     ...(variant ? { precision: variant.details } : {}),
+    ...(deviceResident ? { deviceResident } : {}),
   };
   // Placement is always checked off the CPU: a job labeled CUDA must say which nodes fell back.
   // The measurement stands on its own: a profiler that fails costs the per-node table, not the job.
-  if (job.backend.profiling || (!backend.singleDevice && backend.provider !== 'CPUExecutionProvider'))
+  if (job.backend.profiling || offCpu(backend))
     await profilePass(job, backend, bytes, host, resolved, payload, progress).catch((e: Error) =>
       payload.flags.push(`profiling failed, so node placement and per-node times are unknown: ${e.message}`),
     );
-  if (job.backend.strictPlacement && !backend.singleDevice && backend.provider !== 'CPUExecutionProvider') {
+  if (job.backend.strictPlacement && offCpu(backend)) {
     const refusal = strictPlacementRefusal(backend.provider, payload.placement);
     if (refusal) {
       // The failure still carries what was learnt about placement.

@@ -29,3 +29,31 @@ export function gpuMemoryOfProcess(pid = process.pid): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * The device memory a job held, or why it is not measurable here (never a made-up number). Called
+ * while the measured session still exists, for backends that run off the CPU.
+ */
+export function deviceMemoryOf(
+  provider: string,
+  adapter: { software: boolean; name: string } | undefined,
+  read: () => number | undefined = gpuMemoryOfProcess,
+): { gpuBytes: number } | { gpuUnmeasured: string } {
+  if (provider === 'CUDAExecutionProvider' || provider === 'TensorrtExecutionProvider') {
+    const bytes = read();
+    return bytes !== undefined
+      ? { gpuBytes: bytes }
+      : { gpuUnmeasured: 'nvidia-smi did not list this process (nvidia-smi missing, or no NVIDIA GPU memory held)' };
+  }
+  if (provider === 'WebGpuExecutionProvider') {
+    if (adapter?.software)
+      return {
+        gpuUnmeasured: `${adapter.name} is a software device: its "device memory" is this process's RAM, counted in the peak resident memory`,
+      };
+    return {
+      gpuUnmeasured:
+        "WebGPU reports no memory use, and Vulkan's memory budget (VK_EXT_memory_budget) is readable only inside the process that owns the device (ONNX Runtime's); the adapter's heap sizes are in the machine profile",
+    };
+  }
+  return { gpuUnmeasured: `no tool the studio can read reports the device memory of ${provider}` };
+}

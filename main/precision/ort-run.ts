@@ -1,11 +1,12 @@
-// One-off ONNX Runtime CPU runs outside any timed region: the fp32 reference of fidelity, and the
-// calibration runs of the int8 variant.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// One-off ONNX Runtime runs outside any timed region: the fp32 reference of fidelity, the
+// calibration runs of the int8 variant (CPU), and the checks of what a variant really runs on a
+// provider (the optimized graph it saves, one profiled run).
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { OutputTensor } from '../../shared/precision/fidelity.js';
-import { onnx } from '../../shared/onnx/tensor.js';
+import { onnx, type OnnxTypes } from '../../shared/onnx/tensor.js';
 import type { HostTensor } from '../backends/backend.js';
 import { ORT_RUNTIME } from '../backends/ort.js';
 
@@ -49,7 +50,7 @@ export async function referenceOutputs(bytes: Uint8Array, inputs: HostTensor[]):
  */
 export async function optimizedNodes(
   bytes: Uint8Array,
-  ep: string,
+  ep: ort.InferenceSession.ExecutionProviderConfig,
   level: 'disabled' | 'basic' | 'extended' | 'all',
 ): Promise<{ op: string; inputType?: number; name: string; fedByFloatCast: boolean }[]> {
   const dir = mkdtempSync(join(tmpdir(), 'studio-precision-'));
@@ -77,6 +78,100 @@ export async function optimizedNodes(
       if (n.opType === 'Cast' && outType === 1) for (const o of n.output ?? []) floatCasts.add(o);
       return { op: n.opType ?? '', inputType, name: n.name ?? '', fedByFloatCast };
     });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One kernel of a profiled run: the node, the provider that ran it, its inputs' element types. */
+export interface ProfiledKernel {
+  name: string;
+  op: string;
+  provider: string;
+  /** ONNX Runtime's type names, in input order: 'float' is float32, 'float16', 'int64'... */
+  inputTypes: string[];
+}
+
+/** Zero-filled feeds for a model's graph inputs (symbolic dimensions as 1); the values do not matter here. */
+function zeroFeeds(model: OnnxTypes.IModelProto): Record<string, ort.Tensor> {
+  const g = model.graph!;
+  const init = new Set((g.initializer ?? []).map((t) => t.name));
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const v of g.input ?? []) {
+    if (!v.name || init.has(v.name)) continue;
+    const t = v.type?.tensorType;
+    const shape = (t?.shape?.dim ?? []).map((d) => (d.dimValue ? Number(d.dimValue) : 1));
+    const n = shape.reduce((a, b) => a * b, 1);
+    switch (t?.elemType) {
+      case 1:
+        feeds[v.name] = new ort.Tensor('float32', new Float32Array(n), shape);
+        break;
+      case 10:
+        feeds[v.name] = new ort.Tensor('float16', new Uint16Array(n), shape);
+        break;
+      case 7:
+        feeds[v.name] = new ort.Tensor('int64', new BigInt64Array(n), shape);
+        break;
+      case 6:
+        feeds[v.name] = new ort.Tensor('int32', new Int32Array(n), shape);
+        break;
+      default:
+        throw new Error(`graph input '${v.name}' has element type ${t?.elemType}, which the kernel check cannot feed`);
+    }
+  }
+  return feeds;
+}
+
+/** Node events of an ONNX Runtime profile (chrome trace), one entry per node. */
+export function parseProfiledKernels(json: string): ProfiledKernel[] {
+  const events = JSON.parse(json) as {
+    cat?: string;
+    name?: string;
+    args?: { op_name?: string; provider?: string; input_type_shape?: Record<string, unknown>[] };
+  }[];
+  const byName = new Map<string, ProfiledKernel>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || byName.has(e.name)) continue;
+    byName.set(e.name, {
+      name: e.name.slice(0, -'_kernel_time'.length),
+      op: e.args?.op_name ?? '?',
+      provider: e.args?.provider ?? '?',
+      inputTypes: (e.args?.input_type_shape ?? []).map((t) => Object.keys(t)[0] ?? '?'),
+    });
+  }
+  return [...byName.values()];
+}
+
+/**
+ * The kernels ONNX Runtime really runs for `bytes` on `ep` at `level`: one profiled run on zero
+ * inputs (session option enableProfiling), read back from the trace it writes, with the provider
+ * of each node (args.provider) and the element types its inputs had (args.input_type_shape). A
+ * kernel that cannot compile or run on the device throws here, before anything is timed.
+ */
+export async function profiledKernels(
+  bytes: Uint8Array,
+  ep: ort.InferenceSession.ExecutionProviderConfig,
+  level: 'disabled' | 'basic' | 'extended' | 'all',
+): Promise<ProfiledKernel[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'studio-precision-profile-'));
+  try {
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: [ep],
+      graphOptimizationLevel: level,
+      enableProfiling: true,
+      profileFilePrefix: join(dir, 'ort-profile'),
+      logSeverityLevel: 3,
+    });
+    try {
+      await session.run(zeroFeeds(onnx.ModelProto.decode(bytes)));
+      // onnxruntime-node's endProfiling() returns nothing: the trace is the one file in `dir`.
+      session.endProfiling();
+    } finally {
+      await session.release();
+    }
+    const file = readdirSync(dir).find((f) => f.startsWith('ort-profile') && f.endsWith('.json'));
+    if (!file) throw new Error(`ONNX Runtime wrote no profile into ${dir}`);
+    return parseProfiledKernels(readFileSync(join(dir, file), 'utf8'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

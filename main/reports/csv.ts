@@ -1,9 +1,18 @@
 // CSV: one row per result, raw numbers (milliseconds, bytes, counts) for spreadsheets and scripts.
 // RFC 4180: CRLF line ends; a field holding a comma, a quote or a line break is quoted, quotes doubled.
+// GPU results add where they ran (adapter, software device, placement), the device-resident median,
+// the cold first run and device memory (or why it is not measurable); results in a devices
+// comparison carry their device's ratio to ort-cpu.
+import { compareDevices, gpuRows, type GpuRow } from './gpu.js';
 import { toRows, type ResultRow } from './rows.js';
 import type { ReportWriter } from './types.js';
 
-const COLUMNS: [string, (r: ResultRow) => string | number | undefined][] = [
+interface CsvRow extends ResultRow {
+  gpu?: GpuRow;
+  ratioToCpu?: number;
+}
+
+const COLUMNS: [string, (r: CsvRow) => string | number | undefined][] = [
   ['id', (r) => r.id],
   ['label', (r) => r.label],
   ['target', (r) => r.target],
@@ -30,6 +39,15 @@ const COLUMNS: [string, (r: ResultRow) => string | number | undefined][] = [
   ['created_at', (r) => r.createdAt],
   ['flags', (r) => r.flags.join('; ')],
   ['failure', (r) => r.failure],
+  ['gpu_adapter', (r) => r.gpu?.device],
+  ['gpu_adapter_software', (r) => (r.gpu?.device ? String(r.gpu.software) : undefined)],
+  ['placement', (r) => r.gpu?.placement],
+  ['placement_fallback_nodes', (r) => r.gpu?.fallbackNodes.join('; ')],
+  ['device_resident_p50_ms', (r) => r.gpu?.deviceResidentMs],
+  ['cold_first_run_ms', (r) => r.gpu?.coldFirstRunMs],
+  ['gpu_bytes', (r) => r.gpu?.gpuBytes],
+  ['gpu_unmeasured', (r) => r.gpu?.gpuUnmeasured],
+  ['ratio_to_ort_cpu', (r) => r.ratioToCpu],
 ];
 
 export function csvField(v: string | number | undefined): string {
@@ -43,7 +61,16 @@ export const csvReport: ReportWriter = {
   extensions: ['.csv'],
   description: 'one row per result with raw numbers (ms, bytes, counts)',
   render(results) {
-    const lines = [COLUMNS.map(([h]) => h), ...toRows(results).map((r) => COLUMNS.map(([, get]) => get(r)))];
+    const gpu = new Map(gpuRows(results).map((g) => [g.id, g]));
+    const ratio = new Map(
+      compareDevices(results).flatMap((g) =>
+        g.entries.flatMap((e) =>
+          e.ratioToCpu === undefined ? [] : e.resultIds.map((id) => [id, e.ratioToCpu!] as const),
+        ),
+      ),
+    );
+    const rows: CsvRow[] = toRows(results).map((r) => ({ ...r, gpu: gpu.get(r.id), ratioToCpu: ratio.get(r.id) }));
+    const lines = [COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, get]) => get(r)))];
     return lines.map((cells) => cells.map(csvField).join(',')).join('\r\n') + '\r\n';
   },
 };

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { interquartileRange, quantileSorted } from 'simple-statistics';
 import type { BenchResult } from '../../shared/contract/result.js';
 import { StudioError } from '../../shared/graph/types.js';
+import { softwareAdapterFlag } from '../../shared/hardware/adapters.js';
 import {
   fmtBytes,
   fmtCi,
@@ -23,6 +24,7 @@ import {
   type ResultRow,
 } from './rows.js';
 import { accuracyRows } from './accuracy.js';
+import { SOFTWARE_DEVICE_BADGE, compareDevices, deviceText, fmtOptMs, gpuRows, ratioText } from './gpu.js';
 import { fmtTrain, labRows } from './lab.js';
 import { precisionRows, sci } from './precision.js';
 import type { ReportContext, ReportWriter } from './types.js';
@@ -246,6 +248,69 @@ function precisionTable(results: readonly BenchResult[]): string {
   return `<table class="precision" id="precision-table"><thead><tr><th scope="col">Result</th><th scope="col">Precision</th><th scope="col" class="num">Max abs error</th><th scope="col" class="num">Mean abs error</th><th scope="col" class="num">Relative error</th><th scope="col" class="num">Cosine</th><th scope="col" class="num">Top-1 agreement</th><th scope="col">Calibration</th><th scope="col">Integer kernels</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** One table per target + batch + precision measured on several devices: medians, ratios to ort-cpu. */
+function devicesTables(results: readonly BenchResult[]): string {
+  const groups = compareDevices(results);
+  const many = new Set(groups.map((g) => g.machine)).size > 1;
+  return groups
+    .map((g) => {
+      const slowest = Math.max(...g.entries.map((e) => e.medianMs));
+      const rows = g.entries.map((e) => {
+        const width = slowest > 0 ? ((100 * e.medianMs) / slowest).toFixed(1) : '0';
+        const name =
+          escapeHtml(deviceText({ ...e, software: false })) +
+          (e.software
+            ? ` <span class="badge software" title="${escapeHtml(e.adapter ? softwareAdapterFlag(e.adapter) : SOFTWARE_DEVICE_BADGE)}">${escapeHtml(SOFTWARE_DEVICE_BADGE)}</span>`
+            : '');
+        return (
+          `<tr${e.software ? ' class="software"' : ''}><td>${name}</td>` +
+          num(e.medianMs, fmtMs(e.medianMs)) +
+          `<td class="barcell"><span class="bar${e.software ? ' software' : ''}" style="width:${width}%"></span></td>` +
+          num(e.ratioToCpu, ratioText(e.ratioToCpu)) +
+          num(e.deviceResidentMs, fmtOptMs(e.deviceResidentMs)) +
+          num(e.resultIds.length, String(e.resultIds.length)) +
+          '</tr>'
+        );
+      });
+      const caption = `${escapeHtml(g.label)}${many ? ` <span class="note">${escapeHtml(g.machine)}</span>` : ''}`;
+      return `<div class="table-wrap"><table class="devices"><caption>${caption}</caption><thead><tr><th scope="col">Device</th><th scope="col" class="num">Median</th><th scope="col"></th><th scope="col" class="num">vs ort-cpu</th><th scope="col" class="num">Device-resident</th><th scope="col" class="num">Results</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+    })
+    .join('');
+}
+
+/** Where each GPU result ran, its placement, both latencies, the cold run and device memory. */
+function gpuTable(results: readonly BenchResult[]): string {
+  const g = gpuRows(results);
+  const rows = g.map(
+    (r) =>
+      `<tr class="gpu${r.software ? ' software' : ''}"><td class="wrap">${escapeHtml(r.label)}</td>` +
+      `<td class="wrap">${r.device ? escapeHtml(r.device) : '<span class="none">not recorded</span>'}` +
+      (r.software
+        ? ` <span class="badge software" title="${escapeHtml(r.softwareWarning ?? '')}">${escapeHtml(SOFTWARE_DEVICE_BADGE)}</span>`
+        : '') +
+      `</td><td class="wrap${r.hasFallback ? ' fallback' : ''}"${r.fallbackNodes.length ? ` title="${escapeHtml(`fallback nodes: ${r.fallbackNodes.join(', ')}`)}"` : ''}>${r.placement ? escapeHtml(r.placement) : '<span class="none">not profiled</span>'}</td>` +
+      num(r.medianMs, fmtOptMs(r.medianMs)) +
+      num(r.deviceResidentMs, fmtOptMs(r.deviceResidentMs)) +
+      num(r.coldFirstRunMs, fmtOptMs(r.coldFirstRunMs)) +
+      `<td class="wrap">${escapeHtml(r.memory)}</td></tr>`,
+  );
+  const notes = g.flatMap((r) => [
+    ...(r.softwareWarning ? [`<li class="software">${escapeHtml(r.softwareWarning)}</li>`] : []),
+    ...(r.fallbackNodes.length
+      ? [
+          `<li class="fallback"><b>${escapeHtml(r.label)}</b>: fell back from the requested provider: ${r.fallbackNodes.map(escapeHtml).join(', ')}</li>`,
+        ]
+      : []),
+    ...(r.deviceResidentMethod
+      ? [`<li><b>${escapeHtml(r.label)}</b>: device-resident: ${escapeHtml(r.deviceResidentMethod)}</li>`]
+      : []),
+  ]);
+  return (
+    `<div class="table-wrap"><table id="gpu-table"><thead><tr><th scope="col">Result</th><th scope="col">Device</th><th scope="col">Placement</th><th scope="col" class="num">Complete run incl. copies (p50)</th><th scope="col" class="num">Device-resident (p50)</th><th scope="col" class="num">Cold first run</th><th scope="col">Device memory</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>` +
+    (notes.length ? `<ul class="flags gpu-notes">${notes.join('')}</ul>` : '')
+  );
+}
+
 function labTable(lab: NonNullable<ReportContext['lab']>): string {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const rows = labRows(lab).map(
@@ -311,6 +376,8 @@ ${card(
   '<div class="chart"><canvas id="chart-macs" role="img" aria-label="MACs against median latency"></canvas></div>',
 )}
 </div>
+${compareDevices(results).length ? card('Devices compared', "One target at one batch and precision on several devices of one machine: the median of a complete run (host-device copies included), the fastest configuration of each backend, and its ratio to ort-cpu's median (below 1: faster). A software adapter runs on the CPU: its figures are not GPU speed.", devicesTables(results)) : ''}
+${gpuRows(results).length ? card('GPU results', "Where each GPU result ran: the adapter, the providers its nodes ran on (share of the cost model's MACs), the complete run beside the device-resident one (inputs and outputs kept on the device), the cold first run (shader compilation included) apart from the warm median, and device memory.", gpuTable(results)) : ''}
 ${results.some((r) => r.nodes?.length) ? card('Per-layer times', 'From the runtime profiler (bench --profile): each runtime node, the studio layers it covers (fused), its MACs and achieved GFLOP/s.', perNodeTables(results)) : ''}
 ${precisionRows(results).length ? card('Precision variants', "fp16 and int8 variants against the fp32 model on the job's own seeded inputs (over all outputs); a variant the backend cannot run is listed with the reason.", `<div class="table-wrap">${precisionTable(results)}</div>`) : ''}
 ${ctx.accuracy?.length ? card('Accuracy', 'Saved accuracy results of these targets (the latest per target and precision), on labeled data; the fastest median latency of the same target and precision in this report beside it.', `<div class="table-wrap">${accuracyTable(results, ctx.accuracy)}</div>`) : ''}

@@ -15,6 +15,7 @@ import {
   type ResultRow,
 } from './rows.js';
 import { accuracyRows } from './accuracy.js';
+import { compareDevices, deviceText, fmtOptMs, gpuRows, ratioText } from './gpu.js';
 import { fmtTrain, labRows } from './lab.js';
 import { precisionRows, sci } from './precision.js';
 import type { ReportContext, ReportWriter } from './types.js';
@@ -86,6 +87,84 @@ function perNodeSections(results: readonly BenchResult[]): string[] {
   return out;
 }
 
+/** Devices side by side, then where each GPU result ran. */
+function gpuSections(results: readonly BenchResult[]): string[] {
+  const out: string[] = [];
+  const groups = compareDevices(results);
+  if (groups.length) {
+    const many = new Set(groups.map((g) => g.machine)).size > 1;
+    out.push('## Devices compared', '');
+    for (const g of groups) {
+      out.push(`### ${mdEscape(g.label)}${many ? ` (${mdEscape(g.machine)})` : ''}`, '');
+      out.push(
+        ...table(
+          ['Device', 'Median', 'vs ort-cpu', 'Device-resident', 'Results'],
+          g.entries.map((e) => [
+            e.software ? `**${mdEscape(deviceText(e))}**` : mdEscape(deviceText(e)),
+            fmtMs(e.medianMs),
+            ratioText(e.ratioToCpu),
+            fmtOptMs(e.deviceResidentMs),
+            String(e.resultIds.length),
+          ]),
+          new Set([1, 2, 3, 4]),
+        ),
+        '',
+      );
+    }
+    out.push(
+      "Median of a complete run (host-device copies included); a backend measured in several configurations is shown by its fastest one; the ratio is the median over ort-cpu's (below 1: faster). A software adapter runs on the CPU: its figures are not GPU speed.",
+      '',
+    );
+  }
+  const gpu = gpuRows(results);
+  if (gpu.length) {
+    out.push('## GPU results', '');
+    out.push(
+      ...table(
+        [
+          'Result',
+          'Device',
+          'Placement',
+          'Complete run incl. copies (p50)',
+          'Device-resident (p50)',
+          'Cold first run',
+          'Device memory',
+        ],
+        gpu.map((r) => [
+          mdEscape(r.label),
+          r.device
+            ? `${mdEscape(r.device)}${r.software ? ' **software (runs on the CPU): not GPU speed**' : ''}`
+            : 'not recorded',
+          r.placement ? (r.hasFallback ? `⚠ ${mdEscape(r.placement)}` : mdEscape(r.placement)) : 'not profiled',
+          fmtOptMs(r.medianMs),
+          fmtOptMs(r.deviceResidentMs),
+          fmtOptMs(r.coldFirstRunMs),
+          mdEscape(r.memory),
+        ]),
+        new Set([3, 4, 5]),
+      ),
+      '',
+    );
+    const notes = gpu.flatMap((r) => [
+      ...(r.softwareWarning ? [`- **${mdEscape(r.label)}**: ${mdEscape(r.softwareWarning)}`] : []),
+      ...(r.fallbackNodes.length
+        ? [
+            `- **${mdEscape(r.label)}**: fell back from the requested provider: ${r.fallbackNodes.map(mdEscape).join(', ')}`,
+          ]
+        : []),
+      ...(r.deviceResidentMethod
+        ? [`- **${mdEscape(r.label)}**: device-resident: ${mdEscape(r.deviceResidentMethod)}`]
+        : []),
+    ]);
+    if (notes.length) out.push(...notes, '');
+    out.push(
+      'The complete run includes the host-device copies; the device-resident run keeps inputs and outputs on the device. The cold first run (shader compilation included on a GPU) is not part of the warm median.',
+      '',
+    );
+  }
+  return out;
+}
+
 function render(results: readonly BenchResult[], ctx: ReportContext): string {
   const machines = machinesOf(results);
   const rows = toRows(results, machines);
@@ -118,6 +197,7 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
     for (const r of flagged) out.push(`- **${mdEscape(r.label)}**: ${r.flags.map(mdEscape).join('; ')}`);
     out.push('');
   }
+  out.push(...gpuSections(results));
   out.push(...perNodeSections(results));
   const variants = precisionRows(results);
   if (variants.length) {

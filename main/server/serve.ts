@@ -4,13 +4,22 @@ import { spawn } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
 import { StudioError } from '../../shared/graph/types.js';
 import { STUDIO_VERSION } from '../machine/profile.js';
-import { startWebServer } from './server.js';
+import { checkLoopbackHost, LOOPBACK_ADDRESSES, startWebServer } from './server.js';
 
 function portNumber(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65_535)
     throw new InvalidArgumentError('give a port from 1 to 65535, or 0 for any free port');
   return n;
+}
+
+/** Only a loopback address: refused here, before anything starts, with the reason and what to do. */
+function loopbackHost(text: string): string {
+  try {
+    return checkLoopbackHost(text);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 /** Best effort: the platform's "open this URL" command, detached; a failure only prints a hint. */
@@ -33,20 +42,31 @@ function openBrowser(url: string): void {
 async function main(): Promise<void> {
   const program = new Command()
     .name('npm run serve --')
-    .description('Bottleneck Studio in a browser: serves the built renderer and the API on 127.0.0.1 only')
+    .description('Bottleneck Studio in a browser: serves the built renderer and the API on loopback (127.0.0.1) only')
     .version(STUDIO_VERSION)
     .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', portNumber, 0)
+    .option(
+      '--host <address>',
+      `loopback address to listen on: ${LOOPBACK_ADDRESSES.join(' or ')}`,
+      loopbackHost,
+      '127.0.0.1',
+    )
     .option('--results <dir>', 'results folder (default: $BOTTLENECK_STUDIO_RESULTS or the app folder)')
     .option('--static <dir>', 'the built renderer to serve (default: dist/renderer)')
     .option('--open', 'open the page in the default browser', false)
     .option('--no-open', 'do not open a browser (the default)')
     .parse();
-  const opts = program.opts<{ port: number; results?: string; static?: string; open: boolean }>();
+  const opts = program.opts<{ port: number; host: string; results?: string; static?: string; open: boolean }>();
 
-  const server = await startWebServer({ port: opts.port, resultsDir: opts.results, staticDir: opts.static });
+  const server = await startWebServer({
+    port: opts.port,
+    host: opts.host,
+    resultsDir: opts.results,
+    staticDir: opts.static,
+  });
   console.log(`Bottleneck Studio (web mode) at ${server.url}`);
   console.log(
-    `Bound to loopback (127.0.0.1) only: reachable from this machine, not from the network. The token in the address is the key; don't share it.`,
+    `Bound to loopback (${opts.host}) only: reachable from this machine, not from the network. The token in the address is the key; don't share it.`,
   );
   console.log(`Results folder: ${server.api.store.dir}. Press Ctrl-C to stop.`);
   if (opts.open) openBrowser(server.url);

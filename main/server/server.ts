@@ -1,20 +1,25 @@
 // The web mode: the renderer served to a browser on this machine, the API as `POST /api/<method>`
 // and its events on one WebSocket (`/events`). It exposes what the desktop app can do (run jobs,
 // write files in the results folder) to anything that can reach it, so it is locked down:
-// - it listens on 127.0.0.1 only, never on a network interface;
-// - every API call and the WebSocket need a random per-start token (the URL the server prints);
-// - a Host header other than 127.0.0.1:<port> or localhost:<port> is refused (DNS rebinding: a
-//   foreign site whose name resolves to 127.0.0.1 would otherwise be same-origin with us);
-// - an Origin header other than our own is refused (cross-site requests and WebSockets).
+// - it listens on a loopback address only (127.0.0.1, or ::1 when asked), never on a network
+//   interface; any other address is refused before anything is bound;
+// - every API call and the WebSocket need a random per-start token (the URL the server prints),
+//   compared in constant time; repeated wrong tokens from one client are answered 429 for a while;
+// - a Host header other than 127.0.0.1:<port>, localhost:<port> or [::1]:<port> is refused (DNS
+//   rebinding: a foreign site whose name resolves to 127.0.0.1 would otherwise be same-origin with us);
+// - an Origin header other than our own is refused (cross-site requests and WebSockets);
+// - bodies and WebSocket messages have stated size limits; every response carries the strict
+//   security headers, including the refusals the HTTP parser itself answers.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiErrorBody } from '../../shared/contract/api.js';
+import { StudioError } from '../../shared/graph/types.js';
 import { ApiError, toApiError } from '../api/errors.js';
 import { MAX_MODEL_BYTES } from '../api/files.js';
 import { createStudioApi, type StudioApiDeps, type StudioApiHost } from '../api/studio-api.js';
@@ -23,10 +28,25 @@ import { CONTENT_SECURITY_POLICY, serveStatic } from './static.js';
 /** JSON request bodies; results.import carries a whole report as text, so it gets the schema's own bound. */
 export const MAX_JSON_BYTES = 8 * 1024 ** 2;
 const MAX_IMPORT_JSON_BYTES = 520 * 1024 ** 2;
+/** The events socket only sends; a page has nothing big to say on it. */
+export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
+
+/** The only addresses the server may listen on: this machine's loopback, IPv4 or IPv6. */
+export const LOOPBACK_ADDRESSES = ['127.0.0.1', '::1'] as const;
+
+/** Wrong or missing tokens allowed per client within the window before it is answered 429. */
+export const AUTH_FAILURE_LIMIT = 10;
+export const AUTH_FAILURE_WINDOW_MS = 60_000;
+/** Clients remembered at most in the failure table (the oldest is forgotten first). */
+export const AUTH_FAILURE_MAX_CLIENTS = 1024;
 
 export interface WebServerOptions extends Partial<StudioApiDeps> {
-  /** Port on 127.0.0.1; 0 (the default) takes any free port. */
+  /** Port on the loopback address; 0 (the default) takes any free port. */
   port?: number;
+  /** The loopback address to listen on: '127.0.0.1' (the default) or '::1'; anything else is refused. */
+  host?: string;
+  /** Wrong-token throttling (tests shorten the window); defaults AUTH_FAILURE_LIMIT per AUTH_FAILURE_WINDOW_MS. */
+  authFailures?: { limit?: number; windowMs?: number; maxClients?: number };
   /** The built renderer (default: <package root>/dist/renderer). */
   staticDir?: string;
   /** The access token (default: 32 random bytes, base64url). */
@@ -38,7 +58,7 @@ export interface WebServerOptions extends Partial<StudioApiDeps> {
 export interface WebServer {
   /** The page's address with the token: what the user opens. */
   url: string;
-  /** http://127.0.0.1:<port> without the token. */
+  /** http://127.0.0.1:<port> (or http://[::1]:<port>) without the token. */
   origin: string;
   port: number;
   token: string;
@@ -62,12 +82,79 @@ export function defaultStaticDir(): string {
   return join(packageRoot(), 'dist', 'renderer');
 }
 
-/** Compares secrets in constant time whatever their lengths (hashing first makes the lengths equal). */
+/**
+ * Compares secrets in constant time whatever their lengths: both sides are hashed first, so
+ * timingSafeEqual always compares two 32-byte digests and neither the length of the token nor the
+ * position of the first wrong character shows in the time taken.
+ */
 export function sameSecret(given: string | undefined | null, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const a = createHash('sha256').update(given).digest();
+  const a = createHash('sha256')
+    .update(typeof given === 'string' ? given : '')
+    .digest();
   const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b) && given.length === expected.length;
+  // Even a missing token goes through the comparison, so "no token" is not faster than a wrong one.
+  return timingSafeEqual(a, b) && typeof given === 'string';
+}
+
+/** Refuses any listening address but loopback, with what to use instead. */
+export function checkLoopbackHost(host: string): string {
+  if ((LOOPBACK_ADDRESSES as readonly string[]).includes(host)) return host;
+  throw new StudioError(
+    `refusing to listen on '${host}': the web mode serves this machine only and binds a loopback address (${LOOPBACK_ADDRESSES.join(' or ')}). ` +
+      `Anyone who can reach the port could run jobs and write files; to use the studio from another machine, forward the port over SSH (ssh -L).`,
+  );
+}
+
+/**
+ * The key a client's failures are counted under. Every client is on this machine, and a process
+ * can pick any source address in 127.0.0.0/8, so the whole IPv4 loopback range is one client:
+ * rotating source addresses does not reset the count.
+ */
+export function clientKey(remoteAddress: string | undefined): string {
+  const a = (remoteAddress ?? '').toLowerCase().replace(/^::ffff:/, '');
+  return /^127\.\d+\.\d+\.\d+$/.test(a) ? '127.0.0.0/8' : a || 'unknown';
+}
+
+/**
+ * Recent authentication failures per client, bounded in memory: at most `limit` timestamps per
+ * client and `maxClients` clients (the least recently failing client is forgotten first).
+ */
+export class AuthFailures {
+  private readonly table = new Map<string, number[]>();
+
+  constructor(
+    readonly limit = AUTH_FAILURE_LIMIT,
+    readonly windowMs = AUTH_FAILURE_WINDOW_MS,
+    readonly maxClients = AUTH_FAILURE_MAX_CLIENTS,
+  ) {}
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  private recent(key: string, now: number): number[] {
+    const times = (this.table.get(key) ?? []).filter((t) => now - t < this.windowMs);
+    if (times.length === 0) this.table.delete(key);
+    return times;
+  }
+
+  /** Milliseconds until the client may try again; 0 when it is not throttled. */
+  retryAfterMs(key: string, now = Date.now()): number {
+    const times = this.recent(key, now);
+    return times.length >= this.limit ? times[times.length - this.limit] + this.windowMs - now : 0;
+  }
+
+  fail(key: string, now = Date.now()): void {
+    const times = this.recent(key, now);
+    times.push(now);
+    // Re-inserted last: the Map's order is then least recently failing first.
+    this.table.delete(key);
+    this.table.set(key, times.slice(-this.limit));
+    if (this.table.size > this.maxClients) {
+      for (const [k, t] of this.table) if (now - t[t.length - 1] >= this.windowMs) this.table.delete(k);
+      while (this.table.size > this.maxClients) this.table.delete(this.table.keys().next().value!);
+    }
+  }
 }
 
 const STATUS: Record<ApiErrorBody['code'], number> = {
@@ -78,11 +165,33 @@ const STATUS: Record<ApiErrorBody['code'], number> = {
   internal: 500,
 };
 
+/** Sent on every response, refusals included: nothing we answer may be framed, sniffed or embedded elsewhere. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  // frame-ancestors 'none' in the CSP, and the older header for browsers that ignore it.
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
 function baseHeaders(res: ServerResponse): void {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+}
+
+/** A complete response written straight to a socket (refused upgrades, parser errors). */
+function rawResponse(status: number, extra: Record<string, string | number> = {}, body = ''): string {
+  const headers = {
+    ...SECURITY_HEADERS,
+    'Cache-Control': 'no-store',
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    Connection: 'close',
+    ...extra,
+  };
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -133,19 +242,34 @@ function formatLimit(n: number): string {
 }
 
 export async function startWebServer(opts: WebServerOptions = {}): Promise<WebServer> {
-  const { port: wantedPort = 0, staticDir = defaultStaticDir(), token = randomBytes(32).toString('base64url') } = opts;
+  const {
+    port: wantedPort = 0,
+    host = '127.0.0.1',
+    staticDir = defaultStaticDir(),
+    token = randomBytes(32).toString('base64url'),
+  } = opts;
+  // Refused before the API (and its workers) exist: nothing to undo.
+  checkLoopbackHost(host);
   if (token.length < 16) throw new Error('the web server token must be at least 16 characters');
   const api = opts.api ?? createStudioApi({ ...opts, mode: 'web' });
   const root = resolve(staticDir);
   let port = 0;
   const sockets = new Set<WebSocket>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
+  const failures = new AuthFailures(
+    opts.authFailures?.limit,
+    opts.authFailures?.windowMs,
+    opts.authFailures?.maxClients,
+  );
 
   /** Host and Origin checks shared by HTTP and WebSocket upgrades; a reason string when refused. */
   const refusal = (req: IncomingMessage): string | undefined => {
-    const host = req.headers.host ?? '';
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`)
-      return `Host '${host}' is not this server (open http://127.0.0.1:${port}/ instead)`;
+    // Host names are case-insensitive; the port must be ours (another port is another server).
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}` && host !== `[::1]:${port}`)
+      return `Host '${req.headers.host ?? ''}' is not this server (open http://127.0.0.1:${port}/ instead)`;
+    // Only the page's own origin, which is the one it was loaded from: http://<the Host it sent>.
+    // No Origin at all is a non-browser client (a browser always sends one on POST and WebSockets).
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${host}`)
       return `cross-origin request from '${origin}' refused: the studio only answers its own page`;
@@ -158,25 +282,59 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
     return m?.[1];
   };
 
-  async function apiCall(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (!sameSecret(bearer(req), token)) {
-      sendError(
-        res,
-        401,
-        'refused',
-        'missing or wrong access token: open the URL printed by `npm run serve` (it carries ?token=...)',
-      );
-      return;
-    }
+  /**
+   * The token check with its throttle: 'ok', or the refusal to answer. A throttled client is
+   * refused before its token is even looked at (a right guess then tells nothing either).
+   */
+  const authorize = (
+    req: IncomingMessage,
+    given: string | undefined | null,
+  ): 'ok' | { status: number; retryAfterS?: number } => {
+    const key = clientKey(req.socket.remoteAddress);
+    const waitMs = failures.retryAfterMs(key);
+    if (waitMs > 0) return { status: 429, retryAfterS: Math.max(1, Math.ceil(waitMs / 1000)) };
+    if (sameSecret(given, token)) return 'ok';
+    failures.fail(key);
+    return { status: 401 };
+  };
+
+  async function apiCall(req: IncomingMessage, res: ServerResponse, rawPath: string, url: URL): Promise<void> {
+    // The method first: the API is POST only, and a GET (which a foreign page can send without an
+    // Origin header, from an <img> say) must not count as a wrong token and throttle the real page.
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
       sendError(res, 405, 'bad-request', `use POST for ${url.pathname}`);
       return;
     }
-    const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+    const auth = authorize(req, bearer(req));
+    if (auth !== 'ok') {
+      if (auth.status === 429) {
+        res.setHeader('Retry-After', String(auth.retryAfterS));
+        sendError(
+          res,
+          429,
+          'refused',
+          `too many wrong access tokens from this machine: try again in ${auth.retryAfterS} s, with the URL printed by \`npm run serve\``,
+        );
+      } else
+        sendError(
+          res,
+          401,
+          'refused',
+          'missing or wrong access token: open the URL printed by `npm run serve` (it carries ?token=...)',
+        );
+      return;
+    }
+    let method = '';
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     let request: unknown;
     try {
+      // The raw path: URL would resolve '/api/../x' into another path before we see it.
+      try {
+        method = decodeURIComponent(rawPath.slice('/api/'.length));
+      } catch {
+        throw new ApiError('bad-request', 'the API method in the URL is not valid percent-encoding');
+      }
       if (method === 'files.importModel') {
         if (type !== 'application/octet-stream')
           throw new ApiError(
@@ -234,7 +392,7 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
     }
     const rawPath = (req.url ?? '/').split('?')[0];
     if (rawPath.startsWith('/api/')) {
-      apiCall(req, res, url).catch((e) => {
+      apiCall(req, res, rawPath, url).catch((e) => {
         console.error(`web API: ${(e as Error).message}`);
         if (!res.headersSent) sendError(res, 500, 'internal', 'the server failed to answer');
         else res.destroy();
@@ -250,23 +408,41 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
     serveStatic(root, req, res, rawPath);
   });
 
+  // What the HTTP parser refuses (a malformed request line, headers over the size limit, a bad
+  // chunk) never reaches the handler; answer it here so that it too carries the security headers.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || (socket as Socket).bytesWritten > 0) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    socket.end(rawResponse(status, {}, `${STATUS_CODES[status]}\n`));
+  });
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const deny = (status: number, reason: string) => {
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // Node takes its own error listener off an upgraded socket: without one, a client that resets
+    // the connection while we answer would be an uncaught exception and end the process.
+    socket.on('error', () => socket.destroy());
+    const deny = (status: number, extra: Record<string, string | number> = {}) => {
+      socket.end(rawResponse(status, extra, `${STATUS_CODES[status]}\n`));
     };
     const refused = refusal(req);
-    if (refused) return deny(403, 'Forbidden');
+    if (refused) return deny(403);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', `http://${req.headers.host}`);
     } catch {
-      return deny(400, 'Bad Request');
+      return deny(400);
     }
-    if (url.pathname !== '/events') return deny(404, 'Not Found');
-    if (!sameSecret(url.searchParams.get('token'), token)) return deny(401, 'Unauthorized');
+    if (url.pathname !== '/events') return deny(404);
+    // A browser cannot set headers on a WebSocket: the token comes in the query string.
+    const auth = authorize(req, url.searchParams.get('token'));
+    if (auth !== 'ok') return deny(auth.status, auth.retryAfterS ? { 'Retry-After': auth.retryAfterS } : {});
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // An oversized message (over MAX_WS_MESSAGE_BYTES: ws closes with 1009) or a malformed frame
+      // (1002) ends that socket only.
       ws.on('error', () => sockets.delete(ws));
       // The socket only carries events to the page; anything the page sends is ignored.
       ws.on('message', () => {});
@@ -279,15 +455,22 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
     for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
   });
 
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(wantedPort, '127.0.0.1', () => {
-      server.off('error', fail);
-      ok();
+  try {
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(wantedPort, host, () => {
+        server.off('error', fail);
+        ok();
+      });
     });
-  });
+  } catch (e) {
+    // Nothing bound (port in use, no IPv6 loopback): the API made for this server goes too.
+    stopEvents();
+    if (!opts.api) await api.dispose();
+    throw e;
+  }
   port = (server.address() as AddressInfo).port;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   let closing: Promise<void> | undefined;
   const close = () =>

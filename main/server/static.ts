@@ -1,8 +1,9 @@
 // Static files of the built renderer for the web mode. Only files inside the static folder are
 // served: each URL segment is decoded on its own and refused if it could step out (`..`, an
-// encoded slash or backslash, a NUL), and the resolved path is checked to stay inside as well.
+// encoded slash or backslash, a NUL, a drive letter), and the resolved path is checked to stay
+// inside as well, after following symbolic links (a link in the folder must not lead out of it).
 // No directory listings; dotfiles are never served.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
@@ -41,9 +42,16 @@ function text(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
+/** Whether `file` is strictly inside `base` (both absolute, resolved). */
+function inside(base: string, file: string): boolean {
+  const rel = relative(base, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) && !rel.split(sep).includes('..');
+}
+
 /**
  * The file a URL path names inside `root`, or a status to answer with: 403 for a path that tries
- * to leave the folder or name a hidden file, 400 for bad percent-encoding, 404 for anything else missing.
+ * to leave the folder (symbolic links included) or name a hidden file, 400 for bad
+ * percent-encoding, 404 for anything else missing.
  */
 export function resolveStatic(root: string, urlPath: string): { file: string } | { status: number } {
   const segments: string[] = [];
@@ -61,14 +69,19 @@ export function resolveStatic(root: string, urlPath: string): { file: string } |
   }
   const base = resolve(root);
   const file = segments.length === 0 ? join(base, 'index.html') : resolve(base, ...segments);
-  const rel = relative(base, file);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) return { status: 403 };
+  if (!inside(base, file)) return { status: 403 };
+  let real: string;
   try {
     if (!statSync(file).isFile()) return { status: 404 };
+    // Where the file really is: a link (the file's or a folder's on the way) that points out of
+    // the folder is refused. The root itself may be a link (a symlinked dist folder), so compare
+    // with its real path.
+    real = realpathSync(file);
+    if (!inside(realpathSync(base), real)) return { status: 403 };
   } catch {
     return { status: 404 };
   }
-  return { file };
+  return { file: real };
 }
 
 /** Answers a GET/HEAD for a static file (security headers are set by the caller for every response). */

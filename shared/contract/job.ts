@@ -67,6 +67,13 @@ export const BackendConfigSchema = z.object({
    * unknown) is refused instead of reported as a GPU result. Optional so that older files stay valid.
    */
   strictPlacement: z.boolean().optional(),
+  /**
+   * GPU providers that select a device (ort-cuda, ort-tensorrt, ort-dml): which GPU, numbered as the
+   * runtime numbers them (CUDA: fastest first among CUDA_VISIBLE_DEVICES, nvidia-smi's order with
+   * CUDA_DEVICE_ORDER=PCI_BUS_ID; DirectML: DXGI's adapter order). Absent means device 0; optional so
+   * that configurations and result files written before it stay valid.
+   */
+  deviceId: z.number().int().min(0).optional(),
 });
 export type BackendConfig = z.infer<typeof BackendConfigSchema>;
 

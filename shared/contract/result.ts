@@ -151,7 +151,10 @@ export const ResultSchema = z.object({
       deltaBytes: z.number(),
       /** Cost-model estimate: weights + peak activations (x batch already in the graph). */
       estimatedBytes: z.number(),
+      /** Device memory the process held on its GPU (NVIDIA providers: nvidia-smi), bytes. */
       gpuBytes: z.number().optional(),
+      /** GPU backends without gpuBytes: why device memory is not measurable here (never a made-up number). */
+      gpuUnmeasured: z.string().optional(),
     })
     .optional(),
   placement: z
@@ -173,9 +176,27 @@ export const ResultSchema = z.object({
     })
     .optional(),
   nodes: z.array(NodeTimingSchema).optional(),
+  /**
+   * GPU providers that can keep tensors on the device (WebGPU): the latency of a run whose input was
+   * uploaded once beforehand and whose outputs stay on the device, so without the host<->device copies
+   * that the headline latency (a complete run() returning host outputs) includes. GPU work is
+   * asynchronous, so runs are timed in synchronized batches: (batch time - synchronization time) / runs.
+   */
+  deviceResident: z
+    .object({
+      /** Median of samplesMs. */
+      medianMs: z.number(),
+      /** One per-run figure per synchronized batch, milliseconds. */
+      samplesMs: z.array(z.number()),
+      runsPerBatch: z.number().int(),
+      /** How it was measured, in words (shown beside the figure). */
+      method: z.string(),
+    })
+    .optional(),
   /** Instability and other warnings the numbers must be read with. */
   flags: z.array(z.string()).default([]),
   /** fp16/int8 jobs: fidelity against fp32 and how the variant was built (absent for fp32). */
   precision: PrecisionDetailsSchema.optional(),
 });
 export type BenchResult = z.infer<typeof ResultSchema>;
+export type DeviceResidentLatency = NonNullable<BenchResult['deviceResident']>;

@@ -61,5 +61,5 @@ export function webgpuAdapterOf(adapters: readonly GpuAdapter[] | undefined): Gp
 
 /** The flag a result measured on a software adapter carries. */
 export function softwareAdapterFlag(a: GpuAdapter): string {
-  return `ran on ${a.name}, a ${SOFTWARE_ADAPTER_LABEL}: these figures are CPU speed through the GPU code path, not GPU speed`;
+  return `ran on ${a.name}, an adapter that is ${SOFTWARE_ADAPTER_LABEL}: these figures are CPU speed through the GPU code path, not GPU speed`;
 }

@@ -131,6 +131,7 @@ export function pairingKey(r: BenchResult): string {
     t.kind === 'file' ? [t.kind, t.path, sortedEntries(t.dims)] : [t.kind, targetName(t), sortedEntries(t.params)];
   const be = r.job.backend;
   // The ISA path is part of a native configuration: avx2 and avx512 runs are different measurements.
+  // So is the GPU: device 1 never pools with device 0 (absent means device 0, the provider's default).
   const backend = [
     be.backend,
     be.intraOpThreads,
@@ -138,6 +139,7 @@ export function pairingKey(r: BenchResult): string {
     be.graphOptimization,
     be.executionMode,
     be.isa ?? 'auto',
+    be.deviceId ?? 0,
   ];
   return JSON.stringify([target, backend, be.memoryArena, be.profiling, r.job.batch, r.job.precision]);
 }

@@ -175,3 +175,148 @@ export function fakeReportSet(): BenchResult[] {
     }),
   ];
 }
+
+// ---- GPU fixtures: adapters, placement, device-resident latency, device memory ----
+
+export const fakeAdapters = {
+  rtx4090: {
+    source: 'vulkan',
+    name: 'NVIDIA GeForce RTX 4090',
+    type: 'discrete',
+    software: false,
+    vendor: 'NVIDIA',
+    vendorId: '0x10de',
+    driver: 'NVIDIA',
+    driverInfo: '550.54.14',
+    apiVersion: '1.3.277',
+    memoryBytes: 24 * 2 ** 30,
+  },
+  llvmpipe: {
+    source: 'vulkan',
+    name: 'llvmpipe (LLVM 15.0.6, 256 bits)',
+    type: 'cpu',
+    software: true,
+    vendor: 'Mesa',
+    vendorId: '0x10005',
+    driver: 'llvmpipe',
+    driverInfo: 'Mesa 25.0.7',
+    apiVersion: '1.4.305',
+  },
+} as const satisfies Record<string, NonNullable<NonNullable<BenchResult['runtime']>['adapter']>>;
+
+export interface FakeGpuResultOptions extends Omit<FakeResultOptions, 'backend'> {
+  backend: 'ort-webgpu' | 'ort-cuda' | 'ort-cpu' | 'native';
+  precision?: 'fp32' | 'fp16' | 'int8';
+  adapter?: NonNullable<NonNullable<BenchResult['runtime']>['adapter']>;
+  placement?: BenchResult['placement'];
+  deviceResident?: BenchResult['deviceResident'];
+  gpuBytes?: number;
+  gpuUnmeasured?: string;
+  firstRunMs?: number;
+}
+
+const PROVIDER_OF: Record<FakeGpuResultOptions['backend'], string> = {
+  'ort-webgpu': 'WebGpuExecutionProvider',
+  'ort-cuda': 'CUDAExecutionProvider',
+  'ort-cpu': 'CPUExecutionProvider',
+  native: 'native',
+};
+
+/** A result of any backend (GPU ones with their adapter, placement, device-resident latency, device memory). */
+export function fakeGpuResult(o: FakeGpuResultOptions): BenchResult {
+  const base = fakeResult({ ...o, backend: 'ort-cpu' });
+  const job = JobSpecSchema.parse({
+    ...base.job,
+    backend: { ...base.job.backend, backend: o.backend },
+    precision: o.precision ?? 'fp32',
+  });
+  return ResultSchema.parse({
+    ...base,
+    job,
+    label: o.label ?? jobLabel(job),
+    runtime: {
+      name: o.backend === 'native' ? 'bottleneck-native' : 'onnxruntime-node',
+      version: '1.30.0',
+      providers: [PROVIDER_OF[o.backend]],
+      ...(o.adapter ? { adapter: o.adapter } : {}),
+    },
+    coldStart: { ...base.coldStart!, firstRunMs: o.firstRunMs ?? base.coldStart!.firstRunMs },
+    memory: base.memory && {
+      ...base.memory,
+      ...(o.gpuBytes !== undefined ? { gpuBytes: o.gpuBytes } : {}),
+      ...(o.gpuUnmeasured !== undefined ? { gpuUnmeasured: o.gpuUnmeasured } : {}),
+    },
+    ...(o.placement ? { placement: o.placement } : {}),
+    ...(o.deviceResident ? { deviceResident: o.deviceResident } : {}),
+  });
+}
+
+/**
+ * One block on four backends of one machine (ort-cpu at 1 and 4 threads, ort-webgpu on a discrete
+ * GPU with a fallback, ort-webgpu on llvmpipe, ort-cuda with nvidia-smi memory), plus a lone result.
+ */
+export function fakeDevicesSet(): BenchResult[] {
+  const target = { kind: 'block' as const, name: 'bottleneck', params: { mid: 64 } };
+  return [
+    fakeGpuResult({ id: 'dev-cpu-1t', backend: 'ort-cpu', target, threads: 1, medianMs: 8 }),
+    fakeGpuResult({ id: 'dev-cpu-4t', backend: 'ort-cpu', target, threads: 4, medianMs: 4 }),
+    fakeGpuResult({
+      id: 'dev-webgpu',
+      backend: 'ort-webgpu',
+      target,
+      threads: 0,
+      medianMs: 1,
+      firstRunMs: 412.5,
+      adapter: fakeAdapters.rtx4090,
+      placement: {
+        nodesByProvider: { WebGpuExecutionProvider: 12, CPUExecutionProvider: 3 },
+        fallbackNodes: ['/shape_0', '/gather_1', '/concat_2'],
+        fallbackOps: ['Shape', 'Gather', 'Concat'],
+        macsByProvider: { WebGpuExecutionProvider: 215_000_000, CPUExecutionProvider: 3_103_808 },
+        macsShareByProvider: { WebGpuExecutionProvider: 0.9858, CPUExecutionProvider: 0.0142 },
+      },
+      deviceResident: {
+        medianMs: 0.42,
+        samplesMs: [0.41, 0.42, 0.43],
+        runsPerBatch: 20,
+        method: 'inputs uploaded once, outputs kept on the device; 20 runs per synchronized batch',
+      },
+      gpuUnmeasured: 'WebGPU exposes no per-process device memory figure',
+    }),
+    fakeGpuResult({
+      id: 'dev-llvmpipe',
+      backend: 'ort-webgpu',
+      target,
+      threads: 0,
+      medianMs: 16,
+      adapter: fakeAdapters.llvmpipe,
+      placement: {
+        nodesByProvider: { WebGpuExecutionProvider: 15 },
+        fallbackNodes: [],
+        fallbackOps: [],
+        macsShareByProvider: { WebGpuExecutionProvider: 1 },
+      },
+      gpuUnmeasured: 'a software adapter holds its buffers in host memory',
+    }),
+    fakeGpuResult({
+      id: 'dev-cuda',
+      backend: 'ort-cuda',
+      target,
+      threads: 0,
+      medianMs: 0.5,
+      gpuBytes: 512 * 2 ** 20,
+      placement: {
+        nodesByProvider: { CUDAExecutionProvider: 15 },
+        fallbackNodes: [],
+        fallbackOps: [],
+        macsShareByProvider: { CUDAExecutionProvider: 1 },
+      },
+    }),
+    fakeGpuResult({
+      id: 'dev-lone',
+      backend: 'ort-cpu',
+      target: { kind: 'block', name: 'separable', params: {} },
+      medianMs: 0.3,
+    }),
+  ];
+}

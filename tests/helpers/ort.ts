@@ -1,5 +1,6 @@
 // ONNX Runtime (onnxruntime-node, CPU) for the ONNX tests: one place that turns a load refusal
 // into a StudioError naming the operator and its version, the way the studio must report it.
+import type { BackendConfig } from '../../shared/contract/job.js';
 import ort from 'onnxruntime-node';
 import { StudioError } from '../../shared/graph/types.js';
 
@@ -42,4 +43,17 @@ export function allClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
       worst = { index: i, actual: actual[i], expected: expected[i], excess };
   }
   return { ok: worst.index < 0 && actual.length === expected.length, worst };
+}
+
+/** A backend configuration for tests: one intra-op and one inter-op thread, defaults otherwise. */
+export function testBackendConfig(backend: BackendConfig['backend']): BackendConfig {
+  return {
+    backend,
+    intraOpThreads: 1,
+    interOpThreads: 1,
+    graphOptimization: 'all',
+    executionMode: 'sequential',
+    memoryArena: true,
+    profiling: false,
+  };
 }

@@ -11,9 +11,10 @@ import {
   type Target,
 } from '../../../shared/contract/job.js';
 import type { BenchResult } from '../../../shared/contract/result.js';
-import { findSeedComparison, SEED_COMPARISONS, type SeedComparison } from '../../../shared/cost/seed-comparisons.js';
+import { findSeedComparison, SEED_COMPARISONS } from '../../../shared/cost/seed-comparisons.js';
 import { StudioError } from '../../../shared/graph/types.js';
-import { compareSamples } from '../../../shared/stats/compare.js';
+import { SOFTWARE_ADAPTER_LABEL } from '../../../shared/hardware/adapters.js';
+import { seedVerdicts, sideByTarget } from '../../../shared/stats/seed-verdicts.js';
 import { buildTarget, parseAssignments, splitTarget } from '../../../shared/targets.js';
 import { configKey, expandSweep } from '../../engine/sweep.js';
 import { JobQueue } from '../../engine/queue.js';
@@ -22,7 +23,8 @@ import { exportReport } from '../../reports/index.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { ResultsStore } from '../../store/results-store.js';
 import { looksLikeFile } from '../../targets.js';
-import { ratio, table } from '../format.js';
+import { checkDeviceId } from '../../backends/ort-providers.js';
+import { seedVerdictText, table } from '../format.js';
 import { action, printJson, printText, warn } from '../io.js';
 import { attachProgress } from '../progress.js';
 import {
@@ -37,6 +39,7 @@ interface BenchOptions extends CalibrationFlags {
   backend: string;
   precision: string;
   isa?: string;
+  device?: string;
   threads?: string;
   batch?: string;
   scenario: string;
@@ -91,6 +94,13 @@ function isaOf(text: string): NativeIsa {
   return text as NativeIsa;
 }
 
+function deviceIdOf(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new StudioError(`--device must be a GPU index (an integer >= 0, e.g. 1), got '${text}'`, 'bad-parameter');
+  return n;
+}
+
 function backends(text: string): BackendName[] {
   return text.split(',').map((b) => {
     const name = b.trim();
@@ -119,6 +129,37 @@ function summaryTable(results: BenchResult[]): string {
         s ? s.throughput.toFixed(1) : '',
         s ? s.gflops.toFixed(2) : '',
         r.memory ? `${(r.memory.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : '',
+      ];
+    }),
+  );
+}
+
+/**
+ * GPU jobs: the device, the cold first run (shader or kernel compilation included) apart from the
+ * warm latency, the device-resident latency beside the complete run, placement and device memory.
+ */
+function gpuTable(results: BenchResult[]): string {
+  return table(
+    ['job', 'device', 'first run ms', 'p50 ms (complete run)', 'device-resident ms', 'MACs on device', 'device memory'],
+    results.map((r) => {
+      const a = r.runtime?.adapter;
+      // The share of the cost model's MACs that ran anywhere but on the CPU provider.
+      const shares = r.placement?.macsShareByProvider;
+      const share = shares
+        ? Object.entries(shares).reduce((sum, [p, v]) => (p === 'CPUExecutionProvider' ? sum : sum + v), 0)
+        : undefined;
+      return [
+        r.label,
+        a ? `${a.name}${a.software ? ` [${SOFTWARE_ADAPTER_LABEL}]` : ''}` : '',
+        ms(r.coldStart?.firstRunMs),
+        ms(r.stats?.p50),
+        ms(r.deviceResident?.medianMs),
+        share === undefined ? '' : `${(share * 100).toFixed(1)}%`,
+        r.memory?.gpuBytes !== undefined
+          ? `${(r.memory.gpuBytes / 2 ** 20).toFixed(0)} MiB`
+          : r.memory?.gpuUnmeasured
+            ? 'not measurable here'
+            : '',
       ];
     }),
   );
@@ -163,75 +204,6 @@ function offlineTable(results: BenchResult[]): string {
   );
 }
 
-/** Per seed comparison: the analytic MACs ratio beside the measured speed-up with its CI. */
-/** What a job ran on, without its target: the key that pairs the two sides of a comparison. */
-function settingOf(r: BenchResult): string {
-  const { target: _t, ...rest } = r.job;
-  return configKey({ ...rest, target: { kind: 'block', name: '', params: {} } });
-}
-
-function settingLabel(r: BenchResult): string {
-  const j = r.job;
-  const isa = j.backend.isa && j.backend.isa !== 'auto' ? `/${j.backend.isa}` : '';
-  const threads = j.backend.intraOpThreads ? `, ${j.backend.intraOpThreads} threads` : '';
-  const precision = j.precision !== 'fp32' ? `, ${j.precision}` : '';
-  return `${j.backend.backend}${isa}, batch ${j.batch}${threads}${precision}`;
-}
-
-/**
- * Per seed comparison and per setting (backend, batch, threads, precision: everything but the
- * target), the measured speed-up of each alternative over the reference. Samples are pooled only
- * across fresh-process repetitions of the same setting: a CPU and a GPU run are two answers, never
- * one average.
- */
-function seedVerdicts(comparisons: SeedComparison[], results: BenchResult[], targetsOf: Map<string, Target>) {
-  const out = [];
-  for (const c of comparisons) {
-    const sides = c.targets.map((t) => {
-      const target = targetsOf.get(`${c.name}|${t}`)!;
-      return {
-        target: t,
-        results: results.filter((r) => r.status === 'ok' && JSON.stringify(r.job.target) === JSON.stringify(target)),
-      };
-    });
-    const settings = new Map<string, string>();
-    for (const side of sides) for (const r of side.results) settings.set(settingOf(r), settingLabel(r));
-    for (const [setting, label] of settings) {
-      const pooled = sides.map((side) => {
-        const rs = side.results.filter((r) => settingOf(r) === setting);
-        return { target: side.target, results: rs, samples: rs.flatMap((r) => r.samplesMs), macs: rs[0]?.cost?.macs };
-      });
-      const ref = pooled[0];
-      for (const other of pooled.slice(1)) {
-        if (!ref.samples.length || !other.samples.length) {
-          out.push({
-            comparison: c.name,
-            setting: label,
-            target: other.target,
-            error: 'a side has no successful result',
-          });
-          continue;
-        }
-        const cmp = compareSamples(ref.samples, other.samples);
-        out.push({
-          comparison: c.name,
-          setting: label,
-          reference: ref.target,
-          target: other.target,
-          macsRatio: ref.macs && other.macs ? ref.macs / other.macs : undefined,
-          // Speed-up of `target` over the reference: reference median / target median.
-          speedup: 1 / cmp.ratio,
-          speedupCi: { low: 1 / cmp.ratioCi.high, high: 1 / cmp.ratioCi.low },
-          pValue: cmp.test.pValue,
-          verdict: cmp.verdict,
-          repetitions: [ref.results.length, other.results.length],
-        });
-      }
-    }
-  }
-  return out;
-}
-
 export function registerBench(program: Command): void {
   program
     .command('bench [targets...]')
@@ -241,6 +213,7 @@ export function registerBench(program: Command): void {
       '--isa <path>',
       'native backend only: force an ISA path (scalar, avx2, avx512); default: the best the CPU has',
     )
+    .option('--device <id>', 'GPU index for ort-cuda, ort-tensorrt and ort-dml (default 0); recorded in results')
     .option('--threads <list>', 'intra-op thread counts, e.g. 1,2 (0 = the runtime default)')
     .option('--precision <list>', 'precisions: fp32, fp16, int8 (variants built from the fp32 model)', 'fp32')
     .option('--calibration <method>', 'int8 activation ranges: minmax, percentile or entropy (default minmax)')
@@ -307,14 +280,19 @@ export function registerBench(program: Command): void {
             `--min-time (${measure.minTimeS} s) must not exceed --max-time (${measure.maxTimeS} s)`,
             'bad-parameter',
           );
+        const deviceId = opts.device === undefined ? undefined : deviceIdOf(opts.device);
         const jobs = expandSweep({
           targets: unique,
-          backends: backends(opts.backend).map((backend) => ({
-            backend,
-            profiling: !!opts.profile,
-            ...(opts.strictPlacement ? { strictPlacement: true } : {}),
-            ...(opts.isa && backend === 'native' ? { isa: isaOf(opts.isa) } : {}),
-          })),
+          backends: backends(opts.backend).map((backend) => {
+            checkDeviceId(backend, deviceId);
+            return {
+              backend,
+              profiling: !!opts.profile,
+              ...(opts.strictPlacement ? { strictPlacement: true } : {}),
+              ...(opts.isa && backend === 'native' ? { isa: isaOf(opts.isa) } : {}),
+              ...(deviceId !== undefined ? { deviceId } : {}),
+            };
+          }),
           batches: list(opts.batch ?? (offline ? '1,4,16,64' : '1'), '--batch'),
           threads: opts.threads ? list(opts.threads, '--threads') : undefined,
           precisions: parsePrecisions(opts.precision),
@@ -359,12 +337,25 @@ export function registerBench(program: Command): void {
             store.save(r);
           }
         }
-        const verdicts = seedVerdicts(comparisons, results, targetsOf);
+        const verdicts = seedVerdicts(
+          comparisons,
+          results,
+          sideByTarget((c, t) => targetsOf.get(`${c.name}|${t}`)!),
+          // One run: every target of a comparison got the same --set, so the label need not repeat it.
+          { labelParams: false },
+        );
         const report = opts.report ? exportReport(results, opts.report) : undefined;
         const failed = results.filter((r) => r.status !== 'ok');
         if (opts.json) printJson({ resultsDir: store.dir, report: report?.path, comparisons: verdicts, results });
         else {
           printText(summaryTable(results));
+          const offCpu = results.filter((r) => r.runtime?.adapter || r.deviceResident || r.memory?.gpuUnmeasured);
+          if (offCpu.length) {
+            printText(
+              '\nGPU jobs (first run includes shader/kernel compilation; device-resident = no host<->device copies):',
+            );
+            printText(gpuTable(offCpu));
+          }
           if (offline) printText('\n' + offlineTable(results));
           const variants = results.filter((r) => r.job.precision !== 'fp32');
           if (variants.length) {
@@ -380,27 +371,7 @@ export function registerBench(program: Command): void {
           }
           for (const r of results) for (const f of r.flags) warn(`${r.label}: ${f}`);
           for (const r of results.filter((x) => x.nodes?.length)) printText(`\n${r.label}:\n${nodeTable(r)}`);
-          if (verdicts.length) {
-            printText('\nMeasured speed-up vs analytic MACs ratio (first target of each comparison = 1):');
-            printText(
-              table(
-                ['comparison', 'on', 'target', 'MACs ratio', 'speed-up', '95% CI', 'verdict'],
-                verdicts.map((v) =>
-                  'error' in v
-                    ? [v.comparison, v.setting, v.target, '', '', '', v.error ?? '']
-                    : [
-                        v.comparison,
-                        v.setting,
-                        v.target,
-                        v.macsRatio ? ratio(v.macsRatio) : '',
-                        ratio(v.speedup),
-                        `${ratio(v.speedupCi.low)}-${ratio(v.speedupCi.high)}`,
-                        v.verdict,
-                      ],
-                ),
-              ),
-            );
-          }
+          if (verdicts.length) printText('\n' + seedVerdictText(verdicts));
           printText(`\n${results.length} result(s) saved in ${store.dir}${report ? `; report: ${report.path}` : ''}`);
         }
         if (failed.length) {

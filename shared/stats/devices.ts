@@ -1,0 +1,255 @@
+// Devices side by side: what a GPU result says about where it ran (the adapter, whether it is a
+// software device, provider placement, device-resident latency, device memory), and the median
+// latency of one target + batch + precision per backend with its ratio to ort-cpu. Pure: the
+// Results view and every report format read the same figures.
+import type { GpuAdapter } from '../contract/machine.js';
+import type { BenchResult } from '../contract/result.js';
+import { SOFTWARE_ADAPTER_LABEL, softwareAdapterFlag } from '../hardware/adapters.js';
+import { targetName } from './compare.js';
+
+/** Backends that run on the CPU; every other backend runs on a GPU (or an accelerator's provider). */
+export const CPU_BACKENDS: readonly string[] = ['ort-cpu', 'native'];
+
+/** The backend every other one in a devices comparison is measured against. */
+export const CPU_REFERENCE_BACKEND = 'ort-cpu';
+
+export const isGpuBackend = (backend: string): boolean => !CPU_BACKENDS.includes(backend);
+
+/** The badge beside a software adapter: "software (runs on the CPU): not GPU speed". */
+export const SOFTWARE_DEVICE_BADGE = `${SOFTWARE_ADAPTER_LABEL}: not GPU speed`;
+
+/** "CUDAExecutionProvider" -> "CUDA". */
+export const providerShortName = (p: string): string => p.replace(/ExecutionProvider$/, '') || p;
+
+export interface PlacementRow {
+  /** The provider as the runtime names it. */
+  provider: string;
+  /** Its short name ("CUDA", "WebGpu", "CPU"). */
+  name: string;
+  nodes: number;
+  /** Share (0..1) of the cost model's MACs this provider ran; absent when the runtime was not joined to the graph. */
+  macsShare?: number;
+}
+
+export interface PlacementSummary {
+  /** Providers by node count, most nodes first. */
+  providers: PlacementRow[];
+  fallbackNodes: string[];
+  fallbackOps: string[];
+  /** True when any node left the requested provider. */
+  hasFallback: boolean;
+  /** One line: "WebGpu 41 nodes (98.7% of MACs); CPU 3 nodes (1.3% of MACs); fell back: 3 nodes (Shape, Gather)". */
+  text: string;
+}
+
+const pct1 = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+export function placementSummary(p: NonNullable<BenchResult['placement']>): PlacementSummary {
+  const providers = Object.entries(p.nodesByProvider)
+    .map(([provider, nodes]) => ({
+      provider,
+      name: providerShortName(provider),
+      nodes,
+      ...(p.macsShareByProvider?.[provider] !== undefined ? { macsShare: p.macsShareByProvider[provider] } : {}),
+    }))
+    .sort((a, b) => b.nodes - a.nodes || a.name.localeCompare(b.name));
+  const fallbackNodes = [...p.fallbackNodes];
+  const fallbackOps = [...(p.fallbackOps ?? [])];
+  const hasFallback = fallbackNodes.length > 0 || fallbackOps.length > 0;
+  const parts = providers.map(
+    (r) =>
+      `${r.name} ${r.nodes} node${r.nodes === 1 ? '' : 's'}${r.macsShare === undefined ? '' : ` (${pct1(r.macsShare)} of MACs)`}`,
+  );
+  const fell = hasFallback
+    ? `; fell back: ${fallbackNodes.length} node${fallbackNodes.length === 1 ? '' : 's'}${fallbackOps.length ? ` (${fallbackOps.join(', ')})` : ''}`
+    : '; no fallback';
+  return { providers, fallbackNodes, fallbackOps, hasFallback, text: `${parts.join('; ') || 'no nodes'}${fell}` };
+}
+
+export type DeviceMemory = { kind: 'measured'; bytes: number } | { kind: 'unmeasured'; reason: string } | undefined;
+
+export interface GpuDetails {
+  backend: string;
+  adapter?: GpuAdapter;
+  /** True when the adapter is a software device (its figures are CPU speed). */
+  software: boolean;
+  /** The software device's full warning (shared/hardware/adapters.ts softwareAdapterFlag). */
+  softwareWarning?: string;
+  /** "NVIDIA GeForce RTX 4090 (discrete)". */
+  adapterText?: string;
+  placement?: PlacementSummary;
+  /** The headline median: a complete run() including host<->device copies. */
+  medianMs?: number;
+  /** Median of a device-resident run (inputs uploaded once, outputs left on the device). */
+  deviceResident?: NonNullable<BenchResult['deviceResident']>;
+  /** The first run after the session was created (on a GPU it includes shader compilation). */
+  coldFirstRunMs?: number;
+  memory: DeviceMemory;
+}
+
+/** What the app and the reports show about a result of a GPU backend; undefined for the CPU backends. */
+export function gpuDetails(r: BenchResult): GpuDetails | undefined {
+  const backend = r.job.backend.backend;
+  if (!isGpuBackend(backend)) return undefined;
+  const a = r.runtime?.adapter;
+  const m = r.memory;
+  return {
+    backend,
+    ...(a
+      ? {
+          adapter: a,
+          adapterText: `${a.name} (${a.type})`,
+          ...(a.software ? { softwareWarning: softwareAdapterFlag(a) } : {}),
+        }
+      : {}),
+    software: a?.software === true,
+    ...(r.placement ? { placement: placementSummary(r.placement) } : {}),
+    ...(r.stats ? { medianMs: r.stats.p50 } : {}),
+    ...(r.deviceResident ? { deviceResident: r.deviceResident } : {}),
+    ...(r.coldStart ? { coldFirstRunMs: r.coldStart.firstRunMs } : {}),
+    memory:
+      m?.gpuBytes !== undefined
+        ? { kind: 'measured', bytes: m.gpuBytes }
+        : m?.gpuUnmeasured !== undefined
+          ? { kind: 'unmeasured', reason: m.gpuUnmeasured }
+          : undefined,
+  };
+}
+
+/** "not measurable here: <reason>". */
+export const unmeasuredText = (reason: string): string => `not measurable here: ${reason}`;
+
+// ---- the devices comparison ----
+
+export interface DeviceEntry {
+  backend: string;
+  /** The backend and, for a GPU backend whose adapter is known, the adapter: "ort-webgpu on NVIDIA GeForce RTX 4090". */
+  device: string;
+  /** The results pooled into this entry (one configuration: the fastest one of this backend). */
+  resultIds: string[];
+  /** Median latency: of the pooled samples, or of the results' medians when they carry no samples. */
+  medianMs: number;
+  /** Intra-op threads of the configuration taken (0 = the runtime chose). */
+  threads: number;
+  /** medianMs / the ort-cpu median (below 1: faster than ort-cpu); absent without an ort-cpu entry. */
+  ratioToCpu?: number;
+  /** Median of the device-resident medians, where the results carry one. */
+  deviceResidentMs?: number;
+  adapter?: GpuAdapter;
+  software: boolean;
+}
+
+export interface DeviceGroup {
+  key: string;
+  /** "bottleneck:mid=64 · b1 · fp32". */
+  label: string;
+  target: string;
+  batch: number;
+  precision: string;
+  /** The machine (CPU and OS) the group was measured on: backends are compared on one machine only. */
+  machine: string;
+  /** Devices (a backend on one adapter), fastest first (ort-cpu included when measured). */
+  entries: DeviceEntry[];
+  cpuMedianMs?: number;
+}
+
+function medianOf(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return NaN;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/** Median of the samples of all the results together (so repetitions weigh by their run counts). */
+function pooledMedian(rs: readonly BenchResult[]): number {
+  const samples = rs.flatMap((r) => r.samplesMs);
+  return samples.length ? medianOf(samples) : medianOf(rs.map((r) => r.stats!.p50));
+}
+
+/** "bottleneck:mid=64", "resnet50/keras", a file's base name. */
+export function targetLabel(t: BenchResult['job']['target']): string {
+  if (t.kind === 'file') {
+    const dims = Object.entries(t.dims).map(([k, v]) => `${k}=${v}`);
+    return `${t.path.split(/[\\/]/).pop() ?? t.path}${dims.length ? `:${dims.join(',')}` : ''}`;
+  }
+  const params = Object.entries(t.params).map(([k, v]) => `${k}=${v}`);
+  return `${targetName(t)}${params.length ? `:${params.join(',')}` : ''}`;
+}
+
+const sorted = (o: Record<string, unknown>) => Object.entries(o).sort(([x], [y]) => (x < y ? -1 : 1));
+
+/** "AMD Ryzen 9 7950X (linux x64)". */
+export const machineLabel = (r: BenchResult): string =>
+  `${r.machine.cpu.brand} (${r.machine.os.platform} ${r.machine.os.arch})`;
+
+/**
+ * Groups measured results by target + batch + precision (and machine), and within a group by backend
+ * (and adapter: one backend on two adapters is two devices).
+ * A backend measured in several configurations (thread counts, ISA paths) is represented by its
+ * fastest one, its repetitions pooled. Only groups with two devices or more are returned.
+ */
+export function compareDevices(results: readonly BenchResult[]): DeviceGroup[] {
+  const groups = new Map<string, { first: BenchResult; byDevice: Map<string, Map<string, BenchResult[]>> }>();
+  for (const r of results) {
+    if (r.status !== 'ok' || !r.stats) continue;
+    const t = r.job.target;
+    const target = t.kind === 'file' ? [t.kind, t.path, sorted(t.dims)] : [t.kind, targetName(t), sorted(t.params)];
+    const key = JSON.stringify([target, r.job.batch, r.job.precision ?? 'fp32', machineLabel(r)]);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { first: r, byDevice: new Map() }));
+    const be = r.job.backend;
+    // One backend on two adapters (a GPU, and a software device) is two devices.
+    const device = JSON.stringify([be.backend, r.runtime?.adapter?.name ?? '']);
+    const configs = g.byDevice.get(device) ?? new Map<string, BenchResult[]>();
+    const config = JSON.stringify([be.intraOpThreads, be.interOpThreads, be.isa ?? 'auto', be.graphOptimization]);
+    configs.set(config, [...(configs.get(config) ?? []), r]);
+    g.byDevice.set(device, configs);
+  }
+  const out: DeviceGroup[] = [];
+  for (const [key, g] of groups) {
+    if (g.byDevice.size < 2) continue;
+    const entries: DeviceEntry[] = [...g.byDevice.values()].map((configs) => {
+      const best = [...configs.values()]
+        .map((rs) => ({ rs, medianMs: pooledMedian(rs) }))
+        .sort((a, b) => a.medianMs - b.medianMs)[0];
+      const resident = best.rs.flatMap((r) => (r.deviceResident ? [r.deviceResident.medianMs] : []));
+      const adapter = best.rs.find((r) => r.runtime?.adapter)?.runtime?.adapter;
+      const backend = best.rs[0].job.backend.backend;
+      return {
+        backend,
+        device: adapter ? `${backend} on ${adapter.name}` : backend,
+        resultIds: best.rs.map((r) => r.id),
+        medianMs: best.medianMs,
+        threads: best.rs[0].job.backend.intraOpThreads,
+        ...(resident.length ? { deviceResidentMs: medianOf(resident) } : {}),
+        ...(adapter ? { adapter } : {}),
+        software: adapter?.software === true,
+      };
+    });
+    const cpu = entries.find((e) => e.backend === CPU_REFERENCE_BACKEND)?.medianMs;
+    if (cpu !== undefined && cpu > 0) for (const e of entries) e.ratioToCpu = e.medianMs / cpu;
+    entries.sort((a, b) => a.medianMs - b.medianMs || a.backend.localeCompare(b.backend));
+    const r = g.first;
+    const precision = r.job.precision ?? 'fp32';
+    const target = targetLabel(r.job.target);
+    out.push({
+      key,
+      label: `${target} · b${r.job.batch} · ${precision}`,
+      target,
+      batch: r.job.batch,
+      precision,
+      machine: machineLabel(r),
+      entries,
+      ...(cpu !== undefined ? { cpuMedianMs: cpu } : {}),
+    });
+  }
+  return out;
+}
+
+/** A ratio to ort-cpu in words: "0.25× (4.00× faster)", "1.60× (1.60× slower)", "1.00× (same)". */
+export function ratioText(ratio: number | undefined): string {
+  if (ratio === undefined || !Number.isFinite(ratio) || ratio <= 0) return '';
+  const x = `${ratio.toFixed(2)}×`;
+  if (Math.abs(ratio - 1) < 0.005) return `${x} (same)`;
+  return ratio < 1 ? `${x} (${(1 / ratio).toFixed(2)}× faster)` : `${x} (${ratio.toFixed(2)}× slower)`;
+}

@@ -1,0 +1,222 @@
+// The answers the seed comparisons ask for: per comparison and per setting (machine, device,
+// backend, batch, threads, precision, the block's other parameters), the cost model's saving beside
+// the measured one. Samples are pooled only across results of one setting (fresh-process
+// repetitions, or runs of the same setting saved on different days): a CPU and a GPU run are two
+// answers, never one average. Used by `bench --seed` (results just measured) and `compare --measured`
+// (results found in the store).
+import type { Target } from '../contract/job.js';
+import type { BenchResult } from '../contract/result.js';
+import type { SeedComparison } from '../cost/seed-comparisons.js';
+import { SOFTWARE_ADAPTER_LABEL } from '../hardware/adapters.js';
+import { compareSamples, type Verdict } from './compare.js';
+
+export interface SeedVerdict {
+  comparison: string;
+  /** The setting in words: backend (ISA, device), batch, threads, precision, other parameters. */
+  setting: string;
+  /** What ran it: the CPU, or the GPU adapter (with the software label where it applies). */
+  device: string;
+  reference: string;
+  target: string;
+  /** Reference MACs / target MACs (the cost model's speed-up). */
+  macsRatio?: number;
+  /** The cost model's saving: 1 - target MACs / reference MACs. */
+  macsSaving?: number;
+  /** Reference median / target median. */
+  speedup: number;
+  speedupCi: { low: number; high: number };
+  /** The measured saving of time: 1 - target median / reference median. */
+  timeSaving: number;
+  pValue: number;
+  verdict: Verdict;
+  /** Results pooled on each side. */
+  repetitions: [number, number];
+  /**
+   * When the measured speed-up is less than half the cost model's: the finding a user comes for
+   * (for example depthwise separable convolutions saving MACs but not time on a GPU).
+   */
+  finding?: string;
+}
+
+export interface SeedVerdictGap {
+  comparison: string;
+  setting: string;
+  target: string;
+  error: string;
+}
+
+/** Which side of `comparison` a result measures (its index in comparison.targets), if any. */
+export type SideOf = (comparison: SeedComparison, result: BenchResult) => number | undefined;
+
+/** Sides by exact job target: for results of this very run, whose targets the caller built. */
+export function sideByTarget(targetsOf: (comparison: SeedComparison, target: string) => Target): SideOf {
+  return (c, r) => {
+    const t = JSON.stringify(r.job.target);
+    const i = c.targets.findIndex((x) => JSON.stringify(targetsOf(c, x)) === t);
+    return i < 0 ? undefined : i;
+  };
+}
+
+/** `name:a=1,b=2` -> name and fixed parameters (as strings, the way job targets keep them). */
+function parseSeedTarget(text: string): { name: string; fixed: Record<string, string> } {
+  const colon = text.indexOf(':');
+  if (colon < 0) return { name: text, fixed: {} };
+  const fixed: Record<string, string> = {};
+  for (const part of text.slice(colon + 1).split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fixed[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return { name: text.slice(0, colon), fixed };
+}
+
+/**
+ * Sides by block or model name and the comparison's fixed parameters: for saved results, which may
+ * carry other parameters too (--set height=...), kept apart as part of their setting.
+ */
+export const sideByName: SideOf = (c, r) => {
+  const t = r.job.target;
+  if (t.kind === 'file') return undefined;
+  const i = c.targets.findIndex((x) => {
+    const { name, fixed } = parseSeedTarget(x);
+    return name === t.name && Object.entries(fixed).every(([k, v]) => String(t.params[k]) === v);
+  });
+  return i < 0 ? undefined : i;
+};
+
+/** The parameters a result has beyond those its comparison side fixes (the shared overrides). */
+function otherParams(c: SeedComparison, side: number, r: BenchResult): Record<string, string> {
+  const t = r.job.target;
+  if (t.kind === 'file') return {};
+  const { fixed } = parseSeedTarget(c.targets[side]);
+  return Object.fromEntries(
+    Object.entries(t.params)
+      .filter(([k]) => !(k in fixed))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => [k, String(v)]),
+  );
+}
+
+/** What a result ran on, in words. */
+export function deviceOf(r: BenchResult): string {
+  const a = r.runtime?.adapter;
+  if (a) return a.software ? `${a.name} [${SOFTWARE_ADAPTER_LABEL}]` : a.name;
+  const be = r.job.backend.backend;
+  if (be === 'ort-cpu' || be === 'native') return r.machine.cpu.brand;
+  return r.runtime?.providers.join('+') ?? be;
+}
+
+function settingKey(c: SeedComparison, side: number, r: BenchResult): string {
+  const j = r.job;
+  const be = j.backend;
+  return JSON.stringify([
+    // The machine, as far as a result tells it apart: runs from two machines are two answers.
+    r.machine.cpu.brand,
+    r.machine.cpu.threads,
+    r.machine.memory.totalBytes,
+    r.runtime?.adapter?.name ?? '',
+    be.backend,
+    be.isa ?? 'auto',
+    be.deviceId ?? 0,
+    be.intraOpThreads,
+    be.interOpThreads,
+    be.graphOptimization,
+    be.executionMode,
+    be.memoryArena,
+    j.batch,
+    j.precision,
+    j.scenario,
+    j.target.kind === 'model' ? (j.target.variant ?? '') : '',
+    otherParams(c, side, r),
+  ]);
+}
+
+export function settingLabel(r: BenchResult, other: Record<string, string> = {}): string {
+  const j = r.job;
+  const isa = j.backend.isa && j.backend.isa !== 'auto' ? `/${j.backend.isa}` : '';
+  const device = j.backend.deviceId !== undefined ? ` device ${j.backend.deviceId}` : '';
+  const threads = j.backend.intraOpThreads ? `, ${j.backend.intraOpThreads} threads` : '';
+  const precision = j.precision !== 'fp32' ? `, ${j.precision}` : '';
+  const params = Object.entries(other)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return `${j.backend.backend}${isa}${device}, batch ${j.batch}${threads}${precision}${params ? `, ${params}` : ''}`;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
+/**
+ * The finding, when the measurement realizes less than half of the cost model's speed-up (judged
+ * on speed-ups, not savings: 89% fewer MACs is a 8.9x speed-up, 48% less time only 1.9x).
+ */
+function findingOf(macsRatio: number | undefined, speedup: number, device: string): string | undefined {
+  if (macsRatio === undefined || macsRatio < 1.25 || speedup >= macsRatio / 2) return undefined;
+  const macsSaving = 1 - 1 / macsRatio;
+  const timeSaving = 1 - 1 / speedup;
+  const x = (v: number) => `${v.toFixed(v >= 10 ? 0 : 1)}x`;
+  return timeSaving <= 0.02
+    ? `saves ${pct(macsSaving)} of the MACs but no time on ${device} (${x(speedup)}; the cost model says ${x(macsRatio)})`
+    : `saves ${pct(macsSaving)} of the MACs but only ${pct(timeSaving)} of the time on ${device} (${x(speedup)} faster; the cost model says ${x(macsRatio)})`;
+}
+
+/** Per comparison and setting, each alternative against the comparison's first target. */
+export function seedVerdicts(
+  comparisons: readonly SeedComparison[],
+  results: readonly BenchResult[],
+  sideOf: SideOf,
+  /** Name the other parameters in the setting's label (off when one run gave them all alike). */
+  opts: { labelParams?: boolean } = {},
+): (SeedVerdict | SeedVerdictGap)[] {
+  const out: (SeedVerdict | SeedVerdictGap)[] = [];
+  for (const c of comparisons) {
+    // setting key -> per side: results; plus the label and device of the setting.
+    const settings = new Map<string, { label: string; device: string; sides: BenchResult[][] }>();
+    for (const r of results) {
+      if (r.status !== 'ok' || r.samplesMs.length === 0) continue;
+      const side = sideOf(c, r);
+      if (side === undefined) continue;
+      const key = settingKey(c, side, r);
+      let s = settings.get(key);
+      if (!s) {
+        s = {
+          label: settingLabel(r, opts.labelParams === false ? {} : otherParams(c, side, r)),
+          device: deviceOf(r),
+          sides: c.targets.map(() => []),
+        };
+        settings.set(key, s);
+      }
+      s.sides[side].push(r);
+    }
+    for (const s of settings.values()) {
+      const [ref, ...others] = s.sides;
+      others.forEach((rs, k) => {
+        const target = c.targets[k + 1];
+        if (!ref.length || !rs.length) {
+          out.push({ comparison: c.name, setting: s.label, target, error: 'a side has no successful result' });
+          return;
+        }
+        const [sa, sb] = [ref.flatMap((r) => r.samplesMs), rs.flatMap((r) => r.samplesMs)];
+        const cmp = compareSamples(sa, sb);
+        const [ma, mb] = [ref[0].cost?.macs, rs[0].cost?.macs];
+        const macsSaving = ma && mb ? 1 - mb / ma : undefined;
+        const timeSaving = 1 - cmp.ratio;
+        out.push({
+          comparison: c.name,
+          setting: s.label,
+          device: s.device,
+          reference: c.targets[0],
+          target,
+          macsRatio: ma && mb ? ma / mb : undefined,
+          macsSaving,
+          speedup: 1 / cmp.ratio,
+          speedupCi: { low: 1 / cmp.ratioCi.high, high: 1 / cmp.ratioCi.low },
+          timeSaving,
+          pValue: cmp.test.pValue,
+          verdict: cmp.verdict,
+          repetitions: [ref.length, rs.length],
+          finding: findingOf(ma && mb ? ma / mb : undefined, 1 / cmp.ratio, s.device),
+        });
+      });
+    }
+  }
+  return out;
+}
