@@ -73,7 +73,7 @@ describe('seed verdicts per device', () => {
   });
 
   it('says so when the cheaper block is no faster at all', () => {
-    const [v] = verdicts([side('standard', 'ort-webgpu', 10), side('separable', 'ort-webgpu', 10.5)]);
+    const [v] = verdicts([side('standard', 'ort-webgpu', 10), side('separable', 'ort-webgpu', 10)]);
     expect(v.finding).toMatch(/saves 89% of the MACs but no time/);
   });
 
@@ -107,5 +107,22 @@ describe('seed verdicts per device', () => {
     const out = seedVerdicts([comparison], [side('standard', 'ort-cpu', 16.5), failed, other], sideByName);
     expect(out).toHaveLength(1);
     expect(out[0]).toHaveProperty('error');
+  });
+});
+
+describe('findings', () => {
+  it('flags fewer MACs but slower, and a speed-up far past the cost model', () => {
+    const cmp = findSeedComparison('basic-vs-bottleneck')!;
+    const block = (name: string, macs: number, medianMs: number) =>
+      fakeResult({ target: { kind: 'block', name, params: {} }, macs, medianMs, n: 80 });
+    const [slower] = seedVerdicts(
+      [cmp],
+      [block('basic-residual', 1_060_000_000, 5), block('bottleneck', 1_000_000_000, 8)],
+      sideByName,
+    ) as SeedVerdict[];
+    expect(slower.verdict).toBe('slower');
+    expect(slower.finding).toMatch(/^has 6% fewer MACs but is slower on .* \(0\.63x; the cost model says 1\.1x\)$/);
+    const [fast] = verdicts([side('standard', 'ort-cpu', 100), side('separable', 'ort-cpu', 4)]);
+    expect(fast.finding).toMatch(/is 25x faster on .* where the cost model says 8\.9x: MACs do not explain/);
   });
 });

@@ -246,10 +246,11 @@ export function compareDevices(results: readonly BenchResult[]): DeviceGroup[] {
   return out;
 }
 
-/** A ratio to ort-cpu in words: "0.25× (4.00× faster)", "1.60× (1.60× slower)", "1.00× (same)". */
+/** A ratio to ort-cpu in words: "0.25× (4.00× faster)", "1.60× slower", "1.00× (same)". */
 export function ratioText(ratio: number | undefined): string {
   if (ratio === undefined || !Number.isFinite(ratio) || ratio <= 0) return '';
   const x = `${ratio.toFixed(2)}×`;
   if (Math.abs(ratio - 1) < 0.005) return `${x} (same)`;
-  return ratio < 1 ? `${x} (${(1 / ratio).toFixed(2)}× faster)` : `${x} (${ratio.toFixed(2)}× slower)`;
+  // Above 1 the ratio already reads as "times slower"; below 1 the inverse reads better.
+  return ratio < 1 ? `${x} (${(1 / ratio).toFixed(2)}× faster)` : `${x} slower`;
 }

@@ -145,17 +145,31 @@ export function settingLabel(r: BenchResult, other: Record<string, string> = {})
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 /**
- * The finding, when the measurement realizes less than half of the cost model's speed-up (judged
- * on speed-ups, not savings: 89% fewer MACs is a 8.9x speed-up, 48% less time only 1.9x).
+ * Where the measurement parts from the cost model, judged on speed-ups (not savings: 89% fewer
+ * MACs is an 8.9x speed-up, 48% less time only 1.9x): fewer MACs but significantly slower; less
+ * than half the predicted speed-up; or more than twice it (the reference is limited by something
+ * MACs do not count, such as memory traffic).
  */
-function findingOf(macsRatio: number | undefined, speedup: number, device: string): string | undefined {
-  if (macsRatio === undefined || macsRatio < 1.25 || speedup >= macsRatio / 2) return undefined;
+function findingOf(
+  macsRatio: number | undefined,
+  speedup: number,
+  verdict: Verdict,
+  device: string,
+): string | undefined {
+  if (macsRatio === undefined) return undefined;
   const macsSaving = 1 - 1 / macsRatio;
   const timeSaving = 1 - 1 / speedup;
-  const x = (v: number) => `${v.toFixed(v >= 10 ? 0 : 1)}x`;
-  return timeSaving <= 0.02
-    ? `saves ${pct(macsSaving)} of the MACs but no time on ${device} (${x(speedup)}; the cost model says ${x(macsRatio)})`
-    : `saves ${pct(macsSaving)} of the MACs but only ${pct(timeSaving)} of the time on ${device} (${x(speedup)} faster; the cost model says ${x(macsRatio)})`;
+  const x = (v: number) => `${v.toFixed(v >= 10 ? 0 : v >= 1 ? 1 : 2)}x`;
+  const model = `the cost model says ${x(macsRatio)}`;
+  if (macsRatio > 1 && verdict === 'slower')
+    return `has ${pct(macsSaving)} fewer MACs but is slower on ${device} (${x(speedup)}; ${model})`;
+  if (macsRatio >= 1.25 && speedup < macsRatio / 2)
+    return timeSaving <= 0.02
+      ? `saves ${pct(macsSaving)} of the MACs but no time on ${device} (${x(speedup)}; ${model})`
+      : `saves ${pct(macsSaving)} of the MACs but only ${pct(timeSaving)} of the time on ${device} (${x(speedup)} faster; ${model})`;
+  if (macsRatio >= 1.25 && speedup > macsRatio * 2 && verdict === 'faster')
+    return `is ${x(speedup)} faster on ${device} where ${model}: MACs do not explain this pair there (memory traffic, kernel efficiency)`;
+  return undefined;
 }
 
 /** Per comparison and setting, each alternative against the comparison's first target. */
@@ -213,7 +227,7 @@ export function seedVerdicts(
           pValue: cmp.test.pValue,
           verdict: cmp.verdict,
           repetitions: [ref.length, rs.length],
-          finding: findingOf(ma && mb ? ma / mb : undefined, 1 / cmp.ratio, s.device),
+          finding: findingOf(ma && mb ? ma / mb : undefined, 1 / cmp.ratio, cmp.verdict, s.device),
         });
       });
     }

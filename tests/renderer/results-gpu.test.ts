@@ -162,7 +162,7 @@ describe('GPU results in the Results view', () => {
     expect(rows[2].text()).toContain('(4 threads)');
     expect(rows[2].find('.ratio').text()).toBe('1.00× (same)');
     expect(rows[1].find('.ratio').text()).toMatch(/^0\.2\d× \(\d\.\d\d× faster\)$/);
-    expect(rows[3].find('.ratio').text()).toMatch(/slower\)$/);
+    expect(rows[3].find('.ratio').text()).toMatch(/× slower$/);
     expect(rows[3].classes()).toContain('device-software');
     expect(rows[3].find('.software-badge').exists()).toBe(true);
     expect(rows[0].find('.software-badge').exists()).toBe(false);
