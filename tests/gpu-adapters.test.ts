@@ -11,9 +11,16 @@ import {
   vendorName,
   webgpuAdapterOf,
 } from '../shared/hardware/adapters.js';
-import { detectGpuAdapters, mergeAdapters, parseNvidiaSmi, parseVulkanSummary } from '../main/machine/gpu-adapters.js';
+import {
+  detectGpuAdapters,
+  mergeAdapters,
+  parseNvidiaSmi,
+  parseVulkanSummary,
+  withVulkanDetails,
+} from '../main/machine/gpu-adapters.js';
+import { parseVulkanF16 } from '../main/machine/vulkan-details.js';
 import { probeMachine } from '../main/machine/profile.js';
-import { AMD_INTEGRATED, LAVAPIPE, NVIDIA, NVIDIA_SMI } from './helpers/vulkaninfo-samples.js';
+import { AMD_INTEGRATED, FULL, LAVAPIPE, NVIDIA, NVIDIA_SMI } from './helpers/vulkaninfo-samples.js';
 
 describe('vulkaninfo --summary parsing', () => {
   it('reads lavapipe as a software CPU device', () => {
@@ -151,5 +158,34 @@ describe('scripts/ensure-vulkan.mjs', () => {
     );
     expect(withBackports(once)).toBe(once); // idempotent
     expect(withBackports('Types: deb\nSuites: trixie\n')).toBeUndefined();
+  });
+});
+
+describe('full vulkaninfo: memory heaps, budget and shader-f16', () => {
+  const details = parseVulkanF16(FULL);
+
+  it('reads each heap with its budget (where printed) and device-local flag', () => {
+    expect(details.map((d) => [d.device, d.memoryHeaps])).toEqual([
+      ['llvmpipe (LLVM 15.0.6, 256 bits)', [{ sizeBytes: 25275973632, budgetBytes: 25275973632, deviceLocal: true }]],
+      [
+        'NVIDIA GeForce RTX 4090',
+        [
+          { sizeBytes: 25757220864, deviceLocal: true },
+          { sizeBytes: 33423360000, deviceLocal: false },
+        ],
+      ],
+    ]);
+  });
+
+  it('adds heaps and shader-f16 to the adapters; GPU memory only from a real device-local heap', () => {
+    const [lavapipe] = withVulkanDetails(parseVulkanSummary(LAVAPIPE), details);
+    expect(lavapipe).toMatchObject({ shaderF16: true, memoryHeaps: [{ deviceLocal: true }] });
+    // lavapipe's "device-local" heap is host RAM: never reported as GPU memory.
+    expect(lavapipe.memoryBytes).toBeUndefined();
+    expect(describeAdapter(lavapipe)).toContain('memory budget 23.5 GiB (host RAM), shader-f16');
+    const nvidia = withVulkanDetails(parseVulkanSummary(NVIDIA), details).find((a) => a.vendor === 'NVIDIA')!;
+    expect(nvidia).toMatchObject({ shaderF16: false, memoryBytes: 25757220864 });
+    expect(describeAdapter(nvidia)).toContain('no shader-f16');
+    expect(describeAdapter(nvidia)).not.toContain('budget');
   });
 });

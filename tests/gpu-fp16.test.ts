@@ -28,7 +28,7 @@ import {
   shaderF16Refusal,
   sortFp16Kernels,
 } from '../main/precision/variant.js';
-import { offersShaderF16, parseVulkanF16, vulkanF16Devices, type VulkanF16 } from '../main/precision/vulkan-f16.js';
+import { offersShaderF16, parseVulkanF16, vulkanF16Devices, type VulkanF16 } from '../main/machine/vulkan-details.js';
 import { cli } from './helpers/cli.js';
 import { testBackendConfig } from './helpers/ort.js';
 import { gpuIt } from './helpers/vulkan.js';

@@ -1,9 +1,10 @@
 // The graphics adapters the GPU providers can use: `vulkaninfo --summary` (Vulkan is what ONNX
-// Runtime's WebGPU provider runs on under Linux) and `nvidia-smi` for NVIDIA's name, driver and
-// memory. Never throws: a missing or failing tool gives no adapters from it and a note saying why.
+// Runtime's WebGPU provider runs on under Linux), the full `vulkaninfo` for memory heaps and 16-bit
+// features, and `nvidia-smi` for NVIDIA's name, driver and memory. Never throws: a missing or failing tool gives no adapters from it and a note saying why.
 import { execFile } from 'node:child_process';
 import type { GpuAdapter } from '../../shared/contract/machine.js';
 import { isSoftwareAdapter, vendorName } from '../../shared/hardware/adapters.js';
+import { offersShaderF16, parseVulkanF16, type VulkanF16 } from './vulkan-details.js';
 
 export interface AdapterReport {
   adapters: GpuAdapter[];
@@ -95,6 +96,25 @@ export function mergeAdapters(vulkan: GpuAdapter[], nvidia: GpuAdapter[]): GpuAd
   return merged;
 }
 
+/**
+ * Adds what only the full `vulkaninfo` prints (memory heaps and budget, the 16-bit features behind
+ * shader-f16) to the adapters of the summary, matched by device name.
+ */
+export function withVulkanDetails(adapters: GpuAdapter[], details: VulkanF16[]): GpuAdapter[] {
+  return adapters.map((a) => {
+    const d = a.source === 'vulkan' ? details.find((x) => x.device === a.name) : undefined;
+    if (!d) return a;
+    const out: GpuAdapter = { ...a, shaderF16: offersShaderF16(d) };
+    if (d.memoryHeaps) {
+      out.memoryHeaps = d.memoryHeaps;
+      // A software adapter's device-local heap is host RAM: not GPU memory.
+      const local = d.memoryHeaps.filter((h) => h.deviceLocal).reduce((sum, h) => sum + h.sizeBytes, 0);
+      if (!a.software && local > 0) out.memoryBytes ??= local;
+    }
+    return out;
+  });
+}
+
 function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
@@ -103,7 +123,7 @@ function dropUndefined<T extends object>(o: T): T {
 function runTool(cmd: string, args: string[]): Promise<{ stdout?: string; why?: string }> {
   return new Promise((resolve) => {
     try {
-      execFile(cmd, args, { encoding: 'utf8', timeout: 15_000, maxBuffer: 8 * 2 ** 20 }, (err, stdout) => {
+      execFile(cmd, args, { encoding: 'utf8', timeout: 15_000, maxBuffer: 32 * 2 ** 20 }, (err, stdout) => {
         if (!err) return resolve({ stdout });
         const e = err as NodeJS.ErrnoException & { killed?: boolean };
         if (e.code === 'ENOENT') return resolve({ why: `${cmd} is not installed` });
@@ -120,11 +140,15 @@ function runTool(cmd: string, args: string[]): Promise<{ stdout?: string; why?: 
 /** Lists the adapters of this machine (about 0.1-0.5 s: vulkaninfo initializes every driver). */
 export async function detectGpuAdapters(): Promise<AdapterReport> {
   const notes: string[] = [];
-  const [vk, smi] = await Promise.all([
+  const [vk, vkFull, smi] = await Promise.all([
     runTool('vulkaninfo', ['--summary']),
+    runTool('vulkaninfo', []),
     runTool('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader']),
   ]);
-  const vulkan = vk.stdout ? parseVulkanSummary(vk.stdout) : [];
+  const vulkan = withVulkanDetails(
+    vk.stdout ? parseVulkanSummary(vk.stdout) : [],
+    vkFull.stdout ? parseVulkanF16(vkFull.stdout) : [],
+  );
   if (vulkan.length === 0)
     notes.push(
       `no Vulkan adapter (${vk.why ?? 'vulkaninfo --summary lists no device'}): the WebGPU provider has nothing to run on; see the README, "GPUs (ONNX Runtime)"`,

@@ -16,7 +16,7 @@ import { ensureXdgRuntimeDir, ORT_PROVIDERS, ORT_RUNTIME } from '../backends/ort
 import { getBackend } from '../backends/registry.js';
 import { calibrate, seededFeeds, type CalibrationFeeds } from './calibrate.js';
 import { optimizedNodes, profiledKernels, REFERENCE_NAME, referenceOutputs, type ProfiledKernel } from './ort-run.js';
-import { describeVulkanF16, offersShaderF16, vulkanF16Devices } from './vulkan-f16.js';
+import { describeVulkanF16, offersShaderF16, vulkanF16Devices } from '../machine/vulkan-details.js';
 
 export interface BuiltVariant {
   bytes: Uint8Array;

@@ -28,6 +28,15 @@ export const GpuAdapterSchema = z.object({
   /** Vulkan API version the device supports. */
   apiVersion: z.string().optional(),
   memoryBytes: z.number().optional(),
+  /**
+   * Vulkan's memory heaps (full `vulkaninfo`): size, and the budget where the driver exposes
+   * VK_EXT_memory_budget. A software adapter's "device-local" heap is host RAM.
+   */
+  memoryHeaps: z
+    .array(z.object({ sizeBytes: z.number(), budgetBytes: z.number().optional(), deviceLocal: z.boolean() }))
+    .optional(),
+  /** Whether WebGPU's shader-f16 is expected on this adapter (Vulkan's 16-bit features, Dawn's rule). */
+  shaderF16: z.boolean().optional(),
 });
 export type GpuAdapter = z.infer<typeof GpuAdapterSchema>;
 

@@ -35,6 +35,12 @@ export function vendorName(id: string | undefined): string | undefined {
   return Number.isFinite(n) ? VENDORS[n] : undefined;
 }
 
+/** The device-local heaps' Vulkan budget (VK_EXT_memory_budget), when the driver exposes it. */
+export function memoryBudgetOf(a: GpuAdapter): number | undefined {
+  const heaps = (a.memoryHeaps ?? []).filter((h) => h.deviceLocal && h.budgetBytes !== undefined);
+  return heaps.length ? heaps.reduce((sum, h) => sum + h.budgetBytes!, 0) : undefined;
+}
+
 /** One line: "llvmpipe (LLVM 15.0.6, 256 bits) [cpu, software (runs on the CPU)], Mesa 25.0.7, Vulkan 1.4.305". */
 export function describeAdapter(a: GpuAdapter): string {
   const kind = a.software ? `${a.type}, ${SOFTWARE_ADAPTER_LABEL}` : a.type;
@@ -43,6 +49,10 @@ export function describeAdapter(a: GpuAdapter): string {
   if (driver) parts.push(`driver ${driver}`);
   if (a.apiVersion) parts.push(`Vulkan ${a.apiVersion}`);
   if (a.memoryBytes) parts.push(`${(a.memoryBytes / 2 ** 30).toFixed(1)} GiB`);
+  const budget = memoryBudgetOf(a);
+  if (budget !== undefined)
+    parts.push(`memory budget ${(budget / 2 ** 30).toFixed(1)} GiB${a.software ? ' (host RAM)' : ''}`);
+  if (a.shaderF16 !== undefined) parts.push(a.shaderF16 ? 'shader-f16' : 'no shader-f16');
   return parts.join(', ');
 }
 

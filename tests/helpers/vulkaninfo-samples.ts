@@ -106,3 +106,69 @@ GPU0:
 export const NVIDIA_SMI = `NVIDIA GeForce RTX 4090, 550.54.14, 24564 MiB
 NVIDIA H200, 550.54.14, 143771 MiB
 `;
+
+/**
+ * The full `vulkaninfo` output, cut to what the studio reads (device name, 16-bit features, memory
+ * heaps): lavapipe as on this project's machine, and a discrete GPU with two heaps, one of them
+ * host memory, and no VK_EXT_memory_budget (so no budget lines).
+ */
+export const FULL = `Device Properties and Extensions:
+=================================
+GPU0:
+VkPhysicalDeviceProperties:
+---------------------------
+\tapiVersion        = 1.4.305 (4210993)
+\tdeviceName        = llvmpipe (LLVM 15.0.6, 256 bits)
+
+VkPhysicalDeviceMemoryProperties:
+=================================
+memoryHeaps: count = 1
+\tmemoryHeaps[0]:
+\t\tsize   = 25275973632 (0x5e290c000) (23.54 GiB)
+\t\tbudget = 25275973632 (0x5e290c000) (23.54 GiB)
+\t\tusage  = 466604032 (0x1bcfd000) (444.99 MiB)
+\t\tflags: count = 1
+\t\t\tMEMORY_HEAP_DEVICE_LOCAL_BIT
+memoryTypes: count = 1
+\tmemoryTypes[0]:
+\t\theapIndex     = 0
+
+VkPhysicalDevice16BitStorageFeatures:
+-------------------------------------
+\tstorageBuffer16BitAccess           = true
+\tuniformAndStorageBuffer16BitAccess = true
+\tstoragePushConstant16              = true
+\tstorageInputOutput16               = false
+
+VkPhysicalDeviceShaderFloat16Int8Features:
+------------------------------------------
+\tshaderFloat16 = true
+\tshaderInt8    = true
+
+GPU1:
+VkPhysicalDeviceProperties:
+---------------------------
+\tdeviceName        = NVIDIA GeForce RTX 4090
+
+VkPhysicalDeviceMemoryProperties:
+=================================
+memoryHeaps: count = 2
+\tmemoryHeaps[0]:
+\t\tsize   = 25757220864 (0x5ff400000) (23.99 GiB)
+\t\tflags: count = 1
+\t\t\tMEMORY_HEAP_DEVICE_LOCAL_BIT
+\tmemoryHeaps[1]:
+\t\tsize   = 33423360000 (0x7c8300000) (31.13 GiB)
+\t\tflags:
+\t\t\tNone
+memoryTypes: count = 2
+
+VkPhysicalDeviceVulkan11Features:
+---------------------------------
+\tstorageBuffer16BitAccess           = true
+\tstorageInputOutput16               = false
+
+VkPhysicalDeviceVulkan12Features:
+---------------------------------
+\tshaderFloat16                                      = false
+`;

@@ -1,11 +1,20 @@
-// What each Vulkan device says about 16-bit floats (full `vulkaninfo`, not --summary): the
-// features Dawn, WebGPU's implementation inside ONNX Runtime, needs before it offers WebGPU's
-// `shader-f16` to the WebGPU provider. This is an explanation for a refusal and a test's
-// expectation; the decision itself comes from the runtime (a profiled run: variant.ts).
+// What each Vulkan device says in the full `vulkaninfo` output (not --summary): its 16-bit float
+// features, which Dawn (WebGPU's implementation inside ONNX Runtime) needs before it offers WebGPU's
+// `shader-f16` (an explanation for an fp16 refusal and a test's expectation; the decision itself
+// comes from the runtime: a profiled run, precision/variant.ts), and its memory heaps with the
+// budget where the driver exposes VK_EXT_memory_budget (the machine profile's adapters).
 import { execFile } from 'node:child_process';
+
+export interface VulkanHeap {
+  sizeBytes: number;
+  /** VK_EXT_memory_budget: what this process could allocate from the heap now (absent without the extension). */
+  budgetBytes?: number;
+  deviceLocal: boolean;
+}
 
 export interface VulkanF16 {
   device: string;
+  memoryHeaps?: VulkanHeap[];
   /** VkPhysicalDeviceShaderFloat16Int8Features (or Vulkan 1.2) shaderFloat16: f16 arithmetic in shaders. */
   shaderFloat16?: boolean;
   /** VkPhysicalDevice16BitStorageFeatures (or Vulkan 1.1): 16-bit values in storage buffers. */
@@ -37,9 +46,34 @@ export function parseVulkanF16(text: string): VulkanF16[] {
         const values = [...block.matchAll(new RegExp(`^\\s*${f}\\s*=\\s*(true|false)\\s*$`, 'gm'))].map((m) => m[1]);
         if (values.length) out[f] = values.includes('true');
       }
+      const heaps = parseHeaps(block);
+      if (heaps.length) out.memoryHeaps = heaps;
       return out;
     })
     .filter((d): d is VulkanF16 => d !== undefined);
+}
+
+/** The "memoryHeaps[i]:" entries of a device block: size, budget (when printed) and the device-local flag. */
+function parseHeaps(block: string): VulkanHeap[] {
+  const heaps: VulkanHeap[] = [];
+  for (const m of block.matchAll(
+    /^\s*memoryHeaps\[\d+\]:\s*$([\s\S]*?)(?=^\s*(?:memoryHeaps\[\d+\]|memoryTypes)|(?![\s\S]))/gm,
+  )) {
+    const body = m[1];
+    const num = (key: string) => {
+      const v = new RegExp(`^\\s*${key}\\s*=\\s*(\\d+)`, 'm').exec(body)?.[1];
+      return v === undefined ? undefined : Number(v);
+    };
+    const sizeBytes = num('size');
+    if (sizeBytes === undefined) continue;
+    const budgetBytes = num('budget');
+    heaps.push({
+      sizeBytes,
+      ...(budgetBytes !== undefined ? { budgetBytes } : {}),
+      deviceLocal: /MEMORY_HEAP_DEVICE_LOCAL_BIT/.test(body),
+    });
+  }
+  return heaps;
 }
 
 /**
