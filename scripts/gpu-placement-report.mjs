@@ -8,7 +8,7 @@
 //
 //   npm run docs:gpu-placement
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -135,7 +135,35 @@ lines.push(
   `Runtime: ${runtimeLine || 'onnxruntime-node'}; generated ${new Date().toISOString().slice(0, 10)}.`,
   '',
   ...sections.flat(),
+  ...suiteSection(),
 );
+
+/**
+ * The single-operator cases of the ONNX backend suite, from the outcomes tests/gpu-onnx-suite.test.ts
+ * writes (each passing case profiled once): which operators ran on the CPU provider there.
+ */
+function suiteSection() {
+  const file = new URL('../test-results/gpu-onnx-suite.json', import.meta.url);
+  const head = ['## Single-operator cases (ONNX backend test suite)', ''];
+  if (!existsSync(file))
+    return [...head, 'Run `npx vitest run tests/gpu-onnx-suite.test.ts` first, then this script, to list them.', ''];
+  const { results } = JSON.parse(readFileSync(file, 'utf8'));
+  const placed = results.filter((r) => r.cpuFallback);
+  const byOp = new Map();
+  for (const r of placed)
+    for (const op of r.cpuFallback) byOp.set(op, [...(byOp.get(op) ?? []), r.id.replace('node/test_', '')]);
+  return [
+    ...head,
+    `Of the ${placed.length} passing cases profiled, ${placed.filter((r) => r.cpuFallback.length === 0).length} ran every kernel on \`WebGpuExecutionProvider\`.`,
+    'Operators that ran on the CPU provider in the others (a graph of that one operator; in the models',
+    'above the same operator may run on WebGPU, as the global pools do):',
+    '',
+    '| operator | cases |',
+    '| --- | --- |',
+    ...[...byOp].sort(([a], [b]) => (a < b ? -1 : 1)).map(([op, ids]) => `| \`${op}\` | ${ids.join(', ')} |`),
+    '',
+  ];
+}
 
 const options = { ...(await prettier.resolveConfig(target)), filepath: fileURLToPath(target) };
 writeFileSync(target, await prettier.format(lines.join('\n'), options));
