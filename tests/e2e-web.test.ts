@@ -16,6 +16,7 @@ import { writeOnnxFile } from '../main/onnx/onnx-file.js';
 import { buildTarget } from '../shared/targets.js';
 import { launchChromium } from './helpers/chromium.js';
 import { startTestServer, type TestServer } from './helpers/web-server.js';
+import { vulkan } from './helpers/vulkan.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results', 'screenshots');
@@ -134,18 +135,23 @@ describe('the studio in the web mode, in headless Chromium', () => {
     await shot('models-zoo-resnet50');
   });
 
-  it('Benchmark: a bottleneck block on ort-cpu and native, with live progress, ends in two results', async () => {
+  // With a Vulkan device (lavapipe here), the same block runs on ort-webgpu too: the GPU path of the app.
+  const jobs = vulkan.ok ? 3 : 2;
+  if (!vulkan.ok) console.warn(`the web-mode run leaves out ort-webgpu: ${vulkan.reason}`);
+
+  it(`Benchmark: a bottleneck block on ort-cpu, native${vulkan.ok ? ' and ort-webgpu' : ''}, with live progress`, async () => {
     await view('Benchmark');
     await page.getByLabel('target kind').selectOption('block');
     await page.getByLabel('block', { exact: true }).selectOption('bottleneck');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByLabel('native', { exact: true }).check();
+    if (vulkan.ok) await page.getByLabel('ort-webgpu', { exact: true }).check();
     await page.getByRole('radio', { name: 'quick' }).check();
     const run = page.getByRole('button', { name: /^Run \d+ jobs?$/ });
-    await expect.poll(() => run.textContent()).toMatch(/Run 2 jobs/);
+    await expect.poll(() => run.textContent()).toMatch(new RegExp(`Run ${jobs} jobs`));
     await run.click();
     const rows = page.locator('.job-row');
-    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(jobs);
     // Progress shows while it runs: a row leaves 'queued' with a phase and a running median.
     await expect
       .poll(async () => (await page.locator('.job-row .job-status').allTextContents()).join(','), { timeout: 60_000 })
@@ -153,10 +159,10 @@ describe('the studio in the web mode, in headless Chromium', () => {
     await shot('benchmark-running');
     await expect
       .poll(async () => (await page.locator('.job-row .job-status').allTextContents()).join(','), {
-        timeout: 120_000,
+        timeout: 180_000,
         interval: 500,
       })
-      .toBe('ok,ok');
+      .toBe(Array(jobs).fill('ok').join(','));
     const medians = await page.locator('.job-row .job-median').allTextContents();
     expect(medians.every((m) => /\d/.test(m))).toBe(true);
     await shot('benchmark-done');
@@ -203,6 +209,7 @@ describe('the studio in the web mode, in headless Chromium', () => {
     await view('Benchmark');
     await page.locator('.chosen-target button').first().click();
     await page.getByLabel('native', { exact: true }).uncheck();
+    if (vulkan.ok) await page.getByLabel('ort-webgpu', { exact: true }).uncheck();
     await page.getByLabel('target kind').selectOption('block');
     await page.getByLabel('block', { exact: true }).selectOption('head-fc');
     await page.getByLabel('parameters', { exact: true }).fill('height=28,width=28,channels=1,classes=10');
@@ -214,7 +221,7 @@ describe('the studio in the web mode, in headless Chromium', () => {
     await run.click();
     await expect
       .poll(async () => (await page.locator('.job-row .job-status').allTextContents()).join(','), {
-        timeout: 120_000,
+        timeout: 180_000,
         interval: 500,
       })
       .toBe('ok,ok');
@@ -248,6 +255,20 @@ describe('the studio in the web mode, in headless Chromium', () => {
     expect(await page.locator('section.precision-panel .fidelity-row').count()).toBe(1);
     expect(await page.locator('section.precision-panel .cosine').textContent()).toMatch(/^0\.\d{6}$|^1\.000000$/);
     await shot('results-charts');
+    if (vulkan.ok) {
+      // The WebGPU result: its device with the software badge, placement, the device-resident latency,
+      // and the block compared across the three devices.
+      const gpu = page.locator('section.gpu-panel tr.gpu-row');
+      await expect.poll(() => gpu.count(), { timeout: 30_000 }).toBe(1);
+      expect(await gpu.locator('.software-badge').textContent()).toMatch(/software \(runs on the CPU\)/);
+      expect(await gpu.locator('.placement').textContent()).toMatch(/WebGpu/);
+      expect(await gpu.locator('.device-resident').textContent()).toMatch(/\d/);
+      expect(await gpu.locator('.device-memory').textContent()).toMatch(/not measurable here/);
+      const devices = page.locator('section.devices-compare table.devices-table tbody tr');
+      expect(await devices.count()).toBe(3);
+      await page.locator('section.gpu-panel').scrollIntoViewIfNeeded();
+      await shot('results-gpu');
+    }
 
     const download = page.waitForEvent('download');
     await page.getByRole('group', { name: 'export the selection' }).getByRole('button', { name: 'HTML' }).click();
