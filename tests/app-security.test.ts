@@ -253,7 +253,12 @@ describe('guardWebContents', () => {
     const f = fakeContents();
     installSecurity(session, f.contents, { appRoot: () => ROOT });
     expect(s.headers && s.request && s.check).toBeTruthy();
-    expect([...f.handlers.keys()].sort()).toEqual(['will-attach-webview', 'will-navigate', 'will-redirect']);
+    expect([...f.handlers.keys()].sort()).toEqual([
+      'will-attach-webview',
+      'will-frame-navigate',
+      'will-navigate',
+      'will-redirect',
+    ]);
     expect(f.open('https://x.org/')).toEqual({ action: 'deny' });
   });
 });

@@ -46,7 +46,8 @@ describe('windowOptions', () => {
     expect(w.spellcheck).toBe(false);
     expect(w.navigateOnDragDrop).toBe(false);
     // Nothing that loosens them sneaks in.
-    expect(w).not.toHaveProperty('experimentalFeatures');
+    expect(w.experimentalFeatures).toBe(false);
+    expect(w.disableBlinkFeatures).toBe('Auxclick');
     expect(w).not.toHaveProperty('enableBlinkFeatures');
     expect(w).not.toHaveProperty('additionalArguments');
   });

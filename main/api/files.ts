@@ -4,7 +4,7 @@
 // closing a model (or quitting) can delete exactly what was copied and nothing else.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import type { GraphView, OpenedModel } from '../../shared/contract/api.js';
 import { costGraph } from '../../shared/cost/cost-model.js';
 import { topologicalOrder } from '../../shared/graph/infer.js';
@@ -101,8 +101,14 @@ export class ModelFiles {
     }
   }
 
-  /** Opens a file the user chose in a native dialog, in place (the handle maps to their path). */
+  /**
+   * Opens a file the user chose in a native dialog, in place (the handle maps to their path). Only
+   * the API's dialog handler calls this, with the dialog's answer (always absolute); nothing the
+   * renderer sends reaches it (studio-api.ts filePathProblem, FileHandleSchema).
+   */
   openPath(path: string): OpenedModel {
+    if (typeof path !== 'string' || !isAbsolute(path))
+      throw new ApiError('refused', 'a model file is opened only from the open dialog or by dropping it on the window');
     const name = basename(path);
     let size: number;
     try {

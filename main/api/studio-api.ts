@@ -8,6 +8,7 @@ import {
   API_EVENT_NAMES,
   API_METHODS,
   API_VERSION,
+  ApiTargetSchema,
   type ApiEventName,
   type ApiEvents,
   type ApiMethod,
@@ -112,6 +113,64 @@ const MIME: Record<ReportFormat, string> = {
   csv: 'text/csv; charset=utf-8',
   md: 'text/markdown; charset=utf-8',
 };
+
+/**
+ * The methods through which files reach main (a native dialog, dropped or picked bytes, a handle).
+ * None takes a path: a request with any field its schema does not name (`path`, `filePath`,
+ * `defaultPath`, ...) is refused instead of silently stripped, so that a renderer that invents a
+ * path learns it cannot, and a test can see the refusal.
+ */
+export const FILE_METHODS: readonly ApiMethod[] = [
+  'files.openModelDialog',
+  'files.importModel',
+  'files.closeModel',
+  'files.openDataDialog',
+  'results.exportDialog',
+  'results.import',
+];
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The field names a z.object schema declares (empty for anything else). */
+function declaredKeys(schema: unknown): Set<string> {
+  const shape = (schema as { shape?: unknown }).shape;
+  return new Set(isRecord(shape) ? Object.keys(shape) : []);
+}
+
+const FILE_TARGET_KEYS = declaredKeys(
+  ApiTargetSchema.options.find((o) => (o.shape.kind as { value?: unknown }).value === 'file'),
+);
+
+/**
+ * Why a request names a file by something other than a handle main gave out, or null. Checked
+ * before validation: the top level of the file methods, and every `kind: 'file'` target of the
+ * methods that take targets (bench.start, accuracy.start, lab.start), must hold only their
+ * declared fields; handles themselves are checked by the schemas (FileHandleSchema,
+ * DataHandleSchema) and resolved by ModelFiles / Tasks, which know only what a dialog or an
+ * import granted.
+ */
+export function filePathProblem(method: ApiMethod, raw: unknown): string | null {
+  if (!isRecord(raw)) return null;
+  const extra = (obj: Record<string, unknown>, allowed: Set<string>) => Object.keys(obj).filter((k) => !allowed.has(k));
+  if (FILE_METHODS.includes(method)) {
+    const unknown = extra(raw, declaredKeys(API_METHODS[method]));
+    if (unknown.length)
+      return `${method} takes no ${unknown.map((k) => `'${k}'`).join(', ')}: the studio opens only files the user chose in its dialogs or dropped on the window`;
+  }
+  const targets: unknown[] = [];
+  if (Array.isArray(raw.targets)) targets.push(...raw.targets);
+  if (raw.target !== undefined) targets.push(raw.target);
+  if (raw.base !== undefined) targets.push(raw.base);
+  for (const t of targets) {
+    if (!isRecord(t) || t.kind !== 'file') continue;
+    const unknown = extra(t, FILE_TARGET_KEYS);
+    if (unknown.length)
+      return `a file target is named by the handle (fileId) that opening it gave, never by ${unknown.map((k) => `'${k}'`).join(', ')}: open the model with the dialog or drop it on the window first`;
+  }
+  return null;
+}
 
 export function defaultCacheDir(dataDir: string): string {
   return process.env.STUDIO_CACHE_DIR ?? join(dataDir, 'cache');
@@ -311,6 +370,8 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       );
     const m = method as ApiMethod;
     const raw = rawRequest === undefined || rawRequest === null ? {} : rawRequest;
+    const pathProblem = filePathProblem(m, raw);
+    if (pathProblem) throw new ApiError('refused', pathProblem);
     const parsed = API_METHODS[m].safeParse(raw);
     if (!parsed.success) throw validationError(m, parsed.error);
     try {

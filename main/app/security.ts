@@ -95,16 +95,20 @@ export interface SessionLike {
     handler: (webContents: unknown, permission: string, callback: (granted: boolean) => void) => void,
   ): void;
   setPermissionCheckHandler(handler: (webContents: unknown, permission: string) => boolean): void;
+  /** WebHID, WebUSB, Web Serial devices (optional: older fakes lack it). */
+  setDevicePermissionHandler?(handler: (details: unknown) => boolean): void;
 }
 
 export interface NavigationEvent {
   preventDefault(): void;
   url: string;
+  /** will-frame-navigate only: whether the frame is the top one (will-navigate covers that one). */
+  isMainFrame?: boolean;
 }
 
 /** The few WebContents methods used here (Electron.WebContents satisfies it). */
 export interface WebContentsLike {
-  on(event: 'will-navigate' | 'will-redirect', listener: (e: NavigationEvent) => void): unknown;
+  on(event: 'will-navigate' | 'will-redirect' | 'will-frame-navigate', listener: (e: NavigationEvent) => void): unknown;
   on(event: 'will-attach-webview', listener: (e: { preventDefault(): void }) => void): unknown;
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' }): void;
 }
@@ -129,24 +133,33 @@ export function secureSession(session: SessionLike, opts: { log?: (msg: string) 
     callback(false);
   });
   session.setPermissionCheckHandler(() => false);
+  session.setDevicePermissionHandler?.(() => false);
 }
 
 /**
- * Guards one WebContents: navigation only within the app, no new windows (allowed https links go
+ * Guards one WebContents: navigation only within the app (top frame and sub-frames), no new windows (allowed https links go
  * to the system browser instead), no <webview>. Installed on every WebContents the app creates
  * ('web-contents-created'), the main window's included.
  */
 export function guardWebContents(contents: WebContentsLike, opts: SecurityOptions): void {
   const log = opts.log ?? (() => {});
-  const guard = (kind: string) => (e: NavigationEvent) => {
-    const root = opts.appRoot();
-    if (root !== undefined && isAppUrl(e.url, root)) return;
-    e.preventDefault();
-    log(`refused ${kind} to ${e.url}`);
-    if (opts.openExternal && isAllowedExternalUrl(e.url)) void opts.openExternal(e.url);
-  };
+  const guard =
+    (kind: string, external = true) =>
+    (e: NavigationEvent) => {
+      const root = opts.appRoot();
+      if (root !== undefined && isAppUrl(e.url, root)) return;
+      e.preventDefault();
+      log(`refused ${kind} to ${e.url}`);
+      if (external && opts.openExternal && isAllowedExternalUrl(e.url)) void opts.openExternal(e.url);
+    };
   contents.on('will-navigate', guard('navigation'));
   contents.on('will-redirect', guard('redirect'));
+  // will-navigate fires for the top frame only; a sub-frame (which the CSP already confines to the
+  // app's own files) gets the same rule.
+  const frameGuard = guard('sub-frame navigation', false);
+  contents.on('will-frame-navigate', (e) => {
+    if (e.isMainFrame !== true) frameGuard(e);
+  });
   contents.on('will-attach-webview', (e) => {
     e.preventDefault();
     log('refused to attach a <webview>');

@@ -48,12 +48,16 @@ export function windowOptions(input: WindowOptionsInput): BrowserWindowConstruct
       nodeIntegrationInSubFrames: false,
       webSecurity: true,
       allowRunningInsecureContent: false,
+      experimentalFeatures: false,
       webviewTag: false,
       // Parameter names and numbers are not prose; the spellchecker would only add red lines
       // (and on some platforms download dictionaries).
       spellcheck: false,
       navigateOnDragDrop: false,
       enableWebSQL: false,
+      // Middle-click (auxclick) on a link is another way to ask for a new window; the window-open
+      // handler denies those anyway (security.ts), this keeps the event from firing at all.
+      disableBlinkFeatures: 'Auxclick',
     },
   };
 }
