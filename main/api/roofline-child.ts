@@ -1,9 +1,14 @@
 // Measures the roofline in its own process: the probes keep every core busy for a few seconds
 // inside a synchronous native call, which in the main process would freeze the window (Electron)
-// or the HTTP server (web mode) for that long. The parent forks this file and reads one message.
+// or the HTTP server (web mode) for that long. The parent starts this file through a Spawner
+// (roofline.ts) and reads one message; the channel is child_process IPC or Electron's parentPort.
 import { measureRoofline } from '../machine/roofline.js';
+import { openWorkerChannel } from '../tasks/channel.js';
 
-measureRoofline().then(
-  (roofline) => process.send?.({ ok: true, roofline }, () => process.exit(0)),
-  (e: Error) => process.send?.({ ok: false, message: e.message }, () => process.exit(0)),
-);
+const channel = openWorkerChannel<{ ok: boolean; roofline?: unknown; message?: string }>();
+measureRoofline()
+  .then(
+    (roofline) => channel.send({ ok: true, roofline }),
+    (e: Error) => channel.send({ ok: false, message: e.message }),
+  )
+  .finally(() => process.exit(0));

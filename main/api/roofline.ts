@@ -1,30 +1,37 @@
 // The roofline for machine.roofline, measured in a child process (see roofline-child.ts): a fresh
 // process per measurement, so `fresh: true` really measures again (measureRoofline caches per process).
-import { fork } from 'node:child_process';
+// The child starts through a Spawner like the job and task workers: a forked Node process by
+// default, Electron's utilityProcess in the app (so the packaged app needs no ELECTRON_RUN_AS_NODE
+// and its runAsNode fuse is off).
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { NodeSpawner, type Spawner } from '../engine/spawner.js';
 import type { Roofline } from '../machine/roofline.js';
 
-function childPath(): string {
+/** The child module next to this file: the compiled .js in a build, otherwise the .ts source (tsx). */
+export function rooflineChildPath(): string {
   const js = fileURLToPath(new URL('./roofline-child.js', import.meta.url));
   return existsSync(js) ? js : fileURLToPath(new URL('./roofline-child.ts', import.meta.url));
 }
 
-/** Forks the child (through tsx when running from source) and resolves with its measurement. */
-export function measureRooflineInChild(timeoutMs = 120_000): Promise<Roofline> {
-  const path = childPath();
-  const execArgv = path.endsWith('.ts')
-    ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href]
-    : [];
+/** Starts the child and resolves with its one message's measurement. */
+export function measureRooflineInChild(
+  spawner: Spawner = new NodeSpawner(rooflineChildPath()),
+  timeoutMs = 120_000,
+): Promise<Roofline> {
   return new Promise((resolve, reject) => {
-    const child = fork(path, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    let child: ReturnType<Spawner['start']>;
+    try {
+      child = spawner.start();
+    } catch (e) {
+      reject(new Error(`could not start the roofline measurement: ${(e as Error).message}`));
+      return;
+    }
     let stderr = '';
     let settled = false;
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (t: string) => (stderr = (stderr + t).slice(-2000)));
+    child.onStderr((t) => (stderr = (stderr + t).slice(-2000)));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      child.kill();
       finish(() => reject(new Error(`the roofline measurement took over ${timeoutMs / 1000} s and was stopped`)));
     }, timeoutMs);
     const finish = (f: () => void) => {
@@ -33,11 +40,11 @@ export function measureRooflineInChild(timeoutMs = 120_000): Promise<Roofline> {
       clearTimeout(timer);
       f();
     };
-    child.on('message', (m: { ok: boolean; roofline?: Roofline; message?: string }) =>
-      finish(() => (m.ok ? resolve(m.roofline!) : reject(new Error(m.message)))),
-    );
-    child.on('error', (e) => finish(() => reject(new Error(`could not start the roofline measurement: ${e.message}`))));
-    child.on('exit', (code, signal) =>
+    child.onMessage((raw) => {
+      const m = raw as { ok?: boolean; roofline?: Roofline; message?: string };
+      finish(() => (m.ok ? resolve(m.roofline!) : reject(new Error(m.message ?? 'the roofline measurement failed'))));
+    });
+    void child.exited.then(({ code, signal }) =>
       finish(() =>
         reject(
           new Error(

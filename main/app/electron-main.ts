@@ -20,6 +20,7 @@ import {
 } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { measureRooflineInChild } from '../api/roofline.js';
 import { createStudioApi } from '../api/studio-api.js';
 import { STUDIO_VERSION } from '../machine/profile.js';
 import { APP_FOLDER, userDataDir } from '../store/paths.js';
@@ -34,6 +35,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const PRELOAD_PATH = join(here, 'preload.cjs');
 const WORKER_PATH = join(here, '..', 'engine', 'worker.js');
 const TASK_WORKER_PATH = join(here, '..', 'tasks', 'task-worker.js');
+const ROOFLINE_CHILD_PATH = join(here, '..', 'api', 'roofline-child.js');
 const RENDERER_INDEX = join(here, '..', '..', 'renderer', 'index.html');
 /** How long quitting waits for the API to cancel jobs and kill workers before it quits anyway. */
 const DISPOSE_TIMEOUT_MS = 5000;
@@ -106,6 +108,8 @@ function run(): void {
         dataDir: app.getPath('userData'),
         spawner: new UtilitySpawner(utilityProcess, WORKER_PATH),
         taskSpawner: new UtilitySpawner(utilityProcess, TASK_WORKER_PATH),
+        // A utility process, not child_process.fork: the app runs with the runAsNode fuse off.
+        measureRoofline: () => measureRooflineInChild(new UtilitySpawner(utilityProcess, ROOFLINE_CHILD_PATH)),
         dialogs: {
           openModel: async () => {
             const opts: Electron.OpenDialogOptions = {
