@@ -2,6 +2,7 @@
 // node_modules), the report's script and style, and the data are all inlined; a Content Security
 // Policy forbids every fetch, so opening the file never reaches the network.
 import { describePlacement } from '../engine/node-map.js';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -29,9 +30,27 @@ import { fmtTrain, labRows } from './lab.js';
 import { precisionRows, sci } from './precision.js';
 import type { ReportContext, ReportWriter } from './types.js';
 
-export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
-
 let assets: { chartJs: string; chartVersion: string; client: string; css: string } | undefined;
+
+/** The Content-Security-Policy source of an inline script: the SHA-256 of its exact text. */
+export const scriptHash = (code: string): string =>
+  `'sha256-${createHash('sha256').update(code, 'utf8').digest('base64')}'`;
+
+/**
+ * The report's policy: nothing may be fetched (default-src 'none', images only from data: URLs,
+ * no <base>, no form submission), and the only scripts that run are the report's own two inlined
+ * ones, by hash: markup or script that slipped into the data would still run nothing. Styles may be
+ * inline (the bars' widths are style attributes); they cannot fetch anything either.
+ */
+export function reportCsp(scripts: readonly string[]): string {
+  const script = scripts.length ? scripts.map(scriptHash).join(' ') : "'none'";
+  return `default-src 'none'; script-src ${script}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
+}
+
+/** The two inline scripts exactly as the report carries them (the CSP hashes these). */
+function inlineScripts(a: NonNullable<typeof assets>): [string, string] {
+  return [scriptText(a.chartJs), scriptText(a.client)];
+}
 
 /** Chart.js's UMD build (it defines window.Chart), found beside the package's main entry. */
 function loadAssets() {
@@ -77,6 +96,16 @@ export const jsonScriptText = (value: unknown): string =>
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
+
+/** The policy every HTML report carries (the scripts are the same in every report). */
+export const CSP: string = (() => {
+  try {
+    return reportCsp(inlineScripts(loadAssets()));
+  } catch {
+    // Chart.js missing: rendering a report fails with that reason; the policy allows no script.
+    return reportCsp([]);
+  }
+})();
 
 /** Histogram of the raw samples over [min, p99] (the slow tail beyond is counted, not drawn). */
 export function histogram(samples: readonly number[]) {
@@ -339,11 +368,12 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
   const stat = (n: number, label: string, cls = '') =>
     `<div class="stat ${cls}"><b>${n}</b><span>${label}</span></div>`;
   const title = escapeHtml(ctx.title);
+  const [chartScript, clientScript] = inlineScripts(a);
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta http-equiv="Content-Security-Policy" content="${reportCsp([chartScript, clientScript])}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="Bottleneck Studio ${escapeHtml(ctx.studioVersion)}">
 <title>${title}</title>
@@ -389,8 +419,8 @@ ${card('Failures', 'Jobs that did not produce a measurement, and why.', failures
 </main>
 <footer class="wrap">Bottleneck Studio ${escapeHtml(ctx.studioVersion)} · a self-contained report: the data and the chart code are inside this file. Charts drawn with Chart.js ${a.chartVersion} (MIT License).</footer>
 <script type="application/json" id="report-data">${jsonScriptText({ title: ctx.title, createdAt: ctx.createdAt, charted: chartData(results, machines) })}</script>
-<script>${scriptText(a.chartJs)}</script>
-<script>${scriptText(a.client)}</script>
+<script>${chartScript}</script>
+<script>${clientScript}</script>
 </body>
 </html>
 `;

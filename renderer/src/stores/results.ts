@@ -26,6 +26,20 @@ export interface ImportReport extends ImportOutcomeView {
   error?: string;
 }
 
+/**
+ * The largest report the import reads (main refuses larger ones too: MAX_REPORT_FILE_BYTES in
+ * main/store/result-check.ts); a bigger or empty file is refused by its size, before it is read.
+ */
+export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
+
+/** Why a picked or dropped file is not even read, or undefined. */
+export function importRefusal(f: Pick<File, 'size'>): string | undefined {
+  if (f.size === 0) return 'is empty (0 bytes), not a report: nothing was imported';
+  if (f.size > MAX_IMPORT_BYTES)
+    return `is ${(f.size / 1024 ** 2).toFixed(1)} MB, over the ${MAX_IMPORT_BYTES / 1024 ** 2} MB limit for a report; not read, nothing was imported`;
+  return undefined;
+}
+
 /** results.get takes at most this many ids per call. */
 const GET_CHUNK = 500;
 
@@ -240,6 +254,11 @@ export const useResultsStore = defineStore('results', () => {
     busy.value = true;
     try {
       for (const f of files) {
+        const refused = importRefusal(f);
+        if (refused) {
+          reports.push({ source: f.name, added: [], skipped: [], error: refused });
+          continue;
+        }
         try {
           const text = await f.text();
           reports.push(await getApi().call('results.import', { name: f.name || 'import.json', text }));
