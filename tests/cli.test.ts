@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli as runCli, cliJson } from './helpers/cli.js';
+import { terminalSafe } from '../main/cli/io.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'studio-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -125,5 +126,18 @@ describe('CLI', () => {
     const r = cli('cost', f);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/corrupt\.onnx/);
+  });
+});
+
+describe('text from files reaches the terminal inert', () => {
+  it('escapes control characters and bidirectional overrides, keeps newlines and tabs', () => {
+    expect(terminalSafe('a\x1b[31mred\x1b[0m\rb\u202ec\td\ne')).toBe('a\\x1b[31mred\\x1b[0m\\x0db\\u202ec\td\ne');
+  });
+
+  it('in a CLI error naming a file', () => {
+    const r = runCli(['cost', join(tmpdir(), 'no\x1b[2Jsuch\u202e.onnx')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toContain('\x1b');
+    expect(r.stderr).toContain('no\\x1b[2Jsuch\\u202e.onnx');
   });
 });

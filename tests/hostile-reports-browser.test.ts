@@ -213,7 +213,7 @@ describe('(b) the web mode’s Results view after importing a hostile report', (
     const outcome = w.page.locator('.import-outcome');
     await expect
       .poll(() => outcome.textContent(), { timeout: 30_000 })
-      .toMatch(/written by a newer studio \(version 2\)/);
+      .toMatch(/written by a newer Bottleneck Studio \(result schema v2/);
     const outcomeText = (await outcome.textContent()) ?? '';
     expect(outcomeText).toContain('<svg onload=alert(13)>.json');
     expect(outcomeText).toContain('empty{{ 1 + 1 }}.json: is empty (0 bytes), not a report: nothing was imported');

@@ -55,7 +55,9 @@ describe('a results folder with damaged, foreign, newer, empty, huge and odd fil
     // The summaries too, and a result asked for by id says why its file cannot be read.
     expect(store.list().results).toHaveLength(50);
     expect(store.list().problems).toHaveLength(Object.keys(BAD_FILES).length);
-    expect(() => store.get('newer')).toThrow(/newer\.json\) cannot be read: written by a newer studio \(version 2\)/);
+    expect(() => store.get('newer')).toThrow(
+      /newer\.json\) cannot be read: written by a newer Bottleneck Studio \(result schema v2; this one reads v1\)/,
+    );
     expect(() => store.get('huge')).toThrow(/huge\.json\) cannot be read: is 200\.0 MB, over the 32\.0 MB limit/);
     expect(() => store.get('empty')).toThrow(/cannot be read: is empty \(0 bytes\)/);
     // Nothing was changed or removed: the files stay for the user to look at.
@@ -104,17 +106,17 @@ describe('importing untrusted reports', () => {
     const report = (results: unknown[], extra = {}) =>
       JSON.stringify({ schema: 'bottleneck-studio/report', version: 1, results, ...extra });
     expect(() => store.importReport(put('newer-report.json', report([], { version: 2 })))).toThrow(
-      /^newer-report\.json: written by a newer studio \(version 2\); update to read it$/,
+      /^newer-report\.json: written by a newer Bottleneck Studio \(report schema v2; this one reads v1\): update the studio to read it$/,
     );
     const newer = { ...fakeResult({ id: 'n1' }), version: 2 };
     expect(() => store.importReport(put('mixed.json', report([fakeResult({ id: 'ok1' }), newer])))).toThrow(
-      /^mixed\.json: 1 of 2 results are invalid, nothing was imported: result 2: written by a newer studio \(version 2\)/,
+      /^mixed\.json: 1 of 2 results are invalid, nothing was imported: result 2: written by a newer Bottleneck Studio \(result schema v2/,
     );
     expect(() => store.importReport(put('old.json', report([{ ...fakeResult({ id: 'o1' }), version: 0 }])))).toThrow(
       /result 1: unknown result version 0; this studio reads version 1/,
     );
     expect(() => store.importReport(put('one-newer.json', JSON.stringify(newer)))).toThrow(
-      /result 1: written by a newer studio \(version 2\)/,
+      /result 1: written by a newer Bottleneck Studio \(result schema v2/,
     );
     expect(store.list().results).toEqual([]);
   });

@@ -40,7 +40,10 @@ describe('DocumentStore: saved accuracy and lab results', () => {
     expect(problems).toEqual([
       { file: '2025-01-01_broken.json', reason: expect.stringMatching(/not valid JSON/) },
       { file: '2025-01-01_lab.json', reason: expect.stringMatching(/not a Bottleneck Studio accuracy result/) },
-      { file: '2025-01-01_newer.json', reason: expect.stringMatching(/newer studio/) },
+      {
+        file: '2025-01-01_newer.json',
+        reason: expect.stringMatching(/newer Bottleneck Studio \(accuracy result schema v9; this one reads v1\)/),
+      },
     ]);
   });
 

@@ -118,12 +118,12 @@ describe('ResultsStore: files it cannot read are reported, never misread', () =>
     ]);
     expect(why['2025-06-01_truncated.json']).toMatch(/^not valid JSON/);
     expect(why['package.json']).toMatch(/not a Bottleneck Studio result \(schema missing/);
-    expect(why['2025-06-01_future.json']).toBe('written by a newer studio (version 2); update to read it');
+    expect(why['2025-06-01_future.json']).toBe('written by a newer Bottleneck Studio (result schema v2; this one reads v1): update the studio to read it');
     expect(why['2025-06-01_old.json']).toMatch(/unknown result version 0/);
     expect(why['2025-06-01_broken.json']).toMatch(/^invalid result: stats/);
     expect(why['array.json']).toMatch(/not an object/);
     expect(store.load().problems).toHaveLength(6);
-    expect(() => store.get('future')).toThrow(/cannot be read: written by a newer studio \(version 2\)/);
+    expect(() => store.get('future')).toThrow(/cannot be read: written by a newer Bottleneck Studio \(result schema v2; this one reads v1\)/);
   });
 });
 
@@ -173,7 +173,7 @@ describe('ResultsStore.importReport', () => {
     expect(() => store.importReport(put('{"schema":'))).toThrow(/in.json is not a report: not valid JSON/);
     expect(() => store.importReport(put({ hello: 1 }))).toThrow(/in.json: not a Bottleneck Studio report/);
     expect(() => store.importReport(put(report([], { version: 3 })))).toThrow(
-      /in.json: written by a newer studio \(version 3\); update to read it/,
+      /in.json: written by a newer Bottleneck Studio \(report schema v3; this one reads v1\): update the studio/,
     );
     expect(() => store.importReport(put(report([], { results: undefined })))).toThrow(/no "results" list/);
     const good = fakeResult({ id: 'fine' });

@@ -1,17 +1,22 @@
 // Terminal progress for `bench`: one bar per job on a TTY (cli-progress), one line per job
 // otherwise (a log file or CI), always on stderr so stdout keeps only the results.
+import { terminalSafe } from './io.js';
 import cliProgress from 'cli-progress';
 import type { JobQueue } from '../engine/queue.js';
 
 export function attachProgress(queue: JobQueue, total: number): () => void {
   const offs: (() => void)[] = [];
   if (!process.stderr.isTTY) {
-    offs.push(queue.on('job-start', (e) => process.stderr.write(`[${e.index + 1}/${total}] ${e.label}\n`)));
+    offs.push(
+      queue.on('job-start', (e) => process.stderr.write(terminalSafe(`[${e.index + 1}/${total}] ${e.label}\n`))),
+    );
     offs.push(
       queue.on('job-end', (e) => {
         const s = e.result.stats;
         process.stderr.write(
-          `  -> ${e.result.status}${s ? `: p50 ${s.p50.toFixed(3)} ms over ${s.n} runs` : `: ${e.result.failure?.reason ?? ''}`}\n`,
+          terminalSafe(
+            `  -> ${e.result.status}${s ? `: p50 ${s.p50.toFixed(3)} ms over ${s.n} runs` : `: ${e.result.failure?.reason ?? ''}`}\n`,
+          ),
         );
       }),
     );
@@ -30,7 +35,11 @@ export function attachProgress(queue: JobQueue, total: number): () => void {
   let bar: cliProgress.SingleBar | undefined;
   offs.push(
     queue.on('job-start', (e) => {
-      bar = bars.create(1, 0, { label: `[${e.index + 1}/${total}] ${e.label}`, phase: 'start', median: '' });
+      bar = bars.create(1, 0, {
+        label: terminalSafe(`[${e.index + 1}/${total}] ${e.label}`),
+        phase: 'start',
+        median: '',
+      });
     }),
   );
   offs.push(

@@ -33,7 +33,8 @@ export function checkEnvelope(value: unknown, schema: string, version: number, w
     return `not a Bottleneck Studio ${what} (schema ${value.schema === undefined ? 'missing' : quoted(value.schema)}, expected "${schema}")`;
   const v = value.version;
   if (typeof v !== 'number' || !Number.isInteger(v)) return `${what} has no valid version number`;
-  if (v > version) return `written by a newer studio (version ${v}); update to read it`;
+  if (v > version)
+    return `written by a newer Bottleneck Studio (${what} schema v${v}; this one reads v${version}): update the studio to read it`;
   if (v < version) return `unknown ${what} version ${v}; this studio reads version ${version}`;
   return undefined;
 }

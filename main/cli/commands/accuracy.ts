@@ -13,7 +13,7 @@ import type { PreprocessFlags } from '../../accuracy/preprocess-defaults.js';
 import { accuracyStore } from '../../store/document-store.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { table } from '../format.js';
-import { action, printJson, printText, warn } from '../io.js';
+import { action, printJson, printText, warn, terminalSafe } from '../io.js';
 import { withTargetOptions, type TargetOptions } from './cost.js';
 import { parseBackend, parseIsa, parseThreads } from './verify.js';
 
@@ -127,7 +127,9 @@ function progressReporter(label: string): { update: (p: { done: number; total: n
       const tenth = Math.floor((done * 10) / Math.max(1, total));
       if (tenth === lastTenth) return;
       lastTenth = tenth;
-      process.stderr.write(`${label}: ${done}/${total} images (${Math.round((done * 100) / Math.max(1, total))}%)\n`);
+      process.stderr.write(
+        terminalSafe(`${label}: ${done}/${total} images (${Math.round((done * 100) / Math.max(1, total))}%)\n`),
+      );
     },
     stop: () => undefined,
   };

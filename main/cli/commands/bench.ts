@@ -25,7 +25,7 @@ import { ResultsStore } from '../../store/results-store.js';
 import { looksLikeFile } from '../../targets.js';
 import { checkDeviceId } from '../../backends/ort-providers.js';
 import { seedVerdictText, table } from '../format.js';
-import { action, printJson, printText, warn } from '../io.js';
+import { action, printJson, printText, warn, terminalSafe } from '../io.js';
 import { attachProgress } from '../progress.js';
 import {
   FIDELITY_HEADER,
@@ -376,7 +376,7 @@ export function registerBench(program: Command): void {
         }
         if (failed.length) {
           for (const r of failed)
-            process.stderr.write(`failed: ${r.label}: ${r.failure?.kind}: ${r.failure?.reason}\n`);
+            process.stderr.write(terminalSafe(`failed: ${r.label}: ${r.failure?.kind}: ${r.failure?.reason}\n`));
           process.exitCode = 1;
         }
       }),

@@ -8,7 +8,7 @@ import { runLab } from '../../lab/run-lab.js';
 import { labStore } from '../../store/document-store.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { grouped, table } from '../format.js';
-import { action, printJson, printText } from '../io.js';
+import { action, printJson, printText, terminalSafe } from '../io.js';
 
 interface LabOptions {
   base?: string;
@@ -85,12 +85,12 @@ function progressPrinter(): (p: LabProgress) => void {
   return (p) => {
     switch (p.phase) {
       case 'open':
-        process.stderr.write(`${p.message}\n`);
+        process.stderr.write(terminalSafe(`${p.message}\n`));
         break;
       case 'features': {
         const line = `features ${p.split}: ${p.done}/${p.total}${p.cached ? ' (cache)' : ''}`;
-        if (p.done === p.total) process.stderr.write(`${tty ? '\r' : ''}${line}\n`);
-        else if (tty) process.stderr.write(`\r${line}`);
+        if (p.done === p.total) process.stderr.write(`${tty ? '\r' : ''}${terminalSafe(line)}\n`);
+        else if (tty) process.stderr.write(`\r${terminalSafe(line)}`);
         break;
       }
       case 'train':
@@ -100,10 +100,10 @@ function progressPrinter(): (p: LabProgress) => void {
         break;
       case 'evaluate':
         if (p.done === p.total)
-          process.stderr.write(`${p.head}: exported classifier evaluated on ${p.total} test images\n`);
+          process.stderr.write(terminalSafe(`${p.head}: exported classifier evaluated on ${p.total} test images\n`));
         break;
       case 'export':
-        if (p.path) process.stderr.write(`${p.head}: wrote ${p.path}\n`);
+        if (p.path) process.stderr.write(terminalSafe(`${p.head}: wrote ${p.path}\n`));
         break;
     }
   };
