@@ -27,16 +27,31 @@ const HEAP_OOM =
 /** Windows reports memory exhaustion as an NTSTATUS exit code (STATUS_NO_MEMORY, commit limit). */
 const WINDOWS_OOM_CODES = new Set([0xc0000017, 0xc000012d]);
 
+/** What a signal that ended a worker means, in words a user can act on. */
+const SIGNALS: Record<string, string> = {
+  SIGABRT: 'it aborted, usually a failed check inside native code (the runtime or the addon)',
+  SIGSEGV: 'a memory access violation inside native code',
+  SIGBUS: 'a bus error inside native code',
+  SIGILL: 'an illegal instruction: native code built for a CPU feature this machine lacks',
+  SIGFPE: 'an arithmetic fault inside native code',
+  SIGTERM: 'it was terminated by another program or a user',
+  SIGINT: 'it was interrupted',
+};
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
 /**
  * The failure of a worker that ended without sending a result or failure message.
- * `killedBy` says whether the queue killed it (a cancel or the time limit).
+ * `killedBy` says whether the queue killed it (a cancel, the time limit, the memory limit);
+ * `memory` is what the queue's watchdog last saw of the worker's resident memory, and the limit.
  */
 export function classifyExit(o: {
   exit: ProcessExit;
   stderr: string;
-  killedBy?: 'cancel' | 'timeout';
+  killedBy?: 'cancel' | 'timeout' | 'memory';
   timeLimitS: number;
   protocolError?: string;
+  memory?: { lastRssBytes?: number; peakRssBytes?: number; limitBytes?: number };
 }): Failure {
   const { exit, stderr } = o;
   const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
@@ -48,6 +63,12 @@ export function classifyExit(o: {
       reason: `the job passed its time limit of ${o.timeLimitS} s and was killed (raise timeLimitS, or lower measure.maxTimeS)`,
       detail,
     };
+  if (o.killedBy === 'memory')
+    return {
+      kind: 'oom',
+      reason: `the job used ${mib(o.memory?.peakRssBytes ?? 0)} of memory, more than its limit of ${mib(o.memory?.limitBytes ?? 0)}, and was killed (lower the batch size, or raise the job memory limit)`,
+      detail,
+    };
   if (o.protocolError) return { kind: 'crash', reason: o.protocolError, detail };
   if (HEAP_OOM.test(stderr))
     return { kind: 'oom', reason: `the worker ran out of memory (${how}): ${stderr.match(HEAP_OOM)?.[0]}`, detail };
@@ -55,14 +76,18 @@ export function classifyExit(o: {
     return {
       kind: 'oom',
       reason:
-        "the worker was killed by SIGKILL from outside the studio, most likely by the operating system's out-of-memory killer",
+        "the worker was killed by SIGKILL from outside the studio, most likely by the operating system's out-of-memory killer" +
+        ` (or by another program or a user)${o.memory?.lastRssBytes ? `; it last used ${mib(o.memory.lastRssBytes)} of memory` : ''}`,
       detail,
     };
   if (exit.code !== null && WINDOWS_OOM_CODES.has(exit.code >>> 0))
     return { kind: 'oom', reason: `the worker ran out of memory (${how})`, detail };
+  const meaning = exit.signal ? SIGNALS[exit.signal] : undefined;
   return {
     kind: 'crash',
-    reason: `the worker ${exit.signal ? 'was killed by' : 'exited with'} ${how} without a result`,
+    reason: meaning
+      ? `the worker crashed without a result (${how}): ${meaning}`
+      : `the worker ${exit.signal ? 'was killed by' : 'exited with'} ${how} without a result`,
     detail,
   };
 }

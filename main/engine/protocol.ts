@@ -26,6 +26,8 @@ export const ProgressMessageSchema = z.object({
   elapsedMs: z.number().min(0),
   /** Running median of the measured latencies so far (measure phase). */
   medianMs: z.number().min(0).optional(),
+  /** The worker's resident memory when it sent this (the queue's memory watchdog where /proc is missing). */
+  rssBytes: z.number().min(0).optional(),
 });
 export type ProgressMessage = z.infer<typeof ProgressMessageSchema>;
 
@@ -65,6 +67,12 @@ export const WorkerMessageSchema = z.discriminatedUnion('type', [
 export type WorkerMessage = z.infer<typeof WorkerMessageSchema>;
 
 /** Test hook only: faults a worker injects when STUDIO_TEST_FAULT is set in its environment. */
-export const TEST_FAULTS = ['crash', 'hang', 'oom', 'throw'] as const;
+export const TEST_FAULTS = ['crash', 'hang', 'oom', 'throw', 'native-abort', 'alloc'] as const;
 export type TestFault = (typeof TEST_FAULTS)[number];
 export const TEST_FAULT_ENV = 'STUDIO_TEST_FAULT';
+/** The second switch of the 'native-abort' fault: the addon's testAbort() aborts only when this is "1". */
+export const TEST_NATIVE_ABORT_ENV = 'STUDIO_TEST_NATIVE_ABORT';
+/** The worker environment that injects a fault (both switches for 'native-abort'). */
+export function testFaultEnv(fault: TestFault): Record<string, string> {
+  return { [TEST_FAULT_ENV]: fault, ...(fault === 'native-abort' ? { [TEST_NATIVE_ABORT_ENV]: '1' } : {}) };
+}

@@ -1,6 +1,7 @@
 // The job queue: one job at a time, each in a fresh worker process (DESIGN.md "Benchmark method":
 // a crash kills only its job, and peak memory belongs to that job alone). Every job ends in
 // exactly one result (ok, failed or cancelled) handed to onResult before the next job starts.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import si from 'systeminformation';
 import { jobLabel, JobSpecSchema, type JobSpec, type JobSpecInput } from '../../shared/contract/job.js';
@@ -11,7 +12,7 @@ import { probeMachine } from '../machine/profile.js';
 import { classifyExit, TailBuffer, type Failure } from './outcome.js';
 import { WorkerMessageSchema, type ProgressMessage, type WorkerPayload } from './protocol.js';
 import { formatBytes, memoryEstimate, MEMORY_MODEL, resolveJob } from './resolve.js';
-import { NodeSpawner, type JobProcess, type Spawner } from './spawner.js';
+import { NodeSpawner, type JobProcess, type ProcessExit, type Spawner } from './spawner.js';
 
 export interface QueueEvents {
   'job-start': { job: JobSpec; label: string; pid?: number; index: number; total: number };
@@ -30,6 +31,30 @@ export interface QueueOptions {
   availableMemory?: () => Promise<number | undefined>;
   /** Extra environment for a job's worker. Test hook (STUDIO_TEST_FAULT); not for features. */
   workerEnv?: (job: JobSpec) => Record<string, string> | undefined;
+  /**
+   * Memory limit of one job's worker, in bytes: its resident memory is watched (every
+   * `memoryPollMs`) and the worker is killed past it, recorded as an 'oom' failure that names the
+   * limit. When given, the worker's JavaScript heap is limited to it too (--max-old-space-size).
+   * Default: 90% of the machine's memory (a runaway job is stopped before the operating system's
+   * out-of-memory killer picks a victim); 0 turns the watchdog off.
+   */
+  memoryLimitBytes?: number;
+  /** How often the memory watchdog reads the worker's resident memory (default 200 ms). */
+  memoryPollMs?: number;
+}
+
+/** The default job memory limit: 90% of the machine's physical memory. */
+export const defaultMemoryLimit = (): number => Math.floor(os.totalmem() * 0.9);
+
+/** A process's resident memory from /proc (Linux); undefined elsewhere or once it is gone. */
+export function residentBytes(pid: number): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Available memory as the OS counts it (Linux MemAvailable: free + reclaimable cache). */
@@ -49,7 +74,7 @@ interface Entry {
 
 export class JobQueue {
   private readonly pending: Entry[] = [];
-  private current?: { entry: Entry; proc?: JobProcess; killedBy?: 'cancel' | 'timeout' };
+  private current?: { entry: Entry; proc?: JobProcess; killedBy?: 'cancel' | 'timeout' | 'memory' };
   private readonly listeners = new Map<keyof QueueEvents, Set<(e: never) => void>>();
   private machine?: Promise<MachineProfile>;
   private running?: Promise<BenchResult[]>;
@@ -169,7 +194,11 @@ export class JobQueue {
   }
 
   private async spawn(job: JobSpec, start: (pid?: number) => void, cost: WorkerPayload['cost']) {
-    const proc = this.spawner.start({ env: this.opts.workerEnv?.(job) });
+    const limit = this.opts.memoryLimitBytes ?? defaultMemoryLimit();
+    const proc = this.spawner.start({
+      env: this.opts.workerEnv?.(job),
+      ...(this.opts.memoryLimitBytes ? { maxOldSpaceMb: this.opts.memoryLimitBytes / 2 ** 20 } : {}),
+    });
     const cur = this.current!;
     cur.proc = proc;
     start(proc.pid);
@@ -177,6 +206,17 @@ export class JobQueue {
     proc.onStderr((t) => stderr.push(t));
     let outcome: { payload: WorkerPayload } | { failure: Failure; partial?: Partial<WorkerPayload> } | undefined;
     let protocolError: string | undefined;
+    // The memory watchdog: /proc on Linux, the worker's own figure in its progress messages elsewhere.
+    const memory: { lastRssBytes?: number; peakRssBytes?: number; limitBytes?: number } = { limitBytes: limit };
+    const seen = (rss: number | undefined) => {
+      if (rss === undefined) return;
+      memory.lastRssBytes = rss;
+      memory.peakRssBytes = Math.max(memory.peakRssBytes ?? 0, rss);
+      if (limit > 0 && rss > limit && !cur.killedBy) {
+        cur.killedBy = 'memory';
+        proc.kill();
+      }
+    };
     proc.onMessage((raw) => {
       const m = WorkerMessageSchema.safeParse(raw);
       if (!m.success) {
@@ -186,18 +226,29 @@ export class JobQueue {
       }
       const msg = m.data;
       if (msg.type === 'ready') proc.send({ type: 'start', job });
-      else if (msg.type === 'progress') this.emit('progress', { job, progress: msg });
-      else if (msg.type === 'result') outcome = { payload: msg.payload };
+      else if (msg.type === 'progress') {
+        if (process.platform !== 'linux') seen(msg.rssBytes);
+        this.emit('progress', { job, progress: msg });
+      } else if (msg.type === 'result') outcome = { payload: msg.payload };
       else outcome = { failure: msg.failure, partial: msg.partial };
     });
     const timer = setTimeout(() => {
       cur.killedBy ??= 'timeout';
       proc.kill();
     }, job.timeLimitS * 1000);
+    const watchdog =
+      limit > 0 && proc.pid !== undefined && process.platform === 'linux'
+        ? setInterval(() => seen(residentBytes(proc.pid!)), this.opts.memoryPollMs ?? 200)
+        : undefined;
     // A cancel that raced the spawn (between runOne's check and here) still kills the worker.
     if (cur.entry.cancelled) proc.kill();
-    const exit = await proc.exited;
-    clearTimeout(timer);
+    let exit: ProcessExit;
+    try {
+      exit = await proc.exited;
+    } finally {
+      clearTimeout(timer);
+      clearInterval(watchdog);
+    }
 
     if (outcome && 'payload' in outcome) return this.result(job, { payload: outcome.payload });
     if (outcome) return this.result(job, { failure: outcome.failure, cost, partial: outcome.partial });
@@ -207,6 +258,7 @@ export class JobQueue {
       killedBy: cur.killedBy,
       timeLimitS: job.timeLimitS,
       protocolError,
+      memory,
     });
     return this.result(job, { failure, cost });
   }

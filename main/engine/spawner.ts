@@ -30,6 +30,8 @@ export interface JobProcess {
 export interface SpawnOptions {
   /** Added to the worker's environment (the tests' fault hook uses this). */
   env?: Record<string, string>;
+  /** The worker's JavaScript heap limit (node's --max-old-space-size), in MiB. */
+  maxOldSpaceMb?: number;
 }
 
 export interface Spawner {
@@ -66,7 +68,10 @@ export class NodeSpawner implements Spawner {
     // SIGINT (and a worker whose parent is gone exits by itself, see worker.ts).
     const group = process.platform !== 'win32';
     const child = fork(this.modulePath, [], {
-      execArgv: execArgvFor(this.modulePath),
+      execArgv: [
+        ...execArgvFor(this.modulePath),
+        ...(opts.maxOldSpaceMb ? [`--max-old-space-size=${Math.max(16, Math.floor(opts.maxOldSpaceMb))}`] : []),
+      ],
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',

@@ -26,6 +26,7 @@ import { deviceMemoryOf } from '../machine/gpu-memory.js';
 import { gpuAdapters } from '../machine/gpu-adapters.js';
 import { softwareAdapterFlag, webgpuAdapterOf } from '../../shared/hardware/adapters.js';
 import { nativePrecisionRefusal } from '../backends/native.js';
+import { loadNativeAddon } from '../backends/native/addon.js';
 import { buildVariant, checkVariantOnOrt, measureFidelity, type BuiltVariant } from '../precision/variant.js';
 import { instabilityFlags, latencyStats } from './statistics.js';
 
@@ -45,7 +46,11 @@ const PROFILE_MAX_MS = 3000;
  * Test hook, not a feature: STUDIO_TEST_FAULT makes a worker misbehave so that tests can check
  * that the queue records each failure and goes on. 'crash' exits non-zero with a message on stderr,
  * 'hang' spins forever (only SIGKILL stops it), 'oom' kills itself with SIGKILL as the operating
- * system's out-of-memory killer would, 'throw' throws inside the job.
+ * system's out-of-memory killer would, 'throw' throws inside the job, 'native-abort' calls the
+ * addon's testAbort() (std::abort() in C++, which also needs STUDIO_TEST_NATIVE_ABORT=1), and
+ * 'alloc' allocates and touches native memory (Buffers, outside the JS heap) until the queue's
+ * memory watchdog kills it; it stops growing at STUDIO_TEST_ALLOC_MAX_BYTES (default 4 GiB) and
+ * then hangs, so that a missing watchdog ends in the time limit rather than in the machine's swap.
  */
 function injectFault(): void {
   const fault = process.env[TEST_FAULT_ENV];
@@ -57,6 +62,23 @@ function injectFault(): void {
   if (fault === 'hang') for (;;);
   if (fault === 'oom') process.kill(process.pid, 'SIGKILL');
   if (fault === 'throw') throw new Error('simulated failure (STUDIO_TEST_FAULT=throw)');
+  if (fault === 'native-abort') {
+    const addon = loadNativeAddon() as unknown as { testAbort?: () => void };
+    if (!addon.testAbort) throw new Error('the native addon has no testAbort(): rebuild it (npm run build:native)');
+    addon.testAbort();
+  }
+  if (fault === 'alloc') {
+    const max = Number(process.env.STUDIO_TEST_ALLOC_MAX_BYTES ?? 4 * 2 ** 30);
+    const chunk = 32 * 2 ** 20;
+    const held: Buffer[] = [];
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    // Filled with ones, so every page is touched and counts in the resident set.
+    while (held.length * chunk < max) {
+      held.push(Buffer.alloc(chunk, 1));
+      Atomics.wait(pause, 0, 0, 5);
+    }
+    for (;;) Atomics.wait(pause, 0, 0, 1000);
+  }
 }
 
 function costSummary(r: ResolvedJob, precision: JobSpec['precision']): NonNullable<WorkerPayload['cost']> {
@@ -301,7 +323,7 @@ function main(): void {
     }
     started = true;
     const progress = new ProgressThrottle(
-      (p) => void channel.send(p).catch(() => {}),
+      (p) => void channel.send({ ...p, rssBytes: process.memoryUsage.rss() }).catch(() => {}),
       100,
       () => mem.sample(),
     );

@@ -14,7 +14,7 @@ import {
 } from '../../shared/contract/accuracy.js';
 import { LAB_SCHEMA, LAB_SCHEMA_VERSION, LabResultSchema, type LabResult } from '../../shared/contract/lab.js';
 import { StudioError } from '../../shared/graph/types.js';
-import { isTemporaryFile, writeFileAtomic } from './atomic-write.js';
+import { fsReason, isTemporaryFile, sweepTemporaryFiles, writeFileAtomic } from './atomic-write.js';
 import { checkEnvelope, describeIssues, parseJson, toJsonText, type Checked } from './result-check.js';
 import type { StoreProblem } from './results-store.js';
 
@@ -89,8 +89,21 @@ export class DocumentStore<K extends DocumentKind> {
     this.ensureDir();
     const date = /^\d{4}-\d{2}-\d{2}/.exec(d.createdAt)?.[0] ?? 'undated';
     const name = `${date}_${id}.json`;
-    const { path } = writeFileAtomic(join(this.dir, name), toJsonText(saved));
+    let path: string;
+    try {
+      ({ path } = writeFileAtomic(join(this.dir, name), toJsonText(saved)));
+    } catch (e) {
+      // The write is atomic: the folder holds what it held before, which the message says.
+      if (e instanceof StudioError)
+        throw new StudioError(
+          `${this.info.what} '${id}' was not saved: ${e.message}; the ${this.info.what}s saved before are unchanged`,
+          e.code,
+        );
+      throw e;
+    }
     for (const f of this.filesOf(id)) if (f !== name) this.unlink(f);
+    // Temporary files of writers killed mid-save (never read as documents) are removed once stale.
+    sweepTemporaryFiles(this.dir);
     return { id, path, doc: saved };
   }
 
@@ -123,7 +136,7 @@ export class DocumentStore<K extends DocumentKind> {
       mkdirSync(this.dir, { recursive: true });
       if (!statSync(this.dir).isDirectory()) throw new Error('not a folder');
     } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code === 'EEXIST' ? 'a file of that name exists' : (e as Error).message;
+      const why = (e as NodeJS.ErrnoException).code === 'EEXIST' ? 'a file of that name exists' : fsReason(e);
       throw new StudioError(`cannot use ${this.dir} for ${this.info.what}s: ${why}`, 'io-error');
     }
   }
@@ -167,7 +180,7 @@ export class DocumentStore<K extends DocumentKind> {
       unlinkSync(join(this.dir, file));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw new StudioError(`cannot delete ${file}: ${(e as Error).message}`, 'io-error');
+        throw new StudioError(`cannot delete ${file}: ${fsReason(e)}`, 'io-error');
     }
   }
 }

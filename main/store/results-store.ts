@@ -3,15 +3,24 @@
 // nothing already saved and never leaves a half-written result. Files the studio cannot read
 // (damaged, foreign, from a newer studio) are reported by name and reason, never misread.
 // Synchronous: results are small, and the job queue saves each one the moment its job ends.
-import { mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ResultSchema, type BenchResult } from '../../shared/contract/result.js';
 import { StudioError } from '../../shared/graph/types.js';
 import { targetName } from '../../shared/stats/compare.js';
 import { parseReport } from '../reports/json.js';
-import { isTemporaryFile, writeFileAtomic } from './atomic-write.js';
-import { checkResult, describeIssues, parseJson, toJsonText, type Checked } from './result-check.js';
+import { fsReason, isTemporaryFile, sweepTemporaryFiles, writeFileAtomic } from './atomic-write.js';
+import {
+  MAX_REPORT_FILE_BYTES,
+  MAX_RESULT_FILE_BYTES,
+  checkResult,
+  describeIssues,
+  parseJson,
+  readTextFile,
+  toJsonText,
+  type Checked,
+} from './result-check.js';
 
 export type BenchResultInput = z.input<typeof ResultSchema>;
 
@@ -146,9 +155,22 @@ export class ResultsStore {
     const r = parsed.data;
     checkId(r.id);
     const name = this.fileName(r);
-    const { path } = writeFileAtomic(join(this.dir, name), toJsonText(r));
+    let path: string;
+    try {
+      ({ path } = writeFileAtomic(join(this.dir, name), toJsonText(r)));
+    } catch (e) {
+      // The write is atomic: the folder holds what it held before, which the message says.
+      if (e instanceof StudioError)
+        throw new StudioError(
+          `result '${r.id}' was not saved: ${e.message}; the results saved before are unchanged`,
+          e.code,
+        );
+      throw e;
+    }
     // The same id saved earlier under another date (re-saved with a new createdAt): only the new one stays.
     for (const f of this.filesOf(r.id)) if (f !== name) this.unlink(f);
+    // Temporary files of writers killed mid-save (never read as results) are removed once stale.
+    sweepTemporaryFiles(this.dir);
     return { id: r.id, path };
   }
 
@@ -191,15 +213,9 @@ export class ResultsStore {
    */
   readReport(path: string, refusal = ''): BenchResult[] {
     const source = basename(path);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (e as Error).message;
-      throw new StudioError(`cannot read ${path}: ${why}`, 'bad-file');
-    }
-    const entries = parseReport(text, source).results.map((v) => checkResult(v));
+    const text = readTextFile(path, MAX_REPORT_FILE_BYTES, 'report');
+    if (!text.ok) throw new StudioError(`cannot read ${path}: ${text.reason}${refusal}`, 'bad-file');
+    const entries = parseReport(text.value, source).results.map((v) => checkResult(v));
     const bad = entries.flatMap((e, i) => (e.ok ? [] : [`result ${i + 1}: ${e.reason}`]));
     if (bad.length)
       throw new StudioError(
@@ -251,13 +267,11 @@ export class ResultsStore {
   }
 
   private read(file: string): Checked<BenchResult> & { file: string } {
-    let text: string;
-    try {
-      text = readFileSync(join(this.dir, file), 'utf8');
-    } catch (e) {
-      return { ok: false, file, reason: `cannot be read: ${(e as Error).message}` };
-    }
-    const json = parseJson(text);
+    // Size and kind are checked before reading: a huge file, a folder or a FIFO named *.json is a
+    // problem listed by name, never a hang or an out-of-memory crash.
+    const text = readTextFile(join(this.dir, file), MAX_RESULT_FILE_BYTES, 'result file');
+    if (!text.ok) return { file, ...text };
+    const json = parseJson(text.value);
     return { file, ...(json.ok ? checkResult(json.value) : json) };
   }
 
@@ -277,7 +291,7 @@ export class ResultsStore {
       unlinkSync(join(this.dir, file));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw new StudioError(`cannot delete ${file}: ${(e as Error).message}`, 'io-error');
+        throw new StudioError(`cannot delete ${file}: ${fsReason(e)}`, 'io-error');
     }
   }
 }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -464,6 +465,16 @@ Napi::Value TriadGBps(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 3.0 * 4.0 * static_cast<double>(n) / best / 1e9);
 }
 
+// Test hook, not a feature: aborts the process (a native crash, SIGABRT) so that the tests can check
+// how the job queue records a worker that dies inside native code. It does nothing but throw unless
+// the environment variable STUDIO_TEST_NATIVE_ABORT is exactly "1".
+Napi::Value TestAbort(const Napi::CallbackInfo& info) {
+  const char* on = std::getenv("STUDIO_TEST_NATIVE_ABORT");
+  if (on == nullptr || std::string(on) != "1")
+    throw Napi::Error::New(info.Env(), "testAbort is a test hook: it runs only with STUDIO_TEST_NATIVE_ABORT=1");
+  std::abort();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->session_ctor = Napi::Persistent(SessionWrap::Define(env));
@@ -473,6 +484,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createSession", Napi::Function::New(env, CreateSession, "createSession"));
   exports.Set("peakGflops", Napi::Function::New(env, PeakGflops, "peakGflops"));
   exports.Set("triadGBps", Napi::Function::New(env, TriadGBps, "triadGBps"));
+  exports.Set("testAbort", Napi::Function::New(env, TestAbort, "testAbort"));
   return exports;
 }
 
