@@ -3,7 +3,7 @@
 // bench ResultsStore reads only the folder's top-level *.json, so these sub-folders never disturb it.
 // Files that cannot be read (damaged, foreign, from a newer studio) are reported by name and reason.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import {
@@ -15,7 +15,15 @@ import {
 import { LAB_SCHEMA, LAB_SCHEMA_VERSION, LabResultSchema, type LabResult } from '../../shared/contract/lab.js';
 import { StudioError } from '../../shared/graph/types.js';
 import { fsReason, isTemporaryFile, sweepTemporaryFiles, writeFileAtomic } from './atomic-write.js';
-import { checkEnvelope, describeIssues, parseJson, toJsonText, type Checked } from './result-check.js';
+import {
+  checkEnvelope,
+  describeIssues,
+  MAX_RESULT_FILE_BYTES,
+  parseJson,
+  readTextFile,
+  toJsonText,
+  type Checked,
+} from './result-check.js';
 import type { StoreProblem } from './results-store.js';
 
 export type DocumentKind = 'accuracy' | 'lab';
@@ -157,13 +165,10 @@ export class DocumentStore<K extends DocumentKind> {
   }
 
   private read(file: string): Checked<DocOf<K>> & { file: string } {
-    let text: string;
-    try {
-      text = readFileSync(join(this.dir, file), 'utf8');
-    } catch (e) {
-      return { ok: false, file, reason: `cannot be read: ${(e as Error).message}` };
-    }
-    const json = parseJson(text);
+    // Type and size checked before reading: a FIFO or a huge file named *.json never stalls the listing.
+    const text = readTextFile(join(this.dir, file), MAX_RESULT_FILE_BYTES, this.info.what);
+    if (!text.ok) return { file, ...text };
+    const json = parseJson(text.value);
     if (!json.ok) return { file, ...json };
     const envelope = checkEnvelope(json.value, this.info.name, this.info.version, this.info.what);
     if (envelope) return { ok: false, file, reason: envelope };
