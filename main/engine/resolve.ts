@@ -2,9 +2,11 @@
 // Used by the worker (to run the job) and by the queue (to refuse a job that cannot fit before
 // spawning anything); both resolve the same way, so the estimate describes what will run.
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { JobSpec } from '../../shared/contract/job.js';
 import { costGraph, type CostReport } from '../../shared/cost/cost-model.js';
 import { StudioError, type Graph } from '../../shared/graph/types.js';
+import { benchmarkRefusal } from '../../shared/onnx/reader.js';
 import { onnx } from '../../shared/onnx/tensor.js';
 import { graphToOnnx } from '../../shared/onnx/writer.js';
 import { buildTarget } from '../../shared/targets.js';
@@ -24,7 +26,9 @@ export function resolveJob(job: JobSpec): ResolvedJob {
   const t = job.target;
   if (t.kind === 'file') {
     const r = resolveFile(t.path, t.dims, job.batch);
-    return { ...r, cost: costGraph(r.graph) };
+    const refusal = benchmarkRefusal(r.graph);
+    if (refusal) throw new RefusedError(`${basename(t.path)}: ${refusal}`);
+    return { ...r, cost: guardedCost(r.graph) };
   }
   const given = t.params.batch;
   if (given !== undefined && Number(given) !== job.batch)
@@ -36,7 +40,20 @@ export function resolveJob(job: JobSpec): ResolvedJob {
   for (const [k, v] of Object.entries(t.params)) set[k] = String(v);
   set.batch = String(job.batch);
   const graph = buildTarget({ target: t.name, set, variant: t.kind === 'model' ? t.variant : undefined });
-  return { graph, cost: costGraph(graph), notes: [] };
+  return { graph, cost: guardedCost(graph), notes: [] };
+}
+
+/**
+ * The memory guard's first step: a graph whose sizes pass 2^53 cannot be costed exactly, and a
+ * model that large cannot fit any machine, so the job is refused rather than failed.
+ */
+function guardedCost(graph: Graph): CostReport {
+  try {
+    return costGraph(graph);
+  } catch (e) {
+    if (e instanceof StudioError && e.code === 'too-large') throw new RefusedError(`not enough memory: ${e.message}`);
+    throw e;
+  }
 }
 
 /**

@@ -57,18 +57,25 @@ function externalReader(modelPath: string) {
     const target = resolve(folder, location);
     if (isAbsolute(location) || !inside(folder, target))
       throw new StudioError(`external data location '${location}' is outside the model's folder; refused`, 'bad-file');
+    // Links are resolved and checked before the file is opened: nothing outside the folder is touched.
+    let real: string;
+    try {
+      real = realpathSync(target);
+    } catch (e) {
+      throw new StudioError(`external data file '${location}' (next to ${model}): ${fsReason(e)}`, 'bad-file');
+    }
+    if (!inside(realpathSync(folder), real))
+      throw new StudioError(
+        `external data location '${location}' links outside the model's folder; refused`,
+        'bad-file',
+      );
     let fd: number;
     try {
-      fd = openSync(target, 'r');
+      fd = openSync(real, 'r');
     } catch (e) {
       throw new StudioError(`external data file '${location}' (next to ${model}): ${fsReason(e)}`, 'bad-file');
     }
     try {
-      if (!inside(realpathSync(folder), realpathSync(target)))
-        throw new StudioError(
-          `external data location '${location}' links outside the model's folder; refused`,
-          'bad-file',
-        );
       const st = fstatSync(fd);
       if (!st.isFile()) throw new StudioError(`external data location '${location}' is not a file`, 'bad-file');
       if (offset + length > st.size)

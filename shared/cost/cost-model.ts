@@ -12,7 +12,7 @@
 // - arithmetic intensity: (FLOPs + element-wise ops) / bytes moved, where a node moves its
 //   input activations, its weights and its output activations once (no cache reuse assumed).
 import { topologicalOrder } from '../graph/infer.js';
-import { DTYPE_BYTES, numel, type Graph, type GraphNode, type Shape } from '../graph/types.js';
+import { DTYPE_BYTES, StudioError, numel, type Graph, type GraphNode, type Shape } from '../graph/types.js';
 import { opSpec } from '../ops/registry.js';
 import { countParams } from './params.js';
 
@@ -101,7 +101,7 @@ export function costGraph(graph: Graph): CostReport {
   const counts = countParams(graph);
   const activationNames = [...graph.inputs.map((i) => i.name), ...order.flatMap((n) => n.outputs.filter(isActivation))];
   const flops = 2 * totalsAcc.macs;
-  return {
+  const report: CostReport = {
     graph: graph.name,
     variant: graph.meta.variant,
     description: graph.meta.description,
@@ -125,6 +125,33 @@ export function costGraph(graph: Graph): CostReport {
     layers,
     warnings,
   };
+  checkExact(report, graph.meta.source?.kind === 'file' ? `${graph.meta.source.name}: ` : '');
+  return report;
+}
+
+/**
+ * Costs are JS numbers, exact only up to 2^53. A model whose figures pass that (absurd dimensions)
+ * is refused as too large rather than reported with silently rounded numbers; the bench's memory
+ * guard turns this into a refusal to run it.
+ */
+function checkExact(r: CostReport, prefix: string): void {
+  const t = r.totals;
+  const figures: [string, number][] = [
+    ['parameters', t.params],
+    ['MACs', t.macs],
+    ['FLOPs', t.flops],
+    ['element-wise ops', t.elementwiseOps],
+    ['weight bytes', t.weightBytesByPrecision.fp32],
+    ['activation bytes', t.activationBytes],
+    ['peak activation bytes', t.peakActivationBytes],
+  ];
+  for (const l of r.layers) figures.push([`FLOPs of ${l.op} node '${l.name}'`, l.flops + l.elementwiseOps]);
+  const over = figures.find(([, v]) => !(Math.abs(v) <= Number.MAX_SAFE_INTEGER));
+  if (over)
+    throw new StudioError(
+      `${prefix}graph '${r.graph}' is too large to cost exactly: its ${over[0]} (about ${over[1].toExponential(2)}) pass 2^53, past which numbers are rounded`,
+      'too-large',
+    );
 }
 
 function costNode(
@@ -189,7 +216,13 @@ function peakLiveBytes(
   let live = graph.inputs.reduce((s, i) => s + bytesOf(i.name), 0);
   let peak = live;
   const freeAt = new Map<number, string[]>();
-  for (const [t, i] of lastUse) if (!outputs.has(t)) freeAt.set(i, [...(freeAt.get(i) ?? []), t]);
+  for (const [t, i] of lastUse) {
+    if (outputs.has(t)) continue;
+    // Push in place: copying the list per tensor made a node that frees k tensors cost k^2.
+    const list = freeAt.get(i);
+    if (list) list.push(t);
+    else freeAt.set(i, [t]);
+  }
   order.forEach((node, i) => {
     for (const o of node.outputs) if (isActivation(o)) live += bytesOf(o);
     peak = Math.max(peak, live);

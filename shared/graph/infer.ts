@@ -1,6 +1,14 @@
 import { opSpec } from '../ops/registry.js';
 import type { OpContext } from '../ops/op-spec.js';
-import { StudioError, type Graph, type GraphNode, type TensorData, type TensorInfo } from './types.js';
+import {
+  DTYPE_BYTES,
+  StudioError,
+  numel,
+  type Graph,
+  type GraphNode,
+  type TensorData,
+  type TensorInfo,
+} from './types.js';
 import { smallConstantValue } from './weights.js';
 
 /**
@@ -21,30 +29,37 @@ export function topologicalOrder(graph: Pick<Graph, 'nodes' | 'inputs' | 'initia
           `graph '${graph.name}': input '${i}' of ${n.op} node '${n.name}' is produced by no node, initializer or graph input`,
           'bad-graph',
         );
-  const pending = new Map<GraphNode, number>();
-  const consumers = new Map<string, GraphNode[]>();
-  for (const n of graph.nodes) {
+  // Node indices and typed arrays instead of maps keyed by node objects: this runs on every import
+  // and every costing, and a 100,000-node model must stay linear and quick.
+  const nodes = graph.nodes;
+  const pending = new Int32Array(nodes.length);
+  const consumers = new Map<string, number[]>();
+  nodes.forEach((n, k) => {
     const missing = new Set(n.inputs.filter((i) => !available.has(i)));
-    pending.set(n, missing.size);
-    for (const i of missing) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  }
-  const ready = graph.nodes.filter((n) => pending.get(n) === 0);
+    pending[k] = missing.size;
+    // Push in place: copying the list on every consumer made a tensor read by k nodes cost k^2.
+    for (const i of missing) {
+      const list = consumers.get(i);
+      if (list) list.push(k);
+      else consumers.set(i, [k]);
+    }
+  });
+  const ready: number[] = [];
+  for (let k = 0; k < nodes.length; k++) if (pending[k] === 0) ready.push(k);
   const order: GraphNode[] = [];
-  while (ready.length) {
-    const n = ready.shift()!;
+  // A read index instead of ready.shift(), which moves the whole array and made a long chain quadratic.
+  for (let head = 0; head < ready.length; head++) {
+    const n = nodes[ready[head]];
     order.push(n);
     for (const o of n.outputs) {
       if (!o || available.has(o)) continue;
       available.add(o);
-      for (const c of consumers.get(o) ?? []) {
-        const left = pending.get(c)! - 1;
-        pending.set(c, left);
-        if (left === 0) ready.push(c);
-      }
+      for (const c of consumers.get(o) ?? []) if (--pending[c] === 0) ready.push(c);
     }
   }
   if (order.length !== graph.nodes.length) {
-    const stuck = graph.nodes.filter((n) => !order.includes(n)).slice(0, 3);
+    const placed = new Set(order);
+    const stuck = graph.nodes.filter((n) => !placed.has(n)).slice(0, 3);
     throw new StudioError(
       `graph '${graph.name}' has a cycle: ${stuck.map((n) => `${n.op} '${n.name}'`).join(', ')} ${stuck.length > 1 ? 'depend' : 'depends'} on ${stuck.length > 1 ? 'their' : 'its'} own outputs`,
       'bad-graph',
@@ -74,6 +89,7 @@ export function inferGraph(
   const values = new Map<string, TensorInfo>();
   const constants = new Map<string, TensorData>();
   for (const i of graph.inputs) {
+    checkSize(i, `graph '${graph.name}': input '${i.name}'`);
     values.set(i.name, i);
     // A known input value folds under the same size rule as an initializer's.
     const data = inputValues.get(i.name);
@@ -90,6 +106,7 @@ export function inferGraph(
     if (c) constants.set(i.name, c);
   }
   for (const init of graph.initializers.values()) {
+    checkSize(init, `graph '${graph.name}': initializer '${init.name}'`);
     values.set(init.name, { name: init.name, dtype: init.dtype, shape: init.shape });
     const c = smallConstantValue(init);
     if (c) constants.set(init.name, c);
@@ -104,7 +121,10 @@ export function inferGraph(
       unknownNodes.push(node);
       const outputs = node.outputs.filter((o) => o);
       const fromFile = outputs.filter((o) => declared.has(o));
-      for (const o of fromFile) values.set(o, declared.get(o)!);
+      for (const o of fromFile) {
+        checkSize(declared.get(o)!, `${node.op} node '${node.name}': declared output '${o}'`);
+        values.set(o, declared.get(o)!);
+      }
       // Say where the shapes after this node come from: the file's declarations, or nowhere.
       const shapes =
         fromFile.length === outputs.length
@@ -121,9 +141,11 @@ export function inferGraph(
     const ctx: OpContext = { node, inputs, constants: node.inputs.map((n) => constants.get(n)) };
     const outs = spec.infer(ctx);
     node.outputs.forEach((o, i) => {
-      if (o && outs[i]) values.set(o, { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
+      if (!o || !outs[i]) return;
+      checkSize(outs[i], `${node.op} node '${node.name}': output '${o}'`);
+      values.set(o, { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
     });
-    const folded = spec.fold?.(ctx, outs);
+    const folded = foldOrSkip(() => spec.fold?.(ctx, outs));
     folded?.forEach((data, i) => {
       if (node.outputs[i] && data) constants.set(node.outputs[i], data);
     });
@@ -134,4 +156,38 @@ export function inferGraph(
     return v ? { ...v, dimParams: o.dimParams } : o;
   });
   return { unknownNodes, warnings };
+}
+
+/**
+ * Constant folding is an analysis shortcut, not a check: a value it cannot compute (an integer
+ * division by zero, a Gather index out of range in a hostile file) is left to run time, where the
+ * runtime reports it; an operator that needs the value then says it could not be folded. So an
+ * exception while folding means "not folded", never a failed import.
+ */
+function foldOrSkip(fold: () => (TensorData | undefined)[] | undefined): (TensorData | undefined)[] | undefined {
+  try {
+    return fold();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every dimension a whole, non-negative number and every tensor's byte size an exact JS integer
+ * (at most 2^53): past that, sizes and costs would be silently rounded, so the model is refused
+ * as too large instead. A negative or fractional dimension (an operator given contradictory
+ * attributes, a hostile file) is refused naming the tensor.
+ */
+function checkSize(t: Pick<TensorInfo, 'shape' | 'dtype'>, what: string): void {
+  const bad = t.shape.find((d) => !Number.isInteger(d) || d < 0);
+  if (bad !== undefined)
+    throw new StudioError(
+      `${what} has shape [${t.shape.join(',')}]: ${bad < 0 ? 'a dimension cannot be negative' : `${bad} is not a whole number`}`,
+      'bad-graph',
+    );
+  if (!Number.isSafeInteger(numel(t.shape) * Math.max(1, DTYPE_BYTES[t.dtype])))
+    throw new StudioError(
+      `${what} has shape [${t.shape.join(',')}]: too large (its size passes 2^53 bytes, so no figure about it would be exact)`,
+      'too-large',
+    );
 }

@@ -31,23 +31,30 @@ export function classifyInitializers(graph: Graph, fixed: ReadonlySet<string> = 
   const consumers = new Map<string, { node: GraphNode; slot: number }[]>();
   for (const node of graph.nodes)
     node.inputs.forEach((name, slot) => {
-      if (name) consumers.set(name, [...(consumers.get(name) ?? []), { node, slot }]);
+      if (!name) return;
+      // Push in place: copying the list per consumer made a tensor read by k nodes cost k^2.
+      const list = consumers.get(name);
+      if (list) list.push({ node, slot });
+      else consumers.set(name, [{ node, slot }]);
     });
 
-  const use = (tensor: string, init: Initializer, seen: Set<string>): Use => {
+  // Iterative, not recursive: a long chain of layout-only nodes after a weight (a hostile file
+  // can make one 100,000 nodes long) must not overflow the stack.
+  const use = (init: Initializer): Use => {
     const out: Use = { param: false, trainable: false };
-    if (seen.has(tensor)) return out;
-    seen.add(tensor);
-    for (const { node, slot } of consumers.get(tensor) ?? []) {
-      const spec = opSpec(node.op, node.domain);
-      if (spec?.weightInputs?.includes(slot)) {
-        if (SCALAR_IS_CONSTANT.has(node.op) && numel(init.shape) === 1) continue;
-        out.param = true;
-        if (!spec.nonTrainableInputs?.includes(slot)) out.trainable = true;
-      } else if (LAYOUT_ONLY.has(node.op) && slot === 0 && node.outputs[0]) {
-        const inner = use(node.outputs[0], init, seen);
-        out.param ||= inner.param;
-        out.trainable ||= inner.trainable;
+    const seen = new Set<string>([init.name]);
+    const todo = [init.name];
+    while (todo.length) {
+      for (const { node, slot } of consumers.get(todo.pop()!) ?? []) {
+        const spec = opSpec(node.op, node.domain);
+        if (spec?.weightInputs?.includes(slot)) {
+          if (SCALAR_IS_CONSTANT.has(node.op) && numel(init.shape) === 1) continue;
+          out.param = true;
+          if (!spec.nonTrainableInputs?.includes(slot)) out.trainable = true;
+        } else if (LAYOUT_ONLY.has(node.op) && slot === 0 && node.outputs[0] && !seen.has(node.outputs[0])) {
+          seen.add(node.outputs[0]);
+          todo.push(node.outputs[0]);
+        }
       }
     }
     return out;
@@ -55,7 +62,7 @@ export function classifyInitializers(graph: Graph, fixed: ReadonlySet<string> = 
 
   for (const init of graph.initializers.values()) {
     if (fixed.has(init.name)) continue;
-    const u = use(init.name, init, new Set());
+    const u = use(init);
     init.role = u.param ? 'param' : 'constant';
     init.trainable = u.param && u.trainable;
   }

@@ -14,6 +14,7 @@ import {
 import { classifyInitializers } from './classify.js';
 import { attrOf, foldConstantNode, initializerOf } from './node-decode.js';
 import { dtypeOfCode, onnx, toNumber, type ExternalReader, type IntLike, type OnnxTypes } from './tensor.js';
+import { wireProblem } from './wire.js';
 import { PRODUCER_NAME, ROLE_DOC_PREFIX } from './writer.js';
 
 export interface ReadOptions {
@@ -43,6 +44,9 @@ type ModelProto = OnnxTypes.ModelProto;
 type GraphProto = OnnxTypes.IGraphProto;
 const AT = onnx.AttributeProto.AttributeType;
 
+/** The code of a StudioError that wraps an unexpected exception inside the reader (a bug to fix). */
+export const READER_BUG = 'reader-bug';
+
 /** Decodes and checks an ONNX model, then builds and shape-infers the studio graph. */
 export function onnxToGraph(bytes: Uint8Array, opts: ReadOptions): Graph {
   const file = opts.name;
@@ -52,11 +56,18 @@ export function onnxToGraph(bytes: Uint8Array, opts: ReadOptions): Graph {
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
+    // protobufjs's own message ("index out of range: 7 + 209170300 > 4096") says little; the wire
+    // walk says which length field lies, or that the nesting is too deep.
+    const problem = wireProblem(bytes);
+    if (problem?.kind === 'depth') throw new StudioError(`${file}: ${problem.message}`, 'unsupported');
     throw new StudioError(
-      `${file} is not an ONNX model (protobuf decode failed: ${(e as Error).message}${text})`,
+      `${file} is not an ONNX model (protobuf decode failed: ${problem?.message ?? (e as Error).message}${text})`,
       'bad-file',
     );
   }
+  // A file that decodes can still nest subgraphs deeper than the studio follows.
+  const problem = wireProblem(bytes);
+  if (problem?.kind === 'depth') throw new StudioError(`${file}: ${problem.message}`, 'unsupported');
   // Protobuf is permissive: a few stray bytes often decode to an "empty" message. A model needs a graph.
   if (!model.graph)
     throw new StudioError(
@@ -69,11 +80,26 @@ export function onnxToGraph(bytes: Uint8Array, opts: ReadOptions): Graph {
   try {
     return buildGraph(model, model.graph, opts);
   } catch (e) {
-    // Every failure names the file; anything unexpected is still reported as a StudioError, never a crash.
+    // Every failure names the file; anything unexpected is still reported as a StudioError, never a
+    // crash. Its code says it is the reader's own failure, so the fuzzer counts it as a bug.
     if (e instanceof StudioError)
       throw e.message.startsWith(file) ? e : new StudioError(`${file}: ${e.message}`, e.code);
-    throw new StudioError(`${file}: could not read the model (${(e as Error).message})`, 'bad-file');
+    throw Object.assign(new StudioError(`${file}: could not read the model (${(e as Error).message})`, READER_BUG), {
+      cause: e,
+    });
   }
+}
+
+/**
+ * Why a graph read from a file cannot be benchmarked, or undefined when it can: a benchmark feeds
+ * generated numeric tensors to every input, which a string tensor cannot take. (Sequence, map and
+ * optional inputs are already refused by the reader.)
+ */
+export function benchmarkRefusal(graph: Graph): string | undefined {
+  const text = graph.inputs.find((i) => i.dtype === 'string');
+  if (text)
+    return `input '${text.name}' is a string tensor: the studio generates numeric inputs only, so the model cannot be benchmarked (its costs can still be shown)`;
+  return undefined;
 }
 
 /** Mostly printable ASCII in the first 512 bytes: a text file (a README, JSON, a Git LFS pointer). */
@@ -123,8 +149,15 @@ function buildGraph(model: ModelProto, g: GraphProto, opts: ReadOptions): Graph 
   const inputValues = givenInputValues(inputs, opts.inputValues);
   const declared = new Map<string, TensorInfo>();
   for (const vi of g.valueInfo ?? []) {
-    const t = tensorInfo(vi, 'value', opts, undefined);
-    if (t) declared.set(t.name, t);
+    // value_info is only a hint (used for the outputs of unknown operators): a broken one is
+    // dropped with a warning instead of refusing a model that is otherwise fine.
+    try {
+      const t = tensorInfo(vi, 'value', opts, undefined);
+      if (t) declared.set(t.name, t);
+    } catch (e) {
+      if (!(e instanceof StudioError)) throw e;
+      warnings.push(`the declared shape of ${e.message}; ignored`);
+    }
   }
   const outputs = (g.output ?? []).map((vi) => {
     const t = tensorInfo(vi, 'output', opts, undefined);
@@ -151,6 +184,10 @@ function buildGraph(model: ModelProto, g: GraphProto, opts: ReadOptions): Graph 
     for (const a of n.attribute ?? []) {
       const v = attrOf(a, `${op} node '${name}' attribute '${a.name}'`, opts.externalData);
       if (v) attrs[a.name ?? ''] = v;
+      else if (a.type === AT.GRAPH || a.type === AT.GRAPHS)
+        warnings.push(
+          `${op} node '${name}': attribute '${a.name}' is a subgraph, which the studio neither shows nor costs; dropped`,
+        );
       else
         warnings.push(
           `${op} node '${name}': attribute '${a.name}' (${AT[a.type ?? 0] ?? a.type}) is not supported and was dropped`,
@@ -238,7 +275,7 @@ function tensorInfo(
   if (!tt) {
     if (what === 'input')
       throw new StudioError(
-        `input '${name}' is not a tensor (sequence, map and optional inputs are not supported)`,
+        `input '${name}' is ${typeKind(vi.type)}, not a tensor: the studio sizes, costs and runs models on numeric tensor inputs only`,
         'unsupported',
       );
     return undefined;
@@ -256,7 +293,15 @@ function tensorInfo(
   const dimParams: (string | undefined)[] = [];
   const shape = (tt.shape.dim ?? []).map((d, i) => {
     // dim_value and dim_param are a oneof: the decoder leaves the unset one null.
-    const v = d.dimValue !== undefined && d.dimValue !== null ? toNumber(d.dimValue as IntLike) : -1;
+    const set = d.dimValue !== undefined && d.dimValue !== null;
+    const v = set ? toNumber(d.dimValue as IntLike) : -1;
+    if (set && v < 0)
+      throw new StudioError(`${what} '${name}' dimension ${i} is ${v}: a dimension cannot be negative`, 'bad-file');
+    if (set && !Number.isSafeInteger(v))
+      throw new StudioError(
+        `${what} '${name}' dimension ${i} is ${String(d.dimValue)}: too large (past 2^53, not an exact number)`,
+        'too-large',
+      );
     if (v >= 0) {
       dimParams.push(undefined);
       return v;
@@ -274,4 +319,14 @@ function tensorInfo(
     return value;
   });
   return { name, dtype, shape, ...(dynamic ? { dimParams } : {}) };
+}
+
+/** What a non-tensor type is, in words ("a sequence", "a map"), for a refusal. */
+function typeKind(t: OnnxTypes.ITypeProto | null | undefined): string {
+  if (!t) return 'of no declared type';
+  if (t.sequenceType) return 'a sequence';
+  if (t.mapType) return 'a map';
+  if (t.optionalType) return 'an optional';
+  if (t.sparseTensorType) return 'a sparse tensor';
+  return 'of an unknown kind';
 }

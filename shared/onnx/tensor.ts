@@ -167,6 +167,12 @@ export function decodeTensor(t: ITensorProto, where: string, external?: External
   const shape = (t.dims ?? []).map((d) => toNumber(d as IntLike));
   if (shape.some((d) => !(d >= 0)))
     throw new StudioError(`${where} has an invalid shape [${shape.join(',')}]`, 'bad-file');
+  // Past 2^53 a JS number is no longer an exact count: refuse before sizing anything from it.
+  if (!Number.isSafeInteger(numel(shape) * DTYPE_BYTES[dtype]) || !shape.every(Number.isSafeInteger))
+    throw new StudioError(
+      `${where} has shape [${(t.dims ?? []).map(String).join(',')}]: too large (its size passes 2^53 bytes, not an exact number)`,
+      'too-large',
+    );
   if (t.segment)
     throw new StudioError(`${where} is a segmented tensor, which the studio does not support`, 'unsupported');
   const n = numel(shape);
@@ -179,8 +185,11 @@ export function decodeTensor(t: ITensorProto, where: string, external?: External
     if (!location) throw new StudioError(`${where} says its data is external but names no location`, 'bad-file');
     const offset = Number(entries.get('offset') ?? 0);
     const length = entries.has('length') ? Number(entries.get('length')) : expectedBytes;
-    if (!(offset >= 0) || !(length >= 0))
-      throw new StudioError(`${where}: invalid external data offset ${offset} / length ${length}`, 'bad-file');
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0)
+      throw new StudioError(
+        `${where}: invalid external data offset '${entries.get('offset')}' / length '${entries.get('length')}'`,
+        'bad-file',
+      );
     if (!external)
       throw new StudioError(
         `${where} keeps its data in the external file '${location}', and no folder was given to read it from`,

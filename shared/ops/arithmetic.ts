@@ -37,7 +37,11 @@ function broadcasting(op: string, fold?: (a: number, b: number) => number): OpSp
           for (let i = 0; i < n; i++) {
             const va = Number(a[elements(ta.shape) === 1 ? 0 : i] as number | bigint);
             const vb = Number(b[elements(tb.shape) === 1 ? 0 : i] as number | bigint);
-            out[i] = BigInt(Math.trunc(fold(va, vb)));
+            const v = fold(va, vb);
+            // Integer division by zero (or any non-finite result) has no int64 value: left unfolded,
+            // the value is computed at run time and the shapes that need it say so.
+            if (!Number.isFinite(v)) return undefined;
+            out[i] = BigInt(Math.trunc(v));
           }
           return [out as TensorData];
         }

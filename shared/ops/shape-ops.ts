@@ -160,6 +160,8 @@ export const Gather: OpSpec = {
     const data = constInts(ctx.constants[0]);
     const idx = constInts(ctx.constants[1]);
     if (!data || !idx || ctx.inputs[0]!.shape.length !== 1 || y.dtype !== 'int64') return undefined;
+    // An index out of range is an invalid model, not a value: left unfolded (the runtime refuses it).
+    if (idx.some((i) => i < -data.length || i >= data.length)) return undefined;
     return [int64(idx.map((i) => data[i < 0 ? i + data.length : i]))];
   },
 };
