@@ -118,12 +118,16 @@ describe('ResultsStore: files it cannot read are reported, never misread', () =>
     ]);
     expect(why['2025-06-01_truncated.json']).toMatch(/^not valid JSON/);
     expect(why['package.json']).toMatch(/not a Bottleneck Studio result \(schema missing/);
-    expect(why['2025-06-01_future.json']).toBe('written by a newer Bottleneck Studio (result schema v2; this one reads v1): update the studio to read it');
+    expect(why['2025-06-01_future.json']).toBe(
+      'written by a newer Bottleneck Studio (result schema v2; this one reads v1): update the studio to read it',
+    );
     expect(why['2025-06-01_old.json']).toMatch(/unknown result version 0/);
     expect(why['2025-06-01_broken.json']).toMatch(/^invalid result: stats/);
     expect(why['array.json']).toMatch(/not an object/);
     expect(store.load().problems).toHaveLength(6);
-    expect(() => store.get('future')).toThrow(/cannot be read: written by a newer Bottleneck Studio \(result schema v2; this one reads v1\)/);
+    expect(() => store.get('future')).toThrow(
+      /cannot be read: written by a newer Bottleneck Studio \(result schema v2; this one reads v1\)/,
+    );
   });
 });
 

@@ -165,7 +165,8 @@ export const HUGE_BYTES = 200 * 1024 * 1024;
 /** Files of a hostile results folder that are problems, and what their reason must say. */
 export const BAD_FILES: Record<string, RegExp> = {
   '2025-06-01_truncated.json': /^not valid JSON \(.*\): the file looks truncated$/,
-  '2025-06-01_newer.json': /^written by a newer Bottleneck Studio \(result schema v2; this one reads v1\): update the studio to read it$/,
+  '2025-06-01_newer.json':
+    /^written by a newer Bottleneck Studio \(result schema v2; this one reads v1\): update the studio to read it$/,
   '2025-06-01_not-json.json': /^not valid JSON/,
   '2025-06-01_empty.json': /^is empty \(0 bytes\), not a result file$/,
   '2025-06-01_folder.json': /^is a folder, not a result file$/,
