@@ -128,3 +128,20 @@ export function sweepTemporaryFiles(folder: string): void {
   lastSweep.set(key, now);
   cleanTemporaryFiles(key, { now });
 }
+
+/**
+ * Saves one document of a store atomically; a failure says that nothing was saved and that the
+ * documents saved before are unchanged (true by construction: the rename never happened).
+ */
+export function saveDocumentFile(path: string, text: string, what: string, id: string): { path: string } {
+  try {
+    return { path: writeFileAtomic(path, text).path };
+  } catch (e) {
+    if (e instanceof StudioError)
+      throw new StudioError(
+        `${what} '${id}' was not saved: ${e.message}; the ${what}s saved before are unchanged`,
+        e.code,
+      );
+    throw e;
+  }
+}

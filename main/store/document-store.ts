@@ -14,7 +14,7 @@ import {
 } from '../../shared/contract/accuracy.js';
 import { LAB_SCHEMA, LAB_SCHEMA_VERSION, LabResultSchema, type LabResult } from '../../shared/contract/lab.js';
 import { StudioError } from '../../shared/graph/types.js';
-import { fsReason, isTemporaryFile, sweepTemporaryFiles, writeFileAtomic } from './atomic-write.js';
+import { fsReason, isTemporaryFile, saveDocumentFile, sweepTemporaryFiles } from './atomic-write.js';
 import {
   checkEnvelope,
   describeIssues,
@@ -97,18 +97,7 @@ export class DocumentStore<K extends DocumentKind> {
     this.ensureDir();
     const date = /^\d{4}-\d{2}-\d{2}/.exec(d.createdAt)?.[0] ?? 'undated';
     const name = `${date}_${id}.json`;
-    let path: string;
-    try {
-      ({ path } = writeFileAtomic(join(this.dir, name), toJsonText(saved)));
-    } catch (e) {
-      // The write is atomic: the folder holds what it held before, which the message says.
-      if (e instanceof StudioError)
-        throw new StudioError(
-          `${this.info.what} '${id}' was not saved: ${e.message}; the ${this.info.what}s saved before are unchanged`,
-          e.code,
-        );
-      throw e;
-    }
+    const { path } = saveDocumentFile(join(this.dir, name), toJsonText(saved), this.info.what, id);
     for (const f of this.filesOf(id)) if (f !== name) this.unlink(f);
     // Temporary files of writers killed mid-save (never read as documents) are removed once stale.
     sweepTemporaryFiles(this.dir);

@@ -10,7 +10,7 @@ import { ResultSchema, type BenchResult } from '../../shared/contract/result.js'
 import { StudioError } from '../../shared/graph/types.js';
 import { targetName } from '../../shared/stats/compare.js';
 import { parseReport } from '../reports/json.js';
-import { fsReason, isTemporaryFile, sweepTemporaryFiles, writeFileAtomic } from './atomic-write.js';
+import { fsReason, isTemporaryFile, saveDocumentFile, sweepTemporaryFiles } from './atomic-write.js';
 import {
   MAX_REPORT_FILE_BYTES,
   MAX_RESULT_FILE_BYTES,
@@ -155,18 +155,7 @@ export class ResultsStore {
     const r = parsed.data;
     checkId(r.id);
     const name = this.fileName(r);
-    let path: string;
-    try {
-      ({ path } = writeFileAtomic(join(this.dir, name), toJsonText(r)));
-    } catch (e) {
-      // The write is atomic: the folder holds what it held before, which the message says.
-      if (e instanceof StudioError)
-        throw new StudioError(
-          `result '${r.id}' was not saved: ${e.message}; the results saved before are unchanged`,
-          e.code,
-        );
-      throw e;
-    }
+    const { path } = saveDocumentFile(join(this.dir, name), toJsonText(r), 'result', r.id);
     // The same id saved earlier under another date (re-saved with a new createdAt): only the new one stays.
     for (const f of this.filesOf(r.id)) if (f !== name) this.unlink(f);
     // Temporary files of writers killed mid-save (never read as results) are removed once stale.
