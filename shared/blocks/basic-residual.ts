@@ -1,7 +1,7 @@
 import type { GraphBuilder } from '../graph/builder.js';
-import { activation, add, convUnit, type ConvStyle } from '../graph/layers.js';
+import { convUnit, type ConvStyle } from '../graph/layers.js';
+import { residualJoin, shortcutProjects } from './shortcut.js';
 import { buildBlockGraph, inputParams, num, styleFrom, styleParams, type BlockSpec } from './block-spec.js';
-import { paramError } from './conv.js';
 
 export interface BasicResidualOptions {
   out: number;
@@ -14,23 +14,11 @@ export interface BasicResidualOptions {
 
 /** ResNet-18/34 basic block: 3x3 -> 3x3 plus the (projected) input, then ReLU. */
 export function basicResidual(b: GraphBuilder, x: string, o: BasicResidualOptions): string {
-  const c = b.channels(x);
-  const needsProjection = o.stride !== 1 || c !== o.out;
   // Checked before building anything, so a bad combination names its parameter, not a node.
-  if (needsProjection && o.projection === 'never')
-    throw paramError(
-      'basic-residual',
-      'projection',
-      `'never' needs stride 1 and channels == out for an identity shortcut (got stride ${o.stride}, ${c} -> ${o.out}); use projection=auto`,
-    );
+  const project = shortcutProjects('basic-residual', b.channels(x), o);
   let y = convUnit(b, x, { out: o.out, kernel: 3, stride: o.stride, padding: 1, name: 'conv1' }, o.style, 'relu');
   y = convUnit(b, y, { out: o.out, kernel: 3, padding: 1, name: 'conv2' }, o.style, 'none');
-  // torchvision's downsample: conv1x1(stride) + BN (option B of the paper).
-  const shortcut =
-    needsProjection || o.projection === 'always'
-      ? convUnit(b, x, { out: o.out, kernel: 1, stride: o.stride, padding: 'valid', name: 'shortcut' }, o.style, 'none')
-      : x;
-  return activation(b, add(b, y, shortcut), 'relu', 'out');
+  return residualJoin(b, x, y, project, o);
 }
 
 export const basicResidualBlock: BlockSpec = {

@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../graph/builder.js';
-import { activation, add, convUnit, type ConvStyle } from '../graph/layers.js';
-import { StudioError } from '../graph/types.js';
+import { convUnit, type ConvStyle } from '../graph/layers.js';
+import { residualJoin, shortcutProjects } from './shortcut.js';
 import { buildBlockGraph, inputParams, num, styleFrom, styleParams, type BlockSpec } from './block-spec.js';
 
 export interface BottleneckOptions {
@@ -21,23 +21,13 @@ export interface BottleneckOptions {
 
 /** ResNet bottleneck: 1x1 reduce -> 3x3 -> 1x1 expand, plus the (projected) input, then ReLU. */
 export function bottleneck(b: GraphBuilder, x: string, o: BottleneckOptions): string {
-  const c = b.channels(x);
+  const project = shortcutProjects('bottleneck', b.channels(x), o);
   const s1 = o.strideOn === '1x1' ? o.stride : 1;
   const s3 = o.strideOn === '3x3' ? o.stride : 1;
   let y = convUnit(b, x, { out: o.width, kernel: 1, stride: s1, padding: 'valid', name: 'conv1' }, o.style, 'relu');
   y = convUnit(b, y, { out: o.width, kernel: 3, stride: s3, padding: 1, name: 'conv2' }, o.style, 'relu');
   y = convUnit(b, y, { out: o.out, kernel: 1, padding: 'valid', name: 'conv3' }, o.style, 'none');
-  const needsProjection = o.stride !== 1 || c !== o.out;
-  if (needsProjection && o.projection === 'never')
-    throw new StudioError(
-      `bottleneck: an identity shortcut needs stride 1 and channels == out (got stride ${o.stride}, ${c} -> ${o.out}); use projection=auto`,
-      'bad-parameter',
-    );
-  const shortcut =
-    needsProjection || o.projection === 'always'
-      ? convUnit(b, x, { out: o.out, kernel: 1, stride: o.stride, padding: 'valid', name: 'shortcut' }, o.style, 'none')
-      : x;
-  return activation(b, add(b, y, shortcut), 'relu', 'out');
+  return residualJoin(b, x, y, project, o);
 }
 
 export const bottleneckBlock: BlockSpec = {
