@@ -1,48 +1,20 @@
 // The transport-agnostic API (main/api): request validation, model files, settings, results, and
 // one real benchmark run in a worker process (tiny pointwise block, a few measured runs).
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApiEventName, ApiEvents } from '../shared/contract/api.js';
 import { costGraph } from '../shared/cost/cost-model.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
-import { ApiError, createStudioApi, type StudioApiDeps, type StudioApiHost } from '../main/api/studio-api.js';
+import type { StudioApiHost } from '../main/api/studio-api.js';
 import { writeOnnxFile } from '../main/onnx/onnx-file.js';
 import { ResultsStore } from '../main/store/results-store.js';
 import { fakeResult } from './helpers/fake-results.js';
+import { apiError, studioApis } from './helpers/studio-api.js';
 
-const root = mkdtempSync(join(tmpdir(), 'api-studio-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const { root, makeApi } = studioApis('api-studio');
 let n = 0;
-const apis: StudioApiHost[] = [];
-afterEach(async () => {
-  await Promise.all(apis.splice(0).map((a) => a.dispose()));
-});
-
-function makeApi(over: Partial<StudioApiDeps> = {}): StudioApiHost {
-  const dir = join(root, `api-${n++}`);
-  const api = createStudioApi({
-    mode: 'web',
-    resultsDir: join(dir, 'results'),
-    dataDir: join(dir, 'data'),
-    cacheDir: join(dir, 'cache'),
-    ...over,
-  });
-  apis.push(api);
-  return api;
-}
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('expected an ApiError');
-}
 
 /** A small valid ONNX model (the pointwise block at 8x8) as bytes, and its cost as the studio computes it. */
 function smallModel() {

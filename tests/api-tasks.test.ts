@@ -1,23 +1,17 @@
 // Accuracy and lab tasks through the app's API (main/api/tasks.ts): data sets by handle, one task at
 // a time in a worker process, progress and end events, results saved and listed, cancel and dispose.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApiEventName, ApiEvents } from '../shared/contract/api.js';
-import { ApiError, createStudioApi, type StudioApiDeps, type StudioApiHost } from '../main/api/studio-api.js';
+import type { StudioApiHost } from '../main/api/studio-api.js';
 import { NodeSpawner, type JobProcess, type Spawner } from '../main/engine/spawner.js';
 import { defaultTaskWorkerPath } from '../main/tasks/run-task.js';
+import { apiError, studioApis } from './helpers/studio-api.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const HEAD = { kind: 'block', name: 'head-fc', params: { height: 28, width: 28, channels: 1, classes: 10 } } as const;
-const root = mkdtempSync(join(tmpdir(), 'api-tasks-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const apis: StudioApiHost[] = [];
-afterEach(async () => {
-  await Promise.all(apis.splice(0).map((a) => a.dispose()));
-});
+const { root, makeApi } = studioApis('api-tasks', { knownDatasets: [{ name: 'Fashion-MNIST', path: FASHION }] });
 
 class RecordingSpawner implements Spawner {
   readonly started: JobProcess[] = [];
@@ -27,30 +21,6 @@ class RecordingSpawner implements Spawner {
     this.started.push(p);
     return p;
   }
-}
-
-function makeApi(over: Partial<StudioApiDeps> = {}): StudioApiHost {
-  const dir = join(root, `api-${n++}`);
-  const api = createStudioApi({
-    mode: 'web',
-    resultsDir: join(dir, 'results'),
-    dataDir: join(dir, 'data'),
-    cacheDir: join(dir, 'cache'),
-    knownDatasets: [{ name: 'Fashion-MNIST', path: FASHION }],
-    ...over,
-  });
-  apis.push(api);
-  return api;
-}
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('expected an ApiError');
 }
 
 function nextEvent<E extends ApiEventName>(api: StudioApiHost, event: E, ms = 120_000): Promise<ApiEvents[E]> {
