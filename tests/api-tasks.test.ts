@@ -5,23 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiEventName, ApiEvents } from '../shared/contract/api.js';
 import type { StudioApiHost } from '../main/api/studio-api.js';
-import { NodeSpawner, type JobProcess, type Spawner } from '../main/engine/spawner.js';
-import { defaultTaskWorkerPath } from '../main/tasks/run-task.js';
+import { RecordingSpawner } from './helpers/spawners.js';
 import { apiError, studioApis } from './helpers/studio-api.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const HEAD = { kind: 'block', name: 'head-fc', params: { height: 28, width: 28, channels: 1, classes: 10 } } as const;
 const { root, makeApi } = studioApis('api-tasks', { knownDatasets: [{ name: 'Fashion-MNIST', path: FASHION }] });
-
-class RecordingSpawner implements Spawner {
-  readonly started: JobProcess[] = [];
-  private readonly inner = new NodeSpawner(defaultTaskWorkerPath());
-  start(): JobProcess {
-    const p = this.inner.start();
-    this.started.push(p);
-    return p;
-  }
-}
 
 function nextEvent<E extends ApiEventName>(api: StudioApiHost, event: E, ms = 120_000): Promise<ApiEvents[E]> {
   return new Promise((resolve, reject) => {

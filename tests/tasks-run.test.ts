@@ -5,25 +5,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AccuracyResultSchema } from '../shared/contract/accuracy.js';
 import { LabResultSchema } from '../shared/contract/lab.js';
-import { NodeSpawner, type JobProcess, type Spawner } from '../main/engine/spawner.js';
-import { defaultTaskWorkerPath, runTask, TaskCancelledError } from '../main/tasks/run-task.js';
+import { runTask, TaskCancelledError } from '../main/tasks/run-task.js';
 import type { TaskProgress } from '../main/tasks/protocol.js';
 import { tempDir } from './helpers/image-fixtures.js';
+import { RecordingSpawner } from './helpers/spawners.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const HEAD = { kind: 'block', name: 'head-fc', params: { height: 28, width: 28, channels: 1, classes: 10 } } as const;
 const haveData = existsSync(FASHION);
-
-/** A Node spawner that remembers the processes it started. */
-class RecordingSpawner implements Spawner {
-  readonly started: JobProcess[] = [];
-  private readonly inner = new NodeSpawner(defaultTaskWorkerPath());
-  start(): JobProcess {
-    const p = this.inner.start();
-    this.started.push(p);
-    return p;
-  }
-}
 
 const alive = (pid: number) => {
   try {
