@@ -20,7 +20,7 @@ import { ESLint } from 'eslint';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importFileName, importResultsText } from '../main/api/results-import.js';
 import { renderReport } from '../main/reports/index.js';
-import { CSP, reportCsp } from '../main/reports/html.js';
+import { reportCsp, reportPolicy } from '../main/reports/html.js';
 import { MAX_REPORT_FILE_BYTES, MAX_RESULT_FILE_BYTES, readTextFile } from '../main/store/result-check.js';
 import { ResultsStore } from '../main/store/results-store.js';
 import { fakeResult } from './helpers/fake-results.js';
@@ -200,7 +200,7 @@ describe('the HTML report with hostile strings', () => {
     const hashes = executable.map((code) => `'sha256-${createHash('sha256').update(code, 'utf8').digest('base64')}'`);
     expect(policy['script-src']).toEqual(hashes);
     expect(policy['script-src']).not.toContain("'unsafe-inline'");
-    expect(meta![1]).toBe(CSP);
+    expect(meta![1]).toBe(reportPolicy());
     expect(reportCsp([])).toMatch(/script-src 'none';/);
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { csvField } from '../main/reports/csv.js';
-import { CSP, histogram } from '../main/reports/html.js';
+import { histogram, reportPolicy } from '../main/reports/html.js';
 import {
   exportReport,
   formatFromPath,
@@ -167,7 +167,7 @@ describe('HTML report (as a file)', () => {
   const html = renderReport(fakeReportSet(), 'html', ctx);
 
   it('is one self-contained file: CSP, inlined Chart.js, inlined data, no URL anywhere', () => {
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${CSP}">`);
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${reportPolicy()}">`);
     expect(html).toMatch(/Chart\.js v4\.\d+\.\d+/);
     expect(html).not.toMatch(/https?:\/\//i);
     expect(html).not.toMatch(/\s(src|href)\s*=/i);

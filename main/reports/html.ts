@@ -97,15 +97,15 @@ export const jsonScriptText = (value: unknown): string =>
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
 
-/** The policy every HTML report carries (the scripts are the same in every report). */
-export const CSP: string = (() => {
-  try {
-    return reportCsp(inlineScripts(loadAssets()));
-  } catch {
-    // Chart.js missing: rendering a report fails with that reason; the policy allows no script.
-    return reportCsp([]);
-  }
-})();
+let policy: string | undefined;
+/**
+ * The policy every HTML report carries (the scripts are the same in every report): computed on the
+ * first report, not when the module loads (the CLI imports this module for every bench).
+ */
+export function reportPolicy(): string {
+  policy ??= reportCsp(inlineScripts(loadAssets()));
+  return policy;
+}
 
 /** Histogram of the raw samples over [min, p99] (the slow tail beyond is counted, not drawn). */
 export function histogram(samples: readonly number[]) {
@@ -373,7 +373,7 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${reportCsp([chartScript, clientScript])}">
+<meta http-equiv="Content-Security-Policy" content="${reportPolicy()}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="Bottleneck Studio ${escapeHtml(ctx.studioVersion)}">
 <title>${title}</title>
