@@ -145,7 +145,9 @@ export function inferGraph(
       checkSize(outs[i], `${node.op} node '${node.name}': output '${o}'`);
       values.set(o, { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
     });
-    const folded = foldOrSkip(() => spec.fold?.(ctx, outs));
+    // A value folding cannot compute (an int64 division by zero, an index out of range) is left
+    // unfolded by the operator itself (ops/), to run time; an operator that needs it then says so.
+    const folded = spec.fold?.(ctx, outs);
     folded?.forEach((data, i) => {
       if (node.outputs[i] && data) constants.set(node.outputs[i], data);
     });
@@ -156,20 +158,6 @@ export function inferGraph(
     return v ? { ...v, dimParams: o.dimParams } : o;
   });
   return { unknownNodes, warnings };
-}
-
-/**
- * Constant folding is an analysis shortcut, not a check: a value it cannot compute (an integer
- * division by zero, a Gather index out of range in a hostile file) is left to run time, where the
- * runtime reports it; an operator that needs the value then says it could not be folded. So an
- * exception while folding means "not folded", never a failed import.
- */
-function foldOrSkip(fold: () => (TensorData | undefined)[] | undefined): (TensorData | undefined)[] | undefined {
-  try {
-    return fold();
-  } catch {
-    return undefined;
-  }
 }
 
 /**
