@@ -35,7 +35,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['main/**/*.ts', 'tests/**/*.ts', 'bench/**/*.ts', '*.config.*', 'eslint.config.js'],
+    files: ['main/**/*.ts', 'tests/**/*.ts', 'bench/**/*.ts', '*.config.*', 'eslint.config.js', '.dependency-cruiser.cjs'],
     languageOptions: { globals: { ...globals.node } },
   },
   {

@@ -17,9 +17,9 @@ import type { BenchResult } from '../shared/contract/result.js';
 import { physicalCores } from '../main/backends/native/threads.js';
 import { loadNativeAddon } from '../main/backends/native/addon.js';
 import { table } from '../main/cli/format.js';
-import { expandSweep } from '../main/engine/sweep.js';
+import { expandSweep } from '../shared/bench/sweep.js';
 import { runJobs } from '../main/engine/queue.js';
-import { measureRoofline, type Roofline } from '../main/machine/roofline.js';
+import { measureRoofline, type Roofline } from '../main/backends/native/roofline.js';
 
 const env = process.env;
 const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);

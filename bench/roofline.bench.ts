@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { loadNativeAddon } from '../main/backends/native/addon.js';
 import { physicalCores } from '../main/backends/native/threads.js';
-import { measureRoofline } from '../main/machine/roofline.js';
+import { measureRoofline } from '../main/backends/native/roofline.js';
 import { table } from '../main/cli/format.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);

@@ -19,7 +19,7 @@ import { runInNewContext } from 'node:vm';
 import type { JobSpecInput } from '../shared/contract/job.js';
 import type { BenchResult } from '../shared/contract/result.js';
 import { JobQueue } from '../main/engine/queue.js';
-import { testFaultEnv, type TestFault } from '../main/engine/protocol.js';
+import { testFaultEnv, type TestFault } from '../main/process/job-protocol.js';
 import { ResultsStore } from '../main/store/results-store.js';
 
 const JOBS = Number(process.env.SOAK_JOBS ?? 500);

@@ -1,6 +1,6 @@
 // Resolves a CLI/API target: a block, a zoo model, or an .onnx file on disk.
 import { existsSync } from 'node:fs';
-import { StudioError, type Graph } from '../shared/graph/types.js';
+import { StudioError, type Graph } from '../shared/ir/types.js';
 import { buildTarget, isKnownTarget, splitTarget, type TargetRequest } from '../shared/targets.js';
 import { readOnnxFile } from './onnx/onnx-file.js';
 

@@ -22,8 +22,8 @@ export function fmtCount(n: number | undefined, digits = 3): string {
   return Number.isInteger(n) ? String(n) : n.toPrecision(digits);
 }
 
-/** 3211264 -> "3.1 MiB". */
-export function fmtBytes(n: number | undefined): string {
+/** 3211264 -> "3.1 MiB" (`digits` decimals, 1 unless given). */
+export function fmtBytes(n: number | undefined, digits = 1): string {
   if (n === undefined || !Number.isFinite(n)) return '';
   for (const [v, u] of [
     [2 ** 40, 'TiB'],
@@ -31,9 +31,59 @@ export function fmtBytes(n: number | undefined): string {
     [2 ** 20, 'MiB'],
     [2 ** 10, 'KiB'],
   ] as const)
-    if (n >= v) return `${(n / v).toFixed(1)} ${u}`;
+    if (n >= v) return `${(n / v).toFixed(digits)} ${u}`;
   return `${n} B`;
 }
 
-/** 0.1234 -> "12.3%". */
-export const fmtPct = (x: number | undefined): string => (x === undefined ? '' : `${(x * 100).toFixed(1)}%`);
+/** 0.1234 -> "12.3%" (`digits` decimals, 1 unless given). */
+export const fmtPct = (x: number | undefined, digits = 1): string =>
+  x === undefined ? '' : `${(x * 100).toFixed(digits)}%`;
+
+// The app's views write some numbers their own way: a missing value as '–' where the reports leave
+// the cell empty, sizes with two decimals, counts exact below a million.
+
+/** 25636712 -> "25,636,712". */
+export const grouped = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** 4089184256 -> "4.09 G"; small numbers stay as they are (fmtCount, with NaN and Infinity written out). */
+export const si = (n: number, digits = 3): string => (Number.isFinite(n) ? fmtCount(n, digits) : String(n));
+
+/** MACs (or FLOPs) as "4.09 G". */
+export const macs = (n: number): string => si(n);
+
+/** Parameter counts: exact below a million, "25.6 M" above. */
+export const params = (n: number): string => (Math.abs(n) < 1e6 ? grouped(n) : si(n));
+
+/** Bytes in binary units with two decimals: "3.92 MiB", "-1.50 KiB", "12 B". */
+export function bytes(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Math.abs(n) < 2 ** 10) return `${Math.round(n)} B`;
+  return `${n < 0 ? '-' : ''}${fmtBytes(Math.abs(n), 2)}`;
+}
+
+/** 3.0625 -> "3.06x", 12.3 -> "12.3x", 148 -> "148x". */
+export function ratio(r: number): string {
+  if (!Number.isFinite(r)) return 'inf';
+  return `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}x`;
+}
+
+/** 0.1234 -> "12.3%"; '–' for a missing or non-finite value. */
+export const percent = (f: number | null | undefined, digits = 1): string =>
+  f === null || f === undefined || !Number.isFinite(f) ? '–' : fmtPct(f, digits);
+
+/** [1, 64, 56, 56] -> "1x64x56x56". */
+export const shape = (s: readonly number[]): string => (s.length ? s.join('x') : '–');
+
+/** Milliseconds: "0.123 ms", "12.3 ms", "1.23 s" ('–' if not finite). */
+export function ms(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
+  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toPrecision(3)} ms`;
+}
+
+/** Arithmetic intensity, FLOP per byte. */
+export const intensity = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '–');
+
+/** GFLOP/s and GB/s. */
+export const gflops = (v: number): string => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} GFLOP/s`;
+export const gbps = (v: number): string => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} GB/s`;

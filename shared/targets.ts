@@ -2,7 +2,7 @@
 // Files (.onnx) are resolved in main/, which owns the file system.
 import { resolveParams } from './blocks/block-spec.js';
 import { BLOCKS, findBlock } from './blocks/registry.js';
-import { StudioError, type Graph } from './graph/types.js';
+import { StudioError, type Graph } from './ir/types.js';
 import { findModel, MODELS } from './models/registry.js';
 
 export interface TargetRequest {

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, PRELOAD_GLOBAL } from '../shared/contract/api.js';
 import { runJobs } from '../main/engine/queue.js';
-import { NodeSpawner } from '../main/engine/spawner.js';
+import { NodeSpawner } from '../main/process/spawner.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Inside the repository (out/ is ignored by git, eslint and prettier) so that the bundles resolve

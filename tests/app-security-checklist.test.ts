@@ -14,7 +14,7 @@ import { CONTENT_SECURITY_POLICY, RENDERER_CSP } from '../shared/contract/csp.js
 import { buildTarget } from '../shared/targets.js';
 import { createStudioApi, type StudioApiHost } from '../main/api/studio-api.js';
 import { writeOnnxFile } from '../main/onnx/onnx-file.js';
-import type { JobProcess, Spawner } from '../main/engine/spawner.js';
+import type { JobProcess, Spawner } from '../main/process/spawner.js';
 import {
   handleCall,
   registerIpc,

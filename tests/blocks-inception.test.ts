@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveParams } from '../shared/blocks/block-spec.js';
 import { getBlock } from '../shared/blocks/registry.js';
 import { costGraph } from '../shared/cost/cost-model.js';
-import { StudioError } from '../shared/graph/types.js';
+import { StudioError } from '../shared/ir/types.js';
 
 function build(name: string, given: Record<string, string | number | boolean> = {}) {
   const block = getBlock(name);

@@ -6,7 +6,7 @@ import { standardConv } from '../shared/blocks/conv.js';
 import { getBlock } from '../shared/blocks/registry.js';
 import { countParams } from '../shared/cost/params.js';
 import { GraphBuilder } from '../shared/graph/builder.js';
-import { StudioError } from '../shared/graph/types.js';
+import { StudioError } from '../shared/ir/types.js';
 
 const bn = (c: number) => 4 * c; // gamma, beta, running mean, running var
 

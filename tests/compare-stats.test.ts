@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMedians, compareRuns, compareSamples, mannWhitneyU, seededRandom } from '../shared/stats/compare.js';
+import { bootstrapMedians, compareRuns, compareSamples, mannWhitneyU } from '../shared/stats/compare.js';
+import { seededRandom } from '../shared/random.js';
 import { fakeResult, fakeSamples } from './helpers/fake-results.js';
 
 describe('compareSamples', () => {

@@ -5,7 +5,7 @@ import { costGraph } from '../shared/cost/cost-model.js';
 import { attr, GraphBuilder } from '../shared/graph/builder.js';
 import { inferGraph } from '../shared/graph/infer.js';
 import { conv, dense, flatten } from '../shared/graph/layers.js';
-import type { Graph } from '../shared/graph/types.js';
+import type { Graph } from '../shared/ir/types.js';
 
 const block = (name: string, set: Record<string, string | number | boolean> = {}) => {
   const spec = getBlock(name);

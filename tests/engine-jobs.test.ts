@@ -11,7 +11,7 @@ import { costGraph } from '../shared/cost/cost-model.js';
 import { buildTarget } from '../shared/targets.js';
 import { writeOnnxFile } from '../main/onnx/onnx-file.js';
 import { JobQueue, runJobs } from '../main/engine/queue.js';
-import type { TestFault } from '../main/engine/protocol.js';
+import type { TestFault } from '../main/process/job-protocol.js';
 
 const measure = { warmupRuns: 3, minRuns: 20, minTimeS: 0.2, maxTimeS: 2 };
 const small = { height: 8, width: 8 };

@@ -5,11 +5,11 @@ import { JobSpecSchema } from '../shared/contract/job.js';
 import { costGraph } from '../shared/cost/cost-model.js';
 import { buildTarget } from '../shared/targets.js';
 import { parseOrtProfile } from '../main/backends/ort-profile.js';
-import { joinNodeTimings, placementOf } from '../main/engine/node-map.js';
+import { joinNodeTimings, placementOf } from '../shared/stats/node-map.js';
 import { classifyExit } from '../main/engine/outcome.js';
-import { ParentMessageSchema, WorkerMessageSchema } from '../main/engine/protocol.js';
+import { ParentMessageSchema, WorkerMessageSchema } from '../main/process/job-protocol.js';
 import { memoryEstimate, MEMORY_MODEL } from '../main/engine/resolve.js';
-import { configKey, expandSweep } from '../main/engine/sweep.js';
+import { configKey, expandSweep } from '../shared/bench/sweep.js';
 
 const A = { kind: 'block' as const, name: 'reduce-then-conv', params: { mode: 'direct' } };
 const B = { kind: 'block' as const, name: 'reduce-then-conv', params: { mode: 'reduced' } };

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobSpecInput } from '../shared/contract/job.js';
 import { ResultSchema } from '../shared/contract/result.js';
 import { JobQueue } from '../main/engine/queue.js';
-import { testFaultEnv, type TestFault } from '../main/engine/protocol.js';
+import { testFaultEnv, type TestFault } from '../main/process/job-protocol.js';
 
 const measure = { warmupRuns: 0, minRuns: 1, minTimeS: 0, maxTimeS: 1 };
 const job = (id: string, over: Partial<JobSpecInput> = {}): JobSpecInput => ({

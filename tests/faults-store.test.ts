@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResultSchema } from '../shared/contract/result.js';
-import { seededRandom } from '../shared/stats/compare.js';
+import { seededRandom } from '../shared/random.js';
 import { cleanTemporaryFiles, isTemporaryFile } from '../main/store/atomic-write.js';
 import { accuracyStore } from '../main/store/document-store.js';
 import { ResultsStore } from '../main/store/results-store.js';

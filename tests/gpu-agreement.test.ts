@@ -8,12 +8,12 @@
 // Without a Vulkan device every test is listed as skipped with the reason (tests/helpers/vulkan.ts).
 import ort from 'onnxruntime-node';
 import { afterAll, describe, expect } from 'vitest';
-import type { Graph } from '../shared/graph/types.js';
+import type { Graph } from '../shared/ir/types.js';
 import { materializeWeights } from '../shared/graph/weights.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
 import { ensureXdgRuntimeDir } from '../main/backends/ort.js';
-import { makeInputs } from '../main/engine/measure.js';
+import { makeInputs } from '../main/backends/inputs.js';
 import { allClose } from './helpers/ort.js';
 import { BLOCK_CASES, MODEL_CASES } from './helpers/agreement-cases.js';
 import { gpuIt } from './helpers/vulkan.js';

@@ -11,7 +11,7 @@ import { buildTarget } from '../shared/targets.js';
 import { ensureXdgRuntimeDir } from '../main/backends/ort.js';
 import { batchPlan } from '../main/backends/ort-device-resident.js';
 import { getBackend } from '../main/backends/registry.js';
-import { makeInputs } from '../main/engine/measure.js';
+import { makeInputs } from '../main/backends/inputs.js';
 import { deviceMemoryOf } from '../main/machine/gpu-memory.js';
 import { testBackendConfig } from './helpers/ort.js';
 import { gpuIt } from './helpers/vulkan.js';

@@ -17,7 +17,7 @@ import { decodeModel } from '../shared/precision/model-proto.js';
 import { buildTarget } from '../shared/targets.js';
 import type { HostTensor } from '../main/backends/backend.js';
 import { getBackend } from '../main/backends/registry.js';
-import { makeInputs } from '../main/engine/measure.js';
+import { makeInputs } from '../main/backends/inputs.js';
 import { gpuAdapters } from '../main/machine/gpu-adapters.js';
 import { parseProfiledKernels, profiledKernels } from '../main/precision/ort-run.js';
 import {

@@ -12,7 +12,7 @@ import { costGraph } from '../shared/cost/cost-model.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
 import type { RuntimeNodeTiming } from '../main/backends/backend.js';
-import { describePlacement, joinNodeTimings, placementOf, strictPlacementRefusal } from '../main/engine/node-map.js';
+import { describePlacement, joinNodeTimings, placementOf, strictPlacementRefusal } from '../shared/stats/node-map.js';
 import { cli } from './helpers/cli.js';
 import { gpuIt } from './helpers/vulkan.js';
 
@@ -79,10 +79,9 @@ describe('placement with MACs shares (join of the runtime profile to the studio 
       fallbackNodes: ['sum1', 'sum2'],
       fallbackOps: ['Sum'],
     });
-    expect(r?.name).toBe('RefusedError');
-    expect(r?.message).toMatch(/2 nodes fell back from WebGpuExecutionProvider \(2 on CPUExecutionProvider\)/);
-    expect(r?.message).toContain('operators Sum: sum1, sum2');
-    expect(strictPlacementRefusal(GPU, undefined)?.message).toMatch(/placement .* is unknown/);
+    expect(r).toMatch(/2 nodes fell back from WebGpuExecutionProvider \(2 on CPUExecutionProvider\)/);
+    expect(r).toContain('operators Sum: sum1, sum2');
+    expect(strictPlacementRefusal(GPU, undefined)).toMatch(/placement .* is unknown/);
   });
 
   it('is described in one line for the reports', () => {

@@ -12,7 +12,7 @@ import {
   takesDeviceId,
 } from '../main/backends/ort-providers.js';
 import { BACKEND_NAMES, BackendConfigSchema, type BackendName } from '../shared/contract/job.js';
-import { StudioError } from '../shared/graph/types.js';
+import { StudioError } from '../shared/ir/types.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { pairingKey } from '../shared/stats/compare.js';
 import { buildTarget } from '../shared/targets.js';

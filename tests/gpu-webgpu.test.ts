@@ -12,7 +12,7 @@ import { buildTarget } from '../shared/targets.js';
 import { SOFTWARE_ADAPTER_LABEL } from '../shared/hardware/adapters.js';
 import { getBackend } from '../main/backends/registry.js';
 import { ensureXdgRuntimeDir } from '../main/backends/ort.js';
-import { makeInputs } from '../main/engine/measure.js';
+import { makeInputs } from '../main/backends/inputs.js';
 import { allClose, testBackendConfig } from './helpers/ort.js';
 import { cli } from './helpers/cli.js';
 import { gpuIt, vulkan } from './helpers/vulkan.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readOnnxFile } from '../main/onnx/onnx-file.js';
 import { costGraph } from '../shared/cost/cost-model.js';
-import { StudioError } from '../shared/graph/types.js';
+import { StudioError } from '../shared/ir/types.js';
 import { root } from './helpers/cli.js';
 import { writeHostileCorpus, type HostileCase } from './hostile/make-models.js';
 

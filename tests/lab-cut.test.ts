@@ -1,7 +1,7 @@
 // The lab's cut: a base reduced to what one tensor depends on, at the default or a named tensor.
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { StudioError } from '../shared/graph/types.js';
+import { StudioError } from '../shared/ir/types.js';
 import { cutGraph, defaultCut, withDynamicBatch } from '../shared/lab/cut.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';

@@ -1,6 +1,6 @@
 // The lab's head training: plain Float32Array math, seeded, with standardization folded on export.
 import { describe, expect, it } from 'vitest';
-import { StudioError } from '../shared/graph/types.js';
+import { StudioError } from '../shared/ir/types.js';
 import { gapRows, standardize, type FeatureSet } from '../shared/lab/features.js';
 import {
   DEFAULT_TRAIN,
@@ -13,7 +13,7 @@ import {
   validationSplit,
   type HeadKind,
 } from '../shared/lab/heads.js';
-import { seededRandom } from '../shared/stats/bootstrap.js';
+import { seededRandom } from '../shared/random.js';
 
 /** Three classes of 4x3x3 feature maps: each class lights up its own channel (plus noise and an offset). */
 function blobs(count: number, seed: number): FeatureSet {

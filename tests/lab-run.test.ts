@@ -7,7 +7,7 @@ import ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LabResultSchema } from '../shared/contract/lab.js';
 import { PreprocessSchema } from '../shared/data/dataset.js';
-import { StudioError } from '../shared/graph/types.js';
+import { StudioError } from '../shared/ir/types.js';
 import { onnxMetadata, PREPROCESS_METADATA_KEY } from '../shared/lab/export.js';
 import { defaultCacheDir } from '../main/lab/cache-dir.js';
 import { runLab } from '../main/lab/run-lab.js';

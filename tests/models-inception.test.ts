@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveParams } from '../shared/blocks/block-spec.js';
 import { countParams } from '../shared/cost/params.js';
 import { getModel } from '../shared/models/registry.js';
-import { StudioError } from '../shared/graph/types.js';
+import { StudioError } from '../shared/ir/types.js';
 
 function build(name: string, variant: string, given: Record<string, string | number | boolean> = {}) {
   const model = getModel(name);

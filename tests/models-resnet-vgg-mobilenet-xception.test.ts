@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveParams } from '../shared/blocks/block-spec.js';
 import { countParams } from '../shared/cost/params.js';
-import type { Graph } from '../shared/graph/types.js';
+import type { Graph } from '../shared/ir/types.js';
 import { getModel } from '../shared/models/registry.js';
 import { opSpec } from '../shared/ops/registry.js';
 

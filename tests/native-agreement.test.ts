@@ -4,14 +4,14 @@
 // each ISA path this CPU can run. Weights are generated once per graph and shared by both sides.
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Graph } from '../shared/graph/types.js';
+import type { Graph } from '../shared/ir/types.js';
 import { materializeWeights } from '../shared/graph/weights.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
 import { NativeBackend } from '../main/backends/native.js';
 import { tryLoadNativeAddon, type NativePlan } from '../main/backends/native/addon.js';
 import { lowerGraph } from '../main/backends/native/lower.js';
-import { makeInputs } from '../main/engine/measure.js';
+import { makeInputs } from '../main/backends/inputs.js';
 import { allClose } from './helpers/ort.js';
 import { BLOCK_CASES, MODEL_CASES } from './helpers/agreement-cases.js';
 

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ResultSchema } from '../shared/contract/result.js';
 import { attr, GraphBuilder } from '../shared/graph/builder.js';
 import { batchNorm } from '../shared/graph/layers.js';
-import type { Graph } from '../shared/graph/types.js';
+import type { Graph } from '../shared/ir/types.js';
 import { NativeBackend } from '../main/backends/native.js';
 import { tryLoadNativeAddon } from '../main/backends/native/addon.js';
 import { lowerGraph } from '../main/backends/native/lower.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { attr, GraphBuilder } from '../shared/graph/builder.js';
 import { inferGraph } from '../shared/graph/infer.js';
 import { batchNorm, conv } from '../shared/graph/layers.js';
-import { StudioError, type Graph } from '../shared/graph/types.js';
+import { StudioError, type Graph } from '../shared/ir/types.js';
 import { onnxToGraph } from '../shared/onnx/reader.js';
 import { buildTarget } from '../shared/targets.js';
 import { interpretDesc } from './helpers/native-interpret.js';

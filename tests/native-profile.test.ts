@@ -2,7 +2,7 @@
 // engine maps them back onto the studio graph (fused BatchNorm/Relu/Add belong to their Conv).
 import { describe, expect, it } from 'vitest';
 import { NativeBackend } from '../main/backends/native.js';
-import { joinNodeTimings } from '../main/engine/node-map.js';
+import { joinNodeTimings } from '../shared/stats/node-map.js';
 import { costGraph } from '../shared/cost/cost-model.js';
 import { buildTarget } from '../shared/targets.js';
 

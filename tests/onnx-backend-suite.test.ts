@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { inferGraph } from '../shared/graph/infer.js';
-import type { DType, TensorData } from '../shared/graph/types.js';
+import type { DType, TensorData } from '../shared/ir/types.js';
 import { onnxToGraph, type InputValue } from '../shared/onnx/reader.js';
 import { dtypeOfCode, onnx, tensorFromBytes, toNumber, type IntLike, type OnnxTypes } from '../shared/onnx/tensor.js';
 import { opSpec } from '../shared/ops/registry.js';

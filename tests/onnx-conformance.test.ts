@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { countParams } from '../shared/cost/params.js';
-import { StudioError } from '../shared/graph/types.js';
+import { StudioError } from '../shared/ir/types.js';
 import { onnxToGraph } from '../shared/onnx/reader.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { onnx, tensorFromBytes, toNumber, type IntLike, type OnnxTypes } from '../shared/onnx/tensor.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readOnnxFile, writeOnnxFile } from '../main/onnx/onnx-file.js';
 import { countParams } from '../shared/cost/params.js';
-import { StudioError } from '../shared/graph/types.js';
+import { StudioError } from '../shared/ir/types.js';
 import { onnxToGraph } from '../shared/onnx/reader.js';
 import { onnx, type OnnxTypes } from '../shared/onnx/tensor.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveParams, type BlockSpec } from '../shared/blocks/block-spec.js';
 import { BLOCKS } from '../shared/blocks/registry.js';
 import { countParams } from '../shared/cost/params.js';
-import type { Graph } from '../shared/graph/types.js';
+import type { Graph } from '../shared/ir/types.js';
 import { onnxToGraph } from '../shared/onnx/reader.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { onnx, toNumber, type IntLike } from '../shared/onnx/tensor.js';

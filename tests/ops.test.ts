@@ -1,7 +1,7 @@
 // Shape inference per operator, one table of cases (good and bad), following the ONNX spec.
 import { describe, expect, it } from 'vitest';
 import { attr } from '../shared/graph/builder.js';
-import type { AttrValue, TensorData, TensorInfo } from '../shared/graph/types.js';
+import type { AttrValue, TensorData, TensorInfo } from '../shared/ir/types.js';
 import { opSpec, supportedOps } from '../shared/ops/registry.js';
 
 interface Case {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { BenchRequestSchema } from '../shared/contract/api.js';
 import { JobSpecSchema, jobLabel } from '../shared/contract/job.js';
 import { ResultSchema } from '../shared/contract/result.js';
-import { WorkerPayloadSchema } from '../main/engine/protocol.js';
-import { configKey, expandSweep } from '../main/engine/sweep.js';
+import { WorkerPayloadSchema } from '../main/process/job-protocol.js';
+import { configKey, expandSweep } from '../shared/bench/sweep.js';
 
 describe('precision in the engine contracts', () => {
   it('expands precisions as a sweep axis, with calibration on int8 jobs only', () => {

@@ -2,12 +2,12 @@
 // optimized model ORT saves) and stays close to fp32; fp16 is whatever ORT really does here.
 import { describe, expect, it } from 'vitest';
 import ort from 'onnxruntime-node';
-import type { Graph } from '../shared/graph/types.js';
+import type { Graph } from '../shared/ir/types.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { fidelity } from '../shared/precision/fidelity.js';
 import { buildTarget } from '../shared/targets.js';
 import type { HostTensor } from '../main/backends/backend.js';
-import { makeInputs } from '../main/engine/measure.js';
+import { makeInputs } from '../main/backends/inputs.js';
 import { cpuSession, feedsOf, optimizedNodes, outputsOf, referenceOutputs } from '../main/precision/ort-run.js';
 import { buildVariant, checkVariantOnOrt, INTEGER_KERNELS } from '../main/precision/variant.js';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AccuracyResultSchema } from '../shared/contract/accuracy.js';
 import { LabResultSchema } from '../shared/contract/lab.js';
 import { runTask, TaskCancelledError } from '../main/tasks/run-task.js';
-import type { TaskProgress } from '../main/tasks/protocol.js';
+import type { TaskProgress } from '../main/process/task-protocol.js';
 import { tempDir } from './helpers/image-fixtures.js';
 import { RecordingSpawner } from './helpers/spawners.js';
 

@@ -9,7 +9,7 @@ import {
 } from '../../shared/contract/job.js';
 import type { AccuracyFigures, AccuracyTiming } from '../../shared/contract/accuracy.js';
 import type { LabeledBatch, LabeledDataset } from '../../shared/data/dataset.js';
-import { numel, StudioError, type Graph } from '../../shared/graph/types.js';
+import { numel, StudioError, type Graph } from '../../shared/ir/types.js';
 import { onnxToGraph } from '../../shared/onnx/reader.js';
 import type { BackendSession } from '../backends/backend.js';
 import type { NativeBackend } from '../backends/native.js';

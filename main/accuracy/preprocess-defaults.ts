@@ -5,7 +5,7 @@
 // Flags override field by field: `--scale 255` keeps the rest of the metadata's preprocessing.
 import { PreprocessSchema, type Preprocess } from '../../shared/data/dataset.js';
 import { readPreprocessMetadata } from '../../shared/data/model-metadata.js';
-import { StudioError, type Graph } from '../../shared/graph/types.js';
+import { StudioError, type Graph } from '../../shared/ir/types.js';
 
 export type PreprocessFlags = Partial<Preprocess>;
 

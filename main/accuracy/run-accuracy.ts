@@ -19,7 +19,7 @@ import {
   type Target,
 } from '../../shared/contract/job.js';
 import type { PrecisionDetails } from '../../shared/contract/result.js';
-import { StudioError, type Graph } from '../../shared/graph/types.js';
+import { StudioError, type Graph } from '../../shared/ir/types.js';
 import { findModel } from '../../shared/models/registry.js';
 import { graphToOnnx } from '../../shared/onnx/writer.js';
 import { targetName } from '../../shared/stats/compare.js';

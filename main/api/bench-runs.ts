@@ -9,11 +9,11 @@ import { BenchRequestSchema } from '../../shared/contract/api.js';
 import { jobLabel, JobSpecSchema, JOB_SCHEMA_VERSION, type JobSpec, type Target } from '../../shared/contract/job.js';
 import type { MachineProfile } from '../../shared/contract/machine.js';
 import type { BenchResult } from '../../shared/contract/result.js';
-import { expandSweep } from '../engine/sweep.js';
+import { expandSweep } from '../../shared/bench/sweep.js';
 import { JobQueue } from '../engine/queue.js';
 import { resolveJob } from '../engine/resolve.js';
-import type { Spawner } from '../engine/spawner.js';
-import type { ProgressMessage } from '../engine/protocol.js';
+import type { Spawner } from '../process/spawner.js';
+import type { ProgressMessage } from '../process/job-protocol.js';
 import type { ResultsStore } from '../store/results-store.js';
 import { ApiError, toApiError } from './errors.js';
 

@@ -4,7 +4,7 @@
 // (Electron IPC and the web server) send the same `{ code, message }` and never a stack trace.
 import type { z } from 'zod';
 import type { ApiErrorBody } from '../../shared/contract/api.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { RefusedError } from '../backends/backend.js';
 
 export type ApiErrorCode = ApiErrorBody['code'];

@@ -8,7 +8,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import type { GraphView, OpenedModel } from '../../shared/contract/api.js';
 import { costGraph } from '../../shared/cost/cost-model.js';
 import { topologicalOrder } from '../../shared/graph/infer.js';
-import type { Graph } from '../../shared/graph/types.js';
+import type { Graph } from '../../shared/ir/types.js';
 import { opSpec } from '../../shared/ops/registry.js';
 import { readOnnxFile } from '../onnx/onnx-file.js';
 import { writeFileAtomic } from '../store/atomic-write.js';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { MAX_REPORT_FILE_BYTES } from '../store/result-check.js';
 import type { ImportOutcome, ResultsStore } from '../store/results-store.js';

@@ -2,8 +2,8 @@
 // inside a synchronous native call, which in the main process would freeze the window (Electron)
 // or the HTTP server (web mode) for that long. The parent starts this file through a Spawner
 // (roofline.ts) and reads one message; the channel is child_process IPC or Electron's parentPort.
-import { measureRoofline } from '../machine/roofline.js';
-import { openWorkerChannel } from '../tasks/channel.js';
+import { measureRoofline } from '../backends/native/roofline.js';
+import { openWorkerChannel } from '../process/channel.js';
 
 const channel = openWorkerChannel<{ ok: boolean; roofline?: unknown; message?: string }>();
 measureRoofline()

@@ -5,8 +5,8 @@
 // and its runAsNode fuse is off).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NodeSpawner, type Spawner } from '../engine/spawner.js';
-import type { Roofline } from '../machine/roofline.js';
+import { NodeSpawner, type Spawner } from '../process/spawner.js';
+import type { Roofline } from '../backends/native/roofline.js';
 
 /** The child module next to this file: the compiled .js in a build, otherwise the .ts source (tsx). */
 export function rooflineChildPath(): string {

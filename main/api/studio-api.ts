@@ -24,7 +24,7 @@ import type { JobSpec } from '../../shared/contract/job.js';
 import type { MachineProfile } from '../../shared/contract/machine.js';
 import type { BenchResult } from '../../shared/contract/result.js';
 import { detectBackends as detectAll } from '../backends/registry.js';
-import type { Spawner } from '../engine/spawner.js';
+import type { Spawner } from '../process/spawner.js';
 import { probeMachine, STUDIO_VERSION } from '../machine/profile.js';
 import { matchingAccuracy } from '../reports/accuracy.js';
 import { matchingLab } from '../reports/lab.js';

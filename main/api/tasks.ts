@@ -24,7 +24,7 @@ import type { LabResult, LabSpecInput } from '../../shared/contract/lab.js';
 import type { z } from 'zod';
 import type { AccuracySpecInput } from '../accuracy/run-accuracy.js';
 import { idxFilesIn } from '../data/idx-source.js';
-import type { Spawner } from '../engine/spawner.js';
+import type { Spawner } from '../process/spawner.js';
 import { accuracyStore, labStore, type DocumentStore } from '../store/document-store.js';
 import { runTask, TaskCancelledError } from '../tasks/run-task.js';
 import { ApiError } from './errors.js';

@@ -3,9 +3,9 @@
 // would need ELECTRON_RUN_AS_NODE. The worker speaks through process.parentPort there
 // (main/engine/worker.ts picks its channel), and the queue sees the same JobProcess as with
 // NodeSpawner. The utilityProcess module is a constructor parameter, so tests pass a fake.
-import type { JobProcess, ProcessExit, SpawnOptions, Spawner } from '../engine/spawner.js';
-import type { ParentMessage } from '../engine/protocol.js';
-import type { TaskStartMessage } from '../tasks/protocol.js';
+import type { JobProcess, ProcessExit, SpawnOptions, Spawner } from '../process/spawner.js';
+import type { ParentMessage } from '../process/job-protocol.js';
+import type { TaskStartMessage } from '../process/task-protocol.js';
 
 /** The part of a child's stdout/stderr used here (Electron types them as NodeJS.ReadableStream). */
 export interface ChildStream {

@@ -1,9 +1,10 @@
 // What the job worker needs from an inference runtime. ONNX Runtime implements it now (ort.ts);
 // the native kernels add one implementation and one registry line (registry.ts).
 import type { BackendConfig, BackendName } from '../../shared/contract/job.js';
-import type { DType, Graph, TensorData } from '../../shared/graph/types.js';
+import type { DType, Graph, TensorData } from '../../shared/ir/types.js';
 import type { GpuAdapter } from '../../shared/contract/machine.js';
 import type { DeviceResidentLatency } from '../../shared/contract/result.js';
+import type { OptimizedNode, RuntimeNodeTiming } from '../../shared/stats/node-map.js';
 
 /** Why a backend cannot run here; the category lets a UI group the reasons. */
 export type UnavailableKind = 'platform' | 'not-bundled' | 'library-missing' | 'no-device' | 'error';
@@ -31,23 +32,7 @@ export interface HostTensor {
   data: TensorData | Uint16Array;
 }
 
-/** Per-node timings from the runtime's profiler, in the runtime's own names. */
-export interface RuntimeNodeTiming {
-  name: string;
-  op: string;
-  provider: string;
-  /** Mean kernel time per run, microseconds (the first profiled run is discarded as warm-up). */
-  meanUs: number;
-  runs: number;
-}
-
-/** A node of the runtime's optimized graph: lets fused node names be traced back (engine/node-map.ts). */
-export interface OptimizedNode {
-  name: string;
-  op: string;
-  inputs: string[];
-  outputs: string[];
-}
+export type { OptimizedNode, RuntimeNodeTiming } from '../../shared/stats/node-map.js';
 
 export interface ProfileReport {
   nodes: RuntimeNodeTiming[];

@@ -5,7 +5,7 @@
 // the configuration. A session never falls back to another path: an ISA the CPU lacks is a refusal.
 import type { BackendConfig } from '../../shared/contract/job.js';
 import { costGraph } from '../../shared/cost/cost-model.js';
-import { StudioError, type Graph } from '../../shared/graph/types.js';
+import { StudioError, type Graph } from '../../shared/ir/types.js';
 import { onnxToGraph } from '../../shared/onnx/reader.js';
 import {
   RefusedError,

@@ -18,7 +18,7 @@ import ort from 'onnxruntime-node';
 import type { DeviceResidentLatency } from '../../shared/contract/result.js';
 import type { DeviceResidentPlan } from './backend.js';
 import { GraphBuilder } from '../../shared/graph/builder.js';
-import type { TensorInfo } from '../../shared/graph/types.js';
+import type { TensorInfo } from '../../shared/ir/types.js';
 import { graphToOnnx } from '../../shared/onnx/writer.js';
 import { quantileSorted } from 'simple-statistics';
 

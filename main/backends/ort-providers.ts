@@ -8,7 +8,7 @@
 // `coreMlFlags` for coreml; nothing for cpu.
 import type { InferenceSession } from 'onnxruntime-node';
 import type { BackendConfig, BackendName } from '../../shared/contract/job.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 
 /** Backends whose provider is told which GPU to use: the binding passes deviceId to these only. */
 export const DEVICE_ID_BACKENDS = ['ort-cuda', 'ort-tensorrt', 'ort-dml'] as const;

@@ -1,4 +1,4 @@
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 
 /** Writes one JSON document to stdout: the only thing on stdout in --json mode. */
 export function printJson(value: unknown): void {

@@ -3,7 +3,7 @@
 // RGB, as stored: alpha dropped (as PIL's convert('RGB') does), 16-bit samples reduced to 8, CMYK
 // converted to sRGB, no EXIF rotation (torchvision and Keras loaders do not apply it either).
 import type { Sharp, SharpOptions } from 'sharp';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import type { RawImage } from '../../shared/data/preprocess.js';
 
 type SharpFactory = (input: string, options?: SharpOptions) => Sharp;

@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import type { LabeledDataset } from '../../shared/data/dataset.js';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES, parseIdx } from '../../shared/data/idx.js';
 import { preprocessedShape, preprocessInto } from '../../shared/data/preprocess.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { fingerprint } from './fingerprint.js';
 import type { OpenOptions } from './open.js';
 

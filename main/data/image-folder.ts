@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { DatasetInfo, LabeledDataset } from '../../shared/data/dataset.js';
 import { preprocessedShape, preprocessInto, resizedSize } from '../../shared/data/preprocess.js';
 import { HOLDOUT_SEED, HOLDOUT_TEST_FRACTION, holdoutMask } from '../../shared/data/split.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { decodeImage, probeImage, UnreadableImageError } from './decode.js';
 import { fingerprint } from './fingerprint.js';
 import type { OpenOptions } from './open.js';

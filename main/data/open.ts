@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { PreprocessSchema, type LabeledDataset, type Preprocess } from '../../shared/data/dataset.js';
 import { channelStats } from '../../shared/data/preprocess.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { probeImage } from './decode.js';
 import { openImageFolder } from './image-folder.js';
 import { idxFilesIn, openIdx } from './idx-source.js';

@@ -2,7 +2,7 @@
 // by the queue, a kill by the operating system, a crash), with the last lines it printed.
 import type { z } from 'zod';
 import type { FailureSchema } from '../../shared/contract/result.js';
-import type { ProcessExit } from './spawner.js';
+import type { ProcessExit } from '../process/spawner.js';
 
 export type Failure = z.infer<typeof FailureSchema>;
 

@@ -10,9 +10,9 @@ import { RESULT_SCHEMA, RESULT_SCHEMA_VERSION, ResultSchema, type BenchResult } 
 import { RefusedError } from '../backends/backend.js';
 import { probeMachine } from '../machine/profile.js';
 import { classifyExit, TailBuffer, type Failure } from './outcome.js';
-import { WorkerMessageSchema, type ProgressMessage, type WorkerPayload } from './protocol.js';
+import { WorkerMessageSchema, type ProgressMessage, type WorkerPayload } from '../process/job-protocol.js';
 import { formatBytes, memoryEstimate, MEMORY_MODEL, resolveJob } from './resolve.js';
-import { NodeSpawner, type JobProcess, type ProcessExit, type Spawner } from './spawner.js';
+import { NodeSpawner, type JobProcess, type ProcessExit, type Spawner } from '../process/spawner.js';
 
 export interface QueueEvents {
   'job-start': { job: JobSpec; label: string; pid?: number; index: number; total: number };

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { JobSpec } from '../../shared/contract/job.js';
 import { costGraph, type CostReport } from '../../shared/cost/cost-model.js';
-import { StudioError, type Graph } from '../../shared/graph/types.js';
+import { StudioError, type Graph } from '../../shared/ir/types.js';
 import { benchmarkRefusal } from '../../shared/onnx/reader.js';
 import { onnx } from '../../shared/onnx/tensor.js';
 import { graphToOnnx } from '../../shared/onnx/writer.js';

@@ -11,16 +11,17 @@ import type { JobSpec } from '../../shared/contract/job.js';
 import type { GpuAdapter } from '../../shared/contract/machine.js';
 import { RefusedError, type Backend, type HostTensor } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
-import { openWorkerChannel } from '../tasks/channel.js';
-import { makeInputs, MemoryTracker, measureRuns, msSince, nowNs, ProgressThrottle, warmup } from './measure.js';
-import { joinNodeTimings, placementOf, strictPlacementRefusal } from './node-map.js';
+import { openWorkerChannel } from '../process/channel.js';
+import { makeInputs } from '../backends/inputs.js';
+import { MemoryTracker, measureRuns, msSince, nowNs, ProgressThrottle, warmup } from './measure.js';
+import { joinNodeTimings, placementOf, strictPlacementRefusal } from '../../shared/stats/node-map.js';
 import {
   ParentMessageSchema,
   TEST_FAULT_ENV,
   type WorkerMessage,
   type WorkerPayload,
   type ProgressMessage,
-} from './protocol.js';
+} from '../process/job-protocol.js';
 import { memoryEstimate, modelBytes, resolveJob, type ResolvedJob } from './resolve.js';
 import { deviceMemoryOf } from '../machine/gpu-memory.js';
 import { gpuAdapters } from '../machine/gpu-adapters.js';
@@ -28,7 +29,7 @@ import { softwareAdapterFlag, webgpuAdapterOf } from '../../shared/hardware/adap
 import { nativePrecisionRefusal } from '../backends/native.js';
 import { loadNativeAddon } from '../backends/native/addon.js';
 import { buildVariant, checkVariantOnOrt, measureFidelity, type BuiltVariant } from '../precision/variant.js';
-import { instabilityFlags, latencyStats } from './statistics.js';
+import { instabilityFlags, latencyStats } from '../../shared/stats/latency.js';
 
 /** Backends whose work runs off the CPU (device memory, placement). */
 const offCpu = (backend: Backend) => !backend.singleDevice && backend.provider !== 'CPUExecutionProvider';
@@ -198,7 +199,7 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
     if (refusal) {
       // The failure still carries what was learnt about placement.
       if (payload.placement) partial.placement = payload.placement;
-      throw refusal;
+      throw new RefusedError(refusal);
     }
   }
   return payload;

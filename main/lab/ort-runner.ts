@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import type { LabeledDataset } from '../../shared/data/dataset.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 
 export interface DatasetRun {
   /** count x width outputs, row-major, in the data set's order. */

@@ -18,7 +18,7 @@ import {
   type LabSpecInput,
 } from '../../shared/contract/lab.js';
 import { PreprocessSchema, type LabeledDataset, type Preprocess } from '../../shared/data/dataset.js';
-import { StudioError, type Graph } from '../../shared/graph/types.js';
+import { StudioError, type Graph } from '../../shared/ir/types.js';
 import { cutGraph, withDynamicBatch } from '../../shared/lab/cut.js';
 import {
   classifierGraph,

@@ -15,7 +15,7 @@ import {
   fsyncSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { StudioError, type Graph } from '../../shared/graph/types.js';
+import { StudioError, type Graph } from '../../shared/ir/types.js';
 import { onnxToGraph } from '../../shared/onnx/reader.js';
 import { graphToOnnx, type WriteOptions } from '../../shared/onnx/writer.js';
 

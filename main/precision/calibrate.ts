@@ -2,11 +2,11 @@
 // every tensor the plan quantizes added as a graph output, over the calibration inputs; a
 // RangeCollector per tensor turns what it saw into a range by the chosen method.
 import type { Calibration } from '../../shared/contract/job.js';
-import type { Graph } from '../../shared/graph/types.js';
+import type { Graph } from '../../shared/ir/types.js';
 import { RangeCollector } from '../../shared/precision/calibration.js';
 import { withTensorOutputs, type Range } from '../../shared/precision/int8.js';
 import type { HostTensor } from '../backends/backend.js';
-import { makeInputs } from '../engine/measure.js';
+import { makeInputs } from '../backends/inputs.js';
 import { cpuSession, feedsOf } from './ort-run.js';
 
 /** Calibration inputs: one list of input tensors per sample. */

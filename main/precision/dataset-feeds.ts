@@ -2,7 +2,7 @@
 // evaluation preprocesses them, instead of seeded random tensors. int8 ranges calibrated on the
 // data the model will see clip far less of what matters than ranges from uniform noise.
 import type { LabeledDataset } from '../../shared/data/dataset.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import type { HostTensor } from '../backends/backend.js';
 
 export interface DatasetCalibration {

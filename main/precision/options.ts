@@ -1,7 +1,7 @@
 // Parsing and printing shared by the commands that take precision options (bench, precision).
 import { CALIBRATION_METHODS, PRECISIONS, type Calibration, type PrecisionName } from '../../shared/contract/job.js';
 import type { PrecisionDetails } from '../../shared/contract/result.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 
 export interface CalibrationFlags {
   calibration?: string;

@@ -6,7 +6,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import type { BackendConfig, BackendName, Calibration, PrecisionName } from '../../shared/contract/job.js';
 import { CalibrationSchema } from '../../shared/contract/job.js';
 import type { PrecisionDetails } from '../../shared/contract/result.js';
-import type { Graph } from '../../shared/graph/types.js';
+import type { Graph } from '../../shared/ir/types.js';
 import { convertToFp16 } from '../../shared/precision/fp16.js';
 import { fidelity, type Fidelity, type FidelityFigures, type OutputTensor } from '../../shared/precision/fidelity.js';
 import { planQuantization, prepareForQuantization, quantizeQdq } from '../../shared/precision/int8.js';

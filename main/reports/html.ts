@@ -1,14 +1,14 @@
 // The HTML report: ONE self-contained file that works offline. Chart.js (its UMD build, read from
 // node_modules), the report's script and style, and the data are all inlined; a Content Security
 // Policy forbids every fetch, so opening the file never reaches the network.
-import { describePlacement } from '../engine/node-map.js';
+import { describePlacement } from '../../shared/stats/node-map.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { interquartileRange, quantileSorted } from 'simple-statistics';
 import type { BenchResult } from '../../shared/contract/result.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { softwareAdapterFlag } from '../../shared/hardware/adapters.js';
 import {
   fmtBytes,

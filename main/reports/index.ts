@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import type { BenchResult } from '../../shared/contract/result.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { csvReport } from './csv.js';
 import { htmlReport } from './html.js';
@@ -11,7 +11,7 @@ import { markdownReport } from './markdown.js';
 import type { ReportContext, ReportFormat, ReportWriter } from './types.js';
 
 export type { ReportContext, ReportFormat, ReportWriter } from './types.js';
-export { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, parseReport, type JsonReport } from './json.js';
+export { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, parseReport, type JsonReport } from '../store/report-file.js';
 
 export const WRITERS: readonly ReportWriter[] = [htmlReport, jsonReport, csvReport, markdownReport];
 

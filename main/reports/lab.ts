@@ -4,7 +4,7 @@
 // file name); plus any the caller names explicitly (`results export --lab <id,...|all>`).
 import type { LabResult } from '../../shared/contract/lab.js';
 import type { BenchResult } from '../../shared/contract/result.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 
 const fileName = (p: string) => p.split(/[\\/]/).filter(Boolean).pop() ?? p;
 

@@ -1,6 +1,6 @@
 // Markdown: for pull requests, issues and notes. The machines, the main numbers, then what the
 // numbers must be read with (flags) and what did not run (failures, with reasons).
-import { describePlacement } from '../engine/node-map.js';
+import { describePlacement } from '../../shared/stats/node-map.js';
 import type { BenchResult } from '../../shared/contract/result.js';
 import {
   fmtBytes,

@@ -2,7 +2,7 @@
 // access token; closes cleanly on Ctrl-C or SIGTERM (running jobs cancelled, no worker left).
 import { spawn } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { STUDIO_VERSION } from '../machine/profile.js';
 import { checkLoopbackHost, LOOPBACK_ADDRESSES, startWebServer } from './server.js';
 

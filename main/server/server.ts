@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiErrorBody } from '../../shared/contract/api.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { ApiError, toApiError } from '../api/errors.js';
 import { MAX_MODEL_BYTES } from '../api/files.js';
 import { createStudioApi, type StudioApiDeps, type StudioApiHost } from '../api/studio-api.js';

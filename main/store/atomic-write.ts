@@ -11,7 +11,7 @@
 // (another studio process saving into the same folder) is left alone.
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 
 /** Temporary files start with a dot and end in .tmp: listings of results and reports skip them. */
 export const isTemporaryFile = (name: string): boolean => name.startsWith('.') && name.endsWith('.tmp');

@@ -13,7 +13,7 @@ import {
   type AccuracyResult,
 } from '../../shared/contract/accuracy.js';
 import { LAB_SCHEMA, LAB_SCHEMA_VERSION, LabResultSchema, type LabResult } from '../../shared/contract/lab.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { fsReason, isTemporaryFile, saveDocumentFile, sweepTemporaryFiles } from './atomic-write.js';
 import {
   checkEnvelope,

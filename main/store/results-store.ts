@@ -7,9 +7,9 @@ import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ResultSchema, type BenchResult } from '../../shared/contract/result.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { targetName } from '../../shared/stats/compare.js';
-import { parseReport } from '../reports/json.js';
+import { parseReport } from './report-file.js';
 import { fsReason, isTemporaryFile, saveDocumentFile, sweepTemporaryFiles } from './atomic-write.js';
 import {
   MAX_REPORT_FILE_BYTES,

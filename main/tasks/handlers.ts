@@ -2,7 +2,7 @@
 // it loads only what that task needs). A handler validates its own spec (zod): the spec crossed a
 // process boundary.
 import type { LabProgress } from '../../shared/contract/lab.js';
-import type { TaskKind, TaskProgress } from './protocol.js';
+import type { TaskKind, TaskProgress } from '../process/task-protocol.js';
 
 export interface TaskContext {
   /** Reports progress; throttled by the worker unless `force` (use it for phase changes). */
@@ -83,7 +83,7 @@ export const TASK_HANDLERS: Record<TaskKind, () => Promise<TaskHandler>> = {
   lab: async () => {
     const { runLab } = await import('../lab/run-lab.js');
     const { LabSpecSchema } = await import('../../shared/contract/lab.js');
-    const { StudioError } = await import('../../shared/graph/types.js');
+    const { StudioError } = await import('../../shared/ir/types.js');
     return async (raw, ctx) => {
       const parsed = LabSpecSchema.safeParse(raw);
       if (!parsed.success)

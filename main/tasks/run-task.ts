@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RefusedError } from '../backends/backend.js';
-import { NodeSpawner, type Spawner } from '../engine/spawner.js';
-import { TaskWorkerMessageSchema, type TaskKind, type TaskProgress } from './protocol.js';
+import { NodeSpawner, type Spawner } from '../process/spawner.js';
+import { TaskWorkerMessageSchema, type TaskKind, type TaskProgress } from '../process/task-protocol.js';
 
 /** The task worker next to this file: the compiled .js in a build, else the .ts source (tsx). */
 export function defaultTaskWorkerPath(): string {

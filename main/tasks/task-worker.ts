@@ -3,9 +3,9 @@
 // failure, and exits. Killing it (cancel, window closed) leaves nothing behind: it starts no
 // processes of its own.
 import { RefusedError } from '../backends/backend.js';
-import { openWorkerChannel } from './channel.js';
+import { openWorkerChannel } from '../process/channel.js';
 import { TASK_HANDLERS } from './handlers.js';
-import { TaskStartMessageSchema, type TaskProgress, type TaskWorkerMessage } from './protocol.js';
+import { TaskStartMessageSchema, type TaskProgress, type TaskWorkerMessage } from '../process/task-protocol.js';
 
 /** Progress messages at most this often (a training loop may report every mini-batch). */
 const PROGRESS_INTERVAL_MS = 100;

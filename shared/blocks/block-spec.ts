@@ -1,5 +1,5 @@
-import type { Graph } from '../graph/types.js';
-import { StudioError } from '../graph/types.js';
+import type { Graph } from '../ir/types.js';
+import { StudioError } from '../ir/types.js';
 
 /**
  * One parameter of a block or model, described as data so that the CLI and the UI can list

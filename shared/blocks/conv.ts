@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import { conv, explicitPads, type ConvOptions, type Padding } from '../graph/layers.js';
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 import { buildBlockGraph, inputParams, num, type BlockSpec, type ParamValues } from './block-spec.js';
 
 /** A user error that names the parameter at fault, in resolveParams' wording. */

@@ -2,7 +2,7 @@
 // comparison of the two differs only in the pooling.
 import type { GraphBuilder } from '../graph/builder.js';
 import { activation, conv, dense, dropout, flatten, globalAvgPool, reshape, softmax } from '../graph/layers.js';
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 import { buildBlockGraph, inputParams, num, type BlockSpec, type ParamSpec, type ParamValues } from './block-spec.js';
 
 export interface HeadOptions {

@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import { avgPool, concat, convUnit, type ConvStyle, type Pair } from '../graph/layers.js';
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 import { buildBlockGraph, num, styleFrom, styleParams, type BlockSpec, type ParamValues } from './block-spec.js';
 
 // Inception-v3's modules (Szegedy et al. 2015, "Rethinking the Inception Architecture"), with

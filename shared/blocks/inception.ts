@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import { concat, convUnit, maxPool, type ConvStyle } from '../graph/layers.js';
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 import {
   buildBlockGraph,
   inputParams,

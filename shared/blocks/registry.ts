@@ -1,5 +1,5 @@
 // The block catalog (DESIGN.md): adding a block is one file in this folder and one line here.
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 import type { BlockSpec } from './block-spec.js';
 import { basicResidualBlock } from './basic-residual.js';
 import { convBlock } from './conv.js';

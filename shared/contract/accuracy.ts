@@ -1,7 +1,7 @@
 // An accuracy result: a classifier evaluated on a labeled data set (DESIGN.md "Accuracy
 // workflows"), one versioned JSON document, for reports and the app to show next to latency.
 import { z } from 'zod';
-import { DatasetInfoSchema } from '../data/dataset.js';
+import { DatasetInfoSchema } from './dataset.js';
 import { BackendConfigSchema, TargetSchema, type Target } from './job.js';
 import { MachineProfileSchema } from './machine.js';
 import { PrecisionDetailsSchema } from './result.js';

@@ -11,10 +11,9 @@ import { z } from 'zod';
 import { BackendConfigSchema, BACKEND_NAMES, CalibrationSchema, MeasureSchema, PRECISIONS } from './job.js';
 import type { BenchResult } from './result.js';
 import type { GpuAdapter, MachineProfile } from './machine.js';
-import type { CostReport } from '../cost/cost-model.js';
+import type { CostReport } from './cost.js';
 import { PreprocessFlagsSchema, type AccuracyResult } from './accuracy.js';
-import type { LabResult } from './lab.js';
-import { HEAD_KINDS } from '../lab/heads.js';
+import { HEAD_KINDS, type LabResult } from './lab.js';
 
 export const API_VERSION = 1;
 

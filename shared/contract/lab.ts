@@ -2,11 +2,14 @@
 // (LabProgress) and what it returns (LabResult), validated wherever they cross a boundary (the CLI,
 // a worker process, a saved file).
 import { z } from 'zod';
-import { DatasetInfoSchema, PreprocessSchema } from '../data/dataset.js';
-import { HEAD_KINDS } from '../lab/heads.js';
+import { DatasetInfoSchema, PreprocessSchema } from './dataset.js';
 
 export const LAB_SCHEMA = 'bottleneck-studio/lab';
 export const LAB_SCHEMA_VERSION = 1;
+
+/** The heads the lab trains on bottleneck features (shared/lab/heads.ts). */
+export const HEAD_KINDS = ['gap', 'fc', 'mlp'] as const;
+export type HeadKind = (typeof HEAD_KINDS)[number];
 
 export const HeadKindSchema = z.enum(HEAD_KINDS);
 

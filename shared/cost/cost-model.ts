@@ -12,58 +12,14 @@
 // - arithmetic intensity: (FLOPs + element-wise ops) / bytes moved, where a node moves its
 //   input activations, its weights and its output activations once (no cache reuse assumed).
 import { topologicalOrder } from '../graph/infer.js';
-import { DTYPE_BYTES, StudioError, numel, type Graph, type GraphNode, type Shape } from '../graph/types.js';
+import { DTYPE_BYTES, StudioError, numel, type Graph, type GraphNode } from '../ir/types.js';
 import { opSpec } from '../ops/registry.js';
 import { countParams } from './params.js';
+import type { CostReport, LayerCost, Precision } from '../contract/cost.js';
 
-export type Precision = 'fp32' | 'fp16' | 'int8';
+export type { CostReport, CostTotals, LayerCost, Precision } from '../contract/cost.js';
+
 export const PRECISION_BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, int8: 1 };
-
-export interface LayerCost {
-  name: string;
-  op: string;
-  outputShape: Shape;
-  params: number;
-  macs: number;
-  flops: number;
-  elementwiseOps: number;
-  /** Weight bytes of this node's parameters at fp32 / fp16 / int8. */
-  weightBytes: Record<Precision, number>;
-  /** Bytes of this node's outputs. */
-  activationBytes: number;
-  arithmeticIntensity: number;
-  /** False when the operator (or one of its inputs) is unknown to the studio: costs are 0, not measured. */
-  known: boolean;
-}
-
-export interface CostTotals {
-  params: number;
-  trainableParams: number;
-  nonTrainableParams: number;
-  macs: number;
-  flops: number;
-  elementwiseOps: number;
-  /** Bytes of all parameters as stored (fp32 for the zoo). */
-  weightBytes: number;
-  weightBytesByPrecision: Record<Precision, number>;
-  /** Sum of every activation tensor's bytes (graph inputs and node outputs). */
-  activationBytes: number;
-  peakActivationBytes: number;
-  arithmeticIntensity: number;
-  nodes: number;
-  unknownNodes: number;
-}
-
-export interface CostReport {
-  graph: string;
-  variant?: string;
-  description?: string;
-  inputs: { name: string; shape: Shape; dtype: string }[];
-  outputs: { name: string; shape: Shape; dtype: string }[];
-  totals: CostTotals;
-  layers: LayerCost[];
-  warnings: string[];
-}
 
 const byPrecision = (elements: number): Record<Precision, number> => ({
   fp32: elements * 4,

@@ -1,4 +1,4 @@
-import { numel, type Graph } from '../graph/types.js';
+import { numel, type Graph } from '../ir/types.js';
 
 export interface ParamCounts {
   params: number;

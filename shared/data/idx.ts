@@ -2,7 +2,7 @@
 // number (0, 0, element type, number of dimensions), one big-endian uint32 per dimension, then the
 // elements. Images are unsigned bytes with 3 dimensions (count, rows, columns), labels unsigned
 // bytes with 1 (count). Parsing only: reading and gunzipping the files is main/data/'s job.
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 
 /** Element type 0x08: unsigned byte, the only one MNIST-style data sets use. */
 const UBYTE = 0x08;

@@ -1,7 +1,7 @@
 // The preprocessing a classifier expects, carried in its ONNX file: metadata_props entry
 // `bottleneck-studio.preprocess`, a JSON PreprocessSchema. The lab writes it into the classifiers
 // it exports; `accuracy` reads it as the default preprocessing. Bytes in, bytes out: no Node.
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 import { onnx } from '../onnx/tensor.js';
 import { PreprocessSchema, type Preprocess } from './dataset.js';
 

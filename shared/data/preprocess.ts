@@ -1,7 +1,7 @@
 // The preprocessing PreprocessSchema describes (dataset.ts), as pure functions over decoded pixels:
 // the one implementation every data source (IDX files, image folders) and the lab share, so that
 // a recorded Preprocess means exactly one thing. No Node, no DOM.
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 import type { Preprocess } from './dataset.js';
 
 /** A decoded image: 8-bit pixels, height x width x channels interleaved (1: gray, 3: RGB). */

@@ -2,7 +2,7 @@
 // class, a seeded shuffle puts the first 20% (rounded, at least one image when the class has two
 // or more) in test and the rest in train, so every class is in both and the split is the same on
 // every machine for the same files and seed. Recorded in DatasetInfo.holdout.
-import { seededRandom } from '../stats/bootstrap.js';
+import { seededRandom } from '../random.js';
 
 /** The test share of the seeded split. */
 export const HOLDOUT_TEST_FRACTION = 0.2;

@@ -12,7 +12,7 @@ import {
   type TensorData,
   type TensorInfo,
   type WeightInit,
-} from './types.js';
+} from '../ir/types.js';
 import { smallConstantValue } from './weights.js';
 
 /** Typed ONNX attribute constructors: ONNX distinguishes int from float attributes. */

@@ -8,7 +8,7 @@ import {
   type GraphNode,
   type TensorData,
   type TensorInfo,
-} from './types.js';
+} from '../ir/types.js';
 import { smallConstantValue } from './weights.js';
 
 /**

@@ -1,7 +1,7 @@
 // The layer vocabulary blocks are written in: each function adds the ONNX nodes of one layer
 // (with its weights, as lazily generated initializers) and returns the output tensor's name.
 import { attr, type GraphBuilder } from './builder.js';
-import { StudioError, numel } from './types.js';
+import { StudioError, numel } from '../ir/types.js';
 
 /**
  * 'same': output = ceil(input / stride), padding split as TensorFlow/Keras do (the extra pixel

@@ -1,5 +1,5 @@
-import { seededRandom } from '../stats/bootstrap.js';
-import { numel, type Graph, type Initializer, type TensorData } from './types.js';
+import { seededRandom } from '../random.js';
+import { numel, type Graph, type Initializer, type TensorData } from '../ir/types.js';
 
 /** Largest initializer whose values are produced during shape inference (shape tensors, scalars). */
 const SMALL_CONSTANT = 64;

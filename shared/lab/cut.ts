@@ -1,7 +1,7 @@
 // Cutting a base model at a tensor: the graph reduced to the nodes that tensor depends on, with the
 // tensor as the only output. The bottleneck-feature lab runs the cut base once and caches its output.
 import { topologicalOrder } from '../graph/infer.js';
-import { numel, StudioError, type Graph, type GraphNode, type TensorInfo } from '../graph/types.js';
+import { numel, StudioError, type Graph, type GraphNode, type TensorInfo } from '../ir/types.js';
 
 export interface CutResult {
   graph: Graph;

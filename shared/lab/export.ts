@@ -3,7 +3,7 @@
 // recorded in the file's metadata so that `accuracy` feeds it the same inputs the lab did.
 import { attr } from '../graph/builder.js';
 import { inferGraph } from '../graph/infer.js';
-import { StudioError, type Graph, type GraphNode, type Initializer } from '../graph/types.js';
+import { StudioError, type Graph, type GraphNode, type Initializer } from '../ir/types.js';
 import { onnx } from '../onnx/tensor.js';
 import { graphToOnnx } from '../onnx/writer.js';
 import { withDynamicBatch } from './cut.js';

@@ -1,8 +1,8 @@
 // The lab's heads and their training, in plain Float32Array math (no ML library): dense layers,
 // softmax cross-entropy, Adam, seeded mini-batches, a seeded validation split, early stopping on the
 // validation loss with the best epoch's weights restored.
-import { seededRandom } from '../stats/bootstrap.js';
-import { StudioError } from '../graph/types.js';
+import { seededRandom } from '../random.js';
+import { StudioError } from '../ir/types.js';
 import {
   fitStandardizer,
   flattenRows,
@@ -13,8 +13,9 @@ import {
   type Standardizer,
 } from './features.js';
 
-export const HEAD_KINDS = ['gap', 'fc', 'mlp'] as const;
-export type HeadKind = (typeof HEAD_KINDS)[number];
+import { HEAD_KINDS, type HeadKind } from '../contract/lab.js';
+
+export { HEAD_KINDS, type HeadKind };
 
 export const HEAD_TITLES: Record<HeadKind, string> = {
   gap: 'global average pooling + linear',

@@ -13,7 +13,7 @@ import {
   softmax,
   type ConvStyle,
 } from '../graph/layers.js';
-import { StudioError, type Graph } from '../graph/types.js';
+import { StudioError, type Graph } from '../ir/types.js';
 import { modelInputParams, type ModelSpec } from './model-spec.js';
 
 type Variant = 'torchvision' | 'paper';

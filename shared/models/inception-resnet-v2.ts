@@ -13,7 +13,7 @@ import {
   scale,
   softmax,
 } from '../graph/layers.js';
-import { StudioError, type Graph } from '../graph/types.js';
+import { StudioError, type Graph } from '../ir/types.js';
 import { inceptionStem, KERAS_CONV_BN, MIN_SIZE, unitFn, type UnitFn } from './inception-v3.js';
 import { modelInputParams, type ModelSpec } from './model-spec.js';
 

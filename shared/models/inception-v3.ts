@@ -15,7 +15,7 @@ import {
   type Padding,
   type Pair,
 } from '../graph/layers.js';
-import { StudioError, type Graph } from '../graph/types.js';
+import { StudioError, type Graph } from '../ir/types.js';
 import { modelInputParams, type ModelSpec } from './model-spec.js';
 
 /**

@@ -8,7 +8,7 @@ import { bottleneck } from '../blocks/bottleneck.js';
 import { classifierHead } from '../blocks/head.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { convUnit, maxPool, type ConvStyle } from '../graph/layers.js';
-import type { Graph } from '../graph/types.js';
+import type { Graph } from '../ir/types.js';
 import { checkVariant, type ModelSpec } from './model-spec.js';
 
 const NOTE =

@@ -6,7 +6,7 @@ import { invertedResidual } from '../blocks/inverted-residual.js';
 import { separable } from '../blocks/separable.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { convUnit, type BatchNormOptions, type ConvStyle, type Padding } from '../graph/layers.js';
-import { StudioError, type Graph } from '../graph/types.js';
+import { StudioError, type Graph } from '../ir/types.js';
 import { modelInputParams, type ModelSpec, checkVariant } from './model-spec.js';
 
 const alphaParam: ParamSpec = {

@@ -1,5 +1,5 @@
 import type { ParamSpec, ParamValues } from '../blocks/block-spec.js';
-import { StudioError, type Graph } from '../graph/types.js';
+import { StudioError, type Graph } from '../ir/types.js';
 
 /** A published figure a zoo model is checked against, with where it comes from. */
 export interface PublishedCounts {

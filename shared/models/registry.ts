@@ -1,5 +1,5 @@
 // The model zoo: adding a model is one entry in a family file and one line here.
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 import { googlenet } from './googlenet.js';
 import { inceptionResnetV2 } from './inception-resnet-v2.js';
 import { inceptionV3 } from './inception-v3.js';

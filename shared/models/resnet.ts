@@ -6,7 +6,7 @@ import { bottleneck } from '../blocks/bottleneck.js';
 import { classifierHead } from '../blocks/head.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { convUnit, maxPool, type ConvStyle } from '../graph/layers.js';
-import type { Graph } from '../graph/types.js';
+import type { Graph } from '../ir/types.js';
 import { checkVariant, modelInputParams, type ModelSpec, type PublishedCounts } from './model-spec.js';
 
 type Variant = 'keras' | 'torchvision' | 'paper';

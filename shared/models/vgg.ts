@@ -5,7 +5,7 @@ import { standardConv } from '../blocks/conv.js';
 import { classifierHead } from '../blocks/head.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { activation, avgPool, maxPool } from '../graph/layers.js';
-import { StudioError, type Graph } from '../graph/types.js';
+import { StudioError, type Graph } from '../ir/types.js';
 import { modelInputParams, type ModelSpec, checkVariant } from './model-spec.js';
 
 type Variant = 'keras' | 'torchvision';

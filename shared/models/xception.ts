@@ -5,7 +5,7 @@ import { classifierHead } from '../blocks/head.js';
 import { KERAS_BN, reluSepConvBn, xceptionMiddle } from '../blocks/xception-middle.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { activation, add, convUnit, maxPool } from '../graph/layers.js';
-import type { Graph } from '../graph/types.js';
+import type { Graph } from '../ir/types.js';
 import { modelInputParams, type ModelSpec, checkVariant } from './model-spec.js';
 
 const NOTE =

@@ -1,7 +1,7 @@
 // Which constants of an imported graph are learned weights (counted as parameters) and which are
 // plain constants (shapes, bounds, scalars). ONNX itself does not say; the operator does.
-import type { Graph, GraphNode, Initializer } from '../graph/types.js';
-import { numel } from '../graph/types.js';
+import type { Graph, GraphNode, Initializer } from '../ir/types.js';
+import { numel } from '../ir/types.js';
 import { opSpec } from '../ops/registry.js';
 
 /** Element-wise operators whose single-element constant operand is a scalar constant, not a weight. */

@@ -1,6 +1,6 @@
 // 16-bit float bit patterns. The studio holds float16/bfloat16 tensors as Uint16Array bit
 // patterns (there is no Float16Array in Node 20); these convert to and from numbers.
-import type { DType, TensorData } from '../graph/types.js';
+import type { DType, TensorData } from '../ir/types.js';
 
 /** IEEE half from a float, round to nearest even (for float16 weights generated as float32). */
 export function toHalf(v: number): number {

@@ -1,7 +1,7 @@
 // NodeProto pieces for the reader: attributes, initializers, and the folding of Constant and
 // ConstantOfShape nodes into initializers. Pure: no Node built-ins.
 /* global TextDecoder -- a WHATWG global in Node and in every browser, so still pure shared code */
-import type { AttrValue, GraphNode, Initializer } from '../graph/types.js';
+import type { AttrValue, GraphNode, Initializer } from '../ir/types.js';
 import { firstValue } from './half.js';
 import { decodeTensor, onnx, toNumber, type ExternalReader, type IntLike, type OnnxTypes } from './tensor.js';
 

@@ -10,7 +10,7 @@ import {
   type Initializer,
   type TensorData,
   type TensorInfo,
-} from '../graph/types.js';
+} from '../ir/types.js';
 import { classifyInitializers } from './classify.js';
 import { attrOf, foldConstantNode, initializerOf } from './node-decode.js';
 import { dtypeOfCode, onnx, toNumber, type ExternalReader, type IntLike, type OnnxTypes } from './tensor.js';

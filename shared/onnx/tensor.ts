@@ -4,7 +4,7 @@ import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { ONNX_CODE_BY_DTYPE, ONNX_DTYPE_BY_CODE } from '../ops/shape-ops.js';
 import { toBfloat16, toHalf } from './half.js';
-import { DTYPE_BYTES, StudioError, numel, type DType, type TensorData } from '../graph/types.js';
+import { DTYPE_BYTES, StudioError, numel, type DType, type TensorData } from '../ir/types.js';
 
 export const { onnx } = onnxProto;
 export type { OnnxTypes };

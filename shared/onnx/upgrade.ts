@@ -2,7 +2,7 @@
 // opset 9): attributes that later became inputs or disappeared must be rewritten, or ONNX Runtime
 // rejects the file ("Unrecognized attribute: ratio for operator Dropout"). This covers the forms
 // CNN files use; anything else that changed is refused with a message, never written wrongly.
-import { StudioError, type Graph, type GraphNode, type Initializer } from '../graph/types.js';
+import { StudioError, type Graph, type GraphNode, type Initializer } from '../ir/types.js';
 
 export interface Upgraded {
   nodes: GraphNode[];

@@ -3,7 +3,7 @@
 /* global TextEncoder -- a WHATWG global in Node and in every browser, so still pure shared code */
 import { topologicalOrder } from '../graph/infer.js';
 import { generateValues } from '../graph/weights.js';
-import { StudioError, type AttrValue, type Graph, type Initializer, type TensorInfo } from '../graph/types.js';
+import { StudioError, type AttrValue, type Graph, type Initializer, type TensorInfo } from '../ir/types.js';
 import { ONNX_CODE_BY_DTYPE } from '../ops/shape-ops.js';
 import { upgradeNodes } from './upgrade.js';
 import { encodeTensor, onnx, type ITensorProto, type OnnxTypes } from './tensor.js';

@@ -1,4 +1,4 @@
-import type { TensorData } from '../graph/types.js';
+import type { TensorData } from '../ir/types.js';
 import { broadcastShapes, elements, nodeError, type OpSpec } from './op-spec.js';
 
 /** Element-wise operators with numpy broadcasting; Sum, Max, Min, Mean take any number of inputs. */

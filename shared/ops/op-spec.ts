@@ -1,5 +1,5 @@
-import type { DType, GraphNode, Shape, TensorData, TensorInfo } from '../graph/types.js';
-import { StudioError } from '../graph/types.js';
+import type { DType, GraphNode, Shape, TensorData, TensorInfo } from '../ir/types.js';
+import { StudioError } from '../ir/types.js';
 
 /** What shape inference and the cost model know about one node. */
 export interface OpContext {

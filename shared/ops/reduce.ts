@@ -1,6 +1,6 @@
 // Reductions over axes (the mean of squeeze-and-excitation and of global pooling written as
 // ReduceMean, the sums and maxima of normalization and attention blocks) and ArgMax/ArgMin.
-import type { Shape } from '../graph/types.js';
+import type { Shape } from '../ir/types.js';
 import {
   attrInt,
   attrInts,

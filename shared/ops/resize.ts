@@ -1,6 +1,6 @@
 // Resize and Upsample: interpolation to a size given by constant scales or sizes (the upsampling of
 // FPNs, U-Nets, segmentation decoders and super-resolution networks).
-import type { Shape, TensorData } from '../graph/types.js';
+import type { Shape, TensorData } from '../ir/types.js';
 import {
   attrString,
   constInts,

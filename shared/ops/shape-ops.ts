@@ -1,4 +1,4 @@
-import type { DType, TensorData } from '../graph/types.js';
+import type { DType, TensorData } from '../ir/types.js';
 import {
   attrInt,
   attrInts,

@@ -1,4 +1,4 @@
-import type { GraphNode } from '../graph/types.js';
+import type { GraphNode } from '../ir/types.js';
 import { attrInts, attrString, attrInt, nodeError, type OpContext } from './op-spec.js';
 
 /** The sliding-window geometry shared by Conv and the pooling operators. */

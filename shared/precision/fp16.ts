@@ -2,7 +2,7 @@
 // in float16, while the graph's inputs and outputs stay float32 with Cast nodes at the boundary
 // (onnxconverter-common's convert_float_to_float16 with keep_io_types=True). The same float32
 // feeds therefore run both variants, and fidelity compares float32 outputs.
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 import { decodeTensor, encodeTensor, type ITensorProto } from '../onnx/tensor.js';
 import {
   decodeModel,

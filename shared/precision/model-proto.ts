@@ -1,7 +1,7 @@
 // Small helpers over a decoded ONNX ModelProto, shared by the fp16 and int8 rewrites. The variants
 // are built on the ModelProto (not the studio graph) so that catalog blocks, zoo models and
 // imported files go through one path, and whatever the file carries (opsets, names) is kept.
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
 import { decodeTensor, encodeTensor, onnx, type ITensorProto, type OnnxTypes } from '../onnx/tensor.js';
 
 export type ModelProto = OnnxTypes.ModelProto;

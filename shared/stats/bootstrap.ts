@@ -1,18 +1,6 @@
 // The bootstrap of the median, without resampling: seeded, exact in distribution, O(1) per resample
 // (a run keeps up to 100,000 samples, and a comparison resamples both sides 2000 times).
 
-/** Mulberry32: a tiny seeded generator of uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function standardNormal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 }

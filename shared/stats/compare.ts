@@ -8,10 +8,11 @@
 import { quantileSorted } from 'simple-statistics';
 import type { Target } from '../contract/job.js';
 import type { BenchResult } from '../contract/result.js';
-import { bootstrapMedians, seededRandom } from './bootstrap.js';
+import { bootstrapMedians } from './bootstrap.js';
+import { seededRandom } from '../random.js';
 import { mannWhitneyU, type UTest } from './rank-test.js';
 
-export { bootstrapMedians, seededRandom } from './bootstrap.js';
+export { bootstrapMedians } from './bootstrap.js';
 export { mannWhitneyU, type UTest } from './rank-test.js';
 
 export type Verdict = 'faster' | 'slower' | 'same' | 'unclear';

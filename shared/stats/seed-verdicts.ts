@@ -172,15 +172,30 @@ function findingOf(
   return undefined;
 }
 
-/** Per comparison and setting, each alternative against the comparison's first target. */
-export function seedVerdicts(
+/** One alternative of a comparison against its first target in one setting: the results pooled on each side. */
+export interface SeedPair {
+  comparison: SeedComparison;
+  /** The alternative: comparison.targets[k], k >= 1. */
+  target: string;
+  setting: string;
+  device: string;
+  /** The comparison's first target's results in this setting (none: a gap). */
+  reference: BenchResult[];
+  other: BenchResult[];
+}
+
+/**
+ * Per comparison and setting, each alternative beside the comparison's first target: the results
+ * (ok, with samples) that seedVerdicts answers on, for a caller that shows them its own way.
+ */
+export function seedPairs(
   comparisons: readonly SeedComparison[],
   results: readonly BenchResult[],
   sideOf: SideOf,
   /** Name the other parameters in the setting's label (off when one run gave them all alike). */
   opts: { labelParams?: boolean } = {},
-): (SeedVerdict | SeedVerdictGap)[] {
-  const out: (SeedVerdict | SeedVerdictGap)[] = [];
+): SeedPair[] {
+  const out: SeedPair[] = [];
   for (const c of comparisons) {
     // setting key -> per side: results; plus the label and device of the setting.
     const settings = new Map<string, { label: string; device: string; sides: BenchResult[][] }>();
@@ -202,35 +217,56 @@ export function seedVerdicts(
     }
     for (const s of settings.values()) {
       const [ref, ...others] = s.sides;
-      others.forEach((rs, k) => {
-        const target = c.targets[k + 1];
-        if (!ref.length || !rs.length) {
-          out.push({ comparison: c.name, setting: s.label, target, error: 'a side has no successful result' });
-          return;
-        }
-        const [sa, sb] = [ref.flatMap((r) => r.samplesMs), rs.flatMap((r) => r.samplesMs)];
-        const cmp = compareSamples(sa, sb);
-        const [ma, mb] = [ref[0].cost?.macs, rs[0].cost?.macs];
-        const macsSaving = ma && mb ? 1 - mb / ma : undefined;
-        const timeSaving = 1 - cmp.ratio;
+      others.forEach((rs, k) =>
         out.push({
-          comparison: c.name,
+          comparison: c,
+          target: c.targets[k + 1],
           setting: s.label,
           device: s.device,
-          reference: c.targets[0],
-          target,
-          macsRatio: ma && mb ? ma / mb : undefined,
-          macsSaving,
-          speedup: 1 / cmp.ratio,
-          speedupCi: { low: 1 / cmp.ratioCi.high, high: 1 / cmp.ratioCi.low },
-          timeSaving,
-          pValue: cmp.test.pValue,
-          verdict: cmp.verdict,
-          repetitions: [ref.length, rs.length],
-          finding: findingOf(ma && mb ? ma / mb : undefined, 1 / cmp.ratio, cmp.verdict, s.device),
-        });
-      });
+          reference: ref,
+          other: rs,
+        }),
+      );
     }
   }
   return out;
+}
+
+/** The answer of one pair: the cost model's saving beside the measured one, or why there is none. */
+export function seedVerdictOf(p: SeedPair): SeedVerdict | SeedVerdictGap {
+  const { comparison: c, target, reference: ref, other: rs } = p;
+  if (!ref.length || !rs.length)
+    return { comparison: c.name, setting: p.setting, target, error: 'a side has no successful result' };
+  const [sa, sb] = [ref.flatMap((r) => r.samplesMs), rs.flatMap((r) => r.samplesMs)];
+  const cmp = compareSamples(sa, sb);
+  const [ma, mb] = [ref[0].cost?.macs, rs[0].cost?.macs];
+  const macsSaving = ma && mb ? 1 - mb / ma : undefined;
+  const timeSaving = 1 - cmp.ratio;
+  return {
+    comparison: c.name,
+    setting: p.setting,
+    device: p.device,
+    reference: c.targets[0],
+    target,
+    macsRatio: ma && mb ? ma / mb : undefined,
+    macsSaving,
+    speedup: 1 / cmp.ratio,
+    speedupCi: { low: 1 / cmp.ratioCi.high, high: 1 / cmp.ratioCi.low },
+    timeSaving,
+    pValue: cmp.test.pValue,
+    verdict: cmp.verdict,
+    repetitions: [ref.length, rs.length],
+    finding: findingOf(ma && mb ? ma / mb : undefined, 1 / cmp.ratio, cmp.verdict, p.device),
+  };
+}
+
+/** Per comparison and setting, each alternative against the comparison's first target. */
+export function seedVerdicts(
+  comparisons: readonly SeedComparison[],
+  results: readonly BenchResult[],
+  sideOf: SideOf,
+  /** Name the other parameters in the setting's label (off when one run gave them all alike). */
+  opts: { labelParams?: boolean } = {},
+): (SeedVerdict | SeedVerdictGap)[] {
+  return seedPairs(comparisons, results, sideOf, opts).map(seedVerdictOf);
 }

@@ -1,10 +1,10 @@
 // Synthetic benchmark results for the store, report and comparison tests: valid per ResultSchema,
 // with a plausible machine profile and seeded, skewed latency samples (no ONNX Runtime needed).
-import { latencyStats, instabilityFlags } from '../../main/engine/statistics.js';
+import { latencyStats, instabilityFlags } from '../../shared/stats/latency.js';
 import { JobSpecSchema, jobLabel, type JobSpecInput } from '../../shared/contract/job.js';
 import type { MachineProfile } from '../../shared/contract/machine.js';
 import { ResultSchema, RESULT_SCHEMA, RESULT_SCHEMA_VERSION, type BenchResult } from '../../shared/contract/result.js';
-import { seededRandom } from '../../shared/stats/compare.js';
+import { seededRandom } from '../../shared/random.js';
 
 export function fakeMachine(overrides: Partial<MachineProfile> = {}): MachineProfile {
   return {

@@ -2,7 +2,7 @@
 // into a StudioError naming the operator and its version, the way the studio must report it.
 import type { BackendConfig } from '../../shared/contract/job.js';
 import ort from 'onnxruntime-node';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 
 // ORT prints opset-support warnings for old files on stderr; the tests assert on errors, not on those.
 ort.env.logLevel = 'error';

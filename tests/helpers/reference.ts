@@ -1,7 +1,7 @@
 // A deliberately naive reference interpreter for the operators the blocks emit: straight loops,
 // float64 accumulation, written from the ONNX operator specification and sharing no code with
 // the studio's shape inference, so that comparing it with ONNX Runtime checks the exported file.
-import type { AttrValue, Graph, GraphNode } from '../../shared/graph/types.js';
+import type { AttrValue, Graph, GraphNode } from '../../shared/ir/types.js';
 import { generateValues } from '../../shared/graph/weights.js';
 import { topologicalOrder } from '../../shared/graph/infer.js';
 

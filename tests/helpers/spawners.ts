@@ -1,5 +1,5 @@
 // Spawners for tests that need to see the worker processes a queue or a task started.
-import { NodeSpawner, type JobProcess, type Spawner } from '../../main/engine/spawner.js';
+import { NodeSpawner, type JobProcess, type Spawner } from '../../main/process/spawner.js';
 import { defaultTaskWorkerPath } from '../../main/tasks/run-task.js';
 
 /** A Node spawner of task workers that remembers the processes it started. */

@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { DatasetInfo, LabeledDataset, Preprocess } from '../../shared/data/dataset.js';
 import { PreprocessSchema } from '../../shared/data/dataset.js';
-import { seededRandom } from '../../shared/stats/bootstrap.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { seededRandom } from '../../shared/random.js';
+import { StudioError } from '../../shared/ir/types.js';
 import type { OpenOptions } from '../../main/data/open.js';
 
 export const SYNTHETIC_CLASSES = ['h-stripes', 'v-stripes', 'checker', 'flat'];

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { costGraph } from '../../shared/cost/cost-model.js';
-import { StudioError } from '../../shared/graph/types.js';
+import { StudioError } from '../../shared/ir/types.js';
 import { READER_BUG, onnxToGraph } from '../../shared/onnx/reader.js';
 import { onnx, type OnnxTypes } from '../../shared/onnx/tensor.js';
 

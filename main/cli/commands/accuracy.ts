@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { AccuracyResult } from '../../../shared/contract/accuracy.js';
 import { BACKEND_NAMES, type PrecisionName } from '../../../shared/contract/job.js';
 import type { Preprocess } from '../../../shared/data/dataset.js';
-import { StudioError } from '../../../shared/graph/types.js';
+import { StudioError } from '../../../shared/ir/types.js';
 import { runAccuracySpec, type AccuracySpecInput } from '../../accuracy/run-accuracy.js';
 import { parseCalibration, parsePrecisions } from '../../precision/options.js';
 import type { PreprocessFlags } from '../../accuracy/preprocess-defaults.js';

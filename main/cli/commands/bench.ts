@@ -12,13 +12,13 @@ import {
 } from '../../../shared/contract/job.js';
 import type { BenchResult } from '../../../shared/contract/result.js';
 import { findSeedComparison, SEED_COMPARISONS } from '../../../shared/cost/seed-comparisons.js';
-import { StudioError } from '../../../shared/graph/types.js';
+import { StudioError } from '../../../shared/ir/types.js';
 import { SOFTWARE_ADAPTER_LABEL } from '../../../shared/hardware/adapters.js';
 import { seedVerdicts, sideByTarget } from '../../../shared/stats/seed-verdicts.js';
 import { buildTarget, parseAssignments, splitTarget } from '../../../shared/targets.js';
-import { configKey, expandSweep } from '../../engine/sweep.js';
+import { configKey, expandSweep } from '../../../shared/bench/sweep.js';
 import { JobQueue } from '../../engine/queue.js';
-import { instabilityFlags } from '../../engine/statistics.js';
+import { instabilityFlags } from '../../../shared/stats/latency.js';
 import { exportReport } from '../../reports/index.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { ResultsStore } from '../../store/results-store.js';

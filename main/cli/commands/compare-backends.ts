@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NATIVE_ISAS, type BackendName } from '../../../shared/contract/job.js';
-import { StudioError, type Graph } from '../../../shared/graph/types.js';
+import { StudioError, type Graph } from '../../../shared/ir/types.js';
 import { graphToOnnx } from '../../../shared/onnx/writer.js';
 import { parseAssignments, parseShape } from '../../../shared/targets.js';
-import { makeInputs } from '../../engine/measure.js';
+import { makeInputs } from '../../backends/inputs.js';
 import { loadTarget, looksLikeFile } from '../../targets.js';
 import { table } from '../format.js';
 import { action, printJson, printText } from '../io.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { compareReports } from '../../../shared/cost/compare.js';
 import { findSeedComparison, SEED_COMPARISONS } from '../../../shared/cost/seed-comparisons.js';
-import { StudioError } from '../../../shared/graph/types.js';
+import { StudioError } from '../../../shared/ir/types.js';
 import { seedVerdicts, sideByName } from '../../../shared/stats/seed-verdicts.js';
 import type { SeedComparison } from '../../../shared/cost/seed-comparisons.js';
 import { defaultResultsDir } from '../../store/paths.js';

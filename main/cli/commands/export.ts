@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { StudioError } from '../../../shared/graph/types.js';
+import { StudioError } from '../../../shared/ir/types.js';
 import { parseAssignments, parseShape } from '../../../shared/targets.js';
 import { writeOnnxFile } from '../../onnx/onnx-file.js';
 import { loadTarget } from '../../targets.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { probeMachine } from '../../machine/profile.js';
-import { measureRoofline } from '../../machine/roofline.js';
+import { measureRoofline } from '../../backends/native/roofline.js';
 import { describeAdapter } from '../../../shared/hardware/adapters.js';
 import { bytes } from '../format.js';
 import { action, printJson, printText } from '../io.js';

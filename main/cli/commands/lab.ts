@@ -2,7 +2,7 @@
 // set, trains small heads on them, exports each head with the base as one ONNX classifier.
 import type { Command } from 'commander';
 import type { LabProgress, LabResult, LabSpecInput } from '../../../shared/contract/lab.js';
-import { StudioError } from '../../../shared/graph/types.js';
+import { StudioError } from '../../../shared/ir/types.js';
 import { parseHeads } from '../../../shared/lab/heads.js';
 import { runLab } from '../../lab/run-lab.js';
 import { labStore } from '../../store/document-store.js';

@@ -5,7 +5,7 @@ import { JobSpecSchema, type PrecisionName } from '../../../shared/contract/job.
 import type { PrecisionDetails } from '../../../shared/contract/result.js';
 import { parseAssignments } from '../../../shared/targets.js';
 import { RefusedError } from '../../backends/backend.js';
-import { makeInputs } from '../../engine/measure.js';
+import { makeInputs } from '../../backends/inputs.js';
 import { modelBytes, resolveJob } from '../../engine/resolve.js';
 import { cpuSession, feedsOf, outputsOf, REFERENCE_NAME } from '../../precision/ort-run.js';
 import {

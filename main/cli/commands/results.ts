@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { BenchResult } from '../../../shared/contract/result.js';
-import { StudioError } from '../../../shared/graph/types.js';
+import { StudioError } from '../../../shared/ir/types.js';
 import { compareRuns } from '../../../shared/stats/compare.js';
 import { matchingAccuracy } from '../../reports/accuracy.js';
 import { exportReport, parseReport } from '../../reports/index.js';

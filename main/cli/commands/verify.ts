@@ -13,7 +13,7 @@ import {
   type BackendName,
   type NativeIsa,
 } from '../../../shared/contract/job.js';
-import { numel, StudioError, type Graph, type TensorData } from '../../../shared/graph/types.js';
+import { numel, StudioError, type Graph, type TensorData } from '../../../shared/ir/types.js';
 import { onnxToGraph, type InputValue } from '../../../shared/onnx/reader.js';
 import { onnx, tensorFromBytes, type DecodedTensor, type OnnxTypes } from '../../../shared/onnx/tensor.js';
 import type { HostTensor } from '../../backends/backend.js';

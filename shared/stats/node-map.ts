@@ -13,13 +13,30 @@
 //     back from the anchor through single-consumer element-wise nodes (BatchNormalization, Relu,
 //     Add, ...) to the nearest node of that operator: all of them are covered by the runtime node.
 // Runtime-only nodes (layout reorders, memory copies) match nothing and carry 0 MACs.
-import type { NodeTimingSchema } from '../../shared/contract/result.js';
-import type { CostReport } from '../../shared/cost/cost-model.js';
-import type { Graph, GraphNode } from '../../shared/graph/types.js';
-import { RefusedError, type OptimizedNode, type RuntimeNodeTiming } from '../backends/backend.js';
+import type { NodeTimingSchema } from '../contract/result.js';
+import type { CostReport } from '../cost/cost-model.js';
+import type { Graph, GraphNode } from '../ir/types.js';
 import type { z } from 'zod';
 
 export type NodeTiming = z.infer<typeof NodeTimingSchema>;
+
+/** Per-node timings from a runtime's profiler, in the runtime's own names. */
+export interface RuntimeNodeTiming {
+  name: string;
+  op: string;
+  provider: string;
+  /** Mean kernel time per run, microseconds (the first profiled run is discarded as warm-up). */
+  meanUs: number;
+  runs: number;
+}
+
+/** A node of the runtime's optimized graph: lets fused node names be traced back. */
+export interface OptimizedNode {
+  name: string;
+  op: string;
+  inputs: string[];
+  outputs: string[];
+}
 
 /** Operators a runtime folds into the compute node before them. */
 const FUSIBLE = new Set([
@@ -193,24 +210,21 @@ export function placementOf(
 /**
  * strictPlacement: a job on a GPU provider is a GPU result only when every node ran there; one
  * with fallbacks, or whose placement is unknown, is refused with the operators that fell back.
+ * Returns the reason of the refusal (the worker turns it into a refused job), or undefined.
  */
 export function strictPlacementRefusal(
   provider: string,
   placement: (Pick<Placement, 'nodesByProvider' | 'fallbackNodes'> & { fallbackOps?: string[] }) | undefined,
-): RefusedError | undefined {
+): string | undefined {
   if (!placement)
-    return new RefusedError(
-      `strict placement: the placement of the nodes on ${provider} is unknown (the profiling pass failed), so this is not reported as a ${provider} result`,
-    );
+    return `strict placement: the placement of the nodes on ${provider} is unknown (the profiling pass failed), so this is not reported as a ${provider} result`;
   if (placement.fallbackNodes.length === 0) return undefined;
   const ops = placement.fallbackOps ?? [];
   const where = Object.entries(placement.nodesByProvider)
     .filter(([p]) => p !== provider)
     .map(([p, n]) => `${n} on ${p}`)
     .join(', ');
-  return new RefusedError(
-    `strict placement: ${placement.fallbackNodes.length} nodes fell back from ${provider} (${where}), operators ${ops.join(', ') || '(memory copies only)'}: ${placement.fallbackNodes.slice(0, 10).join(', ')}${placement.fallbackNodes.length > 10 ? ', ...' : ''}; this is not reported as a ${provider} result`,
-  );
+  return `strict placement: ${placement.fallbackNodes.length} nodes fell back from ${provider} (${where}), operators ${ops.join(', ') || '(memory copies only)'}: ${placement.fallbackNodes.slice(0, 10).join(', ')}${placement.fallbackNodes.length > 10 ? ', ...' : ''}; this is not reported as a ${provider} result`;
 }
 
 /** One line for reports: nodes and MACs share per provider, and the operators that fell back. */

@@ -2,10 +2,10 @@
 // kernel with enough independent chains to hide latency, and memory bandwidth from a STREAM triad
 // (a[i] = b[i] + s * c[i]) over arrays far larger than the caches, each for one thread and for one
 // thread per physical core. Measured by the native addon's probes, once per process.
-import type { MachineProfile } from '../../shared/contract/machine.js';
-import { checkIsa } from '../backends/native.js';
-import { loadNativeAddon } from '../backends/native/addon.js';
-import { resolveThreads } from '../backends/native/threads.js';
+import type { MachineProfile } from '../../../shared/contract/machine.js';
+import { checkIsa } from '../native.js';
+import { loadNativeAddon } from './addon.js';
+import { resolveThreads } from './threads.js';
 
 export type Roofline = NonNullable<MachineProfile['roofline']>;
 

@@ -14,7 +14,7 @@ import {
   TargetSchema,
   type JobSpec,
   type JobSpecInput,
-} from '../../shared/contract/job.js';
+} from '../contract/job.js';
 
 export const SweepSpecSchema = z.object({
   targets: z.array(TargetSchema).min(1),

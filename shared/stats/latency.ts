@@ -2,8 +2,8 @@
 // Percentiles, means and deviations come from simple-statistics; the median's confidence interval
 // is the distribution-free order-statistic interval (no normality assumed: latencies are skewed).
 import { interquartileRange, mean, probit, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
-import type { Measure } from '../../shared/contract/job.js';
-import type { BenchResult, LatencyStats } from '../../shared/contract/result.js';
+import type { Measure } from '../contract/job.js';
+import type { BenchResult, LatencyStats } from '../contract/result.js';
 
 /**
  * 95% (by default) confidence interval of the median from order statistics: with n sorted samples,

@@ -5,8 +5,8 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { TaskStartMessage } from '../tasks/protocol.js';
-import type { ParentMessage } from './protocol.js';
+import type { TaskStartMessage } from './task-protocol.js';
+import type { ParentMessage } from './job-protocol.js';
 
 export interface ProcessExit {
   code: number | null;
@@ -43,8 +43,8 @@ export interface Spawner {
  * otherwise the .ts source, run through tsx.
  */
 export function defaultWorkerPath(): string {
-  const js = fileURLToPath(new URL('./worker.js', import.meta.url));
-  return existsSync(js) ? js : fileURLToPath(new URL('./worker.ts', import.meta.url));
+  const js = fileURLToPath(new URL('../engine/worker.js', import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL('../engine/worker.ts', import.meta.url));
 }
 
 /**
