@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ESLint } from 'eslint';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { importFileName, importResultsText } from '../main/api/results-import.js';
+import { importFileName, importResultsText } from '../main/store/import-text.js';
 import { renderReport } from '../main/reports/index.js';
 import { reportCsp, reportPolicy } from '../main/reports/html.js';
 import { MAX_REPORT_FILE_BYTES, MAX_RESULT_FILE_BYTES, readTextFile } from '../main/store/result-check.js';

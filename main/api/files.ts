@@ -12,6 +12,7 @@ import type { Graph } from '../../shared/ir/types.js';
 import { opSpec } from '../../shared/ops/registry.js';
 import { readOnnxFile } from '../onnx/onnx-file.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
+import { sanitizeFileName } from '../store/paths.js';
 import { ApiError, toApiError } from './errors.js';
 
 /** ONNX protobuf files cannot exceed 2 GiB (larger models keep their weights in external data files). */
@@ -23,19 +24,6 @@ interface OpenFile {
   /** True when the file is our copy in the cache (deleted on close); false for the user's own file. */
   imported: boolean;
   folder?: string;
-}
-
-/**
- * A user-given file name reduced to a safe base name: no folders (either separator), no control
- * characters, never `.`/`..` or empty. The name is only for display and the copy's file name.
- */
-export function sanitizeFileName(name: string): string {
-  const base = (name.split(/[\\/]/).pop() ?? '')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_')
-    .trim()
-    .slice(0, 200);
-  return base === '' || /^\.+$/.test(base) ? 'model.onnx' : base;
 }
 
 export function graphView(graph: Graph): GraphView {

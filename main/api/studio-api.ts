@@ -22,19 +22,16 @@ import {
 } from '../../shared/contract/api.js';
 import type { JobSpec } from '../../shared/contract/job.js';
 import type { MachineProfile } from '../../shared/contract/machine.js';
-import type { BenchResult } from '../../shared/contract/result.js';
 import { detectBackends as detectAll } from '../backends/registry.js';
 import type { Spawner } from '../process/spawner.js';
 import { probeMachine, STUDIO_VERSION } from '../machine/profile.js';
-import { matchingAccuracy } from '../reports/accuracy.js';
-import { matchingLab } from '../reports/lab.js';
-import { exportReport, renderReport, writerFor, type ReportFormat } from '../reports/index.js';
+import { writerFor, type ReportFormat } from '../reports/index.js';
 import { defaultResultsDir, userDataDir } from '../store/paths.js';
 import { ResultsStore } from '../store/results-store.js';
+import { ResultsService } from '../services/results.js';
 import { BenchRuns } from './bench-runs.js';
 import { ApiError, toApiError, validationError } from './errors.js';
 import { ModelFiles } from './files.js';
-import { importResultsText } from './results-import.js';
 import { measureRooflineInChild } from './roofline.js';
 import { SettingsFile } from './settings.js';
 import { Tasks } from './tasks.js';
@@ -202,8 +199,9 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       }
   };
 
+  const results = new ResultsService(store);
   const runs = new BenchRuns({
-    store,
+    results,
     emit,
     pathOf: (id) => files.pathOf(id),
     spawner: deps.spawner,
@@ -228,34 +226,13 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
   const unsupported = (what: string, instead: string) =>
     new ApiError('unsupported', `${what} is only available in the desktop app; in the browser ${instead}`);
 
-  const resultsOf = (ids: string[]): BenchResult[] => ids.map((id) => store.get(id));
-
-  /** Saved accuracy results of these results' targets (an unreadable accuracy folder only leaves them out). */
-  const accuracyOf = (results: BenchResult[]) => {
-    try {
-      return matchingAccuracy(results, tasks.accuracy.list().items);
-    } catch {
-      return [];
-    }
-  };
-
-  /** Saved lab results tied to these results' targets (reports/lab.ts matchingLab). */
-  const labOf = (results: BenchResult[]) => {
-    try {
-      return matchingLab(results, tasks.lab.list().items);
-    } catch {
-      return [];
-    }
-  };
-
   const report = (ids: string[], format: ReportFormat): ReportFile => {
-    const results = resultsOf(ids);
     const ext = writerFor(format).extensions[0] ?? `.${format}`;
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
     return {
       filename: `bottleneck-report-${stamp}${ext}`,
       mime: MIME[format],
-      content: renderReport(results, format, { accuracy: accuracyOf(results), lab: labOf(results) }),
+      content: results.render(results.get(ids), format).content,
     };
   };
 
@@ -304,21 +281,12 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     'bench.start': (req) => runs.start(req),
     'bench.cancel': (req) => ({ cancelled: runs.cancel(req.runId, req.jobId) }),
     'results.list': (req) => {
-      const { results, problems } = store.list(req.filter);
-      return { results: results.map(({ file: _file, ...view }) => view), problems };
+      const listed = results.list(req.filter);
+      return { results: listed.results.map(({ file: _file, ...view }) => view), problems: listed.problems };
     },
-    'results.get': (req) => resultsOf(req.ids),
+    'results.get': (req) => results.get(req.ids),
     'results.delete': (req) => {
-      const deleted: string[] = [];
-      for (const id of req.ids) {
-        try {
-          store.delete(id);
-          deleted.push(id);
-        } catch (e) {
-          // Already gone is what the caller wanted; anything else (permissions) is reported.
-          if ((e as { code?: string }).code !== 'not-found') throw e;
-        }
-      }
+      const deleted = results.delete(req.ids);
       if (deleted.length) emit('results.changed', { ids: deleted });
       return { deleted };
     },
@@ -326,16 +294,14 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     'results.exportDialog': async (req) => {
       if (!deps.dialogs?.saveReport)
         throw unsupported('the save dialog', 'download the report (results.export) instead');
-      const results = resultsOf(req.ids);
+      const chosen = results.get(req.ids);
       const suggested = report(req.ids, req.format).filename;
       const path = await deps.dialogs.saveReport({ filename: suggested, format: req.format });
       if (path === null) return { savedTo: null };
-      return {
-        savedTo: exportReport(results, path, req.format, { accuracy: accuracyOf(results), lab: labOf(results) }).path,
-      };
+      return { savedTo: results.export(chosen, path, req.format).path };
     },
     'results.import': (req) => {
-      const outcome = importResultsText(store, cacheDir, req.name, req.text);
+      const outcome = results.importText(req.name, req.text, cacheDir);
       if (outcome.added.length) emit('results.changed', { ids: outcome.added });
       return outcome;
     },

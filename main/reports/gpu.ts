@@ -1,6 +1,7 @@
 // GPU results in reports (shared/stats/devices.ts): where each GPU result ran (the adapter, a
 // software device labeled), its provider placement, the device-resident latency beside the complete
 // run, the cold first run, device memory or why it is not measurable; and the devices comparison.
+import { isCpuBackend } from '../../shared/contract/job.js';
 import type { BenchResult } from '../../shared/contract/result.js';
 import {
   SOFTWARE_DEVICE_BADGE,
@@ -70,6 +71,6 @@ export function gpuRows(results: readonly BenchResult[]): GpuRow[] {
 
 /** The device column for people: "ort-webgpu on llvmpipe [software (runs on the CPU): not GPU speed]". */
 export const deviceText = (e: DeviceGroup['entries'][number]): string =>
-  `${e.device}${e.backend === 'ort-cpu' || e.backend === 'native' ? ` (${e.threads === 1 ? '1 thread' : `${e.threads || 'auto'} threads`})` : ''}${e.software ? ` [${SOFTWARE_DEVICE_BADGE}]` : ''}`;
+  `${e.device}${isCpuBackend(e.backend) ? ` (${e.threads === 1 ? '1 thread' : `${e.threads || 'auto'} threads`})` : ''}${e.software ? ` [${SOFTWARE_DEVICE_BADGE}]` : ''}`;
 
 export const fmtOptMs = (ms: number | undefined): string => (ms === undefined ? '' : fmtMs(ms));

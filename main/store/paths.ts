@@ -21,3 +21,16 @@ export function userDataDir(): string {
 export function defaultResultsDir(): string {
   return process.env.BOTTLENECK_STUDIO_RESULTS ?? join(userDataDir(), 'results');
 }
+
+/**
+ * A user-given file name reduced to a safe base name: no folders (either separator), no control
+ * characters, never `.`/`..` or empty. The name is only for display and the copy's file name.
+ */
+export function sanitizeFileName(name: string): string {
+  const base = (name.split(/[\\/]/).pop() ?? '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_')
+    .trim()
+    .slice(0, 200);
+  return base === '' || /^\.+$/.test(base) ? 'model.onnx' : base;
+}

@@ -42,6 +42,29 @@ export type OrtBackendName = (typeof ORT_BACKEND_NAMES)[number];
 export const BACKEND_NAMES = [...ORT_BACKEND_NAMES, 'native'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+/**
+ * What every face may know of a backend without loading its runtime: where it computes (CPU
+ * backends are compared by thread count and CPU; the others by device), whether it takes a native
+ * kernel path (--isa), and which CPU backend is the reference a device is compared with. Anything
+ * that needs the runtime is asked of the backend itself (main/backends/backend.ts).
+ */
+export const BACKEND_TRAITS: Record<BackendName, { device: 'cpu' | 'gpu'; takesIsa: boolean }> = {
+  'ort-cpu': { device: 'cpu', takesIsa: false },
+  'ort-cuda': { device: 'gpu', takesIsa: false },
+  'ort-tensorrt': { device: 'gpu', takesIsa: false },
+  'ort-dml': { device: 'gpu', takesIsa: false },
+  'ort-coreml': { device: 'gpu', takesIsa: false },
+  'ort-webgpu': { device: 'gpu', takesIsa: false },
+  native: { device: 'cpu', takesIsa: true },
+};
+
+/** The CPU backend other devices are compared with. */
+export const CPU_REFERENCE_BACKEND: BackendName = 'ort-cpu';
+
+/** Whether a backend (by name, as results carry it) computes on the CPU; an unknown name does not. */
+export const isCpuBackend = (backend: string): boolean =>
+  Object.hasOwn(BACKEND_TRAITS, backend) && BACKEND_TRAITS[backend as BackendName].device === 'cpu';
+
 /** Kernel paths of the native backend: `auto` takes the best the CPU offers (native/DESIGN.md). */
 export const NATIVE_ISAS = ['auto', 'scalar', 'avx2', 'avx512'] as const;
 export type NativeIsa = (typeof NATIVE_ISAS)[number];
@@ -81,6 +104,8 @@ export type BackendConfig = z.infer<typeof BackendConfigSchema>;
  * When to stop measuring (DESIGN.md "Benchmark method"): warm-up bounded by runs and time; then
  * measured runs until both minRuns and minTimeS are reached, or the median's 95% confidence
  * interval is within targetRelCi of the median (once minRuns are in), never past maxTimeS or maxRuns.
+ * The early stop on the confidence interval serves the default minimums only: minimums the user
+ * set (`userMinimums`) always hold (shared/stats/latency.ts, stopReason).
  */
 export const MeasureSchema = z.object({
   warmupRuns: z.number().int().min(0).max(10_000).default(5),
@@ -90,8 +115,29 @@ export const MeasureSchema = z.object({
   maxTimeS: z.number().positive().max(3600).default(10),
   maxRuns: z.number().int().min(1).max(10_000_000).default(100_000),
   targetRelCi: z.number().min(0).max(1).default(0.01),
+  /**
+   * The user set minRuns or minTimeS (recorded by withUserMinimums before the defaults above fill
+   * them in): both minimums then hold and the confidence-interval early stop is off. False (the
+   * default, and every job written before it) lets the early stop end a job before the minimum time.
+   */
+  userMinimums: z.boolean().default(false),
 });
 export type Measure = z.infer<typeof MeasureSchema>;
+export type MeasureInput = z.input<typeof MeasureSchema>;
+
+/**
+ * Records whether the user asked for a minimum, which MeasureSchema's defaults would otherwise hide:
+ * `userMinimums` becomes true when the raw settings hold minTimeS or minRuns. Call it on the settings
+ * as the user gave them (CLI flags, a request), before any default or derived value is added (the
+ * CLI's "--max-time below 1 s lowers the minimum time" is not a minimum the user set). An explicit
+ * `userMinimums` in the input is kept as it is.
+ */
+export function withUserMinimums<M extends Partial<MeasureInput>>(
+  measure: M | undefined,
+): M & { userMinimums: boolean } {
+  const m = (measure ?? {}) as M;
+  return { ...m, userMinimums: m.userMinimums ?? (m.minTimeS !== undefined || m.minRuns !== undefined) };
+}
 
 /** Numeric precisions of a job: fp32 as built; fp16 and int8 variants built from it (shared/precision/). */
 export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;

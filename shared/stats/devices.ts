@@ -2,18 +2,17 @@
 // software device, provider placement, device-resident latency, device memory), and the median
 // latency of one target + batch + precision per backend with its ratio to ort-cpu. Pure: the
 // Results view and every report format read the same figures.
+import { CPU_REFERENCE_BACKEND, isCpuBackend } from '../contract/job.js';
 import type { GpuAdapter } from '../contract/machine.js';
 import type { BenchResult } from '../contract/result.js';
 import { SOFTWARE_ADAPTER_LABEL, softwareAdapterFlag } from '../hardware/adapters.js';
 import { targetName } from './compare.js';
 
-/** Backends that run on the CPU; every other backend runs on a GPU (or an accelerator's provider). */
-export const CPU_BACKENDS: readonly string[] = ['ort-cpu', 'native'];
+/** Every backend that does not compute on the CPU runs on a GPU (or an accelerator's provider). */
+export const isGpuBackend = (backend: string): boolean => !isCpuBackend(backend);
 
-/** The backend every other one in a devices comparison is measured against. */
-export const CPU_REFERENCE_BACKEND = 'ort-cpu';
-
-export const isGpuBackend = (backend: string): boolean => !CPU_BACKENDS.includes(backend);
+/** The backend every other one in a devices comparison is measured against (BACKEND_TRAITS). */
+export { CPU_REFERENCE_BACKEND };
 
 /** The badge beside a software adapter: "software (runs on the CPU): not GPU speed". */
 export const SOFTWARE_DEVICE_BADGE = `${SOFTWARE_ADAPTER_LABEL}: not GPU speed`;

@@ -4,7 +4,7 @@
 // repetitions, or runs of the same setting saved on different days): a CPU and a GPU run are two
 // answers, never one average. Used by `bench --seed` (results just measured) and `compare --measured`
 // (results found in the store).
-import type { Target } from '../contract/job.js';
+import { isCpuBackend, type Target } from '../contract/job.js';
 import type { BenchResult } from '../contract/result.js';
 import type { SeedComparison } from '../cost/seed-comparisons.js';
 import { SOFTWARE_ADAPTER_LABEL } from '../hardware/adapters.js';
@@ -101,7 +101,7 @@ export function deviceOf(r: BenchResult): string {
   const a = r.runtime?.adapter;
   if (a) return a.software ? `${a.name} [${SOFTWARE_ADAPTER_LABEL}]` : a.name;
   const be = r.job.backend.backend;
-  if (be === 'ort-cpu' || be === 'native') return r.machine.cpu.brand;
+  if (isCpuBackend(be)) return r.machine.cpu.brand;
   return r.runtime?.providers.join('+') ?? be;
 }
 

@@ -1,29 +1,23 @@
 // `bench`: measure targets on backends in isolated worker processes, save every result at once,
 // print a summary (and, for seed comparisons, measured speed-ups beside the analytic ratios).
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   BACKEND_NAMES,
-  MeasureSchema,
+  BACKEND_TRAITS,
   NATIVE_ISAS,
   type BackendName,
   type NativeIsa,
-  type Target,
 } from '../../../shared/contract/job.js';
 import type { BenchResult } from '../../../shared/contract/result.js';
-import { findSeedComparison, SEED_COMPARISONS } from '../../../shared/cost/seed-comparisons.js';
+import { SEED_COMPARISONS } from '../../../shared/cost/seed-comparisons.js';
 import { StudioError } from '../../../shared/ir/types.js';
 import { SOFTWARE_ADAPTER_LABEL } from '../../../shared/hardware/adapters.js';
-import { seedVerdicts, sideByTarget } from '../../../shared/stats/seed-verdicts.js';
-import { buildTarget, parseAssignments, splitTarget } from '../../../shared/targets.js';
-import { configKey, expandSweep } from '../../../shared/bench/sweep.js';
-import { JobQueue } from '../../engine/queue.js';
-import { instabilityFlags } from '../../../shared/stats/latency.js';
-import { exportReport } from '../../reports/index.js';
-import { defaultResultsDir } from '../../store/paths.js';
-import { ResultsStore } from '../../store/results-store.js';
-import { looksLikeFile } from '../../targets.js';
+import { parseAssignments } from '../../../shared/targets.js';
 import { checkDeviceId } from '../../backends/ort-providers.js';
+import { BenchService, type BenchOutcome } from '../../services/bench.js';
+import { jobTargetOf, type BenchSpec } from '../../services/bench-spec.js';
+import { ResultsService } from '../../services/results.js';
+import { defaultResultsDir } from '../../store/paths.js';
 import { seedVerdictText, table } from '../format.js';
 import { action, printJson, printText, warn, terminalSafe } from '../io.js';
 import { attachProgress } from '../progress.js';
@@ -35,7 +29,7 @@ import {
   type CalibrationFlags,
 } from '../../precision/options.js';
 
-interface BenchOptions extends CalibrationFlags {
+export interface BenchOptions extends CalibrationFlags {
   backend: string;
   precision: string;
   isa?: string;
@@ -77,22 +71,14 @@ const number = (text: string | undefined, what: string): number | undefined => {
   return n;
 };
 
-/** A CLI target string as a job target, validated now (a bad parameter fails before any process starts). */
-export function toJobTarget(text: string, set: Record<string, string>, variant?: string): Target {
-  if (looksLikeFile(text)) return { kind: 'file', path: resolve(text), dims: {} };
-  const { name, inline } = splitTarget(text);
-  const graph = buildTarget({ target: text, set, variant });
-  const params = { ...set, ...inline };
-  return graph.meta.source?.kind === 'model'
-    ? { kind: 'model', name, variant: graph.meta.variant, params }
-    : { kind: 'block', name, params };
-}
-
 function isaOf(text: string): NativeIsa {
   if (!(NATIVE_ISAS as readonly string[]).includes(text))
     throw new StudioError(`--isa must be one of ${NATIVE_ISAS.join(', ')}, got '${text}'`, 'bad-parameter');
   return text as NativeIsa;
 }
+
+/** --isa applies to the backends that take a kernel path; the others ignore it. */
+const isaOption = (backend: BackendName, isa: NativeIsa) => (BACKEND_TRAITS[backend].takesIsa ? { isa } : {});
 
 function deviceIdOf(text: string): number {
   const n = Number(text);
@@ -247,145 +233,121 @@ export function registerBench(program: Command): void {
     .option('--json', 'print one JSON document (no progress bars)')
     .action(
       action(async (targetArgs: string[], opts: BenchOptions) => {
-        const set = parseAssignments(opts.set);
-        if (opts.scenario !== 'single-stream' && opts.scenario !== 'offline')
-          throw new StudioError(`--scenario must be single-stream or offline, got '${opts.scenario}'`, 'bad-parameter');
-        const offline = opts.scenario === 'offline';
-        const comparisons = opts.seeds
-          ? [...SEED_COMPARISONS]
-          : opts.seed
-            ? [findSeedComparison(opts.seed) ?? badSeed(opts.seed)]
-            : [];
-        if (comparisons.length === 0 && targetArgs.length === 0)
-          throw new StudioError('bench needs targets, or --seed <name>, or --seeds', 'bad-parameter');
-        const targetsOf = new Map<string, Target>();
-        for (const c of comparisons)
-          for (const t of c.targets) targetsOf.set(`${c.name}|${t}`, toJobTarget(t, set, opts.variant));
-        const plain = targetArgs.map((t) => toJobTarget(t, set, opts.variant));
-        const unique = [...new Map([...plain, ...targetsOf.values()].map((t) => [JSON.stringify(t), t])).values()];
-        const measure = {
-          ...(opts.warmupRuns !== undefined && { warmupRuns: number(opts.warmupRuns, '--warmup-runs') }),
-          ...(opts.minRuns !== undefined && { minRuns: number(opts.minRuns, '--min-runs') }),
-          ...(opts.minTime !== undefined && { minTimeS: number(opts.minTime, '--min-time') }),
-          ...(opts.maxTime !== undefined && { maxTimeS: number(opts.maxTime, '--max-time') }),
-          ...(opts.targetCi !== undefined && { targetRelCi: number(opts.targetCi, '--target-ci') }),
-        };
-        // A --max-time below the default minimum time (1 s) means "at most this long": the minimum
-        // follows it down. Both given and contradicting each other is the user's to fix.
-        const defaultMinTime = MeasureSchema.parse({}).minTimeS;
-        if (measure.maxTimeS !== undefined && measure.minTimeS === undefined && measure.maxTimeS < defaultMinTime)
-          Object.assign(measure, { minTimeS: measure.maxTimeS });
-        if (measure.minTimeS !== undefined && measure.maxTimeS !== undefined && measure.minTimeS > measure.maxTimeS)
-          throw new StudioError(
-            `--min-time (${measure.minTimeS} s) must not exceed --max-time (${measure.maxTimeS} s)`,
-            'bad-parameter',
-          );
-        const deviceId = opts.device === undefined ? undefined : deviceIdOf(opts.device);
-        const jobs = expandSweep({
-          targets: unique,
-          backends: backends(opts.backend).map((backend) => {
-            checkDeviceId(backend, deviceId);
-            return {
-              backend,
-              profiling: !!opts.profile,
-              ...(opts.strictPlacement ? { strictPlacement: true } : {}),
-              ...(opts.isa && backend === 'native' ? { isa: isaOf(opts.isa) } : {}),
-              ...(deviceId !== undefined ? { deviceId } : {}),
-            };
-          }),
-          batches: list(opts.batch ?? (offline ? '1,4,16,64' : '1'), '--batch'),
-          threads: opts.threads ? list(opts.threads, '--threads') : undefined,
-          precisions: parsePrecisions(opts.precision),
-          calibration: parseCalibration(opts),
-          repetitions: Number(opts.repetitions ?? (comparisons.length ? 3 : 1)),
-          measure,
-          timeLimitS: number(opts.timeLimit, '--time-limit'),
-        });
-        for (const j of jobs) j.scenario = offline ? 'offline' : 'single-stream';
-        const store = new ResultsStore(opts.results ?? defaultResultsDir());
-        const queue = new JobQueue({
-          onResult: (r) => {
-            store.save(r);
-          },
-        });
-        const detach = opts.json ? () => {} : attachProgress(queue, jobs.length);
+        const spec = benchSpecOf(targetArgs, opts);
+        const results = new ResultsService(opts.results ?? defaultResultsDir());
+        const service = new BenchService({ results });
+        let run;
+        try {
+          run = service.start(spec);
+        } catch (e) {
+          throw inFlagWords(e);
+        }
+        const detach = opts.json ? () => {} : attachProgress(service, run.jobs.length);
         // Workers lead their own process groups, so Ctrl-C reaches only us: cancel them, keep what is saved.
         const onSigint = () => {
           warn('interrupted: cancelling the remaining jobs (results saved so far are kept)');
-          queue.cancelAll();
+          service.cancelAll();
         };
         process.once('SIGINT', onSigint);
-        queue.add(jobs);
-        let results: BenchResult[];
+        let outcome: BenchOutcome;
         try {
-          results = await queue.run();
+          outcome = await run.done;
         } finally {
           detach();
           process.off('SIGINT', onSigint);
         }
-        // Repetitions of one configuration together tell whether the machine drifted.
-        for (const r of results) {
-          const medians = results
-            .filter((o) => o.stats && configKey(o.job) === configKey(r.job))
-            .sort((x, y) => x.job.repetition - y.job.repetition)
-            .map((o) => o.stats!.p50);
-          if (!r.stats) continue;
-          const flags = [...new Set([...r.flags, ...instabilityFlags(r.stats, medians)])];
-          // Saved at once when it finished; saved again (atomically) now that its repetitions are known.
-          if (flags.length !== r.flags.length) {
-            r.flags = flags;
-            store.save(r);
-          }
-        }
-        const verdicts = seedVerdicts(
-          comparisons,
-          results,
-          sideByTarget((c, t) => targetsOf.get(`${c.name}|${t}`)!),
-          // One run: every target of a comparison got the same --set, so the label need not repeat it.
-          { labelParams: false },
-        );
-        const report = opts.report ? exportReport(results, opts.report) : undefined;
-        const failed = results.filter((r) => r.status !== 'ok');
-        if (opts.json) printJson({ resultsDir: store.dir, report: report?.path, comparisons: verdicts, results });
-        else {
-          printText(summaryTable(results));
-          const offCpu = results.filter((r) => r.runtime?.adapter || r.deviceResident || r.memory?.gpuUnmeasured);
-          if (offCpu.length) {
-            printText(
-              '\nGPU jobs (first run includes shader/kernel compilation; device-resident = no host<->device copies):',
-            );
-            printText(gpuTable(offCpu));
-          }
-          if (offline) printText('\n' + offlineTable(results));
-          const variants = results.filter((r) => r.job.precision !== 'fp32');
-          if (variants.length) {
-            printText('\nPrecision variants against fp32 (same seeded inputs, untimed):');
-            printText(
-              table(
-                FIDELITY_HEADER,
-                variants.map((r) =>
-                  fidelityRow(r.label, r.status === 'ok' ? 'ok' : (r.failure?.kind ?? r.status), r.precision),
-                ),
-              ),
-            );
-          }
-          for (const r of results) for (const f of r.flags) warn(`${r.label}: ${f}`);
-          for (const r of results.filter((x) => x.nodes?.length)) printText(`\n${r.label}:\n${nodeTable(r)}`);
-          if (verdicts.length) printText('\n' + seedVerdictText(verdicts));
-          printText(`\n${results.length} result(s) saved in ${store.dir}${report ? `; report: ${report.path}` : ''}`);
-        }
-        if (failed.length) {
-          for (const r of failed)
-            process.stderr.write(terminalSafe(`failed: ${r.label}: ${r.failure?.kind}: ${r.failure?.reason}\n`));
-          process.exitCode = 1;
-        }
+        printOutcome(outcome, results.dir, opts);
       }),
     );
 }
 
-function badSeed(name: string): never {
-  throw new StudioError(
-    `unknown seed comparison '${name}'. Known: ${SEED_COMPARISONS.map((c) => c.name).join(', ')}`,
-    'bad-parameter',
-  );
+/** The CLI's targets and flags as a BenchSpec: the bench service applies every rule. */
+export function benchSpecOf(targetArgs: string[], opts: BenchOptions): BenchSpec {
+  const set = parseAssignments(opts.set);
+  if (opts.scenario !== 'single-stream' && opts.scenario !== 'offline')
+    throw new StudioError(`--scenario must be single-stream or offline, got '${opts.scenario}'`, 'bad-parameter');
+  const seeds = opts.seeds ? SEED_COMPARISONS.map((c) => c.name) : opts.seed ? [opts.seed] : [];
+  if (seeds.length === 0 && targetArgs.length === 0)
+    throw new StudioError('bench needs targets, or --seed <name>, or --seeds', 'bad-parameter');
+  const measure = {
+    ...(opts.warmupRuns !== undefined && { warmupRuns: number(opts.warmupRuns, '--warmup-runs') }),
+    ...(opts.minRuns !== undefined && { minRuns: number(opts.minRuns, '--min-runs') }),
+    ...(opts.minTime !== undefined && { minTimeS: number(opts.minTime, '--min-time') }),
+    ...(opts.maxTime !== undefined && { maxTimeS: number(opts.maxTime, '--max-time') }),
+    ...(opts.targetCi !== undefined && { targetRelCi: number(opts.targetCi, '--target-ci') }),
+  };
+  const deviceId = opts.device === undefined ? undefined : deviceIdOf(opts.device);
+  return {
+    targets: targetArgs.map((t) => jobTargetOf(t, set, opts.variant)),
+    ...(seeds.length ? { seeds: { names: seeds, set, variant: opts.variant } } : {}),
+    backends: backends(opts.backend).map((backend) => {
+      checkDeviceId(backend, deviceId);
+      return {
+        backend,
+        profiling: !!opts.profile,
+        ...(opts.strictPlacement ? { strictPlacement: true } : {}),
+        ...(opts.isa ? isaOption(backend, isaOf(opts.isa)) : {}),
+        ...(deviceId !== undefined ? { deviceId } : {}),
+      };
+    }),
+    ...(opts.batch !== undefined ? { batches: list(opts.batch, '--batch') } : {}),
+    threads: opts.threads ? list(opts.threads, '--threads') : undefined,
+    precisions: parsePrecisions(opts.precision),
+    calibration: parseCalibration(opts),
+    ...(opts.repetitions !== undefined ? { repetitions: Number(opts.repetitions) } : {}),
+    scenario: opts.scenario,
+    measure,
+    timeLimitS: number(opts.timeLimit, '--time-limit'),
+    ...(opts.report ? { report: opts.report } : {}),
+  };
+}
+
+/** The spec's field names in the service's messages, as the flags that set them. */
+const FLAG_OF: Record<string, string> = {
+  'measure.minTimeS': '--min-time',
+  'measure.maxTimeS': '--max-time',
+  'measure.minRuns': '--min-runs',
+  'measure.warmupRuns': '--warmup-runs',
+  'measure.targetRelCi': '--target-ci',
+};
+
+function inFlagWords(e: unknown): unknown {
+  if (e instanceof StudioError)
+    for (const [field, flag] of Object.entries(FLAG_OF)) e.message = e.message.split(field).join(flag);
+  return e;
+}
+
+function printOutcome(outcome: BenchOutcome, resultsDir: string, opts: BenchOptions): void {
+  const { results, verdicts, report } = outcome;
+  const failed = results.filter((r) => r.status !== 'ok');
+  if (opts.json) printJson({ resultsDir, report: report?.path, comparisons: verdicts, results });
+  else {
+    printText(summaryTable(results));
+    const offCpu = results.filter((r) => r.runtime?.adapter || r.deviceResident || r.memory?.gpuUnmeasured);
+    if (offCpu.length) {
+      printText('\nGPU jobs (first run includes shader/kernel compilation; device-resident = no host<->device copies):');
+      printText(gpuTable(offCpu));
+    }
+    if (opts.scenario === 'offline') printText('\n' + offlineTable(results));
+    const variants = results.filter((r) => r.job.precision !== 'fp32');
+    if (variants.length) {
+      printText('\nPrecision variants against fp32 (same seeded inputs, untimed):');
+      printText(
+        table(
+          FIDELITY_HEADER,
+          variants.map((r) => fidelityRow(r.label, r.status === 'ok' ? 'ok' : (r.failure?.kind ?? r.status), r.precision)),
+        ),
+      );
+    }
+    for (const r of results) for (const f of r.flags) warn(`${r.label}: ${f}`);
+    for (const r of results.filter((x) => x.nodes?.length)) printText(`\n${r.label}:\n${nodeTable(r)}`);
+    if (verdicts.length) printText('\n' + seedVerdictText(verdicts));
+    printText(`\n${results.length} result(s) saved in ${resultsDir}${report ? `; report: ${report.path}` : ''}`);
+  }
+  for (const u of outcome.unsaved) warn(`not saved: ${u.id}: ${u.reason}`);
+  if (failed.length) {
+    for (const r of failed)
+      process.stderr.write(terminalSafe(`failed: ${r.label}: ${r.failure?.kind}: ${r.failure?.reason}\n`));
+    process.exitCode = 1;
+  }
 }

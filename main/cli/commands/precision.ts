@@ -18,7 +18,7 @@ import {
 import { buildVariant, checkVariantOnOrt, measureFidelity } from '../../precision/variant.js';
 import { table } from '../format.js';
 import { action, printJson, printText } from '../io.js';
-import { toJobTarget } from './bench.js';
+import { jobTargetOf } from '../../services/bench-spec.js';
 
 interface PrecisionOptions extends CalibrationFlags {
   precision: string;
@@ -57,7 +57,7 @@ export function registerPrecision(program: Command): void {
         const job = JobSpecSchema.parse({
           version: 1,
           id: 'precision',
-          target: toJobTarget(target, parseAssignments(opts.set), opts.variant),
+          target: jobTargetOf(target, parseAssignments(opts.set), opts.variant),
           backend: { backend: 'ort-cpu' },
           seed: Number.isInteger(seed) ? seed : 0,
         });

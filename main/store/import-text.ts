@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StudioError } from '../../shared/ir/types.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
-import { MAX_REPORT_FILE_BYTES } from '../store/result-check.js';
-import type { ImportOutcome, ResultsStore } from '../store/results-store.js';
-import { sanitizeFileName } from './files.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { MAX_REPORT_FILE_BYTES } from './result-check.js';
+import type { ImportOutcome, ResultsStore } from './results-store.js';
+import { sanitizeFileName } from './paths.js';
 
 /** Bidirectional overrides and isolates: a name shown to the user must read as it is stored. */
 // eslint-disable-next-line no-control-regex

@@ -1,0 +1,355 @@
+// The bench service: a BenchSpec in, jobs measured one at a time in isolated workers, results saved
+// the moment each ends, and the run's answer out (results with the flags only repetitions reveal,
+// seed comparison verdicts, a report). The CLI, the app's API and the fleet agents drive the same
+// service, so the same spec gives the same jobs, rules and answer from each; the faces only turn
+// their input into a spec and the events into their own output.
+//
+// One queue per service: a run started while another is measuring waits behind it (two jobs
+// measured at once would each disturb the other's numbers). A run is the unit a face asks for; the
+// queue only knows jobs, so the service keeps which jobs belong to which run.
+import { randomBytes } from 'node:crypto';
+import { jobLabel, JobSpecSchema, JOB_SCHEMA_VERSION, type JobSpec, type Target } from '../../shared/contract/job.js';
+import type { MachineProfile } from '../../shared/contract/machine.js';
+import type { BenchResult } from '../../shared/contract/result.js';
+import type { SeedComparison } from '../../shared/cost/seed-comparisons.js';
+import { configKey, expandSweep } from '../../shared/bench/sweep.js';
+import { StudioError } from '../../shared/ir/types.js';
+import { instabilityFlags } from '../../shared/stats/latency.js';
+import { seedVerdicts, sideByTarget, type SeedVerdict, type SeedVerdictGap } from '../../shared/stats/seed-verdicts.js';
+import { JobQueue } from '../engine/queue.js';
+import { resolveJob } from '../engine/resolve.js';
+import type { ProgressMessage } from '../process/job-protocol.js';
+import type { Spawner } from '../process/spawner.js';
+import {
+  BenchSpecSchema,
+  jobTargetOf,
+  measureOf,
+  OFFLINE_BATCHES,
+  seedComparison,
+  type BenchSpec,
+  type ParsedBenchSpec,
+} from './bench-spec.js';
+import type { ResultsService } from './results.js';
+
+/** A validated spec expanded into the jobs it will run, in order. */
+export interface BenchPlan {
+  spec: ParsedBenchSpec;
+  jobs: JobSpec[];
+  comparisons: SeedComparison[];
+  /** The job target of each seed comparison's target text (`${comparison}|${text}`). */
+  seedTargets: Map<string, Target>;
+}
+
+export interface BenchOutcome {
+  runId: string;
+  /** Every job's result, in the order the jobs ran, with the flags its repetitions revealed. */
+  results: BenchResult[];
+  counts: { ok: number; failed: number; cancelled: number };
+  verdicts: (SeedVerdict | SeedVerdictGap)[];
+  report?: { path: string; format: string; bytes: number };
+  /** Results that could not be saved (a full disk), with the reason: they are in `results` only. */
+  unsaved: { id: string; reason: string }[];
+}
+
+export interface BenchEvents {
+  'job-start': { runId: string; job: JobSpec; label: string; index: number; total: number };
+  progress: { runId: string; job: JobSpec; progress: ProgressMessage; fraction?: number };
+  'job-end': { runId: string; job: JobSpec; result: BenchResult };
+  /** A result was written to the store (again, when its repetitions added flags). */
+  saved: { runId: string; result: BenchResult };
+  'run-end': BenchOutcome;
+}
+
+export interface BenchRun {
+  id: string;
+  jobs: JobSpec[];
+  /** Resolves when every job of the run has ended (cancelled ones included); never rejects. */
+  done: Promise<BenchOutcome>;
+}
+
+export interface BenchServiceOptions {
+  results: ResultsService;
+  spawner?: Spawner;
+  machine?: () => Promise<MachineProfile>;
+  availableMemory?: () => Promise<number | undefined>;
+  /** Test hook forwarded to the queue (STUDIO_TEST_FAULT); not for features. */
+  workerEnv?: (job: JobSpec) => Record<string, string> | undefined;
+}
+
+/** Progress of the measuring phase as a share of its expected length: both minRuns and minTimeS must be reached. */
+export function measureFraction(p: ProgressMessage, job: JobSpec): number | undefined {
+  if (p.phase !== 'measure') return undefined;
+  const m = job.measure;
+  const byRuns = p.done / m.minRuns;
+  const byTime = m.minTimeS > 0 ? p.elapsedMs / (m.minTimeS * 1000) : 1;
+  return Math.max(0, Math.min(1, byRuns, byTime));
+}
+
+/**
+ * The flags only a run's repetitions reveal (medians that disagree, a trend): each result gets those
+ * of its configuration. Returns the results whose flags changed.
+ */
+export function addRepetitionFlags(results: BenchResult[]): BenchResult[] {
+  const changed: BenchResult[] = [];
+  for (const r of results) {
+    if (!r.stats) continue;
+    const medians = results
+      .filter((o) => o.stats && configKey(o.job) === configKey(r.job))
+      .sort((x, y) => x.job.repetition - y.job.repetition)
+      .map((o) => o.stats!.p50);
+    const flags = [...new Set([...r.flags, ...instabilityFlags(r.stats, medians)])];
+    if (flags.length !== r.flags.length) {
+      r.flags = flags;
+      changed.push(r);
+    }
+  }
+  return changed;
+}
+
+interface Run {
+  id: string;
+  plan: BenchPlan;
+  results: Map<string, BenchResult>;
+  unsaved: { id: string; reason: string }[];
+  resolve: (o: BenchOutcome) => void;
+}
+
+type Listener<K extends keyof BenchEvents> = (e: BenchEvents[K]) => void;
+
+let runCounter = 0;
+
+export class BenchService {
+  private readonly queue: JobQueue;
+  private readonly runs = new Map<string, Run>();
+  private readonly runOfJob = new Map<string, Run>();
+  private readonly ended = new Map<string, { jobs: Set<string> }>();
+  private readonly listeners = new Map<keyof BenchEvents, Set<(e: never) => void>>();
+  private loop?: Promise<unknown>;
+  private outstanding = 0;
+  private disposed = false;
+
+  constructor(private readonly opts: BenchServiceOptions) {
+    this.queue = new JobQueue({
+      spawner: opts.spawner,
+      machine: opts.machine,
+      availableMemory: opts.availableMemory,
+      workerEnv: opts.workerEnv,
+      onResult: (r) => this.jobEnded(r),
+    });
+    this.queue.on('job-start', ({ job, label }) => {
+      const run = this.runOfJob.get(job.id);
+      if (!run) return;
+      const index = run.plan.jobs.findIndex((j) => j.id === job.id);
+      this.emit('job-start', { runId: run.id, job, label, index, total: run.plan.jobs.length });
+    });
+    this.queue.on('progress', ({ job, progress }) => {
+      const run = this.runOfJob.get(job.id);
+      if (run) this.emit('progress', { runId: run.id, job, progress, fraction: measureFraction(progress, job) });
+    });
+  }
+
+  on<K extends keyof BenchEvents>(event: K, cb: Listener<K>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(cb as (e: never) => void);
+    return () => set.delete(cb as (e: never) => void);
+  }
+
+  /**
+   * Validates a spec and expands it into jobs, building every distinct target at every batch first:
+   * an unknown block, a bad parameter or an unreadable file is an immediate error naming the
+   * target, not a failed job discovered minutes later. Nothing runs.
+   */
+  plan(input: BenchSpec, ids: { group?: string; idPrefix?: string } = {}): BenchPlan {
+    const spec = BenchSpecSchema.parse(input);
+    const comparisons = (spec.seeds?.names ?? []).map(seedComparison);
+    const seedTargets = new Map<string, Target>();
+    for (const c of comparisons)
+      for (const t of c.targets) seedTargets.set(`${c.name}|${t}`, jobTargetOf(t, spec.seeds?.set, spec.seeds?.variant));
+    const targets = [
+      ...new Map([...spec.targets, ...seedTargets.values()].map((t) => [JSON.stringify(t), t])).values(),
+    ];
+    if (targets.length === 0)
+      throw new StudioError('a benchmark needs targets, or seed comparisons to answer', 'bad-parameter');
+    const batches = spec.batches ?? (spec.scenario === 'offline' ? OFFLINE_BATCHES : [1]);
+    const jobs = expandSweep({
+      ...spec,
+      targets,
+      batches,
+      repetitions: spec.repetitions ?? (comparisons.length ? 3 : 1),
+      measure: measureOf(spec.measure),
+      ...ids,
+    }).map((j) => ({ ...j, scenario: spec.scenario }));
+    preflight(targets, batches);
+    return { spec, jobs, comparisons, seedTargets };
+  }
+
+  /** Plans a spec and queues its jobs; returns at once with the run's id, its jobs and its end. */
+  start(input: BenchSpec): BenchRun {
+    if (this.disposed) throw new StudioError('the studio is shutting down; no new benchmark can start', 'refused');
+    const id = `run-${Date.now().toString(36)}-${(runCounter++).toString(36)}${randomBytes(3).toString('hex')}`;
+    const plan = this.plan(input, { group: id, idPrefix: id });
+    let resolve!: (o: BenchOutcome) => void;
+    const done = new Promise<BenchOutcome>((r) => (resolve = r));
+    const run: Run = { id, plan, results: new Map(), unsaved: [], resolve };
+    this.runs.set(id, run);
+    for (const j of plan.jobs) this.runOfJob.set(j.id, run);
+    this.ended.set(id, { jobs: new Set() });
+    this.queue.add(plan.jobs);
+    this.outstanding += plan.jobs.length;
+    this.kick();
+    return { id, jobs: plan.jobs, done };
+  }
+
+  /** Cancels one job of a run, or every job of the run not yet ended; returns how many were cancelled. */
+  cancel(runId: string, jobId?: string): number {
+    const run = this.runs.get(runId);
+    const ended = this.ended.get(runId);
+    if (!ended)
+      throw new StudioError(
+        `no benchmark run '${runId}' (it may have ended long ago, or the studio restarted)`,
+        'not-found',
+      );
+    const jobs = run?.plan.jobs ?? [];
+    if (jobId !== undefined) {
+      if (run && !jobs.some((j) => j.id === jobId))
+        throw new StudioError(`run '${runId}' has no job '${jobId}'`, 'not-found');
+      return !ended.jobs.has(jobId) && this.queue.cancel(jobId) ? 1 : 0;
+    }
+    let n = 0;
+    // The running job last: cancelling it first would let the queue start the next one meanwhile.
+    const active = this.queue.active?.jobId;
+    for (const j of jobs) if (j.id !== active && !ended.jobs.has(j.id) && this.queue.cancel(j.id)) n++;
+    if (active && this.runOfJob.get(active) === run && this.queue.cancel(active)) n++;
+    return n;
+  }
+
+  /** Cancels every run (workers killed at once); what was saved stays saved. */
+  cancelAll(): void {
+    this.queue.cancelAll();
+  }
+
+  /** The worker process of the job running now (tests check that none is left behind). */
+  get activePid(): number | undefined {
+    return this.queue.active?.pid;
+  }
+
+  /** Cancels everything and waits, a bounded time, for the queue to settle. */
+  async dispose(timeoutMs = 5000): Promise<void> {
+    this.disposed = true;
+    this.queue.cancelAll();
+    if (this.loop) await Promise.race([this.loop, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  private emit<K extends keyof BenchEvents>(event: K, e: BenchEvents[K]): void {
+    // A throwing listener (a closed socket, a broken terminal) must not break the queue.
+    for (const cb of this.listeners.get(event) ?? [])
+      try {
+        (cb as Listener<K>)(e);
+      } catch (err) {
+        console.error(`a listener of ${event} failed: ${(err as Error).message}`);
+      }
+  }
+
+  private kick(): void {
+    if (this.loop || this.disposed) return;
+    this.loop = this.queue
+      .run()
+      .catch((e) => console.error(`the benchmark queue stopped: ${(e as Error).message}`))
+      .finally(() => {
+        this.loop = undefined;
+        // Jobs added while the queue was finishing its last job are picked up by a fresh loop.
+        if (this.outstanding > 0) this.kick();
+      });
+  }
+
+  /** Saves a result; a result that cannot be saved (disk full) must not stop the queue. */
+  private save(run: Run, result: BenchResult): void {
+    try {
+      this.opts.results.store.save(result);
+      this.emit('saved', { runId: run.id, result });
+    } catch (e) {
+      const reason = (e as Error).message;
+      if (!run.unsaved.some((u) => u.id === result.id)) run.unsaved.push({ id: result.id, reason });
+      console.error(`could not save result ${result.id}: ${reason}`);
+    }
+  }
+
+  private jobEnded(result: BenchResult): void {
+    this.outstanding = Math.max(0, this.outstanding - 1);
+    const run = this.runOfJob.get(result.job.id);
+    if (!run) return;
+    this.runOfJob.delete(result.job.id);
+    run.results.set(result.job.id, result);
+    this.ended.get(run.id)?.jobs.add(result.job.id);
+    this.save(run, result);
+    this.emit('job-end', { runId: run.id, job: result.job, result });
+    if (run.results.size === run.plan.jobs.length) this.finish(run);
+  }
+
+  private finish(run: Run): void {
+    this.runs.delete(run.id);
+    // Kept a while for late cancels (answered with 0), then forgotten.
+    setTimeout(() => this.ended.delete(run.id), 10 * 60_000).unref();
+    const results = run.plan.jobs.map((j) => run.results.get(j.id)!);
+    // Saved at once when each ended; saved again (atomically) now that its repetitions are known.
+    for (const r of addRepetitionFlags(results)) this.save(run, r);
+    const { comparisons, seedTargets, spec } = run.plan;
+    const verdicts = seedVerdicts(
+      comparisons,
+      results,
+      sideByTarget((c, t) => seedTargets.get(`${c.name}|${t}`)!),
+      // One run: every target of a comparison got the same parameters, so the label need not repeat them.
+      { labelParams: false },
+    );
+    const counts = { ok: 0, failed: 0, cancelled: 0 };
+    for (const r of results) counts[r.status]++;
+    const outcome: BenchOutcome = { runId: run.id, results, counts, verdicts, unsaved: run.unsaved };
+    if (spec.report) {
+      try {
+        const { path, format, bytes } = this.opts.results.export(results, spec.report);
+        outcome.report = { path, format, bytes };
+      } catch (e) {
+        outcome.unsaved.push({ id: spec.report, reason: `the report was not written: ${(e as Error).message}` });
+      }
+    }
+    this.emit('run-end', outcome);
+    run.resolve(outcome);
+  }
+}
+
+/** Builds each distinct target at each batch before anything is queued (see BenchService.plan). */
+function preflight(targets: Target[], batches: number[]): void {
+  targets.forEach((target, i) => {
+    for (const batch of batches) {
+      try {
+        // A probe job only resolves the target; its backend is never started.
+        const probe = JobSpecSchema.parse({
+          version: JOB_SCHEMA_VERSION,
+          id: 'preflight',
+          target,
+          batch,
+          backend: { backend: 'ort-cpu' },
+        });
+        resolveJob(probe);
+      } catch (e) {
+        const message = `targets[${i}] (${describeTarget(target)}) at batch ${batch}: ${(e as Error).message}`;
+        if (e instanceof StudioError) {
+          e.message = message;
+          throw e;
+        }
+        throw new StudioError(message, 'bad-parameter');
+      }
+    }
+  });
+}
+
+export function describeTarget(t: Target): string {
+  if (t.kind === 'file') return `file ${t.path.split(/[\\/]/).pop()}`;
+  const params = Object.entries(t.params ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return `${t.kind} ${t.name}${t.kind === 'model' && t.variant ? `/${t.variant}` : ''}${params ? `:${params}` : ''}`;
+}
+
+export { jobLabel };
