@@ -87,3 +87,28 @@ export const intensity = (v: number): string => (Number.isFinite(v) ? v.toFixed(
 /** GFLOP/s and GB/s. */
 export const gflops = (v: number): string => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} GFLOP/s`;
 export const gbps = (v: number): string => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} GB/s`;
+
+// Axis labels of charts (the app's and the HTML report's, whose inlined script takes these two as
+// their source text): as short as they can be, trailing zeros dropped. Self-contained, because the
+// report inlines each function's source alone.
+
+/** 0.5 -> "500 µs", 1.5 -> "1.5 ms", 2000 -> "2 s"; '0' for zero, '' for a non-finite value. */
+export function tickMs(ms: number): string {
+  if (!isFinite(ms)) return '';
+  if (ms === 0) return '0';
+  if (ms < 1) return +(ms * 1000).toPrecision(3) + ' µs';
+  if (ms < 1000) return +ms.toPrecision(3) + ' ms';
+  return +(ms / 1000).toPrecision(3) + ' s';
+}
+
+/** 4089184256 -> "4.09 G", 1500 -> "1.5 k", 12.34 -> "12.3". */
+export function tickCount(n: number): string {
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
+  for (const [v, u] of units) if (Math.abs(n) >= v) return +(n / v).toPrecision(3) + ' ' + u;
+  return String(+n.toPrecision(3));
+}

@@ -266,6 +266,16 @@ describe('benchmark runs', () => {
     );
     expect(file.code).toBe('not-found');
     expect((await apiError(api.call('bench.cancel', { runId: 'run-x' }))).code).toBe('not-found');
+    // A file target's dims must be symbolic dimensions of the file (this one fixes every dimension).
+    const fixed = await api.call('files.importModel', { name: 'fixed.onnx', bytes: smallModel().bytes });
+    const dims = await apiError(
+      api.call('bench.start', {
+        targets: [{ kind: 'file', fileId: fixed.fileId, dims: { batch: 8 } }],
+        backends: ['ort-cpu'],
+      }),
+    );
+    expect(dims.code).toBe('bad-request');
+    expect(dims.message).toMatch(/unknown dimension 'batch': the file has no symbolic dimensions to set/);
   });
 
   it('runs a sweep end to end (a second run queued behind the first), emitting events and saving results', async () => {

@@ -41,7 +41,7 @@ describe('build-main', () => {
       'main/app/electron-main.js',
       'main/app/preload.cjs',
       'main/engine/worker.js',
-      'main/api/roofline-child.js',
+      'main/services/roofline-child.js',
       'main/reports/html/report.css',
     ])
       expect(existsSync(join(outdir, f)), f).toBe(true);

@@ -370,7 +370,7 @@ describe('19. Electron fuses', () => {
 
   it('runAsNode is off as soon as nothing in the main process forks Electron as Node', () => {
     // Reason: child_process.fork in Electron's main process needs ELECTRON_RUN_AS_NODE; the roofline
-    // child (main/api/roofline.ts) still uses it, so the fuse would break that measurement. When it
+    // child (main/services/roofline.ts) still uses it, so the fuse would break that measurement. When it
     // moves to utilityProcess like the job and task workers, this demands runAsNode: false.
     const forks = sources().filter(
       (s) =>
@@ -379,7 +379,7 @@ describe('19. Electron fuses', () => {
         /from 'node:child_process'[\s\S]*\bfork\(/.test(s.text),
     );
     if (forks.length === 0) expect(config.electronFuses!.runAsNode).toBe(false);
-    else expect(forks.map((f) => f.file.slice(root.length + 1))).toEqual(['main/api/roofline.ts']);
+    else expect(forks.map((f) => f.file.slice(root.length + 1))).toEqual(['main/services/roofline.ts']);
   });
 });
 

@@ -2,10 +2,12 @@
 // errors on stderr with a non-zero exit code.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli as runCli, cliJson } from './helpers/cli.js';
 import { terminalSafe } from '../main/cli/io.js';
+import { writeOnnxFile } from '../main/onnx/onnx-file.js';
+import { buildTarget } from '../shared/targets.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'studio-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -127,6 +129,45 @@ describe('CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/corrupt\.onnx/);
   });
+});
+
+describe('--set on an .onnx file assigns its symbolic dimensions', () => {
+  // The pointwise block at 8x8, written once with a symbolic batch and once as built (batch fixed at 1).
+  const graph = buildTarget({ target: 'pointwise', set: { height: '8', width: '8' } });
+  const symbolic = join(tmp, 'symbolic-batch.onnx');
+  const fixed = join(tmp, 'fixed-batch.onnx');
+  writeOnnxFile(
+    { ...graph, inputs: [{ ...graph.inputs[0], dimParams: ['batch', undefined, undefined, undefined] }] },
+    symbolic,
+  );
+  writeOnnxFile(graph, fixed);
+
+  it('sets a symbolic dimension', () => {
+    const r = json('cost', symbolic, '--set', 'batch=4');
+    expect(r.inputs[0].shape).toEqual([4, ...graph.inputs[0].shape.slice(1)]);
+  });
+
+  const refusals: { name: string; file: string; set: string; message: string }[] = [
+    {
+      name: 'a misspelt dimension',
+      file: symbolic,
+      set: 'btch=4',
+      message: "unknown dimension 'btch': not a symbolic dimension of the file. Symbolic dimensions: batch",
+    },
+    {
+      name: 'a dimension the file fixes',
+      file: fixed,
+      set: 'batch=8',
+      message: `unknown dimension 'batch': the file has no symbolic dimensions to set (inputs: '${graph.inputs[0].name}' ${graph.inputs[0].shape.join('x')})`,
+    },
+  ];
+  for (const c of refusals)
+    it(`refuses ${c.name} with one error line and exit code 2`, () => {
+      const r = cli('cost', c.file, '--set', c.set);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`error: ${basename(c.file)}: ${c.message}\n`);
+    });
 });
 
 describe('text from files reaches the terminal inert', () => {

@@ -1,7 +1,10 @@
 // Engine pieces that need no worker process: sweep expansion, job and message validation, exit
 // classification, the memory estimate, and the join of profiler nodes to the studio graph.
 import { describe, expect, it } from 'vitest';
-import { JobSpecSchema } from '../shared/contract/job.js';
+import { JobSpecSchema, MeasureSchema, withUserMinimums } from '../shared/contract/job.js';
+import { ResultSchema } from '../shared/contract/result.js';
+import { stopReason } from '../shared/stats/latency.js';
+import { fakeResult } from './helpers/fake-results.js';
 import { costGraph } from '../shared/cost/cost-model.js';
 import { buildTarget } from '../shared/targets.js';
 import { parseOrtProfile } from '../main/backends/ort-profile.js';
@@ -82,6 +85,67 @@ describe('worker protocol', () => {
   });
 });
 
+describe('stopping rule', () => {
+  // Steady samples: the median's CI is within 1% as soon as it is checked (16 samples).
+  const steady = (n: number) => Array.from({ length: n }, (_, i) => 1 + (i % 2) * 1e-4);
+  const defaults = MeasureSchema.parse({});
+
+  it('stops early on the confidence interval with the default minimums, and says so', () => {
+    expect(stopReason(steady(15), 100, defaults)).toBeUndefined();
+    expect(stopReason(steady(16), 100, defaults)).toBe('ci-reached');
+    expect(stopReason(steady(20), 1000, defaults)).toBe('min-time-and-runs');
+    expect(stopReason(steady(5), 10_000, defaults)).toBe('max-time');
+    expect(stopReason(steady(100_000), 100, defaults)).toBe('max-runs');
+  });
+
+  it('holds a minimum the user set: no early stop before both minimums', () => {
+    // The reported case: --min-time 8 --max-time 10 stopped after 0.35 s and 128 runs.
+    const user = MeasureSchema.parse(withUserMinimums({ minTimeS: 8, maxTimeS: 10 }));
+    expect(user.userMinimums).toBe(true);
+    expect(stopReason(steady(128), 350, user)).toBeUndefined();
+    expect(stopReason(steady(4096), 7999, user)).toBeUndefined();
+    expect(stopReason(steady(4096), 8000, user)).toBe('user-min-time-and-runs');
+    // The minimum runs hold too, until the maximum time.
+    const runs = MeasureSchema.parse(withUserMinimums({ minRuns: 500 }));
+    expect(stopReason(steady(256), 5000, runs)).toBeUndefined();
+    expect(stopReason(steady(500), 5000, runs)).toBe('user-min-time-and-runs');
+    expect(stopReason(steady(300), 10_000, runs)).toBe('max-time');
+    // A min-time equal to the max-time: the minimum held, and the result says so.
+    const same = MeasureSchema.parse(withUserMinimums({ minTimeS: 2, maxTimeS: 2 }));
+    expect(stopReason(steady(64), 2000, same)).toBe('user-min-time-and-runs');
+  });
+
+  it('withUserMinimums records a minimum in the raw settings only, before the defaults fill them in', () => {
+    expect(withUserMinimums(undefined)).toEqual({ userMinimums: false });
+    expect(withUserMinimums({ maxTimeS: 3, targetRelCi: 0.05 })).toEqual({
+      maxTimeS: 3,
+      targetRelCi: 0.05,
+      userMinimums: false,
+    });
+    expect(withUserMinimums({ minTimeS: 0 }).userMinimums).toBe(true);
+    expect(withUserMinimums({ minRuns: 10 }).userMinimums).toBe(true);
+    // An explicit value (a preset that is not the user's) is kept.
+    expect(withUserMinimums({ minRuns: 100, userMinimums: false }).userMinimums).toBe(false);
+    // Defaults applied first would hide the user: MeasureSchema's output always has the minimums.
+    expect(MeasureSchema.parse({}).userMinimums).toBe(false);
+    // Jobs and results saved before the field still read, as the default rule.
+    const old = JobSpecSchema.parse({
+      version: 1,
+      id: 'x',
+      target: A,
+      backend: { backend: 'ort-cpu' },
+      measure: { minRuns: 10, minTimeS: 1 },
+    });
+    expect(old.measure.userMinimums).toBe(false);
+  });
+
+  it('reads results saved with the old stop reason', () => {
+    const r = fakeResult();
+    expect(ResultSchema.parse({ ...r, stopReason: 'min-reached' }).stopReason).toBe('min-reached');
+    expect(ResultSchema.parse({ ...r, stopReason: 'user-min-time-and-runs', measuredMs: 8001 }).measuredMs).toBe(8001);
+  });
+});
+
 describe('exit classification', () => {
   const exit = (code: number | null, signal: string | null) => ({ code, signal });
   it('tells a cancel, a timeout, an OOM kill, a heap OOM and a crash apart', () => {
@@ -89,7 +153,20 @@ describe('exit classification', () => {
       classifyExit({ exit: exit(1, null), stderr: '', timeLimitS: 5, ...o });
     expect(c({ exit: exit(null, 'SIGKILL'), killedBy: 'cancel' }).kind).toBe('cancelled');
     expect(c({ exit: exit(null, 'SIGKILL'), killedBy: 'timeout' }).reason).toMatch(/time limit of 5 s/);
-    expect(c({ exit: exit(null, 'SIGKILL') }).kind).toBe('oom');
+    // A SIGKILL the studio did not send: named as a kill from outside, not guessed to be out of memory.
+    expect(c({ exit: exit(null, 'SIGKILL') })).toMatchObject({
+      kind: 'killed',
+      reason: expect.stringMatching(
+        /killed from outside the studio \(SIGKILL\).*ran out of memory, its log says so \(dmesg/,
+      ),
+    });
+    // The studio's own memory watchdog is still an out-of-memory failure, with the numbers.
+    const watchdog = c({
+      exit: exit(null, 'SIGKILL'),
+      killedBy: 'memory',
+      memory: { peakRssBytes: 900 * 2 ** 20, limitBytes: 768 * 2 ** 20 },
+    });
+    expect(watchdog).toMatchObject({ kind: 'oom', reason: expect.stringMatching(/used 900 MiB .* limit of 768 MiB/) });
     const heap = c({ exit: exit(null, 'SIGABRT'), stderr: 'FATAL ERROR: JavaScript heap out of memory' });
     expect(heap.kind).toBe('oom');
     const crash = c({ exit: exit(null, 'SIGSEGV'), stderr: 'boom\nlast words' });

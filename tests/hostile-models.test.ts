@@ -100,19 +100,35 @@ describe('hostile model files through the CLI', () => {
   });
 
   it(
-    'bench: every refused file fails before running, naming the file and the reason',
+    'bench: files the reader refuses stop the sweep before anything runs, each named with its reason',
     { timeout: 120_000 },
     async () => {
-      // Files the reader refuses, and the ones only a benchmark refuses (too large to run, string inputs).
-      const refused = corpus.filter((c) => refusal(c) || c.bench);
-      const r = await cliAsync(['bench', ...refused.map((c) => c.path), '--repetitions', '1']);
-      expect(r.code, r.stderr).toBe(1);
+      const unreadable = corpus.filter((c) => refusal(c));
+      const r = await cliAsync(['bench', ...unreadable.map((c) => c.path), '--repetitions', '1']);
+      expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).not.toMatch(STACK_FRAME);
       expect(r.stderr).not.toMatch(/internal error/);
-      for (const c of refused) {
-        const line = r.stderr.split('\n').find((l) => l.startsWith(`failed: ${c.path} `));
+      expect(r.stderr).toMatch(new RegExp(`${unreadable.length} targets cannot run, so nothing was started`));
+      for (const c of unreadable) expect(r.stderr, c.file).toMatch(refusal(c)!);
+    },
+  );
+
+  it(
+    'bench: each file only a benchmark refuses is refused, up front or as its job, named with the reason',
+    { timeout: 120_000 },
+    async () => {
+      // Readable files a benchmark cannot run: string inputs are known before anything runs (the
+      // target preflight), a model too large to run only when its job asks for the memory.
+      for (const c of corpus.filter((x) => !refusal(x) && x.bench)) {
+        const r = await cliAsync(['bench', c.path, '--repetitions', '1']);
+        expect([1, 2], `${c.file}: ${r.stderr}`).toContain(r.code);
+        expect(r.stderr).not.toMatch(STACK_FRAME);
+        expect(r.stderr).not.toMatch(/internal error/);
+        const line = r.stderr
+          .split('\n')
+          .find((l) => l.startsWith(`failed: ${c.path} `) || l.startsWith(`error: targets[0] (file ${c.file})`));
         expect(line, `${c.file}: ${r.stderr}`).toBeDefined();
-        expect(line).toMatch(c.bench ?? refusal(c)!);
+        expect(line).toMatch(c.bench!);
       }
     },
   );

@@ -91,6 +91,34 @@ describe('onnxToGraph on a hand-made model', () => {
     expect(graph.meta.warnings!.join('\n')).toMatch(/'N'\): using 2 as given/);
   });
 
+  it('refuses a dimension name that is not a symbolic dimension of an input, naming those that are', () => {
+    const refusal = (dims: Record<string, number>, bytes = sampleModel()) => {
+      try {
+        onnxToGraph(bytes, { name: 'sample.onnx', dims });
+      } catch (e) {
+        expect(e).toBeInstanceOf(StudioError);
+        expect((e as StudioError).code).toBe('bad-parameter');
+        return (e as Error).message;
+      }
+      throw new Error('no refusal');
+    };
+    expect(refusal({ n: 2 })).toBe(
+      "sample.onnx: unknown dimension 'n': not a symbolic dimension of the file. Symbolic dimensions: N",
+    );
+    expect(refusal({ N: 2, batch: 4 })).toMatch(/unknown dimension 'batch'.*Symbolic dimensions: N$/);
+    // Every dimension fixed: nothing can be set, and the message shows the input's shape.
+    const fixed = model({
+      name: 'fixed',
+      node: [{ opType: 'Relu', input: ['x'], output: ['y'] }],
+      input: [vi('x', [1, 3, 4, 4])],
+      output: [vi('y', [1, 3, 4, 4])],
+    });
+    expect(refusal({ batch: 8 }, fixed)).toBe(
+      "sample.onnx: unknown dimension 'batch': the file has no symbolic dimensions to set (inputs: 'x' 1x3x4x4)",
+    );
+    expect(onnxToGraph(fixed, { name: 'fixed.onnx', dims: {} }).inputs[0].shape).toEqual([1, 3, 4, 4]);
+  });
+
   it('turns Constant and constant-shape ConstantOfShape nodes into initializers, without allocating', () => {
     expect(graph.nodes.map((n) => n.op)).toEqual([
       'Conv',

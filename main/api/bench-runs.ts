@@ -65,7 +65,10 @@ export class BenchRuns {
     } catch (e) {
       const err = toApiError(e, 'bench.start');
       // The service names a file target by its file name; the renderer knows it by its handle.
-      throw new ApiError(err.code === 'internal' ? 'bad-request' : err.code, this.withHandles(err.message, req.targets));
+      throw new ApiError(
+        err.code === 'internal' ? 'bad-request' : err.code,
+        this.withHandles(err.message, req.targets),
+      );
     }
   }
 

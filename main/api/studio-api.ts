@@ -22,17 +22,16 @@ import {
 } from '../../shared/contract/api.js';
 import type { JobSpec } from '../../shared/contract/job.js';
 import type { MachineProfile } from '../../shared/contract/machine.js';
-import { detectBackends as detectAll } from '../backends/registry.js';
 import type { Spawner } from '../process/spawner.js';
-import { probeMachine, STUDIO_VERSION } from '../machine/profile.js';
+import { STUDIO_VERSION } from '../machine/profile.js';
 import { writerFor, type ReportFormat } from '../reports/index.js';
 import { defaultResultsDir, userDataDir } from '../store/paths.js';
 import { ResultsStore } from '../store/results-store.js';
 import { ResultsService } from '../services/results.js';
+import { MachineService } from '../services/machine.js';
 import { BenchRuns } from './bench-runs.js';
 import { ApiError, toApiError, validationError } from './errors.js';
 import { ModelFiles } from './files.js';
-import { measureRooflineInChild } from './roofline.js';
 import { SettingsFile } from './settings.js';
 import { Tasks } from './tasks.js';
 
@@ -199,29 +198,31 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       }
   };
 
+  const machine = new MachineService({
+    profile: deps.machine,
+    detectBackends: deps.detectBackends,
+    measureRoofline: deps.measureRoofline,
+  });
   const results = new ResultsService(store);
   const runs = new BenchRuns({
     results,
     emit,
     pathOf: (id) => files.pathOf(id),
     spawner: deps.spawner,
-    machine: deps.machine,
+    machine: () => machine.profile(),
     availableMemory: deps.availableMemory,
     workerEnv: deps.workerEnv,
   });
 
   const tasks = new Tasks({
     emit,
-    resultsDir: store.dir,
+    results,
     // Given a cache folder (tests, a custom setup): the lab's features go there; else the lab's own default.
     labCacheDir: deps.cacheDir ? join(deps.cacheDir, 'lab') : undefined,
     spawner: deps.taskSpawner,
     pathOf: (id) => files.pathOf(id),
     known: deps.knownDatasets,
   });
-
-  let profile: Promise<MachineProfile> | undefined;
-  let roofline: Promise<Roofline> | undefined;
 
   const unsupported = (what: string, instead: string) =>
     new ApiError('unsupported', `${what} is only available in the desktop app; in the browser ${instead}`);
@@ -243,33 +244,12 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       mode: deps.mode,
       platform: process.platform,
     }),
-    'machine.profile': () => {
-      profile ??= (deps.machine ?? probeMachine)();
-      profile.catch(() => (profile = undefined));
-      return profile;
-    },
-    'machine.backends': async () => {
-      const list = deps.detectBackends ? await deps.detectBackends() : await detectAll();
-      return list.map((a) => ({
-        backend: a.backend,
-        provider: a.provider,
-        available: a.available,
-        ...(a.kind !== undefined ? { kind: a.kind } : {}),
-        ...(a.reason !== undefined ? { reason: a.reason } : {}),
-        ...(a.adapter !== undefined ? { adapter: a.adapter } : {}),
-      }));
-    },
-    'machine.roofline': (req) => {
-      if (req.fresh || !roofline) {
-        const p = (deps.measureRoofline ?? measureRooflineInChild)();
-        // A failed measurement is not cached: the native addon may be built in between.
-        p.catch(() => roofline === p && (roofline = undefined));
-        roofline = p;
-      }
-      return roofline.catch((e: Error) => {
+    'machine.profile': () => machine.profile(),
+    'machine.backends': () => machine.backends(),
+    'machine.roofline': (req) =>
+      machine.roofline({ fresh: req.fresh }).catch((e: Error) => {
         throw new ApiError('unsupported', `${e.message}. Build the native addon (npm run build:native) and try again.`);
-      });
-    },
+      }),
     'files.openModelDialog': async () => {
       if (!deps.dialogs?.openModel)
         throw unsupported('the open dialog', 'upload the .onnx file (drop it or pick it) instead');

@@ -25,8 +25,9 @@ import type { z } from 'zod';
 import type { AccuracySpecInput } from '../accuracy/run-accuracy.js';
 import { idxFilesIn } from '../data/idx-source.js';
 import type { Spawner } from '../process/spawner.js';
-import { accuracyStore, labStore, type DocumentStore } from '../store/document-store.js';
-import { runTask, TaskCancelledError } from '../tasks/run-task.js';
+import type { DocumentStore } from '../store/document-store.js';
+import type { ResultsService } from '../services/results.js';
+import { TaskCancelledError, TaskService } from '../services/tasks.js';
 import { ApiError } from './errors.js';
 
 type Emit = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
@@ -57,7 +58,7 @@ function formatOf(path: string): { format: 'idx' | 'image-folder' } | { problem:
 
 export interface TasksOptions {
   emit: Emit;
-  resultsDir: string;
+  results: ResultsService;
   /** The lab's feature cache (absent: the lab's default, $STUDIO_CACHE_DIR or the app's cache folder). */
   labCacheDir?: string;
   spawner?: Spawner;
@@ -71,18 +72,20 @@ interface RunningTask {
   id: string;
   kind: ApiTaskKind;
   abort: AbortController;
-  done: Promise<void>;
+  done: Promise<unknown>;
 }
 
 export class Tasks {
   private readonly data = new Map<string, DataSetView & { path: string }>();
   private running: RunningTask | undefined;
+  private readonly service: TaskService;
   readonly accuracy: DocumentStore<'accuracy'>;
   readonly lab: DocumentStore<'lab'>;
 
   constructor(private readonly opts: TasksOptions) {
-    this.accuracy = accuracyStore(opts.resultsDir);
-    this.lab = labStore(opts.resultsDir);
+    this.service = new TaskService({ results: opts.results, spawner: opts.spawner });
+    this.accuracy = opts.results.accuracy;
+    this.lab = opts.results.lab;
     for (const k of opts.known ?? KNOWN_DATASETS) {
       const f = formatOf(k.path);
       if ('format' in f) this.add(k.name, k.path, 'known', f.format);
@@ -201,31 +204,30 @@ export class Tasks {
   }
 
   private start(kind: ApiTaskKind, spec: unknown): { taskId: string } {
-    if (this.running)
-      throw new ApiError(
-        'refused',
-        `a ${this.running.kind} task is running; wait for it to end or cancel it before starting another`,
-      );
-    const id = `task-${randomBytes(6).toString('hex')}`;
     const abort = new AbortController();
     const emit = this.opts.emit;
-    const done = runTask(kind, spec, {
-      spawner: this.opts.spawner,
-      signal: abort.signal,
-      onProgress: (p) => emit('task.progress', { taskId: id, kind, ...p }),
-    }).then(
-      (value) => {
-        const end: ApiEvents['task.end'] = { taskId: id, kind, status: 'ok' };
-        try {
-          if (kind === 'accuracy') end.accuracy = this.accuracy.save(value as AccuracyResult).doc;
-          else end.lab = this.lab.save(value as LabResult).doc;
-        } catch (e) {
-          end.saveError = `the result could not be saved: ${(e as Error).message}`;
-          if (kind === 'accuracy') end.accuracy = value as AccuracyResult;
-          else end.lab = value as LabResult;
-        }
-        this.finish(end);
-      },
+    let id = '';
+    let started;
+    try {
+      started = this.service.start(kind, spec, {
+        signal: abort.signal,
+        onProgress: (p) => emit('task.progress', { taskId: id, kind, ...p }),
+      });
+    } catch (e) {
+      throw new ApiError('refused', (e as Error).message);
+    }
+    id = started.taskId;
+    const done = started.done.then(
+      (outcome) =>
+        this.finish({
+          taskId: id,
+          kind,
+          status: 'ok',
+          ...(kind === 'accuracy'
+            ? { accuracy: outcome.value as AccuracyResult }
+            : { lab: outcome.value as LabResult }),
+          ...(outcome.saveError ? { saveError: outcome.saveError } : {}),
+        }),
       (e: unknown) =>
         this.finish({
           taskId: id,

@@ -1,35 +1,9 @@
 // Plain-text formatting for the CLI's human output (the --json output is the data itself).
 import type { SeedVerdict, SeedVerdictGap } from '../../shared/stats/seed-verdicts.js';
 
-/** 25636712 -> "25,636,712". */
-export const grouped = (n: number): string => Math.round(n).toLocaleString('en-US');
-
-/** 4089184256 -> "4.09 G". */
-export function si(n: number, digits = 3): string {
-  const units: [number, string][] = [
-    [1e12, 'T'],
-    [1e9, 'G'],
-    [1e6, 'M'],
-    [1e3, 'k'],
-  ];
-  for (const [v, u] of units) if (Math.abs(n) >= v) return `${(n / v).toPrecision(digits)} ${u}`;
-  return `${Number.isInteger(n) ? n : n.toPrecision(digits)}`;
-}
-
-export function bytes(n: number): string {
-  const units: [number, string][] = [
-    [2 ** 30, 'GiB'],
-    [2 ** 20, 'MiB'],
-    [2 ** 10, 'KiB'],
-  ];
-  for (const [v, u] of units) if (n >= v) return `${(n / v).toFixed(2)} ${u}`;
-  return `${n} B`;
-}
-
-export function ratio(r: number): string {
-  if (!Number.isFinite(r)) return 'inf';
-  return `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}x`;
-}
+// The numbers themselves are written as everywhere else (shared/format.ts): one formatter each.
+export { bytes, grouped, ratio, si } from '../../shared/format.js';
+import { ratio } from '../../shared/format.js';
 
 /** Renders rows as an aligned table; numbers (and ratios) right-aligned. */
 export function table(header: string[], rows: string[][]): string {

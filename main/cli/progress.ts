@@ -2,9 +2,14 @@
 // otherwise (a log file or CI), always on stderr so stdout keeps only the results.
 import { terminalSafe } from './io.js';
 import cliProgress from 'cli-progress';
-import type { JobQueue } from '../engine/queue.js';
+import type { BenchEvents } from '../services/bench.js';
 
-export function attachProgress(queue: JobQueue, total: number): () => void {
+/** What the bars follow: the bench service's job events (one run at a time in the CLI). */
+interface ProgressSource {
+  on<K extends 'job-start' | 'progress' | 'job-end'>(event: K, cb: (e: BenchEvents[K]) => void): () => void;
+}
+
+export function attachProgress(queue: ProgressSource, total: number): () => void {
   const offs: (() => void)[] = [];
   if (!process.stderr.isTTY) {
     offs.push(

@@ -59,7 +59,7 @@ export async function measureRuns(
   inputs: PreparedInputs,
   m: Measure,
   p: ProgressThrottle,
-): Promise<{ samplesMs: number[]; stopReason: NonNullable<BenchResult['stopReason']> }> {
+): Promise<{ samplesMs: number[]; stopReason: NonNullable<BenchResult['stopReason']>; measuredMs: number }> {
   const samplesMs: number[] = [];
   const start = nowNs();
   p.report('measure', 0, 0, { total: m.minRuns, force: true });
@@ -72,7 +72,7 @@ export async function measureRuns(
     const reason = stopReason(samplesMs, elapsedMs, m);
     if (reason) {
       p.report('measure', samplesMs.length, elapsedMs, { total: m.minRuns, medianOf: samplesMs, force: true });
-      return { samplesMs, stopReason: reason };
+      return { samplesMs, stopReason: reason, measuredMs: elapsedMs };
     }
     p.report('measure', samplesMs.length, elapsedMs, { total: m.minRuns, medianOf: samplesMs });
   }

@@ -72,12 +72,15 @@ export function classifyExit(o: {
   if (o.protocolError) return { kind: 'crash', reason: o.protocolError, detail };
   if (HEAP_OOM.test(stderr))
     return { kind: 'oom', reason: `the worker ran out of memory (${how}): ${stderr.match(HEAP_OOM)?.[0]}`, detail };
+  // Not the studio's own watchdog (that is killedBy 'memory' above): a user's kill -9, another program,
+  // or the operating system's out-of-memory killer, which a SIGKILL alone cannot tell apart.
   if (exit.signal === 'SIGKILL')
     return {
-      kind: 'oom',
+      kind: 'killed',
       reason:
-        "the worker was killed by SIGKILL from outside the studio, most likely by the operating system's out-of-memory killer" +
-        ` (or by another program or a user)${o.memory?.lastRssBytes ? `; it last used ${mib(o.memory.lastRssBytes)} of memory` : ''}`,
+        'the worker process was killed from outside the studio (SIGKILL), by a user, another program or the operating system' +
+        `${o.memory?.lastRssBytes ? `; it last used ${mib(o.memory.lastRssBytes)} of memory` : ''}` +
+        "; if the system ran out of memory, its log says so (dmesg, or journalctl -k: 'Out of memory: Killed process')",
       detail,
     };
   if (exit.code !== null && WINDOWS_OOM_CODES.has(exit.code >>> 0))

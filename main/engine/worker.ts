@@ -29,12 +29,10 @@ import { softwareAdapterFlag, webgpuAdapterOf } from '../../shared/hardware/adap
 import { nativePrecisionRefusal } from '../backends/native.js';
 import { loadNativeAddon } from '../backends/native/addon.js';
 import { buildVariant, checkVariantOnOrt, measureFidelity, type BuiltVariant } from '../precision/variant.js';
-import { instabilityFlags, latencyStats } from '../../shared/stats/latency.js';
+import { instabilityFlags, latencyStats, median } from '../../shared/stats/latency.js';
 
 /** Backends whose work runs off the CPU (device memory, placement). */
 const offCpu = (backend: Backend) => !backend.singleDevice && backend.provider !== 'CPUExecutionProvider';
-
-const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** The device-resident pass follows the headline one: a share of its time, 0.5-5 s. */
 const residentBudgetS = (job: JobSpec) => Math.min(5, Math.max(0.5, job.measure.minTimeS));
@@ -46,11 +44,12 @@ const PROFILE_MAX_MS = 3000;
 /**
  * Test hook, not a feature: STUDIO_TEST_FAULT makes a worker misbehave so that tests can check
  * that the queue records each failure and goes on. 'crash' exits non-zero with a message on stderr,
- * 'hang' spins forever (only SIGKILL stops it), 'oom' kills itself with SIGKILL as the operating
- * system's out-of-memory killer would, 'throw' throws inside the job, 'native-abort' calls the
- * addon's testAbort() (std::abort() in C++, which also needs STUDIO_TEST_NATIVE_ABORT=1), and
- * 'alloc' allocates and touches native memory (Buffers, outside the JS heap) until the queue's
- * memory watchdog kills it; it stops growing at STUDIO_TEST_ALLOC_MAX_BYTES (default 4 GiB) and
+ * 'hang' spins forever (only SIGKILL stops it), 'sigkill' kills itself with SIGKILL as a kill -9 or
+ * the operating system's out-of-memory killer would (recorded as 'killed': a SIGKILL alone does not
+ * say who sent it), 'throw' throws inside the job, 'native-abort' calls the addon's testAbort()
+ * (std::abort() in C++, which also needs STUDIO_TEST_NATIVE_ABORT=1), and 'alloc' allocates and
+ * touches native memory (Buffers, outside the JS heap) until the queue's memory watchdog kills it
+ * (recorded as 'oom'); it stops growing at STUDIO_TEST_ALLOC_MAX_BYTES (default 4 GiB) and
  * then hangs, so that a missing watchdog ends in the time limit rather than in the machine's swap.
  */
 function injectFault(): void {
@@ -61,7 +60,7 @@ function injectFault(): void {
     process.exit(3);
   }
   if (fault === 'hang') for (;;);
-  if (fault === 'oom') process.kill(process.pid, 'SIGKILL');
+  if (fault === 'sigkill') process.kill(process.pid, 'SIGKILL');
   if (fault === 'throw') throw new Error('simulated failure (STUDIO_TEST_FAULT=throw)');
   if (fault === 'native-abort') {
     const addon = loadNativeAddon() as unknown as { testAbort?: () => void };
@@ -150,7 +149,7 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   mem.sample();
 
   const warm = await warmup(session, inputs, job.measure, progress);
-  const { samplesMs, stopReason } = await measureRuns(session, inputs, job.measure, progress);
+  const { samplesMs, stopReason, measuredMs } = await measureRuns(session, inputs, job.measure, progress);
   // Peak memory is taken before the profiling session exists: it belongs to the measured session.
   const memory = mem.result(estimate.estimatedBytes);
   // Device memory is read while the session still holds it, or said to be unmeasurable.
@@ -158,7 +157,7 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   const residentFlags: string[] = [];
   const deviceResident = session.deviceResident
     ? await session
-        .deviceResident(host, { headlineMs: medianOf(samplesMs), budgetS: residentBudgetS(job) })
+        .deviceResident(host, { headlineMs: median(samplesMs), budgetS: residentBudgetS(job) })
         .catch((e: Error) => {
           residentFlags.push(`the device-resident latency could not be measured: ${e.message.split('\n')[0]}`);
           return undefined;
@@ -174,6 +173,7 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
     warmup: warm,
     samplesMs,
     stopReason,
+    measuredMs,
     stats,
     memory,
     flags: [

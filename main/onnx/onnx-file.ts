@@ -1,23 +1,12 @@
 // ONNX files on disk: the Node side of shared/onnx (which only sees bytes).
 // Synchronous on purpose: the CLI and the job child processes call it where nothing else is
 // waiting on the event loop, and the reader's external-data callback must answer synchronously.
-import {
-  closeSync,
-  fstatSync,
-  openSync,
-  readFileSync,
-  readSync,
-  realpathSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-  fsyncSync,
-} from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { StudioError, type Graph } from '../../shared/ir/types.js';
 import { onnxToGraph } from '../../shared/onnx/reader.js';
 import { graphToOnnx, type WriteOptions } from '../../shared/onnx/writer.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
 
 export interface ReadFileOptions {
   /** Values of the model's symbolic dimensions by dim_param name; the rest become 1. */
@@ -112,30 +101,9 @@ export function readOnnxFile(path: string, opts: ReadFileOptions = {}): Graph {
 }
 
 /**
- * Writes a graph as an ONNX file atomically: the bytes go to a temporary file in the same folder,
- * are flushed, and the temporary file is renamed over the target, so a reader (or a crash) never
- * sees half a model.
+ * Writes a graph as an ONNX file atomically (store/atomic-write.ts: a temporary file flushed and
+ * renamed over the target), so a reader (or a crash) never sees half a model.
  */
 export function writeOnnxFile(graph: Graph, path: string, opts: WriteOptions = {}): { path: string; bytes: number } {
-  const bytes = graphToOnnx(graph, opts);
-  const target = resolve(path);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeFileSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, target);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temporary file may not exist; nothing else to clean up
-    }
-    throw new StudioError(`cannot write ${path}: ${fsReason(e)}`, 'io-error');
-  }
-  return { path: target, bytes: bytes.length };
+  return writeFileAtomic(path, graphToOnnx(graph, opts));
 }

@@ -39,6 +39,7 @@ export const WorkerPayloadSchema = ResultSchema.pick({
   warmup: true,
   samplesMs: true,
   stopReason: true,
+  measuredMs: true,
   stats: true,
   memory: true,
   placement: true,
@@ -67,7 +68,7 @@ export const WorkerMessageSchema = z.discriminatedUnion('type', [
 export type WorkerMessage = z.infer<typeof WorkerMessageSchema>;
 
 /** Test hook only: faults a worker injects when STUDIO_TEST_FAULT is set in its environment. */
-export const TEST_FAULTS = ['crash', 'hang', 'oom', 'throw', 'native-abort', 'alloc'] as const;
+export const TEST_FAULTS = ['crash', 'hang', 'sigkill', 'throw', 'native-abort', 'alloc'] as const;
 export type TestFault = (typeof TEST_FAULTS)[number];
 export const TEST_FAULT_ENV = 'STUDIO_TEST_FAULT';
 /** The second switch of the 'native-abort' fault: the addon's testAbort() aborts only when this is "1". */

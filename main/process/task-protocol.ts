@@ -25,6 +25,9 @@ export const TaskProgressSchema = z.object({
   message: z.string().max(2000),
   /** 0..1 of the phase, when the task knows it. */
   fraction: z.number().min(0).max(1).optional(),
+  /** Items done and in all (images), when the phase counts them: terminal progress bars show them. */
+  done: z.number().int().min(0).optional(),
+  total: z.number().int().min(0).optional(),
   /** Milliseconds since the task started. */
   elapsedMs: z.number().min(0),
   /** Lab training: the epoch just finished (the app draws the training curves from these). */

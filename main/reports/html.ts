@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { interquartileRange, quantileSorted } from 'simple-statistics';
 import type { BenchResult } from '../../shared/contract/result.js';
 import { StudioError } from '../../shared/ir/types.js';
+import { tickCount, tickMs } from '../../shared/format.js';
 import { softwareAdapterFlag } from '../../shared/hardware/adapters.js';
 import {
   fmtBytes,
@@ -74,7 +75,8 @@ function loadAssets() {
     chartJs: chartJs.replace(/^\/\/# sourceMappingURL=.*$/m, '').replace(/^(\s*\*\s*)https?:\/\//gm, '$1'),
     chartVersion: /Chart\.js v(\d+\.\d+\.\d+)/.exec(chartJs)?.[1] ?? '4',
     // Two independent scripts: the charts, and the sortable tables.
-    client: `${own('report-client.js')}\n${own('report-table.js')}`,
+    // The axis formatters come from shared/format.ts as source text: one copy of each.
+    client: `const fmtMs = ${tickMs.toString()};\nconst fmtCount = ${tickCount.toString()};\n${own('report-client.js')}\n${own('report-table.js')}`,
     css: own('report.css'),
   };
   return assets;

@@ -4,7 +4,7 @@
 // the same spec gives the same jobs, rules and answer from every face.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { MeasureSchema, TargetSchema, type Target } from '../../shared/contract/job.js';
+import { MeasureSchema, TargetSchema, withUserMinimums, type Target } from '../../shared/contract/job.js';
 import { findSeedComparison, SEED_COMPARISONS, type SeedComparison } from '../../shared/cost/seed-comparisons.js';
 import { SweepSpecSchema } from '../../shared/bench/sweep.js';
 import { StudioError } from '../../shared/ir/types.js';
@@ -68,17 +68,24 @@ export function seedComparison(name: string): SeedComparison {
 }
 
 /**
- * The measuring rules of a spec, the same for every face: a maximum time below the default minimum
+ * The measuring rules of a spec, the same for every face: a minimum time or run count given holds
+ * (the confidence-interval early stop is off unless `userMinimums: false` says the minimums are
+ * a preset's, not the user's); a maximum time below the default minimum
  * (1 s) means "at most this long", so the minimum follows it down; both given and contradicting
  * each other is the user's to fix. Messages name the spec's fields (measure.minTimeS); a face
  * translates them into its own words (the CLI: --min-time).
  */
 export function measureOf(measure: ParsedBenchSpec['measure']): ParsedBenchSpec['measure'] {
   if (!measure) return measure;
-  const m = { ...measure };
+  // A minimum asked for holds (the early stop serves the defaults only): recorded before the
+  // minimum time may follow a short maximum down, which is not the user's minimum.
+  const m = withUserMinimums(measure);
   const defaultMinTime = MeasureSchema.parse({}).minTimeS;
   if (m.maxTimeS !== undefined && m.minTimeS === undefined && m.maxTimeS < defaultMinTime) m.minTimeS = m.maxTimeS;
   if (m.minTimeS !== undefined && m.maxTimeS !== undefined && m.minTimeS > m.maxTimeS)
-    throw new StudioError(`measure.minTimeS (${m.minTimeS} s) must not exceed measure.maxTimeS (${m.maxTimeS} s)`, 'bad-parameter');
+    throw new StudioError(
+      `measure.minTimeS (${m.minTimeS} s) must not exceed measure.maxTimeS (${m.maxTimeS} s)`,
+      'bad-parameter',
+    );
   return m;
 }

@@ -165,7 +165,8 @@ export class BenchService {
     const comparisons = (spec.seeds?.names ?? []).map(seedComparison);
     const seedTargets = new Map<string, Target>();
     for (const c of comparisons)
-      for (const t of c.targets) seedTargets.set(`${c.name}|${t}`, jobTargetOf(t, spec.seeds?.set, spec.seeds?.variant));
+      for (const t of c.targets)
+        seedTargets.set(`${c.name}|${t}`, jobTargetOf(t, spec.seeds?.set, spec.seeds?.variant));
     const targets = [
       ...new Map([...spec.targets, ...seedTargets.values()].map((t) => [JSON.stringify(t), t])).values(),
     ];
@@ -318,8 +319,12 @@ export class BenchService {
   }
 }
 
-/** Builds each distinct target at each batch before anything is queued (see BenchService.plan). */
+/**
+ * Builds each distinct target at each batch before anything is queued (see BenchService.plan). Every
+ * target that cannot run is named with its reason in one error, so one attempt shows them all.
+ */
 function preflight(targets: Target[], batches: number[]): void {
+  const problems: { message: string; code: string }[] = [];
   targets.forEach((target, i) => {
     for (const batch of batches) {
       try {
@@ -333,15 +338,20 @@ function preflight(targets: Target[], batches: number[]): void {
         });
         resolveJob(probe);
       } catch (e) {
-        const message = `targets[${i}] (${describeTarget(target)}) at batch ${batch}: ${(e as Error).message}`;
-        if (e instanceof StudioError) {
-          e.message = message;
-          throw e;
-        }
-        throw new StudioError(message, 'bad-parameter');
+        problems.push({
+          message: `targets[${i}] (${describeTarget(target)}) at batch ${batch}: ${(e as Error).message}`,
+          code: e instanceof StudioError ? e.code : 'bad-parameter',
+        });
+        return; // one reason per target is enough
       }
     }
   });
+  if (problems.length === 1) throw new StudioError(problems[0].message, problems[0].code);
+  if (problems.length > 1)
+    throw new StudioError(
+      `${problems.length} targets cannot run, so nothing was started: ${problems.map((p) => p.message).join('; ')}`,
+      problems.every((p) => p.code === problems[0].code) ? problems[0].code : 'bad-parameter',
+    );
 }
 
 export function describeTarget(t: Target): string {

@@ -6,6 +6,7 @@
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { z } from 'zod';
+import type { ImportOutcomeView, ResultSummaryView } from '../../shared/contract/api.js';
 import { ResultSchema, type BenchResult } from '../../shared/contract/result.js';
 import { StudioError } from '../../shared/ir/types.js';
 import { targetName } from '../../shared/stats/compare.js';
@@ -36,25 +37,11 @@ export interface ResultFilter {
   until?: string | Date;
 }
 
-export interface ResultSummary {
-  id: string;
+/** A result's one-line summary (the contract's view), plus the file it was read from. */
+export interface ResultSummary extends ResultSummaryView {
   file: string;
-  createdAt: string;
-  label: string;
-  target: string;
-  backend: string;
-  batch: number;
-  threads: number;
   /** fp32, or the fp16 / int8 variant measured (its fidelity is in the result's `precision`). */
   precision: string;
-  status: BenchResult['status'];
-  group?: string;
-  repetition: number;
-  n: number;
-  p50?: number;
-  flags: number;
-  failure?: string;
-  machine: string;
 }
 
 /** A file in the results folder that could not be read as a result, and why. */
@@ -63,11 +50,7 @@ export interface StoreProblem {
   reason: string;
 }
 
-export interface ImportOutcome {
-  source: string;
-  added: string[];
-  skipped: { id: string; reason: string }[];
-}
+export type ImportOutcome = ImportOutcomeView;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const FILE = /^(\d{4}-\d{2}-\d{2}|undated)_(.+)\.json$/;

@@ -30,7 +30,13 @@ export const LatencyStatsSchema = z.object({
 export type LatencyStats = z.infer<typeof LatencyStatsSchema>;
 
 export const FailureSchema = z.object({
-  kind: z.enum(['refused', 'error', 'crash', 'timeout', 'oom', 'cancelled']),
+  /**
+   * 'oom': out of memory, as the studio knows it (its memory watchdog killed the worker past the job
+   * memory limit, or the worker said it ran out); 'killed': the worker was killed from outside the
+   * studio (SIGKILL from a user, another program, or the operating system's out-of-memory killer,
+   * which the studio cannot tell apart; the system's log says which).
+   */
+  kind: z.enum(['refused', 'error', 'crash', 'timeout', 'oom', 'killed', 'cancelled']),
   reason: z.string(),
   detail: z.string().optional(),
 });
@@ -142,7 +148,21 @@ export const ResultSchema = z.object({
   warmup: z.object({ runs: z.number().int(), ms: z.number() }).optional(),
   /** Raw measured latencies in milliseconds, in run order (kept for significance tests). */
   samplesMs: z.array(z.number()).default([]),
-  stopReason: z.enum(['min-reached', 'ci-reached', 'max-time', 'max-runs']).optional(),
+  /**
+   * Which rule ended the measured runs (shared/stats/latency.ts, stopReason):
+   * - 'ci-reached': the median's confidence interval reached targetRelCi, after the default minimum
+   *   runs (the early stop, used only when the user set no minimum);
+   * - 'min-time-and-runs': the default minimum time and minimum runs were both reached first;
+   * - 'user-min-time-and-runs': the minimum time and minimum runs the user set were both reached
+   *   (measure.userMinimums: no early stop);
+   * - 'max-time', 'max-runs': the maximum time or run count cut the measurement short;
+   * - 'min-reached': results saved before the rules above were told apart (both minimums reached).
+   */
+  stopReason: z
+    .enum(['ci-reached', 'min-time-and-runs', 'user-min-time-and-runs', 'max-time', 'max-runs', 'min-reached'])
+    .optional(),
+  /** Wall time of the measured runs, ms: from the first run's start to the last run's end (what minTimeS and maxTimeS bound). */
+  measuredMs: z.number().optional(),
   stats: LatencyStatsSchema.optional(),
   memory: z
     .object({

@@ -20,7 +20,11 @@ import { PRODUCER_NAME, ROLE_DOC_PREFIX } from './writer.js';
 export interface ReadOptions {
   /** The file's name, used in every message ("model.onnx is not an ONNX model ..."). */
   name: string;
-  /** Values of symbolic dimensions by dim_param name (for example { N: 8 }); others become 1. */
+  /**
+   * Values of symbolic dimensions by dim_param name (for example { N: 8 }); others become 1. A name
+   * that is no input's dim_param (misspelt, or a dimension the file fixes) is refused, naming the
+   * file's symbolic dimensions, rather than ignored.
+   */
   dims?: Record<string, number>;
   /** Reads `length` bytes at `offset` of an external data file named relative to the model. */
   externalData?: ExternalReader;
@@ -146,6 +150,7 @@ function buildGraph(model: ModelProto, g: GraphProto, opts: ReadOptions): Graph 
   const inputs = (g.input ?? [])
     .filter((vi) => !initializers.has(vi.name ?? ''))
     .map((vi) => tensorInfo(vi, 'input', opts, warnings)!);
+  checkGivenDims(inputs, opts.dims);
   const inputValues = givenInputValues(inputs, opts.inputValues);
   const declared = new Map<string, TensorInfo>();
   for (const vi of g.valueInfo ?? []) {
@@ -257,6 +262,31 @@ function givenInputValues(inputs: TensorInfo[], given: Record<string, InputValue
     out.set(name, v.data);
   }
   return out;
+}
+
+/**
+ * Every dimension given by name must be a symbolic dimension (a dim_param) of a graph input, as
+ * every parameter given to a block must be one of its parameters: otherwise `--set batch=8` on a
+ * file whose batch is fixed, or a misspelt `btch=8`, would be silently ignored.
+ */
+function checkGivenDims(inputs: readonly TensorInfo[], dims: Record<string, number> = {}): void {
+  const symbolic = [...new Set(inputs.flatMap((t) => t.dimParams ?? []).filter((p): p is string => !!p))];
+  const unknown = Object.keys(dims).find((k) => !symbolic.includes(k));
+  if (unknown === undefined) return;
+  const shapes = inputs
+    .slice(0, 4)
+    .map(
+      (t) => `'${t.name}' ${t.shape.map((d, i) => (t.dimParams?.[i] === undefined ? d : '?')).join('x') || 'a scalar'}`,
+    )
+    .join(', ');
+  const more = inputs.length > 4 ? `, and ${inputs.length - 4} more` : '';
+  const unnamed = inputs.some((t) => t.dimParams?.includes(''));
+  throw new StudioError(
+    symbolic.length
+      ? `unknown dimension '${unknown}': not a symbolic dimension of the file. Symbolic dimensions: ${symbolic.join(', ')}`
+      : `unknown dimension '${unknown}': the file has no symbolic dimensions to set (inputs: ${shapes}${more}${unnamed ? "; a '?' is an unnamed dimension, which cannot be set" : ''})`,
+    'bad-parameter',
+  );
 }
 
 /**

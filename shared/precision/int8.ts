@@ -12,7 +12,8 @@
 //   Conv/Gemm/MatMul/Add is removed: the producer's output is quantized with the activation's
 //   calibrated range (zero point 0), which clamps exactly as the activation did (ORT's
 //   QDQRemovableActivation).
-import { StudioError } from '../graph/types.js';
+import { StudioError } from '../ir/types.js';
+import { foldBatchNorm } from '../graph/fold-batchnorm.js';
 import { decodeTensor, encodeTensor, type ITensorProto } from '../onnx/tensor.js';
 import {
   attrFloat,
@@ -98,15 +99,9 @@ export function prepareForQuantization(fp32: Uint8Array): { bytes: Uint8Array; r
     const m = wDims[0];
     const b = conv.input?.[2] ? floatInit(ix, conv.input[2]) : new Float32Array(m);
     if (!b) continue;
-    const eps = attrFloat(bn, 'epsilon', 1e-5);
-    const per = w.length / m;
-    const w2 = new Float32Array(w.length);
-    const b2 = new Float32Array(m);
-    for (let c = 0; c < m; c++) {
-      const f = gamma[c] / Math.sqrt(variance[c] + eps);
-      for (let k = 0; k < per; k++) w2[c * per + k] = w[c * per + k] * f;
-      b2[c] = (b[c] - mean[c]) * f + beta[c];
-    }
+    // The epsilon as the attribute holds it (a float32 when present, 1e-5 as a float64 when absent).
+    const epsilon = attrFloat(bn, 'epsilon', 1e-5);
+    const { weights: w2, bias: b2 } = foldBatchNorm(w, b, { gamma, beta, mean, variance, epsilon }, m);
     const wName = names.fresh(`${conv.input![1]}_bn_folded`);
     const bName = names.fresh(`${conv.name || conv.input![1]}_bias_bn_folded`);
     added.push(floatTensor(wName, wDims, w2), floatTensor(bName, [m], b2));

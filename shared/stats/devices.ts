@@ -6,6 +6,7 @@ import { CPU_REFERENCE_BACKEND, isCpuBackend } from '../contract/job.js';
 import type { GpuAdapter } from '../contract/machine.js';
 import type { BenchResult } from '../contract/result.js';
 import { SOFTWARE_ADAPTER_LABEL, softwareAdapterFlag } from '../hardware/adapters.js';
+import { median, pooledMedian } from './latency.js';
 import { targetName } from './compare.js';
 
 /** Every backend that does not compute on the CPU runs on a GPU (or an accelerator's provider). */
@@ -152,19 +153,6 @@ export interface DeviceGroup {
   cpuMedianMs?: number;
 }
 
-function medianOf(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  if (n === 0) return NaN;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/** Median of the samples of all the results together (so repetitions weigh by their run counts). */
-function pooledMedian(rs: readonly BenchResult[]): number {
-  const samples = rs.flatMap((r) => r.samplesMs);
-  return samples.length ? medianOf(samples) : medianOf(rs.map((r) => r.stats!.p50));
-}
-
 /** "bottleneck:mid=64", "resnet50/keras", a file's base name. */
 export function targetLabel(t: BenchResult['job']['target']): string {
   if (t.kind === 'file') {
@@ -220,7 +208,7 @@ export function compareDevices(results: readonly BenchResult[]): DeviceGroup[] {
         resultIds: best.rs.map((r) => r.id),
         medianMs: best.medianMs,
         threads: best.rs[0].job.backend.intraOpThreads,
-        ...(resident.length ? { deviceResidentMs: medianOf(resident) } : {}),
+        ...(resident.length ? { deviceResidentMs: median(resident) } : {}),
         ...(adapter ? { adapter } : {}),
         software: adapter?.software === true,
       };

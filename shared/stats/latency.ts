@@ -1,7 +1,14 @@
 // Latency statistics and the stopping rule of the measurement loop (DESIGN.md "Benchmark method").
 // Percentiles, means and deviations come from simple-statistics; the median's confidence interval
 // is the distribution-free order-statistic interval (no normality assumed: latencies are skewed).
-import { interquartileRange, mean, probit, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
+import {
+  interquartileRange,
+  mean,
+  median as sampleMedian,
+  probit,
+  quantileSorted,
+  sampleStandardDeviation,
+} from 'simple-statistics';
 import type { Measure } from '../contract/job.js';
 import type { BenchResult, LatencyStats } from '../contract/result.js';
 
@@ -55,16 +62,21 @@ export function relativeCiHalfWidth(samplesMs: readonly number[]): number {
 }
 
 /**
- * Whether measuring may stop, and why: both the minimum count and the minimum time are reached
- * ('min-reached'); or, with at least minRuns samples, the median's CI is within the target
- * ('ci-reached'); or the maximum time or count is hit. `undefined` means: keep measuring.
+ * Whether measuring may stop, and why (`undefined`: keep measuring). In order:
+ * - the maximum count is hit: 'max-runs';
+ * - both the minimum count and the minimum time are reached: 'user-min-time-and-runs' when the user
+ *   set a minimum (m.userMinimums), 'min-time-and-runs' for the defaults;
+ * - the maximum time is hit: 'max-time';
+ * - with the default minimums only, at least minRuns samples and the median's CI within the target:
+ *   'ci-reached'. Minimums the user set are never cut short by this early stop.
  */
 export function stopReason(samplesMs: readonly number[], elapsedMs: number, m: Measure): BenchResult['stopReason'] {
   const n = samplesMs.length;
   if (n >= m.maxRuns) return 'max-runs';
+  if (n >= m.minRuns && elapsedMs >= m.minTimeS * 1000)
+    return m.userMinimums ? 'user-min-time-and-runs' : 'min-time-and-runs';
   if (elapsedMs >= m.maxTimeS * 1000 && n > 0) return 'max-time';
-  if (n < m.minRuns) return undefined;
-  if (elapsedMs >= m.minTimeS * 1000) return 'min-reached';
+  if (m.userMinimums || n < m.minRuns) return undefined;
   // Checking the CI sorts the samples: do it on a geometric schedule, not after every run.
   if (m.targetRelCi > 0 && n >= 10 && (n & (n - 1)) === 0 && relativeCiHalfWidth(samplesMs) <= m.targetRelCi)
     return 'ci-reached';
@@ -89,4 +101,14 @@ export function instabilityFlags(stats: LatencyStats, repetitionMedians: readonl
       flags.push(`trend across repetitions (${rising ? 'slower' : 'faster'} each time)`);
   }
   return flags;
+}
+
+/** The median (simple-statistics'; the mean of the middle two for an even count); NaN for no values. */
+export const median = (xs: readonly number[]): number => (xs.length ? sampleMedian([...xs]) : NaN);
+
+/** The median latency of results pooled: of all their samples when they carry any, else of their p50s. */
+export function pooledMedian(rs: readonly BenchResult[]): number {
+  const samples = rs.flatMap((r) => r.samplesMs);
+  if (samples.length) return median(samples);
+  return median(rs.map((r) => r.stats?.p50).filter((x): x is number => x !== undefined));
 }

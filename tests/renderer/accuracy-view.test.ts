@@ -1,54 +1,27 @@
 // @vitest-environment happy-dom
 // The Accuracy view and its store against a fake API: data sets by handle, an accuracy run with live
-// progress and cancel, the result (top-1, per-class table, confusion matrix), a lab run with live
-// curves and the heads compared; and the Pareto chart's matching of accuracy to benchmark results.
+// progress and cancel, the result (top-1, per-class table, confusion matrix), precision variants
+// side by side; and the Pareto chart's matching of accuracy to benchmark results. (The lab is the
+// Lab view: lab-view.test.ts.)
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
-import type { DataSetView } from '../../shared/contract/api.js';
-import { setApi } from '../../renderer/src/api/index.js';
 import { useAccuracyStore } from '../../renderer/src/stores/accuracy.js';
+import { useTaskStore } from '../../renderer/src/stores/tasks.js';
 import { accuracyTargetKey, markFront, paretoData } from '../../renderer/src/components/charts/chart-data.js';
-import { fakeApi, settle, type FakeApi } from './studio-fake-api.js';
+import { FASHION, mountAttached, setUpTaskApi, tearDownTaskApi } from './task-fake-api.js';
+import { type FakeApi } from './studio-fake-api.js';
 import { chartCalls } from './chart-stubs.js';
-import { fakeAccuracy, fakeLab } from '../helpers/fake-accuracy.js';
+import { fakeAccuracy } from '../helpers/fake-accuracy.js';
 import { fakeResult } from '../helpers/fake-results.js';
 
 vi.mock('vue-chartjs', async () => (await import('./chart-stubs.js')).chartStubs);
 const AccuracyView = (await import('../../renderer/src/views/AccuracyView.vue')).default;
 const ParetoChart = (await import('../../renderer/src/components/charts/ParetoChart.vue')).default;
 
-const FASHION: DataSetView = {
-  dataId: 'data-fashion',
-  name: 'Fashion-MNIST',
-  origin: 'known',
-  format: 'idx',
-  location: '/usr/share/datasets/fashion-mnist',
-};
 let api: FakeApi;
-
-beforeEach(() => {
-  setActivePinia(createPinia());
-  chartCalls.length = 0;
-  api = fakeApi({
-    'app.info': { version: '0.1.0', apiVersion: 1, mode: 'web', platform: 'linux' },
-    'data.list': { datasets: [FASHION] },
-    'accuracy.start': { taskId: 'task-1' },
-    'lab.start': { taskId: 'task-2' },
-    'tasks.cancel': { cancelled: true },
-  });
-  setApi(api);
-});
-afterEach(() => {
-  useAccuracyStore().detach();
-  setApi(undefined);
-});
-
-async function mountView() {
-  const w = mount(AccuracyView, { attachTo: document.body });
-  await flushPromises();
-  return w;
-}
+beforeEach(() => void (api = setUpTaskApi()));
+afterEach(tearDownTaskApi);
+const mountView = () => mountAttached(AccuracyView);
 
 describe('AccuracyView', () => {
   it('lists the data sets by handle and runs accuracy with the chosen settings, live progress and cancel', async () => {
@@ -219,7 +192,7 @@ describe('AccuracyView', () => {
     expect(w.find('button.run-accuracy').attributes('disabled')).toBeDefined();
     await useAccuracyStore().runAccuracy();
     expect(useAccuracyStore().error).toBe('choose a data set first');
-    useAccuracyStore().dataId = 'data-x';
+    useTaskStore().dataId = 'data-x';
     await useAccuracyStore().runAccuracy();
     api.emit('task.end', {
       taskId: 'task-1',
@@ -232,72 +205,6 @@ describe('AccuracyView', () => {
     w.unmount();
   });
 
-  it('runs the lab on the target above as its base, cut at a named tensor', async () => {
-    const w = await mountView();
-    await w.find('select[aria-label="lab base"]').setValue('target');
-    await w.find('input[aria-label="cut tensor"]').setValue(' layer2/out ');
-    await w.find('button.run-lab').trigger('click');
-    await flushPromises();
-    expect(api.callsOf('lab.start')).toEqual([
-      {
-        dataId: 'data-fashion',
-        heads: ['gap', 'fc', 'mlp'],
-        epochs: 5,
-        limit: 2000,
-        base: { kind: 'block', name: 'head-fc', params: { height: 28, width: 28, channels: 1, classes: 10 } },
-        cut: 'layer2/out',
-      },
-    ]);
-    w.unmount();
-  });
-
-  it('runs the lab: live curves per head, then the heads compared, cache and time saved', async () => {
-    const w = await mountView();
-    await w.find('input[aria-label="head mlp"]').setValue(false);
-    await w.find('button.run-lab').trigger('click');
-    await flushPromises();
-    expect(api.callsOf('lab.start')).toEqual([
-      { dataId: 'data-fashion', heads: ['gap', 'fc'], epochs: 5, limit: 2000 },
-    ]);
-    for (const [head, epoch, acc] of [
-      ['gap', 1, 0.5],
-      ['gap', 2, 0.6],
-      ['fc', 1, 0.7],
-    ] as const)
-      api.emit('task.progress', {
-        taskId: 'task-2',
-        kind: 'lab',
-        phase: `train:${head}`,
-        message: '',
-        elapsedMs: 1,
-        epoch: { head, epoch, epochs: 5, trainLoss: 1, valLoss: 1, valAccuracy: acc },
-      });
-    await flushPromises();
-    await settle();
-    const line = chartCalls.filter((c) => c.type === 'line').at(-1)!;
-    expect(line.data.datasets.map((d) => [d.label, d.data])).toEqual([
-      [
-        'GAP + linear',
-        [
-          { x: 1, y: 50 },
-          { x: 2, y: 60 },
-        ],
-      ],
-      ['flatten + linear (FC)', [{ x: 1, y: 70 }]],
-    ]);
-    api.emit('task.end', { taskId: 'task-2', kind: 'lab', status: 'ok', lab: fakeLab({ id: 'lab-1' }) });
-    await flushPromises();
-    expect(w.findAll('.test-acc').map((c) => c.text())).toEqual(['70.0%', '80.0%']);
-    expect(w.text()).toContain('cache miss');
-    expect(w.find('.time-saved').text()).toBe('300 ms');
-    expect(w.text()).toMatch(
-      /GAP \+ linear: 70\.0% with 99 parameters; flatten \+ linear: 80\.0% with 4,707 \(48x the parameters, \+10\.0 points\)/,
-    );
-    const heads = chartCalls.filter((c) => c.type === 'scatter').at(-1)!;
-    expect(heads.data.datasets.map((d) => d.data)).toEqual([[{ x: 99, y: 70 }], [{ x: 4707, y: 80 }]]);
-    w.unmount();
-  });
-
   it('offers the native folder dialog in the desktop app and selects what was opened', async () => {
     api.handlers['app.info'] = { version: '0.1.0', apiVersion: 1, mode: 'electron', platform: 'linux' };
     api.handlers['files.openDataDialog'] = { ...FASHION, dataId: 'data-mine', name: 'mine', origin: 'opened' };
@@ -306,7 +213,7 @@ describe('AccuracyView', () => {
     const w = await mountView();
     await w.find('button.open-data').trigger('click');
     await flushPromises();
-    expect(useAccuracyStore().dataId).toBe('data-mine');
+    expect(useTaskStore().dataId).toBe('data-mine');
     expect(w.find('select[aria-label="data set"]').text()).toContain('mine (IDX)');
     w.unmount();
   });

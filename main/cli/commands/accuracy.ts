@@ -7,10 +7,11 @@ import type { AccuracyResult } from '../../../shared/contract/accuracy.js';
 import { BACKEND_NAMES, type PrecisionName } from '../../../shared/contract/job.js';
 import type { Preprocess } from '../../../shared/data/dataset.js';
 import { StudioError } from '../../../shared/ir/types.js';
-import { runAccuracySpec, type AccuracySpecInput } from '../../accuracy/run-accuracy.js';
+import type { AccuracySpecInput } from '../../accuracy/run-accuracy.js';
 import { parseCalibration, parsePrecisions } from '../../precision/options.js';
 import type { PreprocessFlags } from '../../accuracy/preprocess-defaults.js';
-import { accuracyStore } from '../../store/document-store.js';
+import { ResultsService } from '../../services/results.js';
+import { TaskService } from '../../services/tasks.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { table } from '../format.js';
 import { action, printJson, printText, warn, terminalSafe } from '../io.js';
@@ -161,18 +162,18 @@ export function accuracySpecFromOptions(target: string, o: AccuracyOptions): Acc
   };
 }
 
-export async function runAccuracy(
-  target: string,
-  o: AccuracyOptions,
-  progress = true,
-  precision: PrecisionName = 'fp32',
-): Promise<AccuracyResult> {
+/** One precision through the accuracy service, in this process (saved unless --no-save). */
+async function runAccuracyTask(target: string, o: AccuracyOptions, progress: boolean, precision: PrecisionName) {
   const spec = { ...accuracySpecFromOptions(target, o), precision };
   const bar = progress
     ? progressReporter(`accuracy ${target}${precision === 'fp32' ? '' : ` (${precision})`}`)
     : undefined;
+  const tasks = new TaskService({ results: new ResultsService(o.results), isolation: 'none' });
   try {
-    return await runAccuracySpec(spec, bar?.update);
+    return await tasks.run('accuracy', spec, {
+      save: o.save,
+      onProgress: (p) => p.done !== undefined && p.total !== undefined && bar?.update({ done: p.done, total: p.total }),
+    });
   } finally {
     bar?.stop();
   }
@@ -294,8 +295,12 @@ export function registerAccuracy(program: Command): void {
       const refused: { precision: PrecisionName; reason: string }[] = [];
       for (const precision of precisions) {
         let result: AccuracyResult;
+        let savedTo: string | undefined;
         try {
-          result = await runAccuracy(target, o, true, precision);
+          const outcome = await runAccuracyTask(target, o, true, precision);
+          if (outcome.saveError) throw new StudioError(outcome.saveError, 'io-error');
+          result = outcome.value;
+          savedTo = outcome.savedTo;
         } catch (e) {
           // One precision a backend cannot run does not cost the others (asked alone, it is the error).
           if (precisions.length > 1 && e instanceof StudioError && e.code === 'refused') {
@@ -304,12 +309,6 @@ export function registerAccuracy(program: Command): void {
             continue;
           }
           throw e;
-        }
-        let savedTo: string | undefined;
-        if (o.save) {
-          const saved = accuracyStore(o.results).save(result);
-          result = saved.doc;
-          savedTo = saved.path;
         }
         results.push(result);
         if (o.json) continue;

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { detectBackends } from '../../backends/registry.js';
-import { gpuAdapters } from '../../machine/gpu-adapters.js';
+import { MachineService } from '../../services/machine.js';
 import { describeAdapter, SOFTWARE_ADAPTER_LABEL } from '../../../shared/hardware/adapters.js';
 import { table } from '../format.js';
 import { action, printJson, printText } from '../io.js';
@@ -14,7 +13,8 @@ export function registerBackends(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action(async (opts: { json?: boolean }) => {
-        const [found, adapters] = await Promise.all([detectBackends(), gpuAdapters()]);
+        const machine = new MachineService();
+        const [found, adapters] = await Promise.all([machine.backends(), machine.adapters()]);
         if (opts.json) return printJson({ backends: found, adapters: adapters.adapters, adapterNotes: adapters.notes });
         // A backend on a software adapter says so in its own row: its figures are CPU speed.
         const available = (b: (typeof found)[number]) =>

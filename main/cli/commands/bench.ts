@@ -325,7 +325,9 @@ function printOutcome(outcome: BenchOutcome, resultsDir: string, opts: BenchOpti
     printText(summaryTable(results));
     const offCpu = results.filter((r) => r.runtime?.adapter || r.deviceResident || r.memory?.gpuUnmeasured);
     if (offCpu.length) {
-      printText('\nGPU jobs (first run includes shader/kernel compilation; device-resident = no host<->device copies):');
+      printText(
+        '\nGPU jobs (first run includes shader/kernel compilation; device-resident = no host<->device copies):',
+      );
       printText(gpuTable(offCpu));
     }
     if (opts.scenario === 'offline') printText('\n' + offlineTable(results));
@@ -335,7 +337,9 @@ function printOutcome(outcome: BenchOutcome, resultsDir: string, opts: BenchOpti
       printText(
         table(
           FIDELITY_HEADER,
-          variants.map((r) => fidelityRow(r.label, r.status === 'ok' ? 'ok' : (r.failure?.kind ?? r.status), r.precision)),
+          variants.map((r) =>
+            fidelityRow(r.label, r.status === 'ok' ? 'ok' : (r.failure?.kind ?? r.status), r.precision),
+          ),
         ),
       );
     }

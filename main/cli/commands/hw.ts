@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { probeMachine } from '../../machine/profile.js';
 import { measureRoofline } from '../../backends/native/roofline.js';
+import { MachineService } from '../../services/machine.js';
 import { describeAdapter } from '../../../shared/hardware/adapters.js';
 import { bytes } from '../format.js';
 import { action, printJson, printText } from '../io.js';
@@ -16,8 +16,9 @@ export function registerHw(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action(async (opts: { json?: boolean; roofline?: boolean }) => {
-        const profile = await probeMachine();
-        const m = opts.roofline ? { ...profile, roofline: await measureRoofline() } : profile;
+        // A one-off process: the roofline is measured here, not in a child as the app does.
+        const machine = new MachineService({ measureRoofline: () => measureRoofline() });
+        const m = opts.roofline ? await machine.profileWithRoofline() : await machine.profile();
         if (opts.json) return printJson(m);
         const c = m.cpu;
         const cache = Object.entries(c.cache)

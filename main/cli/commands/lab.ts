@@ -1,11 +1,12 @@
 // `lab`: the bottleneck-feature lab. Cuts a base at a tensor, caches its features over a labeled data
 // set, trains small heads on them, exports each head with the base as one ONNX classifier.
 import type { Command } from 'commander';
-import type { LabProgress, LabResult, LabSpecInput } from '../../../shared/contract/lab.js';
+import type { LabResult, LabSpecInput } from '../../../shared/contract/lab.js';
 import { StudioError } from '../../../shared/ir/types.js';
 import { parseHeads } from '../../../shared/lab/heads.js';
-import { runLab } from '../../lab/run-lab.js';
-import { labStore } from '../../store/document-store.js';
+import type { TaskProgress } from '../../process/task-protocol.js';
+import { ResultsService } from '../../services/results.js';
+import { TaskService } from '../../services/tasks.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { grouped, table } from '../format.js';
 import { action, printJson, printText, terminalSafe } from '../io.js';
@@ -80,32 +81,20 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`);
 
 /** Progress on stderr: one line per phase change and per epoch (a TTY also sees the batches count up). */
-function progressPrinter(): (p: LabProgress) => void {
+/**
+ * The lab's progress on stderr, from the task messages the app shows too: each phase's start and
+ * end and every epoch on its own line; counts in between rewrite one line on a terminal.
+ */
+function progressPrinter(): (p: TaskProgress) => void {
   const tty = process.stderr.isTTY;
+  let phase = '';
   return (p) => {
-    switch (p.phase) {
-      case 'open':
-        process.stderr.write(terminalSafe(`${p.message}\n`));
-        break;
-      case 'features': {
-        const line = `features ${p.split}: ${p.done}/${p.total}${p.cached ? ' (cache)' : ''}`;
-        if (p.done === p.total) process.stderr.write(`${tty ? '\r' : ''}${terminalSafe(line)}\n`);
-        else if (tty) process.stderr.write(`\r${terminalSafe(line)}`);
-        break;
-      }
-      case 'train':
-        process.stderr.write(
-          `${p.head} epoch ${p.epoch}/${p.epochs}: train loss ${p.trainLoss.toFixed(4)}, val loss ${p.valLoss.toFixed(4)}, val acc ${pct(p.valAccuracy)}\n`,
-        );
-        break;
-      case 'evaluate':
-        if (p.done === p.total)
-          process.stderr.write(terminalSafe(`${p.head}: exported classifier evaluated on ${p.total} test images\n`));
-        break;
-      case 'export':
-        if (p.path) process.stderr.write(terminalSafe(`${p.head}: wrote ${p.path}\n`));
-        break;
-    }
+    const counting = p.done !== undefined && p.total !== undefined;
+    const ends = !counting || p.done === p.total;
+    const line = terminalSafe(p.message);
+    if (ends || p.phase !== phase) process.stderr.write(`${tty ? '\r' : ''}${line}\n`);
+    else if (tty) process.stderr.write(`\r${line}`);
+    phase = p.phase;
   };
 }
 
@@ -167,13 +156,13 @@ export function registerLab(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action(async (opts: LabOptions) => {
-        let result = await runLab(labSpecFromOptions(opts), progressPrinter());
-        let savedTo: string | undefined;
-        if (opts.save) {
-          const saved = labStore(opts.results).save(result);
-          result = saved.doc;
-          savedTo = saved.path;
-        }
+        const tasks = new TaskService({ results: new ResultsService(opts.results), isolation: 'none' });
+        const outcome = await tasks.run('lab', labSpecFromOptions(opts), {
+          save: opts.save,
+          onProgress: progressPrinter(),
+        });
+        if (outcome.saveError) throw new StudioError(outcome.saveError, 'io-error');
+        const { value: result, savedTo } = outcome;
         if (opts.json) return printJson(result);
         printText(renderLab(result));
         if (savedTo) printText(`\nsaved ${savedTo}`);

@@ -4,10 +4,8 @@ import type { Command } from 'commander';
 import type { BenchResult } from '../../../shared/contract/result.js';
 import { StudioError } from '../../../shared/ir/types.js';
 import { compareRuns } from '../../../shared/stats/compare.js';
-import { matchingAccuracy } from '../../reports/accuracy.js';
-import { exportReport, parseReport } from '../../reports/index.js';
-import { selectLab } from '../../reports/lab.js';
-import { accuracyStore, labStore } from '../../store/document-store.js';
+import { parseReport } from '../../reports/index.js';
+import { ResultsService } from '../../services/results.js';
 import { checkResult } from '../../store/result-check.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { ResultsStore, type ResultFilter } from '../../store/results-store.js';
@@ -121,17 +119,12 @@ export function registerResults(program: Command): void {
       ),
   ).action(
     action((o: FilterOptions & { out: string; lab?: string }) => {
-      const store = storeOf(o);
-      const { results: rs, problems } = store.load(filterFrom(o));
+      const service = new ResultsService(o.results ?? defaultResultsDir());
+      const { results: rs, problems } = service.load(filterFrom(o));
       reportProblems(problems);
-      if (rs.length === 0) throw new StudioError('no results match: nothing to export', 'bad-parameter');
-      // Saved accuracy and lab results beside the benchmark results, as the app's export adds them.
-      const acc = accuracyStore(store.dir).list();
-      const labs = labStore(store.dir).list();
-      reportProblems([...acc.problems, ...labs.problems]);
-      const accuracy = matchingAccuracy(rs, acc.items);
-      const lab = selectLab(rs, labs.items, o.lab);
-      const written = exportReport(rs, o.out, undefined, { accuracy, lab });
+      // Saved accuracy and lab results go beside the benchmark results, as in every report.
+      const { accuracy, lab, problems: docProblems, ...written } = service.export(rs, o.out, undefined, { lab: o.lab });
+      reportProblems(docProblems);
       const extra = { accuracy: accuracy.map((a) => a.id), lab: lab.map((l) => l.id) };
       if (o.json) return printJson({ ...written, ...extra });
       const also = [

@@ -1,6 +1,6 @@
 // The HTML report's charts (inlined into the report after Chart.js): draws the three charts from
 // the JSON data block. Plain browser JavaScript, no network, no imports; read as text by ../html.ts.
-/* global window, document, getComputedStyle */
+/* global window, document, getComputedStyle, fmtMs, fmtCount -- the last two: shared/format.ts tickMs and tickCount, inlined first by ../html.ts */
 (function () {
   'use strict';
   const Chart = window.Chart;
@@ -16,23 +16,7 @@
   };
   const color = (backend) => PALETTE[backend] || '#64748b';
 
-  function fmtMs(ms) {
-    if (!isFinite(ms)) return '';
-    if (ms === 0) return '0';
-    if (ms < 1) return +(ms * 1000).toPrecision(3) + ' µs';
-    if (ms < 1000) return +ms.toPrecision(3) + ' ms';
-    return +(ms / 1000).toPrecision(3) + ' s';
-  }
-  function fmtCount(n) {
-    const units = [
-      [1e12, 'T'],
-      [1e9, 'G'],
-      [1e6, 'M'],
-      [1e3, 'k'],
-    ];
-    for (const [v, u] of units) if (Math.abs(n) >= v) return +(n / v).toPrecision(3) + ' ' + u;
-    return String(+n.toPrecision(3));
-  }
+  // fmtMs and fmtCount are shared/format.ts's tickMs and tickCount, inlined before this script (html.ts).
   /** On a log axis, label only 1, 2 and 5 times a power of ten (the others stay as grid lines). */
   function logTick(format) {
     return function (value) {

@@ -1,7 +1,7 @@
 // Graph helpers for the diagram: the GraphView of a built graph, and the layered layout
 // (layer = topological depth; order within a layer by the mean position of the producers).
 import type { GraphView } from '../../../shared/contract/api.js';
-import type { Graph } from '../../../shared/graph/types.js';
+import type { Graph } from '../../../shared/ir/types.js';
 
 export function toGraphView(g: Graph): GraphView {
   return {

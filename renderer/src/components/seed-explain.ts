@@ -1,7 +1,7 @@
 // One sentence per seed comparison saying why the cheaper target is cheaper, written from the
 // live numbers (channel counts and ratios come from the cost reports, not from prose).
 import type { CostReport } from '../../../shared/cost/cost-model.js';
-import { grouped, ratio } from './format.js';
+import { grouped, ratio } from '../../../shared/format.js';
 
 export interface Costed {
   target: string;

@@ -15,6 +15,7 @@ import {
 import type { BenchResult } from '../../../shared/contract/result.js';
 import { errorMessage, getApi } from '../api/index.js';
 import { useSettingsStore } from './settings.js';
+import { toggled } from './toggle.js';
 
 export type JobStatus = 'queued' | 'running' | 'ok' | 'failed' | 'cancelled';
 export type MeasurePreset = 'quick' | 'standard' | 'thorough';
@@ -23,9 +24,26 @@ export type SweepMode = 'mul' | 'add';
 
 /** What each preset asks of the measurement loop (MeasureSchema; 'standard' keeps its defaults). */
 export const MEASURE_PRESETS: Record<MeasurePreset, Partial<Measure>> = {
-  quick: { warmupRuns: 3, warmupTimeS: 0.5, minRuns: 10, minTimeS: 0.5, maxTimeS: 3, targetRelCi: 0.05 },
+  // A preset's minimums are defaults, not the user's: the early stop on the confidence interval stays on.
+  quick: {
+    warmupRuns: 3,
+    warmupTimeS: 0.5,
+    minRuns: 10,
+    minTimeS: 0.5,
+    maxTimeS: 3,
+    targetRelCi: 0.05,
+    userMinimums: false,
+  },
   standard: {},
-  thorough: { warmupRuns: 20, warmupTimeS: 5, minRuns: 100, minTimeS: 5, maxTimeS: 60, targetRelCi: 0.005 },
+  thorough: {
+    warmupRuns: 20,
+    warmupTimeS: 5,
+    minRuns: 100,
+    minTimeS: 5,
+    maxTimeS: 60,
+    targetRelCi: 0.005,
+    userMinimums: false,
+  },
 };
 
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
@@ -295,9 +313,7 @@ export const useBenchStore = defineStore('bench', {
       return added;
     },
     togglePrecision(p: PrecisionName, on: boolean): void {
-      const has = this.precision.includes(p);
-      if (on && !has) this.precision = PRECISION_NAMES.filter((x) => x === p || this.precision.includes(x));
-      if (!on && has) this.precision = this.precision.filter((x) => x !== p);
+      if (this.precision.includes(p) !== on) this.precision = toggled(PRECISION_NAMES, this.precision, p, on);
     },
     toggleBackend(b: BackendName, on: boolean): void {
       const has = this.backends.includes(b);

@@ -5,7 +5,7 @@ import type { ApiResponses, Settings } from '../../../shared/contract/api.js';
 import { errorMessage, getApi } from '../api/index.js';
 
 export type Theme = Settings['theme'];
-export const VIEWS = ['hardware', 'blocks', 'models', 'benchmark', 'accuracy', 'results'] as const;
+export const VIEWS = ['hardware', 'blocks', 'models', 'benchmark', 'accuracy', 'lab', 'results'] as const;
 export type ViewName = (typeof VIEWS)[number];
 export const VIEW_TITLES: Record<ViewName, string> = {
   hardware: 'Hardware',
@@ -13,6 +13,7 @@ export const VIEW_TITLES: Record<ViewName, string> = {
   models: 'Models',
   benchmark: 'Benchmark',
   accuracy: 'Accuracy',
+  lab: 'Lab',
   results: 'Results',
 };
 

@@ -1,5 +1,7 @@
 // What the Results view's charts plot, computed from results as plain data (no Chart.js here), so
 // that the numbers can be tested on their own. The chart components turn these into datasets.
+import { quantileSorted } from 'simple-statistics';
+import { median, pooledMedian } from '../../../../shared/stats/latency.js';
 import { resolveParams } from '../../../../shared/blocks/block-spec.js';
 import { findBlock } from '../../../../shared/blocks/registry.js';
 import { accuracyTargetKey, type AccuracyResult } from '../../../../shared/contract/accuracy.js';
@@ -7,32 +9,17 @@ import type { BenchResult } from '../../../../shared/contract/result.js';
 import { costGraph } from '../../../../shared/cost/cost-model.js';
 import { SEED_COMPARISONS, type SeedComparison } from '../../../../shared/cost/seed-comparisons.js';
 import { findModel } from '../../../../shared/models/registry.js';
+import { seedPairs, seedVerdictOf, type SideOf } from '../../../../shared/stats/seed-verdicts.js';
 import { buildTarget, splitTarget } from '../../../../shared/targets.js';
 import { backendText, machineText, targetText } from '../results/fmt.js';
 
 export const okResults = (rs: readonly BenchResult[]) => rs.filter((r) => r.status === 'ok' && r.stats);
 
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+/** Quantile of sorted values, R-7 (simple-statistics' quantileSorted); NaN for no values. */
+export const quantile = (sorted: readonly number[], p: number): number =>
+  sorted.length ? quantileSorted([...sorted], p) : NaN;
 
-/** Linear-interpolated quantile of sorted values (the same definition as simple-statistics' R-7). */
-export function quantile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]) - sorted[lo]);
-}
-
-/** The median latency of results pooled: of all their samples when they carry any, else of their p50s. */
-export function pooledMedian(rs: readonly BenchResult[]): number {
-  const samples = rs.flatMap((r) => r.samplesMs);
-  if (samples.length) return median(samples);
-  return median(rs.map((r) => r.stats?.p50).filter((x): x is number => x !== undefined));
-}
+export { median, pooledMedian };
 
 const threadsText = (t: number) => (t ? `${t}t` : 'auto t');
 
@@ -216,68 +203,67 @@ export interface SeedSpeedup {
   label: string;
 }
 
+/** The side of a seed comparison a result ran: the target whose resolved parameters it has. */
+export const sideBySeedTarget: SideOf = (c, r) => {
+  const i = c.targets.findIndex((t) => resultMatchesSeedTarget(r, t));
+  return i < 0 ? undefined : i;
+};
+
 /**
- * For each seed comparison, and each configuration (backend, batch, threads, machine) where both the
- * reference (its first target) and another of its targets have ok results: both speed-ups.
+ * For each seed comparison, and each setting (backend, batch, threads, machine, precision...) where
+ * both the reference (its first target) and another of its targets have ok results: the cost
+ * model's speed-up beside the measured one, the answer of shared/stats/seed-verdicts.ts.
  */
 export function seedSpeedups(
   results: readonly BenchResult[],
   comparisons: readonly SeedComparison[] = SEED_COMPARISONS,
 ): SeedSpeedup[] {
-  const ok = okResults(results);
-  const out: SeedSpeedup[] = [];
-  // Precision too: an int8 and an fp32 run of a pair are two answers, never one.
-  const configOf = (r: BenchResult) =>
-    JSON.stringify([
+  const out: { order: number; row: SeedSpeedup }[] = [];
+  for (const pair of seedPairs(comparisons, results, sideBySeedTarget, { labelParams: false })) {
+    const v = seedVerdictOf(pair);
+    if ('error' in v) continue;
+    const c = pair.comparison;
+    const [ref, other] = [c.targets[0], pair.target];
+    const r = pair.reference[0];
+    const [backend, batch, threads, precision] = [
       backendText(r),
       r.job.batch,
       r.job.backend.intraOpThreads,
-      machineText(r),
       r.job.precision ?? 'fp32',
-    ]);
-  for (const c of comparisons) {
-    if (c.targets.length < 2) continue;
-    const [ref, ...others] = c.targets;
-    const refResults = ok.filter((r) => resultMatchesSeedTarget(r, ref));
-    if (refResults.length === 0) continue;
-    for (const other of others) {
-      const otherResults = ok.filter((r) => resultMatchesSeedTarget(r, other));
-      const configs = [...new Set(refResults.map(configOf))].filter((k) => otherResults.some((r) => configOf(r) === k));
-      for (const key of configs) {
-        const [backend, batch, threads, machine, precision] = JSON.parse(key) as [
-          string,
-          number,
-          number,
-          string,
-          string,
-        ];
-        const a = refResults.filter((r) => configOf(r) === key);
-        const b = otherResults.filter((r) => configOf(r) === key);
-        const [macsReference, macsOther] = [targetMacs(ref), targetMacs(other)];
-        const [latencyReference, latencyOther] = [pooledMedian(a), pooledMedian(b)];
-        out.push({
-          comparison: c.name,
-          question: c.question,
-          reference: ref,
-          other,
-          backend,
-          batch,
-          threads,
-          machine,
-          macsReference,
-          macsOther,
-          theoretical: macsReference / macsOther,
-          latencyReference,
-          latencyOther,
-          measured: latencyReference / latencyOther,
-          label: `${c.name}${others.length > 1 ? ` (${other})` : ''} · ${backend} · b${batch} · ${threadsText(threads)}${precision !== 'fp32' ? ` · ${precision}` : ''}`,
-        });
-      }
-    }
+    ];
+    const [macsReference, macsOther] = [targetMacs(ref), targetMacs(other)];
+    const order = comparisons.indexOf(c) * 1000 + c.targets.indexOf(other);
+    const row: SeedSpeedup = {
+      comparison: c.name,
+      question: c.question,
+      reference: ref,
+      other,
+      backend,
+      batch,
+      threads,
+      machine: machineText(r),
+      macsReference,
+      macsOther,
+      theoretical: macsReference / macsOther,
+      latencyReference: pooledMedian(pair.reference),
+      latencyOther: pooledMedian(pair.other),
+      measured: v.speedup,
+      label: `${c.name}${c.targets.length > 2 ? ` (${other})` : ''} · ${backend} · b${batch} · ${threadsText(threads)}${precision !== 'fp32' ? ` · ${precision}` : ''}`,
+    };
+    out.push({ order, row });
   }
-  const machines = new Set(out.map((s) => s.machine));
-  if (machines.size > 1) for (const s of out) s.label += ` · ${s.machine}`;
-  return out;
+  // By comparison and alternative, each in the order its settings were first met.
+  const rows = out.sort((a, b) => a.order - b.order).map(({ row }) => row);
+  const machines = new Set(rows.map((s) => s.machine));
+  if (machines.size > 1) for (const s of rows) s.label += ` · ${s.machine}`;
+  // Settings told apart by more than the label says (ONNX Runtime options, the machine's memory...).
+  const seen = new Map<string, number>();
+  for (const s of rows) {
+    const n = (seen.get(s.label) ?? 0) + 1;
+    seen.set(s.label, n);
+    if (n > 1) s.label += ` #${n}`;
+  }
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -42,10 +42,7 @@ export function backendText(r: BenchResult): string {
 }
 
 /** "Ryzen 9 7950X 16-Core Processor (linux x64)": how results from different machines are told apart. */
-export function machineText(r: BenchResult): string {
-  const m = r.machine;
-  return `${m.cpu.brand} (${m.os.platform} ${m.os.arch})`;
-}
+export { machineLabel as machineText } from '../../../../shared/stats/devices.js';
 
 export function failureText(f: BenchResult['failure']): string {
   if (!f) return '';
