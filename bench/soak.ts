@@ -40,7 +40,7 @@ const FAULTS: { fault: TestFault; kind: string; timeLimitS?: number }[] = [
   { fault: 'crash', kind: 'crash' },
   { fault: 'throw', kind: 'error' },
   { fault: 'hang', kind: 'timeout', timeLimitS: 2 },
-  { fault: 'oom', kind: 'oom' },
+  { fault: 'sigkill', kind: 'killed' },
   { fault: 'alloc', kind: 'oom' },
   { fault: 'native-abort', kind: 'crash' },
 ];
