@@ -15,6 +15,15 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'no-module-loop',
+      comment:
+        'Modules must not import each other in a loop either: ES modules in a loop can see each ' +
+        "other's bindings before they are initialized (a TDZ error at load time), dynamic imports included.",
+      severity: 'error',
+      from: { path: '^(main|shared)/' },
+      to: { circular: true },
+    },
+    {
       name: 'contract-is-a-leaf',
       comment:
         'shared/contract/ is what crosses process and file boundaries: it imports only zod and itself, ' +

@@ -35,7 +35,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['main/**/*.ts', 'tests/**/*.ts', 'bench/**/*.ts', '*.config.*', 'eslint.config.js', '.dependency-cruiser.cjs'],
+    files: [
+      'main/**/*.ts',
+      'tests/**/*.ts',
+      'bench/**/*.ts',
+      '*.config.*',
+      'eslint.config.js',
+      '.dependency-cruiser.cjs',
+    ],
     languageOptions: { globals: { ...globals.node } },
   },
   {

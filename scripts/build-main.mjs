@@ -4,8 +4,12 @@
 //   main/app/preload.ts       -> dist/main/app/preload.cjs        (CommonJS, one file: a sandboxed
 //                                                                  preload may require only 'electron')
 //   main/engine/worker.ts     -> dist/main/engine/worker.js       (ESM, the job worker; a utilityProcess)
-//   main/api/roofline-child.ts-> dist/main/api/roofline-child.js  (ESM, the roofline measurement's child)
+//   main/services/roofline-child.ts -> dist/main/services/roofline-child.js (ESM, the roofline measurement's child)
 //   main/tasks/task-worker.ts -> dist/main/tasks/task-worker.js   (ESM, the accuracy/lab task worker)
+//   main/cli/index.ts         -> dist/main/cli/index.js           (ESM, the command line, split:
+//                                  + dist/main/cli/*-HASH.js         one chunk per command module,
+//                                                                  loaded when that command runs;
+//                                                                  bin/bottleneck-studio.mjs runs it)
 //
 // plus the HTML report's assets (dist/main/reports/html/) and dist/package.json (name, version,
 // "type": "module").
@@ -91,6 +95,33 @@ async function esmBundle(outdir, entry) {
   return outfile;
 }
 
+/**
+ * The command line, split: main/cli/program.ts imports each command module with import() when
+ * that command runs, so `--help` or `cost` never loads ONNX Runtime, sharp or systeminformation.
+ * The chunks sit beside index.js, so the import.meta.url rewrite above (relative to the output
+ * file's folder) holds for every chunk.
+ */
+async function cliBundle(outdir) {
+  const outfile = join(outdir, 'main', 'cli', 'index.js');
+  await build({
+    entryPoints: [join(root, 'main/cli/index.ts')],
+    outdir: dirname(outfile),
+    entryNames: '[name]',
+    chunkNames: '[name]-[hash]',
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: EXTERNAL,
+    banner: { js: ESM_BANNER },
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    plugins: [sourceLocationPlugin(outdir, outfile)],
+  });
+  return outfile;
+}
+
 async function preloadBundle(outdir) {
   const outfile = join(outdir, 'main', 'app', 'preload.cjs');
   await build({
@@ -116,8 +147,9 @@ export async function buildMain({ outdir }) {
   const outputs = await Promise.all([
     esmBundle(outdir, 'main/app/electron-main.ts'),
     esmBundle(outdir, 'main/engine/worker.ts'),
-    esmBundle(outdir, 'main/api/roofline-child.ts'),
+    esmBundle(outdir, 'main/services/roofline-child.ts'),
     esmBundle(outdir, 'main/tasks/task-worker.ts'),
+    cliBundle(outdir),
     preloadBundle(outdir),
   ]);
   cpSync(join(root, 'main/reports/html'), join(outdir, 'main/reports/html'), { recursive: true });

@@ -115,7 +115,7 @@ lines.push(
   '',
   "Where ONNX Runtime placed each model's nodes when the job asked for `ort-webgpu`",
   "(`WebGpuExecutionProvider`), read from ONNX Runtime's profile of a second, profiled session and",
-  "joined to the studio graph (main/engine/node-map.ts) for the share of the cost model's MACs. Memory",
+  "joined to the studio graph (shared/stats/node-map.ts) for the share of the cost model's MACs. Memory",
   'copies (`Memcpy*`) and layout transposes are runtime-only nodes with no MACs; they are counted',
   'under the provider that runs them (the copies around a CPU node run on the WebGPU side).',
   'Element-wise operators (`Add`, `Sum`, `Relu`...) carry no MACs in the cost model, so a fallback of',

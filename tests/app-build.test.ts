@@ -72,7 +72,7 @@ describe('build-main', () => {
     for (const text of [main, worker]) expect(text).not.toMatch(/from\s*"\.\.?\/[^"]*\.(ts|js)"/);
     // Each module's import.meta.url is its place in the dist layout (addon.ts, the spawner).
     expect(worker).toContain('new URL("../backends/native/addon.js", import.meta.url)');
-    expect(main).toContain('new URL("../engine/spawner.js", import.meta.url)');
+    expect(main).toContain('new URL("../process/spawner.js", import.meta.url)');
   });
 
   it('the bundled worker runs a real job under Node', async () => {

@@ -369,12 +369,12 @@ describe('19. Electron fuses', () => {
   });
 
   it('runAsNode is off as soon as nothing in the main process forks Electron as Node', () => {
-    // Reason: child_process.fork in Electron's main process needs ELECTRON_RUN_AS_NODE; the roofline
-    // child (main/services/roofline.ts) still uses it, so the fuse would break that measurement. When it
-    // moves to utilityProcess like the job and task workers, this demands runAsNode: false.
+    // Reason: child_process.fork in Electron's main process needs ELECTRON_RUN_AS_NODE. The Node
+    // spawner (main/process/) forks only outside Electron: the app passes its utilityProcess spawner
+    // for jobs, tasks and the roofline child, so the fuse must be off.
     const forks = sources().filter(
       (s) =>
-        !s.file.includes(`${join('main', 'engine')}`) &&
+        !s.file.includes(`${join('main', 'process')}`) &&
         !s.file.includes(`${join('main', 'server')}`) &&
         /from 'node:child_process'[\s\S]*\bfork\(/.test(s.text),
     );

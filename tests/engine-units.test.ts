@@ -7,7 +7,7 @@ import { stopReason } from '../shared/stats/latency.js';
 import { fakeResult } from './helpers/fake-results.js';
 import { costGraph } from '../shared/cost/cost-model.js';
 import { buildTarget } from '../shared/targets.js';
-import { parseOrtProfile } from '../main/backends/ort-profile.js';
+import { parseOrtProfile } from '../main/backends/ort/profile.js';
 import { joinNodeTimings, placementOf } from '../shared/stats/node-map.js';
 import { classifyExit } from '../main/engine/outcome.js';
 import { ParentMessageSchema, WorkerMessageSchema } from '../main/process/job-protocol.js';

@@ -67,6 +67,16 @@ describe('folder rules (dependency-cruiser)', () => {
     expect(found.filter((v) => v.startsWith('no-folder-loop')).length).toBeGreaterThanOrEqual(3);
   }, 60_000);
 
+  it('refuse two modules of one folder that import each other (type-only and dynamic imports count)', async () => {
+    const dir = tree('module-loop', {
+      'main/data/open.ts': "import type { Opts } from './source.js';\nexport const open = (o: Opts) => o;\n",
+      'main/data/source.ts': "export type Opts = { n: number };\nexport const load = () => import('./open.js');\n",
+    });
+    expect(await violations(dir, 'tsconfig.json')).toContain(
+      'no-module-loop: main/data/open.ts -> main/data/source.ts',
+    );
+  }, 60_000);
+
   it('refuse a contract that imports anything but zod and itself', async () => {
     const dir = tree('contract', {
       'shared/contract/job.ts': "import { heads } from '../lab/heads.js';\nexport const job = heads;\n",

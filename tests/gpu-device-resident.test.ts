@@ -1,4 +1,4 @@
-// Device-resident latency on the WebGPU provider (main/backends/ort-device-resident.ts): inputs
+// Device-resident latency on the WebGPU provider (main/backends/ort/device-resident.ts): inputs
 // uploaded once, outputs left on the device, runs timed in synchronized batches. The trap it avoids:
 // with outputs on the device, run() returns once the work is submitted, so a per-run timer would
 // report submission speed. Without a Vulkan device the GPU tests are listed as skipped with the
@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../shared/graph/builder.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
-import { ensureXdgRuntimeDir } from '../main/backends/ort.js';
-import { batchPlan } from '../main/backends/ort-device-resident.js';
+import { ensureXdgRuntimeDir } from '../main/backends/ort/ort-backend.js';
+import { batchPlan } from '../main/backends/ort/device-resident.js';
 import { getBackend } from '../main/backends/registry.js';
 import { makeInputs } from '../main/backends/inputs.js';
 import { deviceMemoryOf } from '../main/machine/gpu-memory.js';

@@ -19,15 +19,14 @@ import type { HostTensor } from '../main/backends/backend.js';
 import { getBackend } from '../main/backends/registry.js';
 import { makeInputs } from '../main/backends/inputs.js';
 import { gpuAdapters } from '../main/machine/gpu-adapters.js';
-import { parseProfiledKernels, profiledKernels } from '../main/precision/ort-run.js';
+import { parseProfiledKernels, profiledKernels } from '../main/backends/ort/runs.js';
+import { buildVariant, measureFidelity } from '../main/precision/variant.js';
 import {
-  buildVariant,
   checkVariantOnOrt,
   lacksShaderF16,
-  measureFidelity,
   shaderF16Refusal,
   sortFp16Kernels,
-} from '../main/precision/variant.js';
+} from '../main/backends/ort/variant-check.js';
 import { offersShaderF16, parseVulkanF16, vulkanF16Devices, type VulkanF16 } from '../main/machine/vulkan-details.js';
 import { cli } from './helpers/cli.js';
 import { testBackendConfig } from './helpers/ort.js';

@@ -15,7 +15,7 @@ import { describe, expect } from 'vitest';
 import { onnx } from '../shared/onnx/tensor.js';
 import { NATIVE_ONNX_OPS } from '../main/backends/native/lower.js';
 import { verifyPath, type VerifyCase } from '../main/cli/commands/verify.js';
-import { profiledKernels } from '../main/precision/ort-run.js';
+import { profiledKernels } from '../main/backends/ort/runs.js';
 import { gpuIt } from './helpers/vulkan.js';
 
 const DATA = '/usr/share/libonnx-testdata/data/node/';

@@ -10,7 +10,7 @@ import {
   executionProviderFor,
   onDevice,
   takesDeviceId,
-} from '../main/backends/ort-providers.js';
+} from '../main/backends/ort/providers.js';
 import { BACKEND_NAMES, BackendConfigSchema, type BackendName } from '../shared/contract/job.js';
 import { StudioError } from '../shared/ir/types.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';

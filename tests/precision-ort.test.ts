@@ -8,8 +8,9 @@ import { fidelity } from '../shared/precision/fidelity.js';
 import { buildTarget } from '../shared/targets.js';
 import type { HostTensor } from '../main/backends/backend.js';
 import { makeInputs } from '../main/backends/inputs.js';
-import { cpuSession, feedsOf, optimizedNodes, outputsOf, referenceOutputs } from '../main/precision/ort-run.js';
-import { buildVariant, checkVariantOnOrt, INTEGER_KERNELS } from '../main/precision/variant.js';
+import { cpuSession, feedsOf, optimizedNodes, outputsOf, referenceOutputs } from '../main/backends/ort/runs.js';
+import { buildVariant } from '../main/precision/variant.js';
+import { checkVariantOnOrt, INTEGER_KERNELS } from '../main/backends/ort/variant-check.js';
 
 /**
  * Image-like inputs: smooth colour gradients and a few bright blobs in [0, 1], a little noise,

@@ -11,8 +11,6 @@ import type { AccuracyFigures, AccuracyTiming } from '../../shared/contract/accu
 import type { LabeledBatch, LabeledDataset } from '../../shared/data/dataset.js';
 import { numel, StudioError, type Graph } from '../../shared/ir/types.js';
 import { onnxToGraph } from '../../shared/onnx/reader.js';
-import type { BackendSession } from '../backends/backend.js';
-import type { NativeBackend } from '../backends/native.js';
 import { getBackend } from '../backends/registry.js';
 import { imageInput } from './preprocess-defaults.js';
 
@@ -95,23 +93,19 @@ async function openSession(
   config: BackendConfig,
   names: { input: string; output: string },
 ): Promise<{ run: RunBatch; release: () => Promise<void> }> {
-  if (opts.backend === 'native') {
-    const native = getBackend('native') as NativeBackend;
-    const session = await native.createGraphSession(graph, config, { seed: opts.seed ?? 0 });
-    return {
-      run: async (images, shape) => {
-        const out = await session.runNamed([{ name: names.input, dtype: 'float32', shape, data: images }]);
-        return out[names.output].data;
-      },
-      release: () => session.release(),
-    };
+  // The model as bytes for a runtime that loads them, and as the studio graph for one that compiles it.
+  const session = await getBackend(opts.backend).createSession(opts.modelBytes, config, {
+    graph,
+    seed: opts.seed ?? 0,
+  });
+  if (!session.runNamed) {
+    await session.release();
+    throw new StudioError(`${opts.backend} returns no outputs by name, so it cannot score images`, 'refused');
   }
-  const session: BackendSession = await getBackend(opts.backend).createSession(opts.modelBytes, config);
+  const runNamed = session.runNamed.bind(session);
   return {
     run: async (images, shape) => {
-      const out = (await session.run(
-        session.prepare([{ name: names.input, dtype: 'float32', shape, data: images }]),
-      )) as Record<string, { data: unknown }>;
+      const out = await runNamed([{ name: names.input, dtype: 'float32', shape, data: images }]);
       const t = out[names.output];
       if (!t || !(t.data instanceof Float32Array))
         throw new StudioError(`the model's output '${names.output}' is not float32 scores`, 'bad-parameter');

@@ -11,6 +11,7 @@ import {
   type AccuracyResult,
 } from '../../shared/contract/accuracy.js';
 import {
+  BackendConfigSchema,
   BACKEND_NAMES,
   CalibrationSchema,
   NATIVE_ISAS,
@@ -29,9 +30,9 @@ import { STUDIO_VERSION } from '../machine/profile.js';
 import { readOnnxFile } from '../onnx/onnx-file.js';
 import { loadTarget, looksLikeFile } from '../targets.js';
 import { RefusedError } from '../backends/backend.js';
-import { nativePrecisionRefusal } from '../backends/native.js';
+import { getBackend } from '../backends/registry.js';
 import { datasetFeeds } from '../precision/dataset-feeds.js';
-import { buildVariant, checkVariantOnOrt } from '../precision/variant.js';
+import { buildVariant } from '../precision/variant.js';
 import type { LabeledDataset, Preprocess } from '../../shared/data/dataset.js';
 import { evaluateAccuracy } from './evaluate.js';
 import { choosePreprocess, imageInput, type PreprocessFlags } from './preprocess-defaults.js';
@@ -231,8 +232,9 @@ async function variantOf(
   evaluated: LabeledDataset,
 ): Promise<{ bytes: Uint8Array; details?: PrecisionDetails; warnings: string[] }> {
   if (spec.precision === 'fp32') return { bytes: model.bytes, warnings: [] };
-  const refusal = spec.backend === 'native' ? nativePrecisionRefusal(spec.precision) : undefined;
-  if (refusal) throw new StudioError(refusal.message, 'refused');
+  const backend = getBackend(spec.backend);
+  const refusal = backend.precisionRefusal?.(spec.precision);
+  if (refusal) throw new StudioError(refusal, 'refused');
   const warnings: string[] = [];
   let feeds;
   let describe: (() => string) | undefined;
@@ -255,7 +257,8 @@ async function variantOf(
       feeds,
     });
     if (describe) built.details.notes.push(`calibration images: ${describe()}`);
-    warnings.push(...(await checkVariantOnOrt(spec.backend, { graphOptimization: 'all' }, built)));
+    const config = BackendConfigSchema.parse({ backend: spec.backend, graphOptimization: 'all' });
+    warnings.push(...((await backend.checkVariant?.(config, built)) ?? []));
     return { bytes: built.bytes, details: built.details, warnings };
   } catch (e) {
     // A backend that cannot run the variant is the user's answer, not an internal error.

@@ -66,7 +66,7 @@ export interface StudioApiDeps {
   machine?: () => Promise<MachineProfile>;
   /** Backend detection (default: main/backends/registry.ts detectBackends in this process). */
   detectBackends?: () => Promise<BackendAvailability[]>;
-  /** Roofline measurement (default: a child process running main/machine/roofline.ts). */
+  /** Roofline measurement (default: a child process running services/roofline-child.ts). */
   measureRoofline?: () => Promise<Roofline>;
   /** Available memory for the queue's refusal check (default: the OS's figure). */
   availableMemory?: () => Promise<number | undefined>;

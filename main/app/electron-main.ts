@@ -20,10 +20,12 @@ import {
 } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { measureRooflineInChild } from '../api/roofline.js';
+import { measureRooflineInChild } from '../services/roofline.js';
 import { createStudioApi } from '../api/studio-api.js';
 import { STUDIO_VERSION } from '../machine/profile.js';
+import { setDefaultStarter } from '../process/spawner.js';
 import { APP_FOLDER, userDataDir } from '../store/paths.js';
+import { cliArgsOf, cliArgv, headlessSwitches } from './headless.js';
 import { registerIpc, MENU_EVENT, type IpcRegistration } from './ipc.js';
 import { aboutText, menuTemplate } from './menu.js';
 import { appRootOf, guardWebContents, isAllowedDevServerUrl, secureSession } from './security.js';
@@ -35,7 +37,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const PRELOAD_PATH = join(here, 'preload.cjs');
 const WORKER_PATH = join(here, '..', 'engine', 'worker.js');
 const TASK_WORKER_PATH = join(here, '..', 'tasks', 'task-worker.js');
-const ROOFLINE_CHILD_PATH = join(here, '..', 'api', 'roofline-child.js');
+const ROOFLINE_CHILD_PATH = join(here, '..', 'services', 'roofline-child.js');
 const RENDERER_INDEX = join(here, '..', '..', 'renderer', 'index.html');
 /** How long quitting waits for the API to cancel jobs and kill workers before it quits anyway. */
 const DISPOSE_TIMEOUT_MS = 5000;
@@ -209,7 +211,35 @@ function run(): void {
     });
 }
 
+/**
+ * `--cli <command> ...`: the command line's program, no window (see headless.ts). It takes no
+ * single-instance lock: a command run beside the open studio neither focuses it nor stops it.
+ */
+function runHeadless(args: string[]): void {
+  for (const sw of headlessSwitches(process.argv, process.platform)) app.commandLine.appendSwitch(...sw);
+  app.disableHardwareAcceleration();
+  if (process.platform === 'darwin') app.dock?.hide();
+  app
+    .whenReady()
+    .then(async () => {
+      // The workers the commands start (jobs, tasks, the roofline child) go through utilityProcess,
+      // as the app's own do: the packaged app's runAsNode fuse is off, so fork would not start Node.
+      setDefaultStarter((modulePath, opts) => new UtilitySpawner(utilityProcess, modulePath).start(opts));
+      const { runCli } = await import('../cli/program.js');
+      const code = await runCli(cliArgv(args));
+      // Everything printed reaches the pipe or file before the process ends.
+      await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => s.write('', r))));
+      app.exit(code);
+    })
+    .catch((e: unknown) => {
+      log(`the command line failed: ${(e as Error)?.stack ?? String(e)}`);
+      app.exit(1);
+    });
+}
+
+const cliArgs = cliArgsOf(process.argv);
+if (cliArgs) runHeadless(cliArgs);
 // A second launch hands over to the running studio (its 'second-instance' focuses the window):
 // two studios would measure at the same time and skew each other's numbers.
-if (app.requestSingleInstanceLock()) run();
+else if (app.requestSingleInstanceLock()) run();
 else app.quit();

@@ -1,9 +1,9 @@
 // What the job worker needs from an inference runtime. ONNX Runtime implements it now (ort.ts);
 // the native kernels add one implementation and one registry line (registry.ts).
-import type { BackendConfig, BackendName } from '../../shared/contract/job.js';
+import type { BackendConfig, BackendName, PrecisionName } from '../../shared/contract/job.js';
 import type { DType, Graph, TensorData } from '../../shared/ir/types.js';
 import type { GpuAdapter } from '../../shared/contract/machine.js';
-import type { DeviceResidentLatency } from '../../shared/contract/result.js';
+import type { DeviceResidentLatency, PrecisionDetails } from '../../shared/contract/result.js';
 import type { OptimizedNode, RuntimeNodeTiming } from '../../shared/stats/node-map.js';
 
 /** Why a backend cannot run here; the category lets a UI group the reasons. */
@@ -50,6 +50,23 @@ export interface SessionOptions {
    */
   graph?: Graph;
   seed?: number;
+  /**
+   * Values of graph inputs known before running (a conformance case feeds its weights as inputs):
+   * a backend that compiles the graph (native) may fold them into constants; ONNX Runtime ignores it.
+   */
+  inputValues?: ReadonlyMap<string, TensorData>;
+}
+
+/** A precision variant of a model (precision/variant.ts builds it): its bytes and what was done. */
+export interface BuiltVariant {
+  bytes: Uint8Array;
+  details: PrecisionDetails;
+}
+
+/** An output by name, as the runtime returned it (untimed runs: fidelity, verification). */
+export interface NamedTensor {
+  shape: number[];
+  data: TensorData;
 }
 
 /** What a session says about itself once created, for the result. */
@@ -78,6 +95,8 @@ export interface BackendSession {
    * host<->device copies, measured on a sibling session after the headline measurement.
    */
   deviceResident?(inputs: HostTensor[], plan: DeviceResidentPlan): Promise<DeviceResidentLatency>;
+  /** Outputs by name, untimed (precision fidelity, verification, accuracy). */
+  runNamed?(inputs: HostTensor[]): Promise<Record<string, NamedTensor>>;
 }
 
 export interface DeviceResidentPlan {
@@ -97,6 +116,11 @@ export interface Backend {
    * provider is possible), so the worker need not check placement with a profiled session.
    */
   readonly singleDevice?: boolean;
+  /**
+   * True when the backend compiles the studio graph it is given (SessionOptions.graph) and never
+   * reads the model bytes then, so a caller holding the graph need not write the bytes at all.
+   */
+  readonly compilesGraph?: boolean;
   /** Whether the backend can run on this machine: never assumed, always tried. */
   detect(): Promise<Availability>;
   /**
@@ -104,6 +128,21 @@ export interface Backend {
    * unavailable throws RefusedError; it never falls back to another device silently.
    */
   createSession(model: Uint8Array, config: BackendConfig, opts?: SessionOptions): Promise<BackendSession>;
+  /**
+   * Why this backend refuses a precision before any variant is built (the native kernels compute
+   * fp32 only), or undefined when it may run it (the variant is then checked by checkVariant).
+   */
+  precisionRefusal?(precision: PrecisionName): string | undefined;
+  /**
+   * What the runtime really runs of a built variant, checked before anything is timed: throws
+   * RefusedError with the reason when it would not be that precision; returns flags for the result.
+   */
+  checkVariant?(config: BackendConfig, variant: BuiltVariant): Promise<string[]>;
+  /**
+   * The graphics adapter the backend computes on, where the studio can tell, and the flags that keep
+   * a software adapter's figures from passing as GPU speed. Backends without one leave it out.
+   */
+  adapterInUse?(): Promise<{ adapter?: GpuAdapter; flags: string[] }>;
 }
 
 /** A job the studio declines to run (unavailable provider, no memory, a fixed batch): not a crash. */

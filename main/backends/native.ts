@@ -3,7 +3,7 @@
 // materialized with the job's seed) and compiled once per session by the addon into an execution
 // plan for one ISA path (scalar, AVX2+FMA or AVX-512), chosen from the CPU's features or forced by
 // the configuration. A session never falls back to another path: an ISA the CPU lacks is a refusal.
-import type { BackendConfig } from '../../shared/contract/job.js';
+import type { BackendConfig, PrecisionName } from '../../shared/contract/job.js';
 import { costGraph } from '../../shared/cost/cost-model.js';
 import { StudioError, type Graph } from '../../shared/ir/types.js';
 import { onnxToGraph } from '../../shared/onnx/reader.js';
@@ -32,11 +32,9 @@ function bytesText(n: number): string {
  * The native kernels compute in float32 only: an fp16 or int8 job is refused before anything runs
  * (never run in fp32 under another precision's label). Returns the refusal, or undefined for fp32.
  */
-export function nativePrecisionRefusal(precision: string): RefusedError | undefined {
+export function nativePrecisionRefusal(precision: string): string | undefined {
   if (precision === 'fp32') return undefined;
-  return new RefusedError(
-    `native cannot run the ${precision} variant: the native kernels are fp32 only (run ${precision} on ort-cpu or another ONNX Runtime backend)`,
-  );
+  return `native cannot run the ${precision} variant: the native kernels are fp32 only (run ${precision} on ort-cpu or another ONNX Runtime backend)`;
 }
 
 /** The ISA path a configuration asks for: the configured one, or undefined for the addon's default. */
@@ -162,6 +160,11 @@ export class NativeBackend implements Backend {
   readonly name = 'native' as const;
   readonly provider = NATIVE_PROVIDER;
   readonly singleDevice = true;
+  readonly compilesGraph = true;
+
+  precisionRefusal(precision: PrecisionName): string | undefined {
+    return nativePrecisionRefusal(precision);
+  }
 
   get runtime(): { name: string; version: string } {
     const loaded = tryLoadNativeAddon();

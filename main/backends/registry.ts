@@ -2,7 +2,7 @@
 import { BACKEND_NAMES, type BackendName } from '../../shared/contract/job.js';
 import type { Availability, Backend } from './backend.js';
 import { NativeBackend } from './native.js';
-import { OrtBackend } from './ort.js';
+import { OrtBackend } from './ort/ort-backend.js';
 
 const BACKENDS: Record<BackendName, () => Backend> = {
   'ort-cpu': () => new OrtBackend('ort-cpu'),

@@ -10,7 +10,7 @@ import { FASHION_MNIST_CLASSES, MNIST_CLASSES, parseIdx } from '../../shared/dat
 import { preprocessedShape, preprocessInto } from '../../shared/data/preprocess.js';
 import { StudioError } from '../../shared/ir/types.js';
 import { fingerprint } from './fingerprint.js';
-import type { OpenOptions } from './open.js';
+import type { OpenOptions } from './open-options.js';
 
 type IdxSplit = 'train' | 't10k';
 const NAME = /^(train|t10k)-(images|labels)[-.](idx[13])-ubyte(\.gz)?$/i;

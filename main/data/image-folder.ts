@@ -11,7 +11,7 @@ import { HOLDOUT_SEED, HOLDOUT_TEST_FRACTION, holdoutMask } from '../../shared/d
 import { StudioError } from '../../shared/ir/types.js';
 import { decodeImage, probeImage, UnreadableImageError } from './decode.js';
 import { fingerprint } from './fingerprint.js';
-import type { OpenOptions } from './open.js';
+import type { OpenOptions } from './open-options.js';
 
 const IMAGE = /\.(png|jpe?g)$/i;
 /** Code-point order: the same on every machine and locale. */

@@ -3,30 +3,15 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import { PreprocessSchema, type LabeledDataset, type Preprocess } from '../../shared/data/dataset.js';
+import { PreprocessSchema, type LabeledDataset } from '../../shared/data/dataset.js';
 import { channelStats } from '../../shared/data/preprocess.js';
 import { StudioError } from '../../shared/ir/types.js';
 import { probeImage } from './decode.js';
+import type { OpenOptions } from './open-options.js';
+
+export type { OpenOptions } from './open-options.js';
 import { openImageFolder } from './image-folder.js';
 import { idxFilesIn, openIdx } from './idx-source.js';
-
-export interface OpenOptions {
-  /**
-   * Which images. Default: 'test' where the data has splits (IDX folders, image folders with
-   * train/ and test/), else 'all'. Image folders without splits make 'train' / 'test' with a
-   * seeded per-class 80/20 split.
-   */
-  split?: 'train' | 'test' | 'all';
-  preprocess: Preprocess;
-  /** The first N images of the split (deterministic order). */
-  limit?: number;
-  /** Class names in label order, instead of the folder names or the known IDX names. */
-  classNames?: string[];
-  /** Image folders: leave out images that cannot be decoded (counted in info.skipped) instead of failing. */
-  skipUnreadable?: boolean;
-  /** Image folders without train/ and test/: the seed of the 80/20 split (default 0). */
-  seed?: number;
-}
 
 export async function openDataset(path: string, opts: OpenOptions): Promise<LabeledDataset> {
   const parsed = PreprocessSchema.safeParse(opts.preprocess);

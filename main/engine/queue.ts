@@ -190,7 +190,15 @@ export class JobQueue {
       return this.result(job, { failure, cost });
     }
     if (entry.cancelled) return (start(), this.result(job, { failure: cancelled, cost }));
-    return this.spawn(job, start, cost);
+    try {
+      return await this.spawn(job, start, cost);
+    } catch (e) {
+      // A worker that cannot even start (a spawner that throws: no executable, no process slots) is
+      // this job's failure, never the queue's: the jobs behind it still run.
+      start();
+      const reason = `could not start the job's worker process: ${e instanceof Error ? e.message : String(e)}`;
+      return this.result(job, { failure: { kind: 'error', reason }, cost });
+    }
   }
 
   private async spawn(job: JobSpec, start: (pid?: number) => void, cost: WorkerPayload['cost']) {

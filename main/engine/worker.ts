@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobSpec } from '../../shared/contract/job.js';
-import type { GpuAdapter } from '../../shared/contract/machine.js';
 import { RefusedError, type Backend, type HostTensor } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
 import { openWorkerChannel } from '../process/channel.js';
@@ -24,11 +23,8 @@ import {
 } from '../process/job-protocol.js';
 import { memoryEstimate, modelBytes, resolveJob, type ResolvedJob } from './resolve.js';
 import { deviceMemoryOf } from '../machine/gpu-memory.js';
-import { gpuAdapters } from '../machine/gpu-adapters.js';
-import { softwareAdapterFlag, webgpuAdapterOf } from '../../shared/hardware/adapters.js';
-import { nativePrecisionRefusal } from '../backends/native.js';
 import { loadNativeAddon } from '../backends/native/addon.js';
-import { buildVariant, checkVariantOnOrt, measureFidelity, type BuiltVariant } from '../precision/variant.js';
+import { buildVariant, measureFidelity, type BuiltVariant } from '../precision/variant.js';
 import { instabilityFlags, latencyStats, median } from '../../shared/stats/latency.js';
 
 /** Backends whose work runs off the CPU (device memory, placement). */
@@ -108,11 +104,11 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   let variant: BuiltVariant | undefined;
   const variantFlags: string[] = [];
   if (job.precision !== 'fp32') {
-    const refusal = backend.name === 'native' ? nativePrecisionRefusal(job.precision) : undefined;
-    if (refusal) throw refusal;
+    const refusal = backend.precisionRefusal?.(job.precision);
+    if (refusal) throw new RefusedError(refusal);
     variant = await buildVariant(fp32Bytes, resolved.graph, job.precision, { calibration: job.calibration });
     partial.precision = variant.details;
-    variantFlags.push(...(await checkVariantOnOrt(backend.name, job.backend, variant)));
+    variantFlags.push(...((await backend.checkVariant?.(job.backend, variant)) ?? []));
   }
   const bytes = variant?.bytes ?? fp32Bytes;
   const loadMs = msSince(tLoad);
@@ -129,7 +125,7 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   const sessionMs = msSince(tSession);
   // Only once a session exists has anything run anywhere (placement is refined by the profile).
   const info = session.info?.() ?? {};
-  const adapter = await adapterOf(backend);
+  const adapter = (await backend.adapterInUse?.()) ?? { flags: [] };
   const runtime = {
     ...backend.runtime,
     providers: info.providers ?? [backend.provider],
@@ -205,26 +201,6 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   return payload;
 }
 
-/**
- * The adapter a WebGPU job runs on (the one Dawn picks among the Vulkan adapters), and the flag
- * that keeps a software adapter's figures from passing as GPU speed. Other backends: nothing.
- */
-async function adapterOf(backend: Backend): Promise<{ adapter?: GpuAdapter; flags: string[] }> {
-  if (backend.name !== 'ort-webgpu') return { flags: [] };
-  const report = await gpuAdapters();
-  const adapter = webgpuAdapterOf(report.adapters);
-  if (!adapter)
-    return {
-      flags:
-        process.platform === 'linux'
-          ? [
-              `the WebGPU adapter is unknown (${report.notes.join('; ') || 'no Vulkan adapter listed'}): it may be a software device`,
-            ]
-          : [],
-    };
-  return { adapter, flags: adapter.software ? [softwareAdapterFlag(adapter)] : [] };
-}
-
 /** Fills the variant's fidelity; a session without named outputs says so in a flag instead. */
 async function variantFidelity(
   session: Awaited<ReturnType<Backend['createSession']>>,
@@ -233,12 +209,12 @@ async function variantFidelity(
   seed: number,
   variant: BuiltVariant,
 ): Promise<string[]> {
-  const named = session as unknown as {
-    runNamed?: (i: HostTensor[]) => Promise<Record<string, { shape: number[]; data: Float32Array }>>;
-  };
-  if (!named.runNamed) return ['this backend does not return named outputs, so the fidelity against fp32 is unknown'];
-  const out = await named.runNamed(host);
-  const outputs = Object.entries(out).map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+  if (!session.runNamed) return ['this backend does not return named outputs, so the fidelity against fp32 is unknown'];
+  const out = await session.runNamed(host);
+  const outputs = Object.entries(out).flatMap(([name, t]) =>
+    // Variants keep float32 inputs and outputs (boundary Casts): only those are compared.
+    t.data instanceof Float32Array ? [{ name, shape: t.shape, data: t.data }] : [],
+  );
   variant.details.fidelity = await measureFidelity(fp32Bytes, host, outputs, seed);
   return [];
 }

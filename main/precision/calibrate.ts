@@ -7,7 +7,7 @@ import { RangeCollector } from '../../shared/precision/calibration.js';
 import { withTensorOutputs, type Range } from '../../shared/precision/int8.js';
 import type { HostTensor } from '../backends/backend.js';
 import { makeInputs } from '../backends/inputs.js';
-import { cpuSession, feedsOf } from './ort-run.js';
+import { cpuSession, feedsOf } from '../backends/ort/runs.js';
 
 /** Calibration inputs: one list of input tensors per sample. */
 export type CalibrationFeeds = AsyncIterable<HostTensor[]> | Iterable<HostTensor[]>;

@@ -19,7 +19,7 @@ export function openWorkerChannel<Out>(): WorkerChannel<Out> {
       onMessage: (cb) => parentPort.on('message', (e) => cb(e.data)),
     };
   const send = process.send?.bind(process);
-  if (!send) throw new Error('a worker runs only as a child process with an IPC channel (see engine/spawner.ts)');
+  if (!send) throw new Error('a worker runs only as a child process with an IPC channel (see process/spawner.ts)');
   return {
     send: (m) => new Promise((res, rej) => send(m, undefined, {}, (err) => (err ? rej(err) : res()))),
     onMessage: (cb) => process.on('message', cb),

@@ -15,7 +15,7 @@ export interface ProcessExit {
 
 export interface JobProcess {
   readonly pid: number | undefined;
-  /** A job (engine/protocol.ts) or a task (tasks/protocol.ts), by the worker the spawner starts. */
+  /** A job (job-protocol.ts) or a task (task-protocol.ts), by the worker the spawner starts. */
   send(msg: ParentMessage | TaskStartMessage): void;
   /** Raw messages from the worker; the queue validates them (protocol.ts). */
   onMessage(cb: (msg: unknown) => void): void;
@@ -57,10 +57,26 @@ function execArgvFor(modulePath: string): string[] {
   return ['--import', pathToFileURL(loader).href];
 }
 
+/** Starts a worker module some other way than child_process.fork (see setDefaultStarter). */
+export type ProcessStarter = (modulePath: string, opts: SpawnOptions) => JobProcess;
+
+let defaultStarter: ProcessStarter | undefined;
+
+/**
+ * Makes every NodeSpawner start its module through this function instead of forking Node; undefined
+ * restores forking. The Electron app's headless command line (`--cli`, see main/app/headless.ts)
+ * routes the workers the CLI's commands start to utilityProcess: the packaged app's runAsNode fuse
+ * is off, so forking its binary would not start Node.
+ */
+export function setDefaultStarter(starter: ProcessStarter | undefined): void {
+  defaultStarter = starter;
+}
+
 export class NodeSpawner implements Spawner {
   constructor(private readonly modulePath = defaultWorkerPath()) {}
 
   start(opts: SpawnOptions = {}): JobProcess {
+    if (defaultStarter) return defaultStarter(this.modulePath, opts);
     // On POSIX the worker leads its own process group, so that one kill(-pid) also ends anything
     // running under it: the worker starts nothing itself, but in development tsx keeps an esbuild
     // service child, which would otherwise outlive a killed worker for a few seconds. The price:

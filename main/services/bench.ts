@@ -8,7 +8,14 @@
 // measured at once would each disturb the other's numbers). A run is the unit a face asks for; the
 // queue only knows jobs, so the service keeps which jobs belong to which run.
 import { randomBytes } from 'node:crypto';
-import { jobLabel, JobSpecSchema, JOB_SCHEMA_VERSION, type JobSpec, type Target } from '../../shared/contract/job.js';
+import {
+  CPU_REFERENCE_BACKEND,
+  jobLabel,
+  JobSpecSchema,
+  JOB_SCHEMA_VERSION,
+  type JobSpec,
+  type Target,
+} from '../../shared/contract/job.js';
 import type { MachineProfile } from '../../shared/contract/machine.js';
 import type { BenchResult } from '../../shared/contract/result.js';
 import type { SeedComparison } from '../../shared/cost/seed-comparisons.js';
@@ -254,13 +261,18 @@ export class BenchService {
 
   private kick(): void {
     if (this.loop || this.disposed) return;
+    let stopped = false;
     this.loop = this.queue
       .run()
-      .catch((e) => console.error(`the benchmark queue stopped: ${(e as Error).message}`))
+      .catch((e) => {
+        // Not restarted: a queue that throws would throw again, and spin.
+        stopped = true;
+        console.error(`the benchmark queue stopped: ${(e as Error).message}`);
+      })
       .finally(() => {
         this.loop = undefined;
         // Jobs added while the queue was finishing its last job are picked up by a fresh loop.
-        if (this.outstanding > 0) this.kick();
+        if (this.outstanding > 0 && !stopped) this.kick();
       });
   }
 
@@ -334,7 +346,7 @@ function preflight(targets: Target[], batches: number[]): void {
           id: 'preflight',
           target,
           batch,
-          backend: { backend: 'ort-cpu' },
+          backend: { backend: CPU_REFERENCE_BACKEND },
         });
         resolveJob(probe);
       } catch (e) {

@@ -1,4 +1,4 @@
-// The task worker: one task per process, started through a Spawner (engine/spawner.ts) with this
+// The task worker: one task per process, started through a Spawner (process/spawner.ts) with this
 // module's path. It says 'ready', receives one 'task', streams progress, sends one result or
 // failure, and exits. Killing it (cancel, window closed) leaves nothing behind: it starts no
 // processes of its own.

@@ -13,7 +13,7 @@ import { SEED_COMPARISONS } from '../../../shared/cost/seed-comparisons.js';
 import { StudioError } from '../../../shared/ir/types.js';
 import { SOFTWARE_ADAPTER_LABEL } from '../../../shared/hardware/adapters.js';
 import { parseAssignments } from '../../../shared/targets.js';
-import { checkDeviceId } from '../../backends/ort-providers.js';
+import { checkDeviceId } from '../../backends/ort/providers.js';
 import { BenchService, type BenchOutcome } from '../../services/bench.js';
 import { jobTargetOf, type BenchSpec } from '../../services/bench-spec.js';
 import { ResultsService } from '../../services/results.js';

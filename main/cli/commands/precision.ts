@@ -7,7 +7,7 @@ import { parseAssignments } from '../../../shared/targets.js';
 import { RefusedError } from '../../backends/backend.js';
 import { makeInputs } from '../../backends/inputs.js';
 import { modelBytes, resolveJob } from '../../engine/resolve.js';
-import { cpuSession, feedsOf, outputsOf, REFERENCE_NAME } from '../../precision/ort-run.js';
+import { cpuSession, feedsOf, outputsOf, REFERENCE_NAME } from '../../backends/ort/runs.js';
 import {
   FIDELITY_HEADER,
   fidelityRow,
@@ -15,7 +15,8 @@ import {
   parsePrecisions,
   type CalibrationFlags,
 } from '../../precision/options.js';
-import { buildVariant, checkVariantOnOrt, measureFidelity } from '../../precision/variant.js';
+import { buildVariant, measureFidelity } from '../../precision/variant.js';
+import { checkVariantOnOrt } from '../../backends/ort/variant-check.js';
 import { table } from '../format.js';
 import { action, printJson, printText } from '../io.js';
 import { jobTargetOf } from '../../services/bench-spec.js';

@@ -17,7 +17,6 @@ import { numel, StudioError, type Graph, type TensorData } from '../../../shared
 import { onnxToGraph, type InputValue } from '../../../shared/onnx/reader.js';
 import { onnx, tensorFromBytes, type DecodedTensor, type OnnxTypes } from '../../../shared/onnx/tensor.js';
 import type { HostTensor } from '../../backends/backend.js';
-import type { NativeBackend } from '../../backends/native.js';
 import { getBackend } from '../../backends/registry.js';
 import { table } from '../format.js';
 import { action, printJson, printText } from '../io.js';
@@ -48,27 +47,24 @@ export async function runOnBackend(
   opts: RunOptions = {},
 ): Promise<Record<string, NamedOutput>> {
   const config = BackendConfigSchema.parse({ backend, intraOpThreads: opts.threads ?? 0, isa: opts.isa });
-  if (backend === 'native') {
-    const native = getBackend('native') as NativeBackend;
-    // The inputs are known now: weights fed as inputs (ONNX node tests) become constants.
-    const inputValues = new Map(inputs.map((t) => [t.name, t.data as TensorData]));
-    const session = await native.createGraphSession(model.graph, config, { seed: opts.seed ?? 0, inputValues });
-    try {
-      return await session.runNamed(inputs);
-    } finally {
-      await session.release();
-    }
-  }
   const b = getBackend(backend);
-  const session = await b.createSession(model.bytes(), config);
+  // The inputs are known now: a backend that compiles the graph folds weights fed as inputs (ONNX
+  // node tests) into constants; one that loads bytes gets them written only then.
+  const inputValues = new Map(inputs.map((t) => [t.name, t.data as TensorData]));
+  const session = await b.createSession(b.compilesGraph ? new Uint8Array() : model.bytes(), config, {
+    graph: model.graph,
+    seed: opts.seed ?? 0,
+    inputValues,
+  });
   try {
-    const out = (await session.run(session.prepare(inputs))) as Record<
-      string,
-      { dims: readonly number[]; data: unknown }
-    >;
+    if (!session.runNamed) throw new StudioError(`${backend} returns no outputs by name`, 'refused');
+    const out = await session.runNamed(inputs);
     const named: Record<string, NamedOutput> = {};
     for (const [k, t] of Object.entries(out))
-      named[k] = { shape: [...t.dims], data: Array.from(t.data as ArrayLike<number | bigint>, Number) };
+      named[k] = {
+        shape: t.shape,
+        data: t.data instanceof Float32Array ? t.data : Array.from(t.data as ArrayLike<number | bigint>, Number),
+      };
     return named;
   } finally {
     await session.release();

@@ -5,10 +5,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import type { OutputTensor } from '../../shared/precision/fidelity.js';
-import { onnx, type OnnxTypes } from '../../shared/onnx/tensor.js';
-import type { HostTensor } from '../backends/backend.js';
-import { ORT_RUNTIME } from '../backends/ort.js';
+import type { OutputTensor } from '../../../shared/precision/fidelity.js';
+import { onnx, type OnnxTypes } from '../../../shared/onnx/tensor.js';
+import type { HostTensor } from '../backend.js';
+import { ORT_RUNTIME } from './runtime.js';
 
 export const REFERENCE_NAME = `${ORT_RUNTIME.name} ${ORT_RUNTIME.version} CPU, fp32`;
 

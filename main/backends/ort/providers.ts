@@ -7,8 +7,8 @@
 // deviceId included, makes session creation throw "WebGPU EP has an unrecognized option");
 // `coreMlFlags` for coreml; nothing for cpu.
 import type { InferenceSession } from 'onnxruntime-node';
-import type { BackendConfig, BackendName } from '../../shared/contract/job.js';
-import { StudioError } from '../../shared/ir/types.js';
+import type { BackendConfig, BackendName } from '../../../shared/contract/job.js';
+import { StudioError } from '../../../shared/ir/types.js';
 
 /** Backends whose provider is told which GPU to use: the binding passes deviceId to these only. */
 export const DEVICE_ID_BACKENDS = ['ort-cuda', 'ort-tensorrt', 'ort-dml'] as const;

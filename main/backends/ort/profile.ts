@@ -2,8 +2,8 @@
 // backend.ts. The profile is a chrome-trace JSON array; each kernel launch is an event with
 // cat 'Node', name '<node name>_kernel_time', dur in microseconds and args.op_name / args.provider.
 import { readFileSync } from 'node:fs';
-import { onnx } from '../../shared/onnx/tensor.js';
-import type { OptimizedNode, RuntimeNodeTiming } from './backend.js';
+import { onnx } from '../../../shared/onnx/tensor.js';
+import type { OptimizedNode, RuntimeNodeTiming } from '../backend.js';
 
 interface TraceEvent {
   cat?: string;

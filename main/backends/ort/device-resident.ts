@@ -15,11 +15,11 @@
 //   the outputs are only ever disposed, never read; inputs are put on the device once by an
 //   Identity session whose outputs stay there (checked to be bit-exact in the tests).
 import ort from 'onnxruntime-node';
-import type { DeviceResidentLatency } from '../../shared/contract/result.js';
-import type { DeviceResidentPlan } from './backend.js';
-import { GraphBuilder } from '../../shared/graph/builder.js';
-import type { TensorInfo } from '../../shared/ir/types.js';
-import { graphToOnnx } from '../../shared/onnx/writer.js';
+import type { DeviceResidentLatency } from '../../../shared/contract/result.js';
+import type { DeviceResidentPlan } from '../backend.js';
+import { GraphBuilder } from '../../../shared/graph/builder.js';
+import type { TensorInfo } from '../../../shared/ir/types.js';
+import { graphToOnnx } from '../../../shared/onnx/writer.js';
 import { quantileSorted } from 'simple-statistics';
 
 export const DEVICE_RESIDENT_METHOD =
