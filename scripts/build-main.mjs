@@ -77,20 +77,28 @@ const ESM_BANNER = [
   'const require = __studioCreateRequire(import.meta.url);',
 ].join('\n');
 
-async function esmBundle(outdir, entry) {
-  const outfile = join(outdir, entry.replace(/\.ts$/, '.js'));
-  await build({
-    entryPoints: [join(root, entry)],
-    outfile,
+/** What every ESM bundle of the main side shares, the CLI's chunks included. */
+function esmOptions(outdir, outfile) {
+  return {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node22',
     external: EXTERNAL,
     banner: { js: ESM_BANNER },
     sourcemap: 'linked',
     logLevel: 'warning',
     plugins: [sourceLocationPlugin(outdir, outfile)],
+  };
+}
+
+async function esmBundle(outdir, entry) {
+  const outfile = join(outdir, entry.replace(/\.ts$/, '.js'));
+  await build({
+    entryPoints: [join(root, entry)],
+    outfile,
+    ...esmOptions(outdir, outfile),
+    // Electron's own Node.
+    target: 'node22',
   });
   return outfile;
 }
@@ -109,15 +117,9 @@ async function cliBundle(outdir) {
     entryNames: '[name]',
     chunkNames: '[name]-[hash]',
     splitting: true,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
+    ...esmOptions(outdir, outfile),
+    // The user's Node (package.json engines).
     target: 'node20',
-    external: EXTERNAL,
-    banner: { js: ESM_BANNER },
-    sourcemap: 'linked',
-    logLevel: 'warning',
-    plugins: [sourceLocationPlugin(outdir, outfile)],
   });
   return outfile;
 }
