@@ -28,6 +28,10 @@ export const TaskProgressSchema = z.object({
   /** Items done and in all (images), when the phase counts them: terminal progress bars show them. */
   done: z.number().int().min(0).optional(),
   total: z.number().int().min(0).optional(),
+  /** Lab features: read from the feature cache rather than extracted. */
+  cached: z.boolean().optional(),
+  /** Lab export: the file an exported classifier was written to. */
+  path: z.string().max(4096).optional(),
   /** Milliseconds since the task started. */
   elapsedMs: z.number().min(0),
   /** Lab training: the epoch just finished (the app draws the training curves from these). */

@@ -26,6 +26,7 @@ export function labTaskProgress(p: LabProgress): { progress: Omit<TaskProgress, 
           fraction: p.total > 0 ? Math.min(1, p.done / p.total) : undefined,
           done: p.done,
           total: p.total,
+          cached: p.cached,
         },
         force: p.done === 0 || p.done === p.total,
       };
@@ -60,7 +61,11 @@ export function labTaskProgress(p: LabProgress): { progress: Omit<TaskProgress, 
       };
     case 'export':
       return {
-        progress: { phase: `export:${p.head}`, message: `${p.head}: exported${p.path ? ` to ${p.path}` : ''}` },
+        progress: {
+          phase: `export:${p.head}`,
+          message: `${p.head}: exported${p.path ? ` to ${p.path}` : ''}`,
+          ...(p.path ? { path: p.path } : {}),
+        },
         force: true,
       };
   }

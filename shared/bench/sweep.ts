@@ -10,7 +10,7 @@ import {
   PRECISIONS,
   JOB_SCHEMA_VERSION,
   JobSpecSchema,
-  MeasureSchema,
+  MeasureOverridesSchema,
   TargetSchema,
   type JobSpec,
   type JobSpecInput,
@@ -30,7 +30,7 @@ export const SweepSpecSchema = z.object({
   /** Fresh-process repetitions of each configuration (DESIGN: 3 for comparisons). */
   repetitions: z.number().int().min(1).max(100).default(1),
   interleave: z.boolean().default(true),
-  measure: MeasureSchema.partial().optional(),
+  measure: MeasureOverridesSchema.optional(),
   timeLimitS: z.number().positive().optional(),
   seed: z.number().int().default(0),
   /** Comparison group shared by every job of the sweep; generated when absent. */

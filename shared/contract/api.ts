@@ -8,7 +8,7 @@
 // their costs are pure TypeScript in shared/ and run in the renderer directly (live numbers
 // without a round trip). Only the machine, files, benchmark jobs and the results store are here.
 import { z } from 'zod';
-import { BackendConfigSchema, BACKEND_NAMES, CalibrationSchema, MeasureSchema, PRECISIONS } from './job.js';
+import { BackendConfigSchema, BACKEND_NAMES, CalibrationSchema, MeasureOverridesSchema, PRECISIONS } from './job.js';
 import type { BenchResult } from './result.js';
 import type { GpuAdapter, MachineProfile } from './machine.js';
 import type { CostReport } from './cost.js';
@@ -57,7 +57,7 @@ export const BenchRequestSchema = z.object({
   calibration: CalibrationSchema.optional(),
   repetitions: z.number().int().min(1).max(100).default(1),
   scenario: z.enum(['single-stream', 'offline']).default('single-stream'),
-  measure: MeasureSchema.partial().optional(),
+  measure: MeasureOverridesSchema.optional(),
   timeLimitS: z
     .number()
     .positive()

@@ -107,21 +107,51 @@ export type BackendConfig = z.infer<typeof BackendConfigSchema>;
  * The early stop on the confidence interval serves the default minimums only: minimums the user
  * set (`userMinimums`) always hold (shared/stats/latency.ts, stopReason).
  */
-export const MeasureSchema = z.object({
-  warmupRuns: z.number().int().min(0).max(10_000).default(5),
-  warmupTimeS: z.number().min(0).max(600).default(2),
-  minRuns: z.number().int().min(1).max(1_000_000).default(10),
-  minTimeS: z.number().min(0).max(3600).default(1),
-  maxTimeS: z.number().positive().max(3600).default(10),
-  maxRuns: z.number().int().min(1).max(10_000_000).default(100_000),
-  targetRelCi: z.number().min(0).max(1).default(0.01),
+/** Each measuring setting and its bounds, without a default (MeasureSchema adds the defaults). */
+const MEASURE_FIELDS = {
+  warmupRuns: z.number().int().min(0).max(10_000),
+  warmupTimeS: z.number().min(0).max(600),
+  minRuns: z.number().int().min(1).max(1_000_000),
+  minTimeS: z.number().min(0).max(3600),
+  maxTimeS: z.number().positive().max(3600),
+  maxRuns: z.number().int().min(1).max(10_000_000),
+  targetRelCi: z.number().min(0).max(1),
   /**
-   * The user set minRuns or minTimeS (recorded by withUserMinimums before the defaults above fill
-   * them in): both minimums then hold and the confidence-interval early stop is off. False (the
+   * The user set minRuns or minTimeS (recorded by withUserMinimums before the defaults fill them
+   * in): both minimums then hold and the confidence-interval early stop is off. False (the
    * default, and every job written before it) lets the early stop end a job before the minimum time.
    */
-  userMinimums: z.boolean().default(false),
+  userMinimums: z.boolean(),
+};
+
+export const MeasureSchema = z.object({
+  warmupRuns: MEASURE_FIELDS.warmupRuns.default(5),
+  warmupTimeS: MEASURE_FIELDS.warmupTimeS.default(2),
+  minRuns: MEASURE_FIELDS.minRuns.default(10),
+  minTimeS: MEASURE_FIELDS.minTimeS.default(1),
+  maxTimeS: MEASURE_FIELDS.maxTimeS.default(10),
+  maxRuns: MEASURE_FIELDS.maxRuns.default(100_000),
+  targetRelCi: MEASURE_FIELDS.targetRelCi.default(0.01),
+  userMinimums: MEASURE_FIELDS.userMinimums.default(false),
 });
+
+/**
+ * Measuring settings a sweep or a request overrides: only what was given. Not MeasureSchema.partial(),
+ * which in zod 4 fills every default in and so hides what the user set (minimums, a short maximum).
+ */
+export const MeasureOverridesSchema = z
+  .object({
+    warmupRuns: MEASURE_FIELDS.warmupRuns,
+    warmupTimeS: MEASURE_FIELDS.warmupTimeS,
+    minRuns: MEASURE_FIELDS.minRuns,
+    minTimeS: MEASURE_FIELDS.minTimeS,
+    maxTimeS: MEASURE_FIELDS.maxTimeS,
+    maxRuns: MEASURE_FIELDS.maxRuns,
+    targetRelCi: MEASURE_FIELDS.targetRelCi,
+    userMinimums: MEASURE_FIELDS.userMinimums,
+  })
+  .partial();
+export type MeasureOverrides = z.infer<typeof MeasureOverridesSchema>;
 export type Measure = z.infer<typeof MeasureSchema>;
 export type MeasureInput = z.input<typeof MeasureSchema>;
 

@@ -81,20 +81,37 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`);
 
 /** Progress on stderr: one line per phase change and per epoch (a TTY also sees the batches count up). */
-/**
- * The lab's progress on stderr, from the task messages the app shows too: each phase's start and
- * end and every epoch on its own line; counts in between rewrite one line on a terminal.
- */
+/** The lab's progress on stderr, in the CLI's own words, from the task's progress messages. */
 function progressPrinter(): (p: TaskProgress) => void {
   const tty = process.stderr.isTTY;
-  let phase = '';
   return (p) => {
-    const counting = p.done !== undefined && p.total !== undefined;
-    const ends = !counting || p.done === p.total;
-    const line = terminalSafe(p.message);
-    if (ends || p.phase !== phase) process.stderr.write(`${tty ? '\r' : ''}${line}\n`);
-    else if (tty) process.stderr.write(`\r${line}`);
-    phase = p.phase;
+    const [phase, part] = p.phase.split(':');
+    switch (phase) {
+      case 'open':
+        process.stderr.write(terminalSafe(`${p.message}\n`));
+        break;
+      case 'features': {
+        const line = `features ${part}: ${p.done}/${p.total}${p.cached ? ' (cache)' : ''}`;
+        if (p.done === p.total) process.stderr.write(`${tty ? '\r' : ''}${terminalSafe(line)}\n`);
+        else if (tty) process.stderr.write(`\r${terminalSafe(line)}`);
+        break;
+      }
+      case 'train': {
+        const e = p.epoch;
+        if (e)
+          process.stderr.write(
+            `${e.head} epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}, val acc ${pct(e.valAccuracy)}\n`,
+          );
+        break;
+      }
+      case 'evaluate':
+        if (p.done === p.total)
+          process.stderr.write(terminalSafe(`${part}: exported classifier evaluated on ${p.total} test images\n`));
+        break;
+      case 'export':
+        if (p.path) process.stderr.write(terminalSafe(`${part}: wrote ${p.path}\n`));
+        break;
+    }
   };
 }
 
