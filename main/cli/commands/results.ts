@@ -8,7 +8,7 @@ import { parseReport } from '../../reports/index.js';
 import { ResultsService } from '../../services/results.js';
 import { checkResult } from '../../store/result-check.js';
 import { defaultResultsDir } from '../../store/paths.js';
-import { ResultsStore, type ResultFilter } from '../../store/results-store.js';
+import type { ResultFilter } from '../../store/results-store.js';
 import { ratio, table } from '../format.js';
 import { action, printJson, printText, warn } from '../io.js';
 
@@ -48,14 +48,14 @@ function filterFrom(o: FilterOptions): ResultFilter {
   };
 }
 
-const storeOf = (o: { results?: string }) => new ResultsStore(o.results ?? defaultResultsDir());
+const serviceOf = (o: { results?: string }) => new ResultsService(o.results ?? defaultResultsDir());
 
 function reportProblems(problems: { file: string; reason: string }[]): void {
   for (const p of problems) warn(`${p.file}: ${p.reason}`);
 }
 
 /** A set of results named on the command line: a group id, or a JSON report file from elsewhere. */
-function resultSet(store: ResultsStore, spec: string): BenchResult[] {
+function resultSet(store: ResultsService, spec: string): BenchResult[] {
   const byGroup = store.load({ group: spec }).results;
   if (byGroup.length) return byGroup;
   if (spec.endsWith('.json')) {
@@ -81,7 +81,7 @@ export function registerResults(program: Command): void {
 
   withFilters(results.command('list').description('saved results, oldest first')).action(
     action((o: FilterOptions) => {
-      const { results: rows, problems } = storeOf(o).list(filterFrom(o));
+      const { results: rows, problems } = serviceOf(o).list(filterFrom(o));
       if (o.json) return printJson({ results: rows, problems });
       reportProblems(problems);
       printText(
@@ -106,7 +106,7 @@ export function registerResults(program: Command): void {
     .description('one result as JSON (raw samples included)')
     .option('--results <dir>', 'results folder', defaultResultsDir())
     .option('--json', 'print one JSON document (the default for show)')
-    .action(action((id: string, o: { results?: string }) => printJson(storeOf(o).get(id))));
+    .action(action((id: string, o: { results?: string }) => printJson(serviceOf(o).get([id])[0])));
 
   withFilters(
     results
@@ -119,7 +119,7 @@ export function registerResults(program: Command): void {
       ),
   ).action(
     action((o: FilterOptions & { out: string; lab?: string }) => {
-      const service = new ResultsService(o.results ?? defaultResultsDir());
+      const service = serviceOf(o);
       const { results: rs, problems } = service.load(filterFrom(o));
       reportProblems(problems);
       // Saved accuracy and lab results go beside the benchmark results, as in every report.
@@ -144,7 +144,7 @@ export function registerResults(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action((file: string, o: { results?: string; json?: boolean }) => {
-        const outcome = storeOf(o).importReport(file);
+        const outcome = serviceOf(o).importFile(file);
         if (o.json) return printJson(outcome);
         printText(`imported ${outcome.added.length} result(s) from ${file}`);
         for (const s of outcome.skipped) warn(`skipped ${s.id}: ${s.reason}`);
@@ -157,7 +157,8 @@ export function registerResults(program: Command): void {
     .option('--results <dir>', 'results folder', defaultResultsDir())
     .action(
       action((ids: string[], o: { results?: string }) => {
-        const store = storeOf(o);
+        // Unlike the app's delete, an id that names no result is an error here: a typo must not pass.
+        const { store } = serviceOf(o);
         for (const id of ids) printText(`deleted ${store.delete(id).join(', ')}`);
       }),
     );
@@ -169,7 +170,7 @@ export function registerResults(program: Command): void {
     .option('--json', 'print one JSON document')
     .action(
       action((a: string, b: string, o: { results?: string; json?: boolean }) => {
-        const store = storeOf(o);
+        const store = serviceOf(o);
         const cmp = compareRuns(resultSet(store, a), resultSet(store, b));
         if (o.json) return printJson(cmp);
         printText(
