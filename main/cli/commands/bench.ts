@@ -99,9 +99,19 @@ function backends(text: string): BackendName[] {
 const ms = (v: number | undefined) =>
   v === undefined ? '' : v < 1 ? v.toFixed(4) : v < 100 ? v.toFixed(3) : v.toFixed(1);
 
+/** Which rule ended the measured runs, in a few words. */
+const STOPPED_BY: Record<NonNullable<BenchResult['stopReason']>, string> = {
+  'ci-reached': 'CI reached',
+  'min-reached': 'minimums',
+  'min-time-and-runs': 'minimums',
+  'user-min-time-and-runs': 'your minimums',
+  'max-time': 'max time',
+  'max-runs': 'max runs',
+};
+
 function summaryTable(results: BenchResult[]): string {
   return table(
-    ['job', 'status', 'n', 'p50 ms', '95% CI of p50', 'p90 ms', 'cv', 'items/s', 'GFLOP/s', 'peak RSS'],
+    ['job', 'status', 'n', 'p50 ms', '95% CI of p50', 'p90 ms', 'cv', 'items/s', 'GFLOP/s', 'peak RSS', 'stopped by'],
     results.map((r) => {
       const s = r.stats;
       return [
@@ -115,6 +125,7 @@ function summaryTable(results: BenchResult[]): string {
         s ? s.throughput.toFixed(1) : '',
         s ? s.gflops.toFixed(2) : '',
         r.memory ? `${(r.memory.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : '',
+        r.stopReason ? STOPPED_BY[r.stopReason] : '',
       ];
     }),
   );
@@ -218,10 +229,13 @@ export function registerBench(program: Command): void {
     .option('--seeds', 'bench every seed comparison')
     .option('--repetitions <n>', 'fresh-process repetitions per configuration (default 1, 3 for comparisons)')
     .option('--warmup-runs <n>', 'warm-up runs (bounded by 2 s)')
-    .option('--min-runs <n>', 'minimum measured runs')
-    .option('--min-time <s>', 'minimum measuring time per job, seconds')
+    .option('--min-runs <n>', 'minimum measured runs (given, it holds: no early stop before it)')
+    .option('--min-time <s>', 'minimum measuring time per job, seconds (given, it holds: no early stop before it)')
     .option('--max-time <s>', 'maximum measuring time per job, seconds')
-    .option('--target-ci <fraction>', 'stop early once the median is known to within this fraction (default 0.01)')
+    .option(
+      '--target-ci <fraction>',
+      'with the default minimums, stop early once the median is known to within this fraction (default 0.01)',
+    )
     .option('--time-limit <s>', 'kill a job that runs longer than this, seconds')
     .option('--profile', 'per-node kernel times and provider placement')
     .option(
