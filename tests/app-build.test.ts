@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFakeElectron } from './helpers/fake-electron.js';
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, PRELOAD_GLOBAL } from '../shared/contract/api.js';
 import { runJobs } from '../main/engine/queue.js';
 import { NodeSpawner } from '../main/process/spawner.js';
@@ -161,14 +162,6 @@ export const shell = { openExternal: async () => {} };
 export const utilityProcess = { fork: (...a) => { rec.forks.push(a); throw new Error('not in this test'); } };
 `;
 
-const HOOKS = `export async function resolve(spec, ctx, next) {
-  if (spec === 'electron') return { url: new URL('./fake-electron.mjs', import.meta.url).href, shortCircuit: true };
-  return next(spec, ctx);
-}`;
-
-const REGISTER = `import { register } from 'node:module';
-register('./hooks.mjs', import.meta.url);`;
-
 const DRIVER = (bundle: string) => `
 const fake = await import('./fake-electron.mjs');
 await import(${JSON.stringify(bundle)});
@@ -207,11 +200,8 @@ describe('the bundled main process with a fake electron', () => {
   it('wires security, the window, the page, IPC, the menu and quitting', () => {
     const dir = join(outdir, 'fake');
     const home = join(outdir, 'home');
-    mkdirSync(dir, { recursive: true });
     mkdirSync(home, { recursive: true });
-    writeFileSync(join(dir, 'fake-electron.mjs'), FAKE_ELECTRON);
-    writeFileSync(join(dir, 'hooks.mjs'), HOOKS);
-    writeFileSync(join(dir, 'register.mjs'), REGISTER);
+    const register = writeFakeElectron(dir, FAKE_ELECTRON);
     const bundle = join(outdir, 'main/app/electron-main.js');
     writeFileSync(join(dir, 'driver.mjs'), DRIVER(pathToFileURL(bundle).href));
     const env: NodeJS.ProcessEnv = {
@@ -224,17 +214,13 @@ describe('the bundled main process with a fake electron', () => {
     delete env.VITE_DEV_SERVER_URL;
     delete env.BOTTLENECK_STUDIO_RESULTS;
     delete env.STUDIO_CACHE_DIR;
-    const out = execFileSync(
-      process.execPath,
-      ['--import', pathToFileURL(join(dir, 'register.mjs')).href, join(dir, 'driver.mjs')],
-      {
-        cwd: root,
-        env,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 60_000,
-      },
-    );
+    const out = execFileSync(process.execPath, ['--import', register, join(dir, 'driver.mjs')], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
     const r = JSON.parse(out.trim().split('\n').at(-1)!);
     expect(r.errors).toEqual([]);
     expect(r.appEvents).toEqual(['before-quit', 'second-instance', 'web-contents-created', 'window-all-closed']);

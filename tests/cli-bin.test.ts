@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFakeElectron } from './helpers/fake-electron.js';
 import { MODELS } from '../shared/models/registry.js';
 import { resolveParams } from '../shared/blocks/block-spec.js';
 import { costGraph } from '../shared/cost/cost-model.js';
@@ -160,31 +161,15 @@ export const dialog = {}; export const ipcMain = {}; export const Menu = {}; exp
 export const nativeTheme = {}; export const screen = {};
 `;
 
-const HOOKS = `export async function resolve(spec, ctx, next) {
-  if (spec === 'electron') return { url: new URL('./fake-electron.mjs', import.meta.url).href, shortCircuit: true };
-  return next(spec, ctx);
-}`;
-
-const REGISTER = `import { register } from 'node:module';
-register('./hooks.mjs', import.meta.url);`;
-
 function runApp(args: string[]) {
-  const dir = join(top, 'fake');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'fake-electron.mjs'), FAKE_ELECTRON);
-  writeFileSync(join(dir, 'hooks.mjs'), HOOKS);
-  writeFileSync(join(dir, 'register.mjs'), REGISTER);
+  const register = writeFakeElectron(join(top, 'fake'), FAKE_ELECTRON);
   const results = join(top, 'results');
-  const r = spawnSync(
-    process.execPath,
-    ['--import', pathToFileURL(join(dir, 'register.mjs')).href, join(top, 'dist/main/app/electron-main.js'), ...args],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, BOTTLENECK_STUDIO_RESULTS: results, HOME: top, XDG_CONFIG_HOME: top },
-    },
-  );
+  const r = spawnSync(process.execPath, ['--import', register, join(top, 'dist/main/app/electron-main.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, BOTTLENECK_STUDIO_RESULTS: results, HOME: top, XDG_CONFIG_HOME: top },
+  });
   const line = /^FAKE-APP (.*)$/m.exec(r.stderr);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, rec: line ? JSON.parse(line[1]) : undefined };
 }

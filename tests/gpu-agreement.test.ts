@@ -12,7 +12,7 @@ import type { Graph } from '../shared/ir/types.js';
 import { materializeWeights } from '../shared/graph/weights.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
-import { ensureXdgRuntimeDir } from '../main/backends/ort/ort-backend.js';
+import { ensureXdgRuntimeDir } from '../main/backends/ort/runtime.js';
 import { makeInputs } from '../main/backends/inputs.js';
 import { allClose } from './helpers/ort.js';
 import { BLOCK_CASES, MODEL_CASES } from './helpers/agreement-cases.js';

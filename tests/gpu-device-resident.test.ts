@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../shared/graph/builder.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
-import { ensureXdgRuntimeDir } from '../main/backends/ort/ort-backend.js';
+import { ensureXdgRuntimeDir } from '../main/backends/ort/runtime.js';
 import { batchPlan } from '../main/backends/ort/device-resident.js';
 import { getBackend } from '../main/backends/registry.js';
 import { makeInputs } from '../main/backends/inputs.js';

@@ -11,7 +11,7 @@ import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
 import { SOFTWARE_ADAPTER_LABEL } from '../shared/hardware/adapters.js';
 import { getBackend } from '../main/backends/registry.js';
-import { ensureXdgRuntimeDir } from '../main/backends/ort/ort-backend.js';
+import { ensureXdgRuntimeDir } from '../main/backends/ort/runtime.js';
 import { makeInputs } from '../main/backends/inputs.js';
 import { allClose, testBackendConfig } from './helpers/ort.js';
 import { cli } from './helpers/cli.js';

@@ -227,15 +227,17 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
   const unsupported = (what: string, instead: string) =>
     new ApiError('unsupported', `${what} is only available in the desktop app; in the browser ${instead}`);
 
-  const report = (ids: string[], format: ReportFormat): ReportFile => {
+  const reportFilename = (format: ReportFormat): string => {
     const ext = writerFor(format).extensions[0] ?? `.${format}`;
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-    return {
-      filename: `bottleneck-report-${stamp}${ext}`,
-      mime: MIME[format],
-      content: results.render(results.get(ids), format).content,
-    };
+    return `bottleneck-report-${stamp}${ext}`;
   };
+
+  const report = (ids: string[], format: ReportFormat): ReportFile => ({
+    filename: reportFilename(format),
+    mime: MIME[format],
+    content: results.render(results.get(ids), format).content,
+  });
 
   const handlers: Handlers = {
     'app.info': () => ({
@@ -275,7 +277,8 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       if (!deps.dialogs?.saveReport)
         throw unsupported('the save dialog', 'download the report (results.export) instead');
       const chosen = results.get(req.ids);
-      const suggested = report(req.ids, req.format).filename;
+      // Only the name here: the report is rendered once, when written.
+      const suggested = reportFilename(req.format);
       const path = await deps.dialogs.saveReport({ filename: suggested, format: req.format });
       if (path === null) return { savedTo: null };
       return { savedTo: results.export(chosen, path, req.format).path };

@@ -10,7 +10,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   CPU_REFERENCE_BACKEND,
-  jobLabel,
   JobSpecSchema,
   JOB_SCHEMA_VERSION,
   type JobSpec,
@@ -373,5 +372,3 @@ export function describeTarget(t: Target): string {
     .join(',');
   return `${t.kind} ${t.name}${t.kind === 'model' && t.variant ? `/${t.variant}` : ''}${params ? `:${params}` : ''}`;
 }
-
-export { jobLabel };

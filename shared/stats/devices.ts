@@ -12,9 +12,6 @@ import { targetName } from './compare.js';
 /** Every backend that does not compute on the CPU runs on a GPU (or an accelerator's provider). */
 export const isGpuBackend = (backend: string): boolean => !isCpuBackend(backend);
 
-/** The backend every other one in a devices comparison is measured against (BACKEND_TRAITS). */
-export { CPU_REFERENCE_BACKEND };
-
 /** The badge beside a software adapter: "software (runs on the CPU): not GPU speed". */
 export const SOFTWARE_DEVICE_BADGE = `${SOFTWARE_ADAPTER_LABEL}: not GPU speed`;
 

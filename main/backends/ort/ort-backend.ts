@@ -22,8 +22,6 @@ import {
 import { readOptimizedGraph, readOrtProfile } from './profile.js';
 import { detectProvider, ensureXdgRuntimeDir, ORT_PROVIDERS, ORT_RUNTIME, type ProviderInfo } from './runtime.js';
 import { checkVariantOnOrt } from './variant-check.js';
-
-export { classifyProviderError, ensureXdgRuntimeDir, ORT_PROVIDERS, ORT_RUNTIME } from './runtime.js';
 import { executionProviderFor, onDevice } from './providers.js';
 import type { GpuAdapter } from '../../../shared/contract/machine.js';
 import { softwareAdapterFlag, webgpuAdapterOf } from '../../../shared/hardware/adapters.js';
