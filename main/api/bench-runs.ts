@@ -2,9 +2,10 @@
 // API request into a BenchSpec (files by handle, never by path) and the service's events into the
 // API's events. The jobs, their rules, saving and the flags repetitions reveal are the service's,
 // the same as the CLI's.
-import type { ApiEvents, ApiTarget, BenchRequest } from '../../shared/contract/api.js';
+import type { ApiEvents, ApiResponse, ApiTarget, BenchQueueView, BenchRequest } from '../../shared/contract/api.js';
 import { BenchRequestSchema } from '../../shared/contract/api.js';
 import { jobLabel, type Target } from '../../shared/contract/job.js';
+import { BenchBoard } from '../services/bench-board.js';
 import { BenchService, type BenchServiceOptions } from '../services/bench.js';
 import { ApiError, toApiError } from './errors.js';
 
@@ -18,11 +19,23 @@ export interface BenchRunsOptions extends BenchServiceOptions {
 
 export class BenchRuns {
   readonly service: BenchService;
+  /** The queue as every view shows it (a reload or a second tab asks for it: bench.queue). */
+  readonly board: BenchBoard;
   private disposed = false;
 
   constructor(private readonly opts: BenchRunsOptions) {
     this.service = new BenchService(opts);
+    // Before the face's own listeners: a view told of an event and asking for the board at once sees it there.
+    this.board = new BenchBoard(this.service);
     const { emit } = opts;
+    this.service.on('run-start', ({ runId, startedAt, jobs, refused }) =>
+      emit('bench.run-start', {
+        runId,
+        startedAt,
+        jobs: jobs.map((j) => ({ id: j.id, label: jobLabel(j) })),
+        refused: refused.map(({ index, label, reason }) => ({ index, label, reason })),
+      }),
+    );
     this.service.on('job-start', ({ runId, job, label, index, total }) =>
       emit('bench.job-start', { runId, jobId: job.id, label, index, total }),
     );
@@ -42,8 +55,11 @@ export class BenchRuns {
     this.service.on('run-end', ({ runId, counts }) => emit('bench.run-end', { runId, ...counts }));
   }
 
-  /** Validates, expands and queues a sweep; returns at once with the run's id and jobs. */
-  start(request: BenchRequest): { runId: string; jobs: { id: string; label: string }[] } {
+  /**
+   * Validates, expands and queues a sweep; returns at once with the run's id, its jobs and the
+   * targets refused with their reasons (the others run: one bad row of a form never sinks the rest).
+   */
+  start(request: BenchRequest): ApiResponse<'bench.start'> {
     if (this.disposed) throw new ApiError('refused', 'the studio is shutting down; no new benchmark can start');
     const req = BenchRequestSchema.parse(request);
     const targets = req.targets.map((t) => this.toTarget(t));
@@ -60,8 +76,13 @@ export class BenchRuns {
         measure: req.measure,
         timeLimitS: req.timeLimitS,
         seed: req.seed,
+        badTargets: 'skip',
       });
-      return { runId: run.id, jobs: run.jobs.map((j) => ({ id: j.id, label: jobLabel(j) })) };
+      return {
+        runId: run.id,
+        jobs: run.jobs.map((j) => ({ id: j.id, label: jobLabel(j) })),
+        refused: run.refused.map(({ index, label, reason }) => ({ index, label, reason })),
+      };
     } catch (e) {
       const err = toApiError(e, 'bench.start');
       // The service names a file target by its file name; the renderer knows it by its handle.
@@ -74,7 +95,20 @@ export class BenchRuns {
 
   /** Cancels one job of a run, or every job of the run not yet ended; returns how many were cancelled. */
   cancel(runId: string, jobId?: string): number {
-    return this.service.cancel(runId, jobId);
+    const n = this.service.cancel(runId, jobId);
+    const jobIds = this.board.cancelling(runId, jobId);
+    if (jobIds.length) this.opts.emit('bench.cancelling', { runId, jobIds });
+    return n;
+  }
+
+  queue(): BenchQueueView {
+    return this.board.snapshot();
+  }
+
+  clearFinished(): number {
+    const runIds = this.board.clearFinished();
+    if (runIds.length) this.opts.emit('bench.cleared', { runIds });
+    return runIds.length;
   }
 
   /** The worker process of the job running now (tests check that none is left behind). */
@@ -85,6 +119,7 @@ export class BenchRuns {
   async dispose(timeoutMs = 5000): Promise<void> {
     this.disposed = true;
     await this.service.dispose(timeoutMs);
+    this.board.dispose();
   }
 
   private toTarget(t: ApiTarget): Target {

@@ -269,6 +269,8 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     'results.get': (req) => results.get(req.ids),
     'results.delete': (req) => {
       const deleted = results.delete(req.ids);
+    'bench.queue': () => runs.queue(),
+    'bench.clearFinished': () => ({ cleared: runs.clearFinished() }),
       if (deleted.length) emit('results.changed', { ids: deleted });
       return { deleted };
     },

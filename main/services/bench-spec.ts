@@ -37,6 +37,12 @@ export const BenchSpecSchema = SweepSpecSchema.omit({ group: true, idPrefix: tru
     .optional(),
   /** Also write a report of the run here (.html, .md, .csv or .json). */
   report: z.string().min(1).optional(),
+  /**
+   * A target that cannot run: 'refuse-run' refuses the whole run naming every such target (the CLI:
+   * one attempt shows them all, nothing half-done); 'skip' runs the others and reports the refused
+   * ones with their reasons (the app: one bad row of a form never sinks the rest).
+   */
+  badTargets: z.enum(['refuse-run', 'skip']).default('refuse-run'),
 });
 export type BenchSpec = z.input<typeof BenchSpecSchema>;
 export type ParsedBenchSpec = z.output<typeof BenchSpecSchema>;

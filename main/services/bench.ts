@@ -44,6 +44,16 @@ export interface BenchPlan {
   comparisons: SeedComparison[];
   /** The job target of each seed comparison's target text (`${comparison}|${text}`). */
   seedTargets: Map<string, Target>;
+  /** Targets left out because they cannot run (spec.badTargets 'skip'), with the reason. */
+  refused: RefusedTarget[];
+}
+
+/** A target of the spec that cannot run; `index` is its place in spec.targets (-1: a seed comparison's). */
+export interface RefusedTarget {
+  index: number;
+  label: string;
+  reason: string;
+  code: string;
 }
 
 export interface BenchOutcome {
@@ -58,6 +68,8 @@ export interface BenchOutcome {
 }
 
 export interface BenchEvents {
+  /** A run was queued: its jobs in queue order and the targets refused (spec.badTargets 'skip'). */
+  'run-start': { runId: string; startedAt: string; jobs: JobSpec[]; refused: RefusedTarget[] };
   'job-start': { runId: string; job: JobSpec; label: string; index: number; total: number };
   progress: { runId: string; job: JobSpec; progress: ProgressMessage; fraction?: number };
   'job-end': { runId: string; job: JobSpec; result: BenchResult };
@@ -69,6 +81,8 @@ export interface BenchEvents {
 export interface BenchRun {
   id: string;
   jobs: JobSpec[];
+  /** Targets left out (spec.badTargets 'skip'). */
+  refused: RefusedTarget[];
   /** Resolves when every job of the run has ended (cancelled ones included); never rejects. */
   done: Promise<BenchOutcome>;
 }
@@ -179,16 +193,28 @@ export class BenchService {
     if (targets.length === 0)
       throw new StudioError('a benchmark needs targets, or seed comparisons to answer', 'bad-parameter');
     const batches = spec.batches ?? (spec.scenario === 'offline' ? OFFLINE_BATCHES : [1]);
+    const problems = preflight(targets, batches);
+    // Indexes into what the spec gave (seed comparisons' own targets: -1).
+    const refused = problems.map((p) => ({
+      ...p,
+      index: spec.targets.findIndex((t) => JSON.stringify(t) === JSON.stringify(targets[p.index])),
+    }));
+    if (refused.length && (spec.badTargets === 'refuse-run' || refused.length === targets.length))
+      throw refusal(
+        refused,
+        spec.badTargets === 'refuse-run' ? 'so nothing was started' : 'so there is nothing to run',
+      );
+    const bad = new Set(problems.map((p) => p.index));
+    const runnable = targets.filter((_, i) => !bad.has(i));
     const jobs = expandSweep({
       ...spec,
-      targets,
+      targets: runnable,
       batches,
       repetitions: spec.repetitions ?? (comparisons.length ? 3 : 1),
       measure: measureOf(spec.measure),
       ...ids,
     }).map((j) => ({ ...j, scenario: spec.scenario }));
-    preflight(targets, batches);
-    return { spec, jobs, comparisons, seedTargets };
+    return { spec, jobs, comparisons, seedTargets, refused };
   }
 
   /** Plans a spec and queues its jobs; returns at once with the run's id, its jobs and its end. */
@@ -204,8 +230,9 @@ export class BenchService {
     this.ended.set(id, { jobs: new Set() });
     this.queue.add(plan.jobs);
     this.outstanding += plan.jobs.length;
+    this.emit('run-start', { runId: id, startedAt: new Date().toISOString(), jobs: plan.jobs, refused: plan.refused });
     this.kick();
-    return { id, jobs: plan.jobs, done };
+    return { id, jobs: plan.jobs, refused: plan.refused, done };
   }
 
   /** Cancels one job of a run, or every job of the run not yet ended; returns how many were cancelled. */
@@ -331,11 +358,12 @@ export class BenchService {
 }
 
 /**
- * Builds each distinct target at each batch before anything is queued (see BenchService.plan). Every
- * target that cannot run is named with its reason in one error, so one attempt shows them all.
+ * Builds each distinct target at each batch before anything is queued (see BenchService.plan) and
+ * returns every target that cannot run with its reason (`index` into `targets`), so one attempt shows
+ * them all.
  */
-function preflight(targets: Target[], batches: number[]): void {
-  const problems: { message: string; code: string }[] = [];
+function preflight(targets: Target[], batches: number[]): RefusedTarget[] {
+  const problems: RefusedTarget[] = [];
   targets.forEach((target, i) => {
     for (const batch of batches) {
       try {
@@ -350,19 +378,26 @@ function preflight(targets: Target[], batches: number[]): void {
         resolveJob(probe);
       } catch (e) {
         problems.push({
-          message: `targets[${i}] (${describeTarget(target)}) at batch ${batch}: ${(e as Error).message}`,
+          index: i,
+          label: describeTarget(target),
+          reason: `at batch ${batch}: ${(e as Error).message}`,
           code: e instanceof StudioError ? e.code : 'bad-parameter',
         });
         return; // one reason per target is enough
       }
     }
   });
-  if (problems.length === 1) throw new StudioError(problems[0].message, problems[0].code);
-  if (problems.length > 1)
-    throw new StudioError(
-      `${problems.length} targets cannot run, so nothing was started: ${problems.map((p) => p.message).join('; ')}`,
-      problems.every((p) => p.code === problems[0].code) ? problems[0].code : 'bad-parameter',
-    );
+  return problems;
+}
+
+/** One error naming every refused target (`targets[i] (label) at batch b: reason`). */
+function refusal(refused: RefusedTarget[], consequence: string): StudioError {
+  const text = (p: RefusedTarget) => `${p.index >= 0 ? `targets[${p.index}] ` : ''}(${p.label}) ${p.reason}`;
+  if (refused.length === 1) return new StudioError(text(refused[0]), refused[0].code);
+  return new StudioError(
+    `${refused.length} targets cannot run, ${consequence}: ${refused.map(text).join('; ')}`,
+    refused.every((p) => p.code === refused[0].code) ? refused[0].code : 'bad-parameter',
+  );
 }
 
 export function describeTarget(t: Target): string {

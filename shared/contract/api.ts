@@ -192,6 +192,51 @@ export interface ResultSummaryView {
   machine: string;
 }
 
+/** A target of a benchmark request that cannot run, and why (its jobs were not queued). */
+export interface RefusedTarget {
+  /** Its index in the request's targets. */
+  index: number;
+  label: string;
+  reason: string;
+}
+
+export const BENCH_JOB_STATUSES = ['queued', 'running', 'ok', 'failed', 'cancelled'] as const;
+export type BenchJobStatus = (typeof BENCH_JOB_STATUSES)[number];
+
+/** One job on the queue board (main/services/bench-board.ts): what every view of the queue shows. */
+export interface BenchJobView {
+  id: string;
+  runId: string;
+  label: string;
+  status: BenchJobStatus;
+  /** 0..1 of the job's expected measuring time. */
+  fraction: number;
+  phase?: string;
+  runs?: number;
+  /** Running median while measuring; the final p50 once ended (ms). */
+  median?: number;
+  /** "crash: the job process exited with SIGSEGV" for failed and cancelled jobs. */
+  error?: string;
+  failureKind?: string;
+  resultId?: string;
+  /** A cancel was asked (by any view) and the job has not ended yet. */
+  cancelRequested?: boolean;
+}
+
+export interface BenchRunView {
+  runId: string;
+  startedAt: string;
+  ended: boolean;
+  counts?: { ok: number; failed: number; cancelled: number };
+  refused: RefusedTarget[];
+}
+
+/** The queue board: runs oldest first, and their jobs in queue order. */
+export interface BenchQueueView {
+  runs: BenchRunView[];
+  jobs: BenchJobView[];
+}
+
 export interface ImportOutcomeView {
   source: string;
   added: string[];
@@ -209,8 +254,12 @@ export const API_METHODS = {
   'app.info': z.object({}),
   'machine.profile': z.object({}),
   'machine.backends': z.object({}),
-  /** Measures the roofline (a few seconds, in a worker process); cached until `fresh`. */
-  'machine.roofline': z.object({ fresh: z.boolean().default(false) }),
+  /**
+   * The roofline: the one kept for this machine (its CPU, the native kernels' ISA path and the
+   * runtime), else measured (a few seconds, in a worker process) and kept; `fresh` measures again.
+   * `measure: false` never measures: the kept one, or null when none is kept.
+   */
+  'machine.roofline': z.object({ fresh: z.boolean().default(false), measure: z.boolean().default(true) }),
   /** Electron: the native open dialog. Web mode: refused (the renderer uploads instead). */
   'files.openModelDialog': z.object({}),
   /** A model the user dropped or picked: its bytes and file name (no path). */
@@ -222,6 +271,10 @@ export const API_METHODS = {
   'bench.start': BenchRequestSchema,
   /** Cancels one job, or the whole run when jobId is absent. */
   'bench.cancel': z.object({ runId: z.string().min(1).max(100), jobId: z.string().min(1).max(200).optional() }),
+  /** The queue as main keeps it: every run started since main started (the same in every window and tab). */
+  'bench.queue': z.object({}),
+  /** Forgets the ended runs on the queue board (their results stay saved); every view is told. */
+  'bench.clearFinished': z.object({}),
   'results.list': z.object({ filter: ResultFilterSchema.default({}) }),
   'results.get': z.object({ ids: ResultIdsSchema }),
   'results.delete': z.object({ ids: ResultIdsSchema }),
@@ -253,12 +306,20 @@ export interface ApiResponses {
   'app.info': { version: string; apiVersion: number; mode: 'electron' | 'web'; platform: string };
   'machine.profile': MachineProfile;
   'machine.backends': BackendAvailability[];
-  'machine.roofline': Roofline;
+  /** Null only for `measure: false` when no roofline is kept. */
+  'machine.roofline': Roofline | null;
   'files.openModelDialog': OpenedModel | null;
   'files.importModel': OpenedModel;
   'files.closeModel': { closed: boolean };
-  'bench.start': { runId: string; jobs: { id: string; label: string }[] };
+  'bench.start': {
+    runId: string;
+    jobs: { id: string; label: string }[];
+    /** Targets that cannot run (named with the reason); the others run. */
+    refused: RefusedTarget[];
+  };
   'bench.cancel': { cancelled: number };
+  'bench.queue': BenchQueueView;
+  'bench.clearFinished': { cleared: number };
   'results.list': { results: ResultSummaryView[]; problems: { file: string; reason: string }[] };
   'results.get': BenchResult[];
   'results.delete': { deleted: string[] };
@@ -279,6 +340,17 @@ export type ApiResponse<M extends ApiMethod> = ApiResponses[M];
 
 /** Events main pushes to the renderer while a benchmark run goes on. */
 export interface ApiEvents {
+  /** A run was queued (from any window or tab): its jobs, in queue order, and the targets refused. */
+  'bench.run-start': {
+    runId: string;
+    startedAt: string;
+    jobs: { id: string; label: string }[];
+    refused: RefusedTarget[];
+  };
+  /** A view cancelled jobs: they show as cancelling everywhere until they end. */
+  'bench.cancelling': { runId: string; jobIds: string[] };
+  /** The ended runs were cleared from the board (every view drops them). */
+  'bench.cleared': { runIds: string[] };
   'bench.job-start': { runId: string; jobId: string; label: string; index: number; total: number };
   'bench.progress': {
     runId: string;
@@ -321,6 +393,9 @@ export interface ApiEvents {
 }
 export type ApiEventName = keyof ApiEvents;
 export const API_EVENT_NAMES: readonly ApiEventName[] = [
+  'bench.run-start',
+  'bench.cancelling',
+  'bench.cleared',
   'bench.job-start',
   'bench.progress',
   'bench.job-end',

@@ -161,7 +161,7 @@ describe('live job state from events', () => {
     expect(b.error).toBe('oom: the job ran out of memory at batch 1');
     api.emit('bench.run-end', { runId: 'run-1', ok: 1, failed: 1, cancelled: 0 });
     expect(bench.running).toBe(false);
-    expect(bench.runs[0]).toEqual({ runId: 'run-1', ended: true, counts: { ok: 1, failed: 1, cancelled: 0 } });
+    expect(bench.runs[0]).toMatchObject({ runId: 'run-1', ended: true, counts: { ok: 1, failed: 1, cancelled: 0 } });
   });
 
   it('a progress event pending when the job ends does not reopen it', async () => {
@@ -232,7 +232,7 @@ describe('the last form', () => {
 });
 
 describe('restoring next to targets added from other views', () => {
-  it('keeps those targets and restores the rest of the form', async () => {
+  it('appends those targets to the saved ones (as it does once restored) and restores the rest of the form', async () => {
     api.handlers['settings.get'] = {
       theme: 'system',
       lastBench: { targets: [{ kind: 'block', name: 'conv', params: {} }], backends: ['native'], batches: [4] },
@@ -240,8 +240,125 @@ describe('restoring next to targets added from other views', () => {
     const bench = useBenchStore();
     bench.addTarget({ kind: 'model', name: 'vgg16', params: {} });
     await bench.restore();
-    expect(bench.targets).toEqual([{ kind: 'model', name: 'vgg16', params: {} }]);
+    expect(bench.targets).toEqual([
+      { kind: 'block', name: 'conv', params: {} },
+      { kind: 'model', name: 'vgg16', params: {} },
+    ]);
+    bench.addTarget({ kind: 'block', name: 'bottleneck', params: {} });
+    expect(bench.targets.map((t) => (t.kind === 'file' ? t.fileId : t.name))).toEqual(['conv', 'vgg16', 'bottleneck']);
     expect(bench.backends).toEqual(['native']);
     expect(bench.batches).toEqual([4]);
   });
+
+  it("carries a model's batch parameter into Batch sizes, also through the restore", async () => {
+    api.handlers['settings.get'] = { theme: 'system', lastBench: { batches: [1, 8] } };
+    const bench = useBenchStore();
+    bench.addTarget({ kind: 'model', name: 'mobilenet_v2', variant: 'keras', params: { batch: 4096, alpha: 0.5 } });
+    expect(bench.targets).toEqual([{ kind: 'model', name: 'mobilenet_v2', variant: 'keras', params: { alpha: 0.5 } }]);
+    expect(bench.notice).toMatch(/Batch 4096 was added to Batch sizes/);
+    await bench.restore();
+    expect(bench.batches).toEqual([1, 8, 4096]);
+    expect(bench.blocker).toBeNull();
+    expect(bench.request.batches).toEqual([1, 8, 4096]);
+    expect(bench.request.targets[0]).not.toHaveProperty('params.batch');
+  });
+
+  it('a target that still sets a batch (an old saved form slipped through) blocks Run with the reason', () => {
+    const bench = useBenchStore();
+    bench.targets = [{ kind: 'model', name: 'vgg16', params: { batch: 4 } }];
+    expect(bench.blocker).toMatch(/sets its own batch \(vgg16\).*Batch sizes/);
+  });
 });
+
+describe("the queue is main's", () => {
+  const board = () => ({
+    runs: [{ runId: 'run-a', startedAt: '2026-12-07T10:00:00Z', ended: false, refused: [] }],
+    jobs: [
+      {
+        id: 'run-a-0',
+        runId: 'run-a',
+        label: 'basic-residual on ort-cpu, batch 1',
+        status: 'ok' as const,
+        fraction: 1,
+        median: 1.5,
+      },
+      {
+        id: 'run-a-1',
+        runId: 'run-a',
+        label: 'bottleneck on ort-cpu, batch 1',
+        status: 'running' as const,
+        fraction: 0.4,
+        phase: 'measure',
+      },
+      { id: 'run-a-2', runId: 'run-a', label: 'bottleneck on native, batch 1', status: 'queued' as const, fraction: 0 },
+    ],
+  });
+
+  it('a fresh page (a reload, a second tab) shows every run main has, with labels and outcomes', async () => {
+    api.handlers['bench.queue'] = board();
+    const bench = useBenchStore();
+    bench.attach();
+    await settle();
+    expect(bench.jobs.map((j) => [j.label, j.status])).toEqual([
+      ['basic-residual on ort-cpu, batch 1', 'ok'],
+      ['bottleneck on ort-cpu, batch 1', 'running'],
+      ['bottleneck on native, batch 1', 'queued'],
+    ]);
+    expect(bench.running).toBe(true);
+    // Cancel all acts on exactly what is shown: the run whose jobs are listed.
+    await bench.cancel();
+    expect(api.callsOf('bench.cancel')).toEqual([{ runId: 'run-a' }]);
+  });
+
+  it('a run started in another tab appears with its queued jobs; a cancel there shows here', async () => {
+    const bench = useBenchStore();
+    bench.attach();
+    await settle();
+    api.emit('bench.run-start', {
+      runId: 'run-b',
+      startedAt: '2026-12-07T10:01:00Z',
+      jobs: [{ id: 'run-b-0', label: 'conv on native, batch 1' }],
+      refused: [{ index: 1, label: 'block nope', reason: 'unknown block' }],
+    });
+    expect(bench.row('run-b-0')).toMatchObject({ label: 'conv on native, batch 1', status: 'queued' });
+    expect(bench.runs.find((r) => r.runId === 'run-b')!.refused).toHaveLength(1);
+    api.emit('bench.cancelling', { runId: 'run-b', jobIds: ['run-b-0'] });
+    expect(bench.row('run-b-0')!.cancelRequested).toBe(true);
+  });
+
+  it('a board answer older than a run started here does not drop that run', async () => {
+    let answer!: (v: ReturnType<typeof board>) => void;
+    api.handlers['bench.queue'] = () => new Promise((r) => (answer = r));
+    const bench = useBenchStore();
+    bench.addTarget({ kind: 'block', name: 'bottleneck', params: {} });
+    bench.attach();
+    await bench.start();
+    answer(board());
+    await settle();
+    expect(bench.runs.map((r) => r.runId)).toEqual(['run-a', 'run-1']);
+    expect(bench.jobs.map((j) => j.id)).toEqual(['run-a-0', 'run-a-1', 'run-a-2', 'run-1-0', 'run-1-1']);
+  });
+
+  it("Clear finished clears main's board, and a clear from another view drops the ended runs here", async () => {
+    const bench = await startedAndEnded();
+    await bench.clearFinished();
+    expect(api.callsOf('bench.clearFinished')).toHaveLength(1);
+    expect(bench.jobs).toEqual([]);
+    api.handlers['bench.queue'] = board();
+    await bench.sync();
+    api.emit('bench.run-end', { runId: 'run-a', ok: 1, failed: 0, cancelled: 2 });
+    api.emit('bench.cleared', { runIds: ['run-a'] });
+    expect(bench.jobs).toEqual([]);
+  });
+});
+
+async function startedAndEnded() {
+  const bench = useBenchStore();
+  bench.attach();
+  bench.addTarget({ kind: 'block', name: 'bottleneck', params: {} });
+  await bench.start();
+  for (const id of ['run-1-0', 'run-1-1'])
+    api.emit('bench.job-end', { runId: 'run-1', jobId: id, result: fakeResult({ medianMs: 2 }) });
+  api.emit('bench.run-end', { runId: 'run-1', ok: 2, failed: 0, cancelled: 0 });
+  return bench;
+}

@@ -195,4 +195,58 @@ describe('BenchmarkView', () => {
     expect(useBenchStore().targets).toEqual([]);
     w.unmount();
   });
+
+  it('the Run button counts jobs as the batch sizes are typed, and a half-typed list blocks Run with the reason', async () => {
+    const w = await mountView();
+    useBenchStore().targets = [{ kind: 'block', name: 'pointwise', params: {} }];
+    const batches = w.find('input[aria-label="batch sizes"]');
+    await batches.setValue('1, 8, 32');
+    // setValue fires "input" only: no Tab, no change event.
+    expect(w.find('button.run').text()).toBe('Run 3 jobs');
+    await batches.setValue('1, 8, x');
+    expect((w.find('button.run').element as HTMLButtonElement).disabled).toBe(true);
+    expect(w.text()).toContain("Batch sizes: 'x' is not an integer");
+    await batches.setValue('1, 8,');
+    expect(w.find('button.run').text()).toBe('Run 2 jobs');
+    // Typing a trailing comma is not rewritten under the cursor.
+    expect((batches.element as HTMLInputElement).value).toBe('1, 8,');
+    w.unmount();
+  });
+
+  it('the parameters field empties after Add and when another block is chosen', async () => {
+    const w = await mountView();
+    await w.find('select[aria-label="block"]').setValue('bottleneck');
+    await w.find('input[aria-label="parameters"]').setValue('mid=32');
+    await w.find('button.add-target').trigger('click');
+    expect((w.find('input[aria-label="parameters"]').element as HTMLInputElement).value).toBe('');
+    await w.find('input[aria-label="parameters"]').setValue('mid=16');
+    await w.find('select[aria-label="block"]').setValue('basic-residual');
+    expect((w.find('input[aria-label="parameters"]').element as HTMLInputElement).value).toBe('');
+    await w.find('button.add-target').trigger('click');
+    expect(w.text()).not.toContain('unknown parameter');
+    expect(useBenchStore().targets.map((t) => (t.kind === 'file' ? t.fileId : t.name))).toEqual([
+      'bottleneck',
+      'basic-residual',
+    ]);
+    w.unmount();
+  });
+
+  it('Profile asks every backend for per-layer times; refused targets are listed while the others run', async () => {
+    api.handlers['bench.start'] = () => ({
+      runId: 'run-8',
+      jobs: [{ id: 'run-8-0', label: 'pointwise on ort-cpu' }],
+      refused: [{ index: 1, label: 'model mobilenet_v2/keras', reason: 'at batch 1: out of range' }],
+    });
+    const w = await mountView();
+    useBenchStore().targets = [{ kind: 'block', name: 'pointwise', params: {} }];
+    await w.find('input[aria-label="profile each job"]').setValue(true);
+    await w.find('button.run').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('bench.start')[0].backends).toEqual([{ backend: 'ort-cpu', profiling: true }]);
+    const refused = w.find('[aria-label="refused targets"]');
+    expect(refused.text()).toContain('model mobilenet_v2/keras');
+    expect(refused.text()).toContain('out of range');
+    expect(w.find('tr[data-job="run-8-0"]').exists()).toBe(true);
+    w.unmount();
+  });
 });

@@ -36,6 +36,8 @@ export function fakeApi(handlers: Handlers = {}): FakeApi {
         if (method === 'accuracy.list' || method === 'lab.list')
           return { results: [], problems: [] } as unknown as ApiResponse<M>;
         if (method === 'data.list') return { datasets: [] } as unknown as ApiResponse<M>;
+        if (method === 'bench.queue') return { runs: [], jobs: [] } as unknown as ApiResponse<M>;
+        if (method === 'bench.clearFinished') return { cleared: 0 } as unknown as ApiResponse<M>;
         throw Object.assign(new Error(`${method}: no fake answer`), { code: 'unsupported' });
       }
       return typeof h === 'function' ? await (h as (r: ApiRequest<M>) => ApiResponse<M>)(request) : h;

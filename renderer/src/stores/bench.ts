@@ -1,9 +1,18 @@
 // The Benchmark view's state: the form (targets x backends x batches x threads x repetitions, the
-// measurement preset), the sweep builder, and the live state of each job of the runs started here,
-// fed by the bench.* events. Progress events are coalesced (at most one update per job every
-// PROGRESS_THROTTLE_MS) so that a fast run never floods the view.
+// measurement preset), the sweep builder, and the queue. The queue is main's (bench.queue: every
+// run started from any window or tab since main started); this store mirrors it, fed by the bench.*
+// events, and asks for it again on a reload or a reconnect. Progress events are coalesced (at most
+// one update per job every PROGRESS_THROTTLE_MS) so that a fast run never floods the view.
 import { defineStore } from 'pinia';
-import type { ApiEvents, ApiTarget, BenchRequest } from '../../../shared/contract/api.js';
+import type {
+  ApiEvents,
+  ApiTarget,
+  BenchJobView,
+  BenchQueueView,
+  BenchRequest,
+  BenchRunView,
+  RefusedTarget,
+} from '../../../shared/contract/api.js';
 import {
   BACKEND_NAMES,
   CALIBRATION_METHODS,
@@ -12,12 +21,11 @@ import {
   type Measure,
   type PrecisionName,
 } from '../../../shared/contract/job.js';
-import type { BenchResult } from '../../../shared/contract/result.js';
 import { errorMessage, getApi } from '../api/index.js';
 import { useSettingsStore } from './settings.js';
 import { toggled } from './toggle.js';
 
-export type JobStatus = 'queued' | 'running' | 'ok' | 'failed' | 'cancelled';
+export type JobStatus = BenchJobView['status'];
 export type MeasurePreset = 'quick' | 'standard' | 'thorough';
 export type Scenario = 'single-stream' | 'offline';
 export type SweepMode = 'mul' | 'add';
@@ -61,29 +69,9 @@ export const PRECISIONS: readonly { value: PrecisionName; note: string }[] = [
   },
 ];
 
-export interface JobRow {
-  id: string;
-  runId: string;
-  label: string;
-  status: JobStatus;
-  /** 0..1 of the job's expected measuring time. */
-  fraction: number;
-  phase?: string;
-  runs?: number;
-  /** Running median while measuring; the final p50 once ended (ms). */
-  median?: number;
-  /** "crash: the job process exited with SIGSEGV" for failed and cancelled jobs. */
-  error?: string;
-  failureKind?: string;
-  resultId?: string;
-  cancelRequested?: boolean;
-}
-
-export interface RunState {
-  runId: string;
-  ended: boolean;
-  counts?: { ok: number; failed: number; cancelled: number };
-}
+/** One job of the queue, as main's board has it (shared/contract/api.ts BenchJobView). */
+export type JobRow = BenchJobView;
+export type RunState = BenchRunView;
 
 /** One parameter of one block over a range: each value becomes a target. */
 export interface SweepSpec {
@@ -138,6 +126,7 @@ export interface BenchForm {
   scenario: Scenario;
   preset: MeasurePreset;
   sweep: SweepSpec;
+  profile: boolean;
 }
 
 const isBackend = (v: unknown): v is BackendName => (BACKEND_NAMES as readonly unknown[]).includes(v);
@@ -173,6 +162,7 @@ export function parseForm(raw: unknown): Partial<BenchForm> {
   if ((CALIBRATION_METHODS as readonly unknown[]).includes(r.calibration))
     out.calibration = r.calibration as CalibrationMethod;
   if (r.preset === 'quick' || r.preset === 'standard' || r.preset === 'thorough') out.preset = r.preset;
+  if (typeof r.profile === 'boolean') out.profile = r.profile;
   const s = r.sweep as Record<string, unknown> | undefined;
   if (
     s &&
@@ -195,18 +185,34 @@ export function parseForm(raw: unknown): Partial<BenchForm> {
 
 export const PROGRESS_THROTTLE_MS = 150;
 
+/** How far along a status is (a row never goes back: a late board answer must not undo an event). */
+const rank = (s: JobStatus): number => (s === 'queued' ? 0 : s === 'running' ? 1 : 2);
+
 type Progress = ApiEvents['bench.progress'];
 
-function failureText(r: BenchResult): string | undefined {
+function failureText(r: ApiEvents['bench.job-end']['result']): string | undefined {
   const f = r.failure;
   if (!f) return r.status === 'ok' ? undefined : r.status;
   return `${f.kind}: ${f.reason}${f.detail ? ` (${f.detail})` : ''}`;
+}
+
+/**
+ * A block or model target's `batch` parameter (the Models view's batch field) moved out: the batch
+ * belongs to the sweep's batch sizes, and a target that also sets it is refused by main.
+ */
+export function withoutBatch(t: ApiTarget): { target: ApiTarget; batch?: number } {
+  if (t.kind === 'file' || !t.params || !('batch' in t.params)) return { target: t };
+  const { batch, ...params } = t.params;
+  const n = Number(batch);
+  return { target: { ...t, params }, ...(Number.isInteger(n) && n >= 1 ? { batch: n } : {}) };
 }
 
 // Outside the state: timers and subscriptions are not data.
 let pending = new Map<string, Progress>();
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 let unsubscribe: (() => void)[] = [];
+/** Batches carried out of targets added before the saved form was restored (kept through the restore). */
+const carriedBeforeRestore: number[] = [];
 
 export const useBenchStore = defineStore('bench', {
   state: () => ({
@@ -226,9 +232,19 @@ export const useBenchStore = defineStore('bench', {
     sweep: { block: 'bottleneck', param: 'mid', from: 16, to: 128, step: 2, mode: 'mul', base: {} } as SweepSpec,
     jobs: [] as JobRow[],
     runs: [] as RunState[],
+    /** Targets of the last Run that main refused (the others ran), with the reasons. */
+    refused: [] as RefusedTarget[],
+    /** What the last form change did that the user did not type (a batch carried into Batch sizes). */
+    notice: null as string | null,
+    /** The batch or thread list as typed is invalid (the view's text fields): Run waits for a fix. */
+    listError: null as string | null,
+    /** Profile each job (per-layer kernel times and placement; a little slower to measure). */
+    profile: false,
     starting: false,
     error: null as string | null,
     restored: false,
+    /** The queue was read from main (bench.queue) since the page loaded. */
+    synced: false,
   }),
   getters: {
     /** Jobs one Run would queue now. */
@@ -246,17 +262,21 @@ export const useBenchStore = defineStore('bench', {
     sweepPreview: (s) => sweepValues(s.sweep),
     /** Why Run is disabled, or null. */
     blocker(): string | null {
+      if (this.listError) return `${this.listError}.`;
       if (this.targets.length === 0) return 'Add at least one target.';
       if (this.backends.length === 0) return 'Choose at least one backend.';
       if (this.batches.length === 0) return 'Give at least one batch size.';
       if (this.precision.length === 0) return 'Choose at least one precision.';
       if (this.targets.length > 500) return 'At most 500 targets per run.';
+      const withBatch = this.targets.find((t) => t.kind !== 'file' && t.params && 'batch' in t.params);
+      if (withBatch)
+        return `A target sets its own batch (${withBatch.kind === 'file' ? '' : withBatch.name}): remove it and give the batch in Batch sizes.`;
       return null;
     },
     request(): BenchRequest {
       return {
         targets: this.targets.map((t) => ({ ...t })),
-        backends: [...this.backends],
+        backends: this.profile ? this.backends.map((backend) => ({ backend, profiling: true })) : [...this.backends],
         batches: [...this.batches],
         ...(this.threads.length ? { threads: [...this.threads] } : {}),
         precision: [...this.precision],
@@ -279,14 +299,24 @@ export const useBenchStore = defineStore('bench', {
           scenario: this.scenario,
           preset: this.preset,
           sweep: this.sweep,
+          profile: this.profile,
         }),
       ) as BenchForm;
     },
   },
   actions: {
-    /** Adds a target (ignored when the same one is already there); `name` labels an opened file. */
-    addTarget(t: ApiTarget, name?: string): boolean {
+    /**
+     * Appends a target (ignored when the same one is already there); `name` labels an opened file. A
+     * `batch` parameter goes into Batch sizes instead (the batch is the sweep's), said in `notice`.
+     */
+    addTarget(raw: ApiTarget, name?: string): boolean {
+      const { target: t, batch } = withoutBatch(raw);
       if (t.kind === 'file' && name) this.fileNames[t.fileId] = name;
+      if (batch !== undefined && !this.restored) carriedBeforeRestore.push(batch);
+      if (batch !== undefined && !this.batches.includes(batch)) {
+        this.batches = [...this.batches, batch];
+        this.notice = `Batch ${batch} was added to Batch sizes (the batch is set there, for every target).`;
+      }
       const key = targetKey(t);
       if (this.targets.some((x) => targetKey(x) === key)) return false;
       this.targets.push(t);
@@ -333,6 +363,13 @@ export const useBenchStore = defineStore('bench', {
       if (f.scenario) this.scenario = f.scenario;
       if (f.preset) this.preset = f.preset;
       if (f.sweep) this.sweep = f.sweep;
+      if (f.profile !== undefined) this.profile = f.profile;
+      // Forms saved before batches moved out of targets: carry them over the same way.
+      if (f.targets) {
+        const targets = this.targets;
+        this.targets = [];
+        for (const t of targets) this.addTarget(t);
+      }
     },
     /** Restores the last form once: from the settings store when it has loaded, else from settings.get. */
     async restore(): Promise<void> {
@@ -347,12 +384,14 @@ export const useBenchStore = defineStore('bench', {
           saved = undefined;
         }
       }
-      // Targets added from other views before this one opened win over the saved ones; the rest of
-      // the form (backends, batches, preset...) comes back either way.
+      // Targets added from other views before this one opened are appended to the saved ones, as
+      // they are once it has opened: "Benchmark this ..." always adds, never replaces.
       if (saved) {
         const added = [...this.targets];
+        const carried = [...carriedBeforeRestore];
         this.applyForm(saved);
-        if (added.length) this.targets = added;
+        for (const b of carried) if (!this.batches.includes(b)) this.batches.push(b);
+        for (const t of added) this.addTarget(t);
       }
     },
     async saveForm(): Promise<void> {
@@ -363,12 +402,44 @@ export const useBenchStore = defineStore('bench', {
       if (unsubscribe.length) return () => this.detach();
       const api = getApi();
       unsubscribe = [
+        api.on('bench.run-start', (e) => this.onRunStart(e)),
+        api.on('bench.cancelling', (e) => this.onCancelling(e)),
+        api.on('bench.cleared', (e) => this.onCleared(e)),
         api.on('bench.job-start', (e) => this.onJobStart(e)),
         api.on('bench.progress', (e) => this.onProgress(e)),
         api.on('bench.job-end', (e) => this.onJobEnd(e)),
         api.on('bench.run-end', (e) => this.onRunEnd(e)),
       ];
+      void this.sync();
       return () => this.detach();
+    },
+    /**
+     * Replaces the queue with main's board (a reload, a second tab, a reconnect): what every view
+     * shows, with labels, progress and outcomes. Events that arrive meanwhile are applied after it.
+     */
+    async sync(): Promise<void> {
+      const before = new Set([...this.runs.map((r) => r.runId)]);
+      let board: BenchQueueView;
+      try {
+        board = await getApi().call('bench.queue', {});
+      } catch (e) {
+        this.error = `Could not read the queue: ${errorMessage(e)}`;
+        return;
+      }
+      const local = new Map(this.jobs.map((j) => [j.id, j]));
+      const known = new Set(board.runs.map((r) => r.runId));
+      // Runs that began here while the board was on its way are newer than its answer: kept.
+      const newer = (runId: string) => !known.has(runId) && !before.has(runId);
+      this.runs = [...board.runs, ...this.runs.filter((r) => newer(r.runId))];
+      this.jobs = [
+        ...board.jobs.map((j) => {
+          // A row already further along here (an event newer than the board's answer) keeps its state.
+          const mine = local.get(j.id);
+          return mine && rank(mine.status) > rank(j.status) ? mine : j;
+        }),
+        ...this.jobs.filter((j) => newer(j.runId)),
+      ];
+      this.synced = true;
     },
     detach(): void {
       for (const u of unsubscribe) u();
@@ -386,10 +457,11 @@ export const useBenchStore = defineStore('bench', {
       this.attach();
       this.starting = true;
       this.error = null;
+      this.refused = [];
       try {
-        const { runId, jobs } = await getApi().call('bench.start', this.request);
-        if (!this.runs.some((r) => r.runId === runId)) this.runs.push({ runId, ended: false });
-        for (const j of jobs) if (!this.row(j.id)) this.jobs.push(this.newRow(runId, j.id, j.label));
+        const { runId, jobs, refused } = await getApi().call('bench.start', this.request);
+        this.onRunStart({ runId, startedAt: new Date().toISOString(), jobs, refused: refused ?? [] });
+        this.refused = refused ?? [];
         void this.saveForm();
         return runId;
       } catch (e) {
@@ -399,7 +471,10 @@ export const useBenchStore = defineStore('bench', {
         this.starting = false;
       }
     },
-    /** Cancels one job, or (no id) every active run. */
+    /**
+     * Cancels one job, or (no id) the active jobs shown: per run, the whole run when all its active
+     * jobs are shown (they always are once synced), else exactly the shown ones.
+     */
     async cancel(jobId?: string): Promise<void> {
       const api = getApi();
       try {
@@ -410,20 +485,50 @@ export const useBenchStore = defineStore('bench', {
           await api.call('bench.cancel', { runId: row.runId, jobId });
           return;
         }
-        const runIds = new Set([
-          ...this.runs.filter((r) => !r.ended).map((r) => r.runId),
-          ...this.activeJobs.map((j) => j.runId),
-        ]);
-        for (const j of this.activeJobs) j.cancelRequested = true;
-        await Promise.all([...runIds].map((runId) => api.call('bench.cancel', { runId })));
+        const shown = this.activeJobs;
+        for (const j of shown) j.cancelRequested = true;
+        const byRun = new Map<string, string[]>();
+        for (const j of shown) byRun.set(j.runId, [...(byRun.get(j.runId) ?? []), j.id]);
+        await Promise.all(
+          [...byRun].map(([runId, ids]) =>
+            this.synced
+              ? api.call('bench.cancel', { runId })
+              : Promise.all(ids.map((id) => api.call('bench.cancel', { runId, jobId: id }))),
+          ),
+        );
       } catch (e) {
         this.error = `Cancel failed: ${errorMessage(e)}`;
       }
     },
-    /** Forgets finished jobs (the results stay in the store). */
-    clearFinished(): void {
-      this.jobs = this.jobs.filter((j) => j.status === 'queued' || j.status === 'running');
-      this.runs = this.runs.filter((r) => !r.ended);
+    /** Forgets finished jobs in every view (main's board; the results stay saved). */
+    async clearFinished(): Promise<void> {
+      const ended = new Set(this.runs.filter((r) => r.ended).map((r) => r.runId));
+      this.onCleared({ runIds: [...ended] });
+      try {
+        await getApi().call('bench.clearFinished', {});
+      } catch (e) {
+        this.error = `Clear failed: ${errorMessage(e)}`;
+      }
+    },
+    onRunStart(e: ApiEvents['bench.run-start']): void {
+      if (!this.runs.some((r) => r.runId === e.runId))
+        this.runs.push({ runId: e.runId, startedAt: e.startedAt, ended: false, refused: e.refused });
+      for (const j of e.jobs) {
+        const row = this.row(j.id);
+        if (!row) this.jobs.push(this.newRow(e.runId, j.id, j.label));
+        else if (row.label === row.id) row.label = j.label;
+      }
+    },
+    onCancelling(e: ApiEvents['bench.cancelling']): void {
+      for (const id of e.jobIds) {
+        const row = this.row(id);
+        if (row && (row.status === 'queued' || row.status === 'running')) row.cancelRequested = true;
+      }
+    },
+    onCleared(e: ApiEvents['bench.cleared']): void {
+      const gone = new Set(e.runIds);
+      this.jobs = this.jobs.filter((j) => !gone.has(j.runId) || j.status === 'queued' || j.status === 'running');
+      this.runs = this.runs.filter((r) => !gone.has(r.runId) || !r.ended);
     },
     row(jobId: string): JobRow | undefined {
       return this.jobs.find((j) => j.id === jobId);
@@ -436,7 +541,8 @@ export const useBenchStore = defineStore('bench', {
       if (!row) {
         // Events can arrive before bench.start answers.
         this.jobs.push(this.newRow(runId, jobId, label ?? jobId));
-        if (!this.runs.some((r) => r.runId === runId)) this.runs.push({ runId, ended: false });
+        if (!this.runs.some((r) => r.runId === runId))
+          this.runs.push({ runId, startedAt: new Date().toISOString(), ended: false, refused: [] });
         row = this.jobs[this.jobs.length - 1];
       }
       return row;
@@ -473,6 +579,7 @@ export const useBenchStore = defineStore('bench', {
       const row = this.ensureRow(e.runId, e.jobId, r.label);
       row.status = r.status;
       row.phase = undefined;
+      row.cancelRequested = undefined;
       row.resultId = r.id;
       row.runs = r.stats?.n ?? row.runs;
       if (r.stats) row.median = r.stats.p50;
@@ -487,7 +594,13 @@ export const useBenchStore = defineStore('bench', {
         run.ended = true;
         run.counts = { ok: e.ok, failed: e.failed, cancelled: e.cancelled };
       } else
-        this.runs.push({ runId: e.runId, ended: true, counts: { ok: e.ok, failed: e.failed, cancelled: e.cancelled } });
+        this.runs.push({
+          runId: e.runId,
+          startedAt: new Date().toISOString(),
+          ended: true,
+          refused: [],
+          counts: { ok: e.ok, failed: e.failed, cancelled: e.cancelled },
+        });
       // Every job ends with bench.job-end before this; anything still open did not run.
       for (const j of this.jobs)
         if (j.runId === e.runId && (j.status === 'queued' || j.status === 'running')) j.status = 'cancelled';
