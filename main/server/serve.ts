@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     resultsDir: opts.results,
     staticDir: opts.static,
   });
+  // scripts/start.mjs (`npm start`'s web mode) reads the address from this line: keep its shape.
   console.log(`Bottleneck Studio (web mode) at ${server.url}`);
   console.log(
     `Bound to loopback (${opts.host}) only: reachable from this machine, not from the network. The token in the address is the key; don't share it.`,
