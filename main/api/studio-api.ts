@@ -25,7 +25,8 @@ import type { MachineProfile } from '../../shared/contract/machine.js';
 import type { Spawner } from '../process/spawner.js';
 import { STUDIO_VERSION } from '../machine/profile.js';
 import { writerFor, type ReportFormat } from '../reports/index.js';
-import { defaultResultsDir, userDataDir } from '../store/paths.js';
+import { defaultResultsDir, rooflineDir, userDataDir } from '../store/paths.js';
+import { RooflineStore } from '../store/roofline-store.js';
 import { ResultsStore } from '../store/results-store.js';
 import { ResultsService } from '../services/results.js';
 import { MachineService } from '../services/machine.js';
@@ -202,6 +203,8 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     profile: deps.machine,
     detectBackends: deps.detectBackends,
     measureRoofline: deps.measureRoofline,
+    // Kept beside the results, so that the CLI and every result saved there see the same roofline.
+    rooflines: new RooflineStore(rooflineDir(store.dir)),
   });
   const results = new ResultsService(store);
   const runs = new BenchRuns({
@@ -209,7 +212,8 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     emit,
     pathOf: (id) => files.pathOf(id),
     spawner: deps.spawner,
-    machine: () => machine.profile(),
+    // The profile with the kept roofline (never measured for a benchmark).
+    machine: () => machine.resultsProfile(),
     availableMemory: deps.availableMemory,
     workerEnv: deps.workerEnv,
   });
@@ -249,7 +253,10 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     'machine.profile': () => machine.profile(),
     'machine.backends': () => machine.backends(),
     'machine.roofline': (req) =>
-      machine.roofline({ fresh: req.fresh }).catch((e: Error) => {
+      (req.measure
+        ? machine.roofline({ fresh: req.fresh })
+        : machine.keptRoofline().then((kept) => kept ?? null)
+      ).catch((e: Error) => {
         throw new ApiError('unsupported', `${e.message}. Build the native addon (npm run build:native) and try again.`);
       }),
     'files.openModelDialog': async () => {
@@ -262,6 +269,8 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     'files.closeModel': (req) => ({ closed: files.close(req.fileId) }),
     'bench.start': (req) => runs.start(req),
     'bench.cancel': (req) => ({ cancelled: runs.cancel(req.runId, req.jobId) }),
+    'bench.queue': () => runs.queue(),
+    'bench.clearFinished': () => ({ cleared: runs.clearFinished() }),
     'results.list': (req) => {
       const listed = results.list(req.filter);
       return { results: listed.results.map(({ file: _file, ...view }) => view), problems: listed.problems };
@@ -269,8 +278,6 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     'results.get': (req) => results.get(req.ids),
     'results.delete': (req) => {
       const deleted = results.delete(req.ids);
-    'bench.queue': () => runs.queue(),
-    'bench.clearFinished': () => ({ cleared: runs.clearFinished() }),
       if (deleted.length) emit('results.changed', { ids: deleted });
       return { deleted };
     },

@@ -23,6 +23,15 @@ export function defaultResultsDir(): string {
 }
 
 /**
+ * Where measured rooflines are kept (main/store/roofline-store.ts): the results folder's `machines/`
+ * sub-folder, one file per machine key, so the CLI and the app (which share the results folder) and
+ * every result saved there find the same roofline.
+ */
+export function rooflineDir(resultsDir: string): string {
+  return join(resultsDir, 'machines');
+}
+
+/**
  * A user-given file name reduced to a safe base name: no folders (either separator), no control
  * characters, never `.`/`..` or empty. The name is only for display and the copy's file name.
  */

@@ -17,7 +17,9 @@ import { checkDeviceId } from '../../backends/ort/providers.js';
 import { BenchService, type BenchOutcome } from '../../services/bench.js';
 import { jobTargetOf, type BenchSpec } from '../../services/bench-spec.js';
 import { ResultsService } from '../../services/results.js';
-import { defaultResultsDir } from '../../store/paths.js';
+import { MachineService } from '../../services/machine.js';
+import { defaultResultsDir, rooflineDir } from '../../store/paths.js';
+import { RooflineStore } from '../../store/roofline-store.js';
 import { seedVerdictText, table } from '../format.js';
 import { action, printJson, printText, warn, terminalSafe } from '../io.js';
 import { attachProgress } from '../progress.js';
@@ -249,7 +251,10 @@ export function registerBench(program: Command): void {
       action(async (targetArgs: string[], opts: BenchOptions) => {
         const spec = benchSpecOf(targetArgs, opts);
         const results = new ResultsService(opts.results ?? defaultResultsDir());
-        const service = new BenchService({ results });
+        // Results embed the roofline kept for this machine and runtime in the results folder (measured
+        // in the app's Hardware view); a benchmark never measures one itself.
+        const machine = new MachineService({ rooflines: new RooflineStore(rooflineDir(results.dir)) });
+        const service = new BenchService({ results, machine: () => machine.resultsProfile() });
         let run;
         try {
           run = service.start(spec);

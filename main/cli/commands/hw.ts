@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { measureRoofline } from '../../backends/native/roofline.js';
 import { MachineService } from '../../services/machine.js';
+import { defaultResultsDir, rooflineDir } from '../../store/paths.js';
+import { RooflineStore } from '../../store/roofline-store.js';
 import { describeAdapter } from '../../../shared/hardware/adapters.js';
 import { bytes } from '../format.js';
 import { action, printJson, printText } from '../io.js';
@@ -11,14 +13,21 @@ export function registerHw(program: Command): void {
     .description('the machine profile every result embeds: CPU, ISA, caches, memory, GPUs, OS, versions')
     .option(
       '--roofline',
-      'also measure the roofline with the native kernels: peak FP32 GFLOP/s and triad GB/s (a few seconds)',
+      'also measure the roofline with the native kernels: peak FP32 GFLOP/s and triad GB/s (a few seconds); kept for this machine, so the results saved afterwards carry it',
     )
+    .option('--results <dir>', 'the results folder whose machines/ keeps the roofline', defaultResultsDir())
     .option('--json', 'print one JSON document')
     .action(
-      action(async (opts: { json?: boolean; roofline?: boolean }) => {
+      action(async (opts: { json?: boolean; roofline?: boolean; results: string }) => {
         // A one-off process: the roofline is measured here, not in a child as the app does.
-        const machine = new MachineService({ measureRoofline: () => measureRoofline() });
-        const m = opts.roofline ? await machine.profileWithRoofline() : await machine.profile();
+        const machine = new MachineService({
+          measureRoofline: () => measureRoofline(),
+          rooflines: new RooflineStore(rooflineDir(opts.results)),
+        });
+        // Measured afresh (a figure quoted from this run is of this run), then kept for the results.
+        const m = opts.roofline
+          ? { ...(await machine.profile()), roofline: await machine.roofline({ fresh: true }) }
+          : await machine.profile();
         if (opts.json) return printJson(m);
         const c = m.cpu;
         const cache = Object.entries(c.cache)

@@ -1,4 +1,5 @@
-// The machine: its profile, the backends (available or not, with the reason) and the roofline.
+// The machine: its profile, the backends (available or not, with the reason) and the roofline (the
+// one main keeps for this machine, shown at load, or measured when asked).
 import { defineStore } from 'pinia';
 import type { BackendAvailability, Roofline } from '../../../shared/contract/api.js';
 import type { MachineProfile } from '../../../shared/contract/machine.js';
@@ -38,13 +39,24 @@ export const useHardwareStore = defineStore('hardware', {
       } finally {
         this.loading = false;
       }
+      await this.loadKeptRoofline();
     },
-    /** Measures the roofline (a few seconds); `fresh` skips main's cache. */
+    /** The roofline kept for this machine, if any (never measures: a reload shows the last one). */
+    async loadKeptRoofline(): Promise<void> {
+      if (this.roofline || this.measuring) return;
+      try {
+        const kept = await getApi().call('machine.roofline', { fresh: false, measure: false });
+        if (kept && !this.roofline) this.roofline = kept;
+      } catch {
+        // Nothing kept to show; measuring says why if it cannot be done.
+      }
+    },
+    /** The roofline: the kept one, or measured (a few seconds); `fresh` measures again and keeps the new one. */
     async measureRoofline(fresh = false): Promise<void> {
       if (this.measuring) return;
       this.measuring = true;
       try {
-        this.roofline = await getApi().call('machine.roofline', { fresh });
+        this.roofline = await getApi().call('machine.roofline', { fresh, measure: true });
         this.rooflineError = null;
       } catch (e) {
         this.rooflineError = errorMessage(e);
