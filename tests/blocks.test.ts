@@ -1,9 +1,10 @@
 // The catalog blocks: defaults build, output shapes, parameter counts by hand formula, and
 // impossible parameters rejected with the parameter named.
 import { describe, expect, it } from 'vitest';
-import { resolveParams } from '../shared/blocks/block-spec.js';
+import { inapplicableReason, resolveParams, type ParamSpec } from '../shared/blocks/block-spec.js';
 import { standardConv } from '../shared/blocks/conv.js';
-import { getBlock } from '../shared/blocks/registry.js';
+import { BLOCKS, getBlock } from '../shared/blocks/registry.js';
+import { costGraph } from '../shared/cost/cost-model.js';
 import { countParams } from '../shared/cost/params.js';
 import { GraphBuilder } from '../shared/graph/builder.js';
 import { StudioError } from '../shared/ir/types.js';
@@ -157,5 +158,71 @@ describe('impossible parameters are rejected, naming the parameter', () => {
     expect(() => standardConv(b, x, { out: 8, kernel: 7, padding: 'valid' })).toThrow(
       /kernel 7 .*larger than the padded input 4/,
     );
+  });
+});
+
+/** A valid value of a numeric or boolean parameter other than its default. */
+function otherValue(p: ParamSpec): number | boolean | string {
+  if (p.kind === 'bool') return !p.default;
+  if (p.kind === 'enum') return p.choices.find((c) => c !== p.default)!;
+  const up = p.default + 1;
+  return p.max === undefined || up <= p.max ? up : p.default - 1;
+}
+
+const DEPENDENT = BLOCKS.flatMap((b) =>
+  b.params.filter((p) => p.appliesWhen).map((p) => [b.name, p.name] as [string, string]),
+);
+
+describe('parameters that apply only under another value (appliesWhen)', () => {
+  it('covers the parameters users found editable for nothing', () => {
+    expect(DEPENDENT).toEqual(
+      expect.arrayContaining([
+        ['conv', 'pad'],
+        ['reduce-then-conv', 'pad'],
+        ['reduce-then-conv', 'reduce'],
+        ['fc-vs-pointwise', 'units'],
+        ['fc-vs-pointwise', 'out'],
+        ['head-fc', 'hidden_layers'],
+        ['bottleneck', 'stride_on'],
+      ]),
+    );
+  });
+
+  it('conv: pad is inapplicable under padding=same and valid (saying why), applies under explicit', () => {
+    const conv = getBlock('conv');
+    const pad = conv.params.find((p) => p.name === 'pad')!;
+    expect(inapplicableReason(conv.params, pad, {})).toBe('padding=same computes the padding');
+    expect(inapplicableReason(conv.params, pad, { padding: 'valid' })).toBe('padding=valid adds no padding');
+    expect(inapplicableReason(conv.params, pad, { padding: 'explicit' })).toBeNull();
+    const head = getBlock('head-fc');
+    const layers = head.params.find((p) => p.name === 'hidden_layers')!;
+    expect(inapplicableReason(head.params, layers, {})).toBe('hidden=0: there are no hidden layers');
+    expect(inapplicableReason(head.params, layers, { hidden: '4096' })).toBeNull();
+    expect(inapplicableReason(head.params, layers, { hidden: 4096 })).toBeNull();
+  });
+
+  it.each(DEPENDENT)('%s.%s: names a real parameter, and where it does not apply it changes nothing', (name, param) => {
+    const block = getBlock(name);
+    const spec = block.params.find((p) => p.name === param)!;
+    const cond = spec.appliesWhen!;
+    const ctrl = block.params.find((p) => p.name === cond.param);
+    expect(ctrl, `${name}.${param} depends on '${cond.param}'`).toBeDefined();
+    if (ctrl!.kind === 'enum') for (const v of cond.oneOf ?? []) expect(ctrl!.choices).toContain(v);
+    // Every value of the controlling parameter under which it does not apply.
+    const values =
+      ctrl!.kind === 'enum'
+        ? ctrl!.choices.filter((c) => !(cond.oneOf ?? []).includes(c))
+        : ctrl!.kind === 'bool'
+          ? [true, false].filter((c) => !(cond.oneOf ?? []).includes(c))
+          : [cond.above!];
+    expect(values.length).toBeGreaterThan(0);
+    for (const v of values) {
+      const given = { [cond.param]: v };
+      expect(inapplicableReason(block.params, spec, given), `${cond.param}=${String(v)}`).not.toBeNull();
+      const a = build(name, given);
+      const b = build(name, { ...given, [param]: otherValue(spec) });
+      expect(costGraph(b).totals, `${name}: ${cond.param}=${String(v)}, ${param} changed`).toEqual(costGraph(a).totals);
+      expect(b.nodes.map((n) => [n.op, n.attrs])).toEqual(a.nodes.map((n) => [n.op, n.attrs]));
+    }
   });
 });

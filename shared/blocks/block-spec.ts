@@ -5,11 +5,62 @@ import { StudioError } from '../ir/types.js';
  * One parameter of a block or model, described as data so that the CLI and the UI can list
  * it, show its default and validate a user's value without knowing the block.
  */
-export type ParamSpec =
-  | { name: string; kind: 'int'; default: number; min?: number; max?: number; description: string }
-  | { name: string; kind: 'float'; default: number; min?: number; max?: number; description: string }
-  | { name: string; kind: 'bool'; default: boolean; description: string }
-  | { name: string; kind: 'enum'; default: string; choices: readonly string[]; description: string };
+export type ParamSpec = ParamBase &
+  (
+    | { kind: 'int'; default: number; min?: number; max?: number }
+    | { kind: 'float'; default: number; min?: number; max?: number }
+    | { kind: 'bool'; default: boolean }
+    | { kind: 'enum'; default: string; choices: readonly string[] }
+  );
+
+interface ParamBase {
+  name: string;
+  description: string;
+  /** When the parameter has an effect at all (absent: always). */
+  appliesWhen?: ParamCondition;
+}
+
+/**
+ * The values of another parameter under which a parameter has an effect: `pad` only with
+ * padding=explicit, `hidden_layers` only with hidden > 0. Data, like the rest of a ParamSpec, so
+ * that the CLI can list it and the UI can disable the field (saying `why`) and ignore its value.
+ */
+export interface ParamCondition {
+  /** The parameter whose value decides. */
+  param: string;
+  /** It applies while `param` has one of these values... */
+  oneOf?: readonly (string | number | boolean)[];
+  /** ...or while `param` (a number) is above this. */
+  above?: number;
+  /** Why it has no effect, per value of `param` ("same": "padding=same computes the padding"). */
+  why?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Why `spec` has no effect with these values (typed, or raw strings from a form; missing ones take
+ * their defaults), or null when it applies. A controlling value that is not a valid number keeps
+ * the parameter applying: that field's own error is the one to show.
+ */
+export function inapplicableReason(
+  specs: readonly ParamSpec[],
+  spec: ParamSpec,
+  given: Readonly<Record<string, string | number | boolean | undefined>>,
+): string | null {
+  const c = spec.appliesWhen;
+  if (!c) return null;
+  const raw = given[c.param] ?? specs.find((s) => s.name === c.param)?.default;
+  if (raw === undefined) return null;
+  if (c.oneOf?.some((v) => String(v) === String(raw))) return null;
+  if (c.above !== undefined) {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+    if (!Number.isFinite(n) || n > c.above) return null;
+  }
+  const when = [
+    ...(c.oneOf ? [`${c.param}=${c.oneOf.map(String).join(' or ')}`] : []),
+    ...(c.above !== undefined ? [`${c.param} > ${c.above}`] : []),
+  ].join(' or ');
+  return c.why?.[String(raw)] ?? `${c.param}=${String(raw)}: '${spec.name}' applies only when ${when}`;
+}
 
 export type ParamValues = Record<string, number | boolean | string>;
 

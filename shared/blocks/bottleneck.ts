@@ -53,6 +53,7 @@ export const bottleneckBlock: BlockSpec = {
       default: '1x1',
       choices: ['1x1', '3x3'],
       description: 'which conv carries the stride (Keras/paper: 1x1, torchvision: 3x3)',
+      appliesWhen: { param: 'stride', above: 1, why: { '1': 'stride=1: no convolution is strided' } },
     },
     {
       name: 'projection',

@@ -1,7 +1,14 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import { conv, explicitPads, type ConvOptions, type Padding } from '../graph/layers.js';
 import { StudioError } from '../ir/types.js';
-import { buildBlockGraph, inputParams, num, type BlockSpec, type ParamValues } from './block-spec.js';
+import {
+  buildBlockGraph,
+  inputParams,
+  num,
+  type BlockSpec,
+  type ParamCondition,
+  type ParamValues,
+} from './block-spec.js';
 
 /** A user error that names the parameter at fault, in resolveParams' wording. */
 export function paramError(owner: string, param: string, why: string): StudioError {
@@ -41,6 +48,13 @@ export function checkKernelFits(
   });
 }
 
+/** `pad` has an effect only with padding=explicit. */
+export const EXPLICIT_PADDING: ParamCondition = {
+  param: 'padding',
+  oneOf: ['explicit'],
+  why: { same: 'padding=same computes the padding', valid: 'padding=valid adds no padding' },
+};
+
 /** The padding a user chose: 'same', 'valid', or 'explicit' with `pad` pixels on every side (PyTorch). */
 export function paddingFrom(p: ParamValues): Padding {
   return p.padding === 'explicit' ? num(p, 'pad') : (p.padding as 'same' | 'valid');
@@ -75,6 +89,7 @@ export const convBlock: BlockSpec = {
       min: 0,
       max: 64,
       description: 'pixels of zero padding per side when padding=explicit',
+      appliesWhen: EXPLICIT_PADDING,
     },
     { name: 'dilation', kind: 'int', default: 1, min: 1, max: 64, description: 'dilation' },
     {

@@ -34,6 +34,7 @@ export const fcVsPointwiseBlock: BlockSpec = {
       min: 1,
       max: 65536,
       description: 'units of the fully connected layer (mode=fc)',
+      appliesWhen: { param: 'mode', oneOf: ['fc'], why: { pointwise: 'mode=pointwise has no fully connected layer' } },
     },
     {
       name: 'out',
@@ -42,6 +43,7 @@ export const fcVsPointwiseBlock: BlockSpec = {
       min: 1,
       max: 65536,
       description: 'output channels of the 1x1 convolution (mode=pointwise)',
+      appliesWhen: { param: 'mode', oneOf: ['pointwise'], why: { fc: 'mode=fc has no 1x1 convolution' } },
     },
   ],
   build: (p) =>

@@ -57,6 +57,7 @@ const headParams: ParamSpec[] = [
     min: 1,
     max: 8,
     description: 'how many hidden FC layers when hidden > 0 (VGG: 2)',
+    appliesWhen: { param: 'hidden', above: 0, why: { '0': 'hidden=0: there are no hidden layers' } },
   },
   { name: 'softmax', kind: 'bool', default: false, description: 'end with a softmax (Keras applications do)' },
 ];

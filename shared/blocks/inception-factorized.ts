@@ -1,7 +1,15 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import { avgPool, concat, convUnit, type ConvStyle, type Pair } from '../graph/layers.js';
 import { StudioError } from '../ir/types.js';
-import { buildBlockGraph, num, styleFrom, styleParams, type BlockSpec, type ParamValues } from './block-spec.js';
+import {
+  buildBlockGraph,
+  num,
+  styleFrom,
+  styleParams,
+  type BlockSpec,
+  type ParamCondition,
+  type ParamValues,
+} from './block-spec.js';
 
 // Inception-v3's modules (Szegedy et al. 2015, "Rethinking the Inception Architecture"), with
 // the widths of the released implementation (Keras applications and torchvision agree on them).
@@ -132,6 +140,13 @@ export const STANDARD_INPUT: Record<FactorizedModule, { size: number; channels: 
   C: { size: 8, channels: 1280 },
 };
 
+const POOL_192 = 'modules B and C project the pool branch to 192 channels';
+const MODULE_B: ParamCondition = {
+  param: 'module',
+  oneOf: ['B'],
+  why: { A: 'module A has no n x n towers', C: 'module C has no n x n towers' },
+};
+
 const standardNote = "0 = the module's place in Inception-v3 (A: 35x35x192, B: 17x17x768, C: 8x8x1280)";
 
 /** Fills input dimensions left at 0 from the module's standard input. */
@@ -176,6 +191,7 @@ export const inceptionFactorizedBlock: BlockSpec = {
       min: 1,
       max: 65536,
       description: 'module A: pool branch projection (32 in mixed0, 64 in mixed1/2)',
+      appliesWhen: { param: 'module', oneOf: ['A'], why: { B: POOL_192, C: POOL_192 } },
     },
     {
       name: 'c7',
@@ -184,8 +200,17 @@ export const inceptionFactorizedBlock: BlockSpec = {
       min: 1,
       max: 65536,
       description: 'module B: width of the n x n towers (128 in mixed4)',
+      appliesWhen: MODULE_B,
     },
-    { name: 'n', kind: 'int', default: 7, min: 3, max: 31, description: 'module B: n of the n x n convolutions (odd)' },
+    {
+      name: 'n',
+      kind: 'int',
+      default: 7,
+      min: 3,
+      max: 31,
+      description: 'module B: n of the n x n convolutions (odd)',
+      appliesWhen: MODULE_B,
+    },
     ...styleParams({ bias: false, batchnorm: true }),
   ],
   build: (raw) => {

@@ -1,7 +1,7 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import { conv, type Padding } from '../graph/layers.js';
 import { buildBlockGraph, inputParams, num, type BlockSpec } from './block-spec.js';
-import { checkKernelFits, paddingFrom } from './conv.js';
+import { checkKernelFits, EXPLICIT_PADDING, paddingFrom } from './conv.js';
 
 export interface ReduceThenConvOptions {
   out: number;
@@ -45,6 +45,7 @@ export const reduceThenConvBlock: BlockSpec = {
       min: 1,
       max: 65536,
       description: 'channels after the 1x1 reduction (mode=reduced)',
+      appliesWhen: { param: 'mode', oneOf: ['reduced'], why: { direct: 'mode=direct has no 1x1 reduction' } },
     },
     { name: 'kernel', kind: 'int', default: 4, min: 1, max: 64, description: 'kernel size k' },
     {
@@ -61,6 +62,7 @@ export const reduceThenConvBlock: BlockSpec = {
       min: 0,
       max: 64,
       description: 'pixels of zero padding per side when padding=explicit',
+      appliesWhen: EXPLICIT_PADDING,
     },
     {
       name: 'bias',

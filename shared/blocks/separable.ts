@@ -105,6 +105,11 @@ export const separableBlock: BlockSpec = {
       kind: 'bool',
       default: false,
       description: 'keras-sepconv: a bias after the pointwise convolution (Xception has none)',
+      appliesWhen: {
+        param: 'style',
+        oneOf: ['keras-sepconv'],
+        why: { mobilenet: 'style=mobilenet: the convolutions feed BatchNorm and have no bias' },
+      },
     },
   ],
   build(p) {

@@ -6,6 +6,9 @@ import BlocksView from '../../renderer/src/views/BlocksView.vue';
 import { setApi } from '../../renderer/src/api/index.js';
 import { useBenchStore } from '../../renderer/src/stores/bench.js';
 import { useCatalogStore } from '../../renderer/src/stores/catalog.js';
+import { useHardwareStore } from '../../renderer/src/stores/hardware.js';
+import type { MachineProfile } from '../../shared/contract/machine.js';
+import { bytes } from '../../shared/format.js';
 import { useSettingsStore } from '../../renderer/src/stores/settings.js';
 import { BLOCKS } from '../../shared/blocks/registry.js';
 import { SEED_COMPARISONS } from '../../shared/cost/seed-comparisons.js';
@@ -74,13 +77,113 @@ describe('BlocksView', () => {
     expect(w.find('#block-bottleneck-mid').attributes('aria-invalid')).toBe('true');
     const bench = w.findAll('button').find((b) => b.text() === 'Benchmark this block')!;
     expect(bench.attributes('disabled')).toBeDefined();
-    expect(w.find('.cost-table').exists()).toBe(false);
+    w.unmount();
+  });
 
-    // A combination resolveParams accepts but the block refuses: an alert, not a crash.
-    await w.find('#block-bottleneck-mid').setValue('64');
+  it('keeps the last valid graph and cost table shown, marked stale and dimmed, while a field is wrong', async () => {
+    const w = mountView();
+    await pick(w, 'bottleneck');
+    const macsTitle = () => w.find('.cost-table tfoot tr').findAll('td')[3].attributes('title');
+    const mid32 = costGraph(buildTarget({ target: 'bottleneck:mid=32' }));
+    await w.find('#block-bottleneck-mid').setValue('32');
+    expect(w.find('.stale-note').exists()).toBe(false);
+    expect(w.find('.is-stale').exists()).toBe(false);
+
+    // Invalid: the mid=32 graph and table stay, dimmed, with the mark naming the field and the fault.
+    await w.find('#block-bottleneck-mid').setValue('0');
+    expect(w.find('.stale-note').text()).toBe(
+      'stale showing the last valid configuration: mid must be at least 1, got 0',
+    );
+    expect(w.find('.stale-area').classes()).toContain('is-stale');
+    expect(w.find('.stale-area .graph-diagram').exists()).toBe(true);
+    expect(w.find('.cost-table').classes()).toContain('is-stale');
+    expect(w.find('.cost-table [role="region"]').attributes('aria-label')).toContain('stale');
+    expect(macsTitle()).toBe(mid32.totals.macs.toLocaleString('en-US'));
+    expect(w.findAll('.cost-table tbody tr')).toHaveLength(mid32.layers.length);
+    // Two wrong fields: both named.
+    await w.find('#block-bottleneck-out').setValue('x');
+    expect(w.find('.stale-note').text()).toContain("mid must be at least 1, got 0; out must be a number, got 'x'");
+    expect(macsTitle()).toBe(mid32.totals.macs.toLocaleString('en-US'));
+
+    // Valid again: the mark and the dimming go, the figures are the form's.
+    await w.find('#block-bottleneck-out').setValue('256');
+    await w.find('#block-bottleneck-mid').setValue('16');
+    expect(w.find('.stale-note').exists()).toBe(false);
+    expect(w.find('.is-stale').exists()).toBe(false);
+    expect(macsTitle()).toBe(
+      costGraph(buildTarget({ target: 'bottleneck:mid=16' })).totals.macs.toLocaleString('en-US'),
+    );
+
+    // A combination resolveParams accepts but the block refuses: the message beside the field it
+    // names, the last valid configuration (mid=16) shown stale, no crash.
     await w.find('#block-bottleneck-out').setValue('128');
+    const last = costGraph(buildTarget({ target: 'bottleneck:mid=16,out=128' }));
     await w.find('#block-bottleneck-projection').setValue('never');
-    expect(w.find('[role="alert"]').text()).toContain('projection');
+    expect(w.find('#block-bottleneck-projection-error').text()).toContain("'never' needs stride 1");
+    expect(w.find('#block-bottleneck-projection').attributes('aria-invalid')).toBe('true');
+    expect(w.find('.stale-note').text()).toContain('showing the last valid configuration: projection');
+    expect(macsTitle()).toBe(last.totals.macs.toLocaleString('en-US'));
+    expect(
+      w
+        .findAll('button')
+        .find((b) => b.text() === 'Benchmark this block')!
+        .attributes('disabled'),
+    ).toBeDefined();
+    w.unmount();
+  });
+
+  it('disables pad under padding=same (saying why) and never sends or validates it there', async () => {
+    const w = mountView();
+    await pick(w, 'conv');
+    const pad = () => w.find('#block-conv-pad');
+    expect(pad().attributes('disabled')).toBeDefined();
+    expect(pad().attributes('title')).toBe('padding=same computes the padding');
+    expect(w.find('#block-conv-pad-hint').text()).toContain('padding=same computes the padding');
+    await w.find('#block-conv-padding').setValue('explicit');
+    expect(pad().attributes('disabled')).toBeUndefined();
+    expect(pad().attributes('title')).toBeUndefined();
+    await pad().setValue('2');
+    expect(useCatalogStore().target).toEqual({ kind: 'block', name: 'conv', params: { padding: 'explicit', pad: 2 } });
+    await pad().setValue('-1');
+    expect(w.find('#block-conv-pad-error').text()).toBe('must be at least 0, got -1');
+    // padding=valid: pad has no effect, so its bad value neither errors nor goes into the target.
+    await w.find('#block-conv-padding').setValue('valid');
+    expect(pad().attributes('disabled')).toBeDefined();
+    expect(pad().attributes('title')).toBe('padding=valid adds no padding');
+    expect(w.find('#block-conv-pad-error').exists()).toBe(false);
+    expect(w.find('.stale-note').exists()).toBe(false);
+    expect(useCatalogStore().target).toEqual({ kind: 'block', name: 'conv', params: { padding: 'valid' } });
+    w.unmount();
+  });
+
+  it('warns when a big batch needs more memory than the machine has, and notes it above half', async () => {
+    const GiB = 2 ** 30;
+    let total = 23.5 * GiB;
+    api.handlers['machine.profile'] = () => ({ memory: { totalBytes: total } }) as unknown as MachineProfile;
+    api.handlers['machine.backends'] = [];
+    const w = mountView();
+    await flushPromises();
+    await pick(w, 'bottleneck');
+    expect(w.find('[data-testid="memory-note"]').exists()).toBe(false);
+    await w.find('#block-bottleneck-batch').setValue('4096');
+    const big = costGraph(buildTarget({ target: 'bottleneck:batch=4096' })).totals;
+    const estimate = big.weightBytes + big.peakActivationBytes;
+    expect(estimate).toBeGreaterThan(total);
+    const note = w.find('[data-testid="memory-note"]');
+    expect(note.classes()).toContain('notice--warn');
+    expect(note.text()).toContain(`About ${bytes(estimate)}`);
+    expect(note.text()).toContain(`peak activations ${bytes(big.peakActivationBytes)} at batch 4096`);
+    expect(note.text()).toContain("exceeds this machine's 23.50 GiB of memory: the run would likely fail or swap");
+
+    // A machine with 1.5x the estimate: a softer note with the share.
+    total = estimate * 1.5;
+    useHardwareStore().profile = { memory: { totalBytes: total } } as unknown as MachineProfile;
+    await w.vm.$nextTick();
+    const soft = w.find('[data-testid="memory-note"]');
+    expect(soft.classes()).not.toContain('notice--warn');
+    expect(soft.text()).toContain(`is 66.7% of this machine's ${bytes(total)} of memory`);
+    await w.find('#block-bottleneck-batch').setValue('1');
+    expect(w.find('[data-testid="memory-note"]').exists()).toBe(false);
     w.unmount();
   });
 

@@ -12,6 +12,8 @@ import { costGraph } from '../../shared/cost/cost-model.js';
 import { buildTarget } from '../../shared/targets.js';
 import type { OpenedModel, ResultSummaryView } from '../../shared/contract/api.js';
 import type { BenchResult } from '../../shared/contract/result.js';
+import type { MachineProfile } from '../../shared/contract/machine.js';
+import { bytes, macs } from '../../shared/format.js';
 import { fakeApi, settle, type FakeApi } from './studio-fake-api.js';
 
 /** An opened file: the bottleneck block plus one operator the studio does not know. */
@@ -236,6 +238,92 @@ describe('ModelsView', () => {
     await w.find('#layer-search').setValue(conv2);
     const row = w.findAll('tr.vtable__row').find((r) => r.findAll('td')[1].text() === conv2)!;
     expect(row.findAll('td').at(-1)!.text()).toBe('70.0%');
+    w.unmount();
+  });
+
+  it('keeps the last valid graph and table shown, marked stale and dimmed, while an input is wrong', async () => {
+    const w = await mountView();
+    const models = useModelsStore();
+    const r18 = costGraph(buildTarget({ target: 'resnet18' }));
+    const layersText = `${r18.layers.length} of ${r18.layers.length} layers`;
+    expect(w.find('.stale-note').exists()).toBe(false);
+    await w.find('#model-resnet18-size').setValue('3');
+    await settle(300);
+    expect(w.find('#model-resnet18-size-error').text()).toBe('must be at least 32, got 3');
+    expect(w.find('.stale-note').text()).toBe(
+      'stale showing the last valid configuration: size must be at least 32, got 3',
+    );
+    const area = w.find('.stale-area');
+    expect(area.classes()).toContain('is-stale');
+    expect(area.find('.graph-diagram').exists()).toBe(true);
+    expect(w.find('.table-tools').text()).toContain(layersText);
+    expect(w.find('.summary').text()).toContain(macs(r18.totals.macs));
+    expect(models.current?.cost.totals.macs).toBe(r18.totals.macs);
+    expect(models.target).toBeNull();
+
+    // Another variant while the input is wrong: that variant, with the last valid input, still stale.
+    await w
+      .findAll('.pick-list__item')
+      .find((b) => b.find('.pick-list__title').text() === 'ResNet-50')!
+      .trigger('click');
+    await settle(5);
+    await w.find('#model-resnet50-classes').setValue('0');
+    await w.find('#model-variant').setValue('torchvision');
+    await settle(5);
+    expect(w.find('.stale-note').text()).toContain('classes must be at least 1, got 0');
+    const tv = costGraph(buildTarget({ target: 'resnet50', variant: 'torchvision' }));
+    expect(models.current?.cost.totals.macs).toBe(tv.totals.macs);
+    expect(models.current?.title).toBe('ResNet-50 (torchvision)');
+
+    // Valid again: the mark and the dimming go, the figures are the form's.
+    await w.find('#model-resnet50-classes').setValue('10');
+    await settle(300);
+    expect(w.find('.stale-note').exists()).toBe(false);
+    expect(w.find('.is-stale').exists()).toBe(false);
+    const ten = costGraph(buildTarget({ target: 'resnet50:classes=10', variant: 'torchvision' }));
+    expect(models.current?.cost.totals.params).toBe(ten.totals.params);
+
+    // Reset parameters: a wrong form back to the defaults in one press.
+    await w.find('#model-resnet50-batch').setValue('');
+    expect(w.find('.stale-note').text()).toContain("batch must be a number, got ''");
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Reset parameters')!
+      .trigger('click');
+    await settle(5);
+    expect(w.find('.stale-note').exists()).toBe(false);
+    expect((w.find('#model-resnet50-batch').element as HTMLInputElement).value).toBe('1');
+    expect(models.current?.cost.totals.macs).toBe(tv.totals.macs);
+    w.unmount();
+  });
+
+  it('warns when weights + peak activations at the chosen batch exceed the machine’s memory', async () => {
+    const GiB = 2 ** 30;
+    api.handlers['machine.profile'] = () => ({ memory: { totalBytes: 8 * GiB } }) as unknown as MachineProfile;
+    api.handlers['machine.backends'] = [];
+    const w = await mountView();
+    expect(api.callsOf('machine.profile')).toHaveLength(1);
+    expect(w.find('[data-testid="memory-note"]').exists()).toBe(false);
+    await w.find('#model-resnet18-batch').setValue('2048');
+    await settle(300);
+    const t = costGraph(buildTarget({ target: 'resnet18:batch=2048' })).totals;
+    const estimate = t.weightBytes + t.peakActivationBytes;
+    expect(estimate).toBeGreaterThan(8 * GiB);
+    const note = w.find('[data-testid="memory-note"]');
+    expect(note.classes()).toContain('notice--warn');
+    expect(note.text()).toBe(
+      `Too big for this machine: About ${bytes(estimate)} (weights ${bytes(t.weightBytes)} + peak activations ${bytes(t.peakActivationBytes)} at batch 2048) exceeds this machine's 8.00 GiB of memory: the run would likely fail or swap.`,
+    );
+    // Above half of the memory: a softer note.
+    const half = Math.ceil((8 * GiB * 0.6) / (estimate / 2048));
+    await w.find('#model-resnet18-batch').setValue(String(half));
+    await settle(300);
+    const soft = w.find('[data-testid="memory-note"]');
+    expect(soft.classes()).not.toContain('notice--warn');
+    expect(soft.text()).toMatch(/^Memory: About .* is (5|6)\d\.\d% of this machine's 8\.00 GiB of memory/);
+    await w.find('#model-resnet18-batch').setValue('1');
+    await settle(300);
+    expect(w.find('[data-testid="memory-note"]').exists()).toBe(false);
     w.unmount();
   });
 

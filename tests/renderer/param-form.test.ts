@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
 import ParamForm from '../../renderer/src/components/ParamForm.vue';
-import { apiTargetOf, fieldMessage, validateParams } from '../../renderer/src/components/params.js';
+import {
+  apiTargetOf,
+  errorParam,
+  errorSummary,
+  fieldMessage,
+  inapplicableParams,
+  validateParams,
+} from '../../renderer/src/components/params.js';
 import { getBlock } from '../../shared/blocks/registry.js';
 import type { ParamSpec } from '../../shared/blocks/block-spec.js';
 
@@ -45,6 +52,72 @@ describe('validateParams', () => {
   });
 });
 
+/** Parameters that apply only under another's value: pad with padding=explicit, layers with hidden > 0. */
+const dependent: ParamSpec[] = [
+  { name: 'padding', kind: 'enum', default: 'same', choices: ['same', 'valid', 'explicit'], description: 'p' },
+  {
+    name: 'pad',
+    kind: 'int',
+    default: 1,
+    min: 0,
+    max: 8,
+    description: 'pixels',
+    appliesWhen: { param: 'padding', oneOf: ['explicit'], why: { same: 'padding=same computes the padding' } },
+  },
+  { name: 'hidden', kind: 'int', default: 0, min: 0, description: 'units' },
+  {
+    name: 'layers',
+    kind: 'int',
+    default: 1,
+    min: 1,
+    description: 'how many',
+    appliesWhen: { param: 'hidden', above: 0 },
+  },
+  {
+    name: 'extra',
+    kind: 'bool',
+    default: false,
+    description: 'x',
+    appliesWhen: { param: 'padding', oneOf: ['valid'] },
+  },
+];
+
+describe('parameters that apply only under another value', () => {
+  it('names each inapplicable one with its reason (the spec’s, or a generic sentence)', () => {
+    expect(inapplicableParams(dependent, {})).toEqual({
+      pad: 'padding=same computes the padding',
+      layers: "hidden=0: 'layers' applies only when hidden > 0",
+      extra: "padding=same: 'extra' applies only when padding=valid",
+    });
+    expect(inapplicableParams(dependent, { padding: 'explicit', hidden: '512' })).toEqual({
+      extra: "padding=explicit: 'extra' applies only when padding=valid",
+    });
+    // A controlling value that is not a number keeps the field applying (its own error shows).
+    expect(inapplicableParams(dependent, { padding: 'valid', hidden: 'abc' })).toEqual({
+      pad: "padding=valid: 'pad' applies only when padding=explicit",
+    });
+  });
+
+  it('validateParams neither validates nor keeps an inapplicable value: the default, no error', () => {
+    const v = validateParams("block 'x'", dependent, { padding: 'same', pad: '-5', layers: 'junk' });
+    expect(v.errors).toEqual({});
+    expect(v.values).toEqual({ padding: 'same', pad: 1, hidden: 0, layers: 1, extra: false });
+    const explicit = validateParams("block 'x'", dependent, { padding: 'explicit', pad: '-5' });
+    expect(explicit.errors).toEqual({ pad: 'must be at least 0, got -5' });
+    const kept = validateParams("block 'x'", dependent, { padding: 'explicit', pad: '3', hidden: '8', layers: '2' });
+    expect(kept.values).toMatchObject({ pad: 3, hidden: 8, layers: 2 });
+  });
+
+  it('errorParam finds the field a build error names; errorSummary names every wrong field', () => {
+    expect(errorParam(dependent, "block 'x': parameter 'pad' (3) is too wide")).toBe('pad');
+    expect(errorParam(dependent, "block 'x': parameter 'size' is unknown")).toBeNull();
+    expect(errorParam(dependent, 'no parameter named')).toBeNull();
+    expect(errorSummary({ pad: 'must be at least 0, got -1', hidden: "must be a number, got 'x'" })).toBe(
+      "pad must be at least 0, got -1; hidden must be a number, got 'x'",
+    );
+  });
+});
+
 describe('ParamForm', () => {
   const mountForm = (modelValue: Record<string, string | number | boolean>, errors: Record<string, string> = {}) =>
     mount(ParamForm, { props: { specs, modelValue, errors, idPrefix: 'f' } });
@@ -84,5 +157,32 @@ describe('ParamForm', () => {
     // Same field container as the input.
     expect(err.element.parentElement).toBe(input.element.parentElement);
     expect(w.find('#f-scale').attributes('aria-invalid')).toBeUndefined();
+  });
+
+  it('disables a parameter that has no effect, its title and hint saying why, and re-enables it', async () => {
+    const w = mount(ParamForm, {
+      props: {
+        specs: dependent,
+        modelValue: { padding: 'same', pad: 1 },
+        errors: { pad: 'stale error' },
+        idPrefix: 'd',
+      },
+    });
+    const pad = () => w.find('#d-pad');
+    expect(pad().attributes('disabled')).toBeDefined();
+    expect(pad().attributes('title')).toBe('padding=same computes the padding');
+    expect(w.find('#d-pad-hint').text()).toContain('Not used: padding=same computes the padding.');
+    // No error beside a field that has no effect.
+    expect(w.find('#d-pad-error').exists()).toBe(false);
+    expect(w.find('#d-layers').attributes('disabled')).toBeDefined();
+    expect(w.find('#d-extra').attributes('disabled')).toBeDefined();
+    expect(w.find('#d-padding').attributes('disabled')).toBeUndefined();
+
+    await w.setProps({ modelValue: { padding: 'explicit', pad: 1, hidden: '4096' } });
+    expect(pad().attributes('disabled')).toBeUndefined();
+    expect(pad().attributes('title')).toBeUndefined();
+    expect(w.find('#d-pad-hint').text()).not.toContain('Not used');
+    expect(w.find('#d-pad-error').text()).toBe('stale error');
+    expect(w.find('#d-layers').attributes('disabled')).toBeUndefined();
   });
 });

@@ -1,7 +1,12 @@
 // Parameter forms: validation field by field (resolveParams's own messages) and the ApiTarget
 // a block or model with those parameters becomes.
 import type { ApiTarget } from '../../../shared/contract/api.js';
-import { resolveParams, type ParamSpec, type ParamValues } from '../../../shared/blocks/block-spec.js';
+import {
+  inapplicableReason,
+  resolveParams,
+  type ParamSpec,
+  type ParamValues,
+} from '../../../shared/blocks/block-spec.js';
 import { findBlock } from '../../../shared/blocks/registry.js';
 import { findModel } from '../../../shared/models/registry.js';
 import { splitTarget } from '../../../shared/targets.js';
@@ -22,12 +27,34 @@ export function fieldMessage(message: string): string {
   return m ? m[1] : message;
 }
 
-/** Validates each field on its own, so that every invalid field gets its own message. */
+/**
+ * The parameters that have no effect with these values (another parameter's value decides:
+ * `pad` under padding=same), each with the reason the form shows on its disabled field.
+ */
+export function inapplicableParams(specs: readonly ParamSpec[], raw: RawValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const why = inapplicableReason(specs, spec, raw);
+    if (why) out[spec.name] = why;
+  }
+  return out;
+}
+
+/**
+ * Validates each field on its own, so that every invalid field gets its own message. A parameter
+ * that has no effect (a disabled field) is not validated and takes its default, so that whatever
+ * was left in it neither blocks the form nor goes into the target.
+ */
 export function validateParams(owner: string, specs: readonly ParamSpec[], raw: RawValues): Validation {
   const errors: Record<string, string> = {};
   const values: ParamValues = {};
+  const off = inapplicableParams(specs, raw);
   for (const spec of specs) {
     const given = raw[spec.name];
+    if (off[spec.name] !== undefined) {
+      values[spec.name] = spec.default;
+      continue;
+    }
     try {
       const one = resolveParams(owner, [spec], given === undefined ? {} : { [spec.name]: given });
       values[spec.name] = one[spec.name];
@@ -36,6 +63,19 @@ export function validateParams(owner: string, specs: readonly ParamSpec[], raw: 
     }
   }
   return { values: Object.keys(errors).length ? null : values, errors };
+}
+
+/** The parameter a build error names ("block 'conv': parameter 'groups' (3) must divide..."), if one of `specs`. */
+export function errorParam(specs: readonly ParamSpec[], message: string): string | null {
+  const m = /parameter '([^']*)'/.exec(message);
+  return m && specs.some((s) => s.name === m[1]) ? m[1] : null;
+}
+
+/** "mid must be at least 1, got 0; out must be a number, got ''": what is wrong, field by field. */
+export function errorSummary(errors: Record<string, string>): string {
+  return Object.entries(errors)
+    .map(([name, why]) => `${name} ${why}`)
+    .join('; ');
 }
 
 export function defaultsOf(specs: readonly ParamSpec[]): RawValues {

@@ -10,7 +10,16 @@ import type { ModelSpec } from '../../../shared/models/model-spec.js';
 import { costGraph } from '../../../shared/cost/cost-model.js';
 import { errorMessage, getApi } from '../api/index.js';
 import { toGraphView } from '../components/graph.js';
-import { defaultsOf, nonDefaults, validateParams, type RawValues } from '../components/params.js';
+import {
+  defaultsOf,
+  errorParam,
+  errorSummary,
+  fieldMessage,
+  nonDefaults,
+  validateParams,
+  type RawValues,
+} from '../components/params.js';
+import { resolveParams, type ParamValues } from '../../../shared/blocks/block-spec.js';
 import type { BuiltTarget } from './catalog.js';
 
 export type ModelSelection = { kind: 'zoo'; name: string } | { kind: 'file'; fileId: string };
@@ -43,7 +52,9 @@ export const useModelsStore = defineStore('models', () => {
   const variants = ref<Record<string, string>>({});
   const zooValues = ref<Record<string, RawValues>>({});
   const opened = shallowRef<OpenedModel[]>([]);
-  const zooBuilt = shallowRef<(BuiltTarget & { key: string }) | null>(null);
+  const zooBuilt = shallowRef<(BuiltTarget & { key: string; name: string; variant: string }) | null>(null);
+  /** Per model, the resolved values of the last configuration that built (shown while the form is wrong). */
+  const lastValid = ref<Record<string, ParamValues>>({});
   const zooError = ref<string | null>(null);
   const computing = ref(false);
   const busy = ref(false);
@@ -78,7 +89,31 @@ export const useModelsStore = defineStore('models', () => {
       : '',
   );
 
-  /** What the view shows: graph, costs, unknown operators, a name. */
+  /** Field name -> message: the validation errors plus a build error that names a parameter. */
+  const fieldErrors = computed<Record<string, string>>(() => {
+    const errors = validation.value?.errors ?? {};
+    const m = model.value;
+    const param = m && zooError.value ? errorParam(m.params, zooError.value) : null;
+    return param && zooError.value ? { ...errors, [param]: fieldMessage(zooError.value) } : errors;
+  });
+
+  /** A build error no field can take (the banner's); one that names a parameter goes beside it. */
+  const buildError = computed(() => {
+    const m = model.value;
+    return m && zooError.value && !errorParam(m.params, zooError.value) ? zooError.value : null;
+  });
+
+  /**
+   * Why the zoo graph shown is the last valid configuration instead of the form's ("size must be at
+   * least 32, got 3"); null when it is the form's (or is being computed from it).
+   */
+  const staleReason = computed<string | null>(() => {
+    if (!model.value) return null;
+    if (Object.keys(fieldErrors.value).length) return errorSummary(fieldErrors.value);
+    return zooError.value;
+  });
+
+  /** What the view shows: graph, costs, unknown operators, a name; `stale` while the form is wrong. */
   const current = computed(() => {
     const f = file.value;
     if (f)
@@ -87,14 +122,16 @@ export const useModelsStore = defineStore('models', () => {
         graph: f.graph,
         cost: f.cost,
         unknownOps: f.unknownOps,
+        stale: null as string | null,
       };
     const z = zooBuilt.value;
-    if (model.value && z && z.key === zooKey.value)
+    if (model.value && z && z.name === model.value.name)
       return {
-        title: `${model.value.title} (${variant.value})`,
+        title: `${model.value.title} (${z.variant})`,
         graph: z.graph,
         cost: z.cost,
         unknownOps: [] as string[],
+        stale: z.key !== zooKey.value ? staleReason.value : null,
       };
     return null;
   });
@@ -104,29 +141,48 @@ export const useModelsStore = defineStore('models', () => {
     if (file.value) return { kind: 'file', fileId: file.value.fileId, dims: {} };
     const m = model.value;
     const v = validation.value?.values;
-    if (!m || !v) return null;
+    if (!m || !v || zooError.value) return null;
     return { kind: 'model', name: m.name, variant: variant.value, params: nonDefaults(m.params, v) };
   });
 
   function buildZooNow(): void {
     const m = model.value;
+    if (!m) {
+      computing.value = false;
+      return;
+    }
     const v = validation.value?.values;
-    const key = zooKey.value;
-    if (!m || !v || !key) {
-      computing.value = false;
-      return;
-    }
-    if (zooBuilt.value?.key === key) {
-      computing.value = false;
-      return;
-    }
-    try {
-      const g = m.build(variant.value, v);
-      zooBuilt.value = markRaw({ key, graph: toGraphView(g), cost: costGraph(g) });
-      zooError.value = null;
+    const build = (values: ParamValues) => {
+      const key = JSON.stringify([m.name, variant.value, values]);
+      if (zooBuilt.value?.key === key) return;
+      const g = m.build(variant.value, values);
+      zooBuilt.value = markRaw({
+        key,
+        name: m.name,
+        variant: variant.value,
+        graph: toGraphView(g),
+        cost: costGraph(g),
+      });
       status.value = `${m.title}: ${g.nodes.length} nodes costed`;
+    };
+    try {
+      if (v) {
+        try {
+          build(v);
+          zooError.value = null;
+          lastValid.value = { ...lastValid.value, [m.name]: v };
+          return;
+        } catch (e) {
+          zooError.value = errorMessage(e);
+        }
+      } else zooError.value = null;
+      // Wrong values: the last configuration that built (the defaults until one did) stays shown,
+      // in the variant chosen now.
+      const shown = zooBuilt.value;
+      if (shown?.name !== m.name || shown.variant !== variant.value)
+        build(lastValid.value[m.name] ?? resolveParams(m.name, m.params));
     } catch (e) {
-      zooError.value = errorMessage(e);
+      zooError.value ??= errorMessage(e);
     } finally {
       computing.value = false;
     }
@@ -164,6 +220,15 @@ export const useModelsStore = defineStore('models', () => {
     if (!m) return;
     zooValues.value = { ...zooValues.value, [m.name]: { ...raw } };
     scheduleZooBuild();
+  }
+
+  /** Back to the model's default parameters. */
+  function resetValues(): void {
+    const m = model.value;
+    if (!m || !(m.name in zooValues.value)) return;
+    const { [m.name]: _dropped, ...rest } = zooValues.value;
+    zooValues.value = rest;
+    scheduleZooBuild(0);
   }
 
   function selectFile(fileId: string): void {
@@ -320,11 +385,14 @@ export const useModelsStore = defineStore('models', () => {
     variant,
     values,
     validation,
+    fieldErrors,
+    buildError,
     current,
     target,
     selectZoo,
     setVariant,
     setValues,
+    resetValues,
     selectFile,
     addOpened,
     openDialog,
