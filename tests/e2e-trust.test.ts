@@ -24,6 +24,20 @@ afterAll(async () => {
 });
 
 describe('an app a user can trust (web mode, headless Chromium)', () => {
+  it('the roofline measured on Hardware is kept: shown after a reload, attached to the results saved since', async () => {
+    await studio.view(page, 'Hardware');
+    await page.getByRole('button', { name: 'Measure roofline' }).click();
+    const kept = page.getByTestId('roofline-kept');
+    await expect.poll(() => kept.count(), { timeout: 120_000, interval: 500 }).toBe(1);
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Views' }).waitFor();
+    await studio.view(page, 'Hardware');
+    // Shown from what main kept, not measured again.
+    await expect.poll(() => kept.count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.getByRole('button', { name: 'Measure again' }).count()).toBe(1);
+    await studio.shot(page, 'trust-roofline-after-reload');
+  }, 180_000);
+
   it('the queue survives a reload and shows the same in a second tab; Cancel all there cancels what both show', async () => {
     await studio.view(page, 'Benchmark');
     for (const block of ['basic-residual', 'bottleneck']) {
@@ -113,7 +127,61 @@ describe('an app a user can trust (web mode, headless Chromium)', () => {
     expect(await page.locator('.error-banner, [role=alert].banner').count()).toBe(0);
     await expect.poll(() => statuses(page), { timeout: 120_000, interval: 250 }).toBe('ok');
     await studio.shot(page, 'trust-refused-target');
+    // The result carries the roofline measured before it (kept by main across the reloads).
+    const list = await studio.server.call('results.list', {});
+    const ids = 'results' in list.body ? list.body.results.map((r) => r.id) : [];
+    const got = await studio.server.call('results.get', { ids });
+    const results = Array.isArray(got.body) ? got.body : [];
+    expect(results.length).toBeGreaterThan(0);
+    expect(results.every((r) => r.machine.roofline && r.machine.roofline.peakGflops.allThreads > 0)).toBe(true);
   }, 180_000);
+
+  it('a profiled run: its top layers by time beside MACs, intensity and roofline position; any two targets compared', async () => {
+    await studio.view(page, 'Benchmark');
+    await page
+      .getByRole('button', { name: /^Remove all$/ })
+      .click()
+      .catch(() => undefined);
+    for (const chip of await page.locator('.chosen-target button').all()) await chip.click();
+    for (const [block, params] of [
+      ['bottleneck', 'mid=32,stride=2'],
+      ['basic-residual', ''],
+    ]) {
+      await page.getByLabel('target kind').selectOption('block');
+      await page.getByLabel('block', { exact: true }).selectOption(block);
+      if (params) await page.getByLabel('parameters', { exact: true }).fill(params);
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+    }
+    await page.getByRole('radio', { name: 'standard' }).check();
+    await page.getByLabel('profile each job').check();
+    await page.locator('button.clear-finished').click();
+    const run = page.getByRole('button', { name: /^Run \d+ jobs?$/ });
+    await expect.poll(() => run.textContent()).toBe('Run 2 jobs');
+    await run.click();
+    await expect.poll(() => statuses(page), { timeout: 180_000, interval: 500 }).toBe('ok,ok');
+
+    await studio.view(page, 'Results');
+    await page.getByLabel('select all visible results').check();
+    const layers = page.locator('section.top-layers .top-layers-table tbody tr');
+    await expect.poll(() => layers.count(), { timeout: 30_000 }).toBeGreaterThan(2);
+    const first = (await layers.first().textContent()) ?? '';
+    // MACs, an intensity and a position under the kept roofline (memory- or compute-bound).
+    expect(first).toMatch(/\d/);
+    expect(first).toMatch(/memory|compute/);
+    await page.locator('section.top-layers').first().scrollIntoViewIfNeeded();
+    await studio.shot(page, 'trust-top-layers');
+
+    const card = page.locator('section.custom-compare');
+    await card.locator('input.target-text').first().fill('bottleneck:mid=32,stride=2');
+    await card.locator('input.target-text').nth(1).fill('basic-residual');
+    await card.getByRole('button', { name: 'Compare', exact: true }).click();
+    const rows = card.locator('table.custom-compare-table tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(await card.locator('.theory-macs').textContent()).toMatch(/\d/);
+    expect((await rows.first().textContent()) ?? '').toMatch(/ort-cpu[\s\S]*\d/);
+    await card.scrollIntoViewIfNeeded();
+    await studio.shot(page, 'trust-compare-any-two');
+  }, 300_000);
 
   it('logged no error and reached no other origin', () => {
     expect(studio.problems).toEqual([]);

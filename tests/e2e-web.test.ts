@@ -5,82 +5,36 @@
 // while watching its progress, see the result in the charts, export an HTML report, switch to
 // the dark theme. Every view is saved as a screenshot in test-results/screenshots/ (light and
 // dark) for people to look at; the page must log no error and reach no other origin.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeOnnxFile } from '../main/onnx/onnx-file.js';
 import { buildTarget } from '../shared/targets.js';
-import { launchChromium } from './helpers/chromium.js';
-import { startTestServer, type TestServer } from './helpers/web-server.js';
+import { startWebStudio, type ViewTitle, type WebStudio } from './helpers/web-studio.js';
 import { vulkan } from './helpers/vulkan.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SHOTS = join(ROOT, 'test-results', 'screenshots');
-
+let studio: WebStudio;
 let tmp: string;
-let server: TestServer;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
-const problems: string[] = [];
-const foreign: string[] = [];
-let expectBadRequest = false;
+let problems: string[];
+let foreign: string[];
 
-/** The whole view: the app scrolls inside <main>, so the window grows to its height for the shot. */
-async function shot(name: string): Promise<void> {
-  const height = await page.evaluate(() => document.querySelector('main')?.scrollHeight ?? 900);
-  await page.setViewportSize({ width: 1440, height: Math.min(Math.max(900, height), 4000) });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-  await page.setViewportSize({ width: 1440, height: 900 });
-}
-
-type ViewTitle = 'Hardware' | 'Blocks' | 'Models' | 'Benchmark' | 'Accuracy' | 'Lab' | 'Results';
-
-async function view(name: ViewTitle): Promise<void> {
-  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name, exact: true }).click();
-}
+const shot = (name: string) => studio.shot(page, name);
+const view = (name: ViewTitle) => studio.view(page, name);
 
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'studio-e2e-'));
-  mkdirSync(SHOTS, { recursive: true });
-  // A fresh build of the renderer as it is now (not whatever dist/ holds).
-  const staticDir = join(tmp, 'renderer');
-  await build({
-    configFile: join(ROOT, 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: staticDir, emptyOutDir: true },
-  });
-  server = await startTestServer({ staticDir });
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  page = await context.newPage();
-  page.on('console', (m) => {
-    // The corrupt file's upload is answered 400 on purpose; the browser logs that response.
-    if (m.type() === 'error' && !(expectBadRequest && /status of 400/.test(m.text())))
-      problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith(server.origin) || url.startsWith(server.origin.replace('http', 'ws'))) return route.continue();
-    foreign.push(url);
-    return route.abort();
-  });
+  studio = await startWebStudio('studio-e2e');
+  ({ tmp, problems, foreign } = studio);
+  page = await studio.open();
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await studio?.close();
 });
 
 describe('the studio in the web mode, in headless Chromium', () => {
   it('opens with the token from the URL, then drops it from the address bar', async () => {
-    await page.goto(server.url);
     await expect.poll(() => page.url()).not.toContain('token=');
     await expect.poll(() => page.getByRole('navigation', { name: 'Views' }).isVisible()).toBe(true);
   });
@@ -114,7 +68,8 @@ describe('the studio in the web mode, in headless Chromium', () => {
   it('Models: a corrupt ONNX file is refused with a clear error; a real one opens with its layer table', async () => {
     await view('Models');
     const input = page.locator('input[type=file]').first();
-    expectBadRequest = true;
+    // The corrupt file's upload is answered 400 on purpose; the browser logs that response.
+    studio.tolerate = /status of 400/;
     await input.setInputFiles({
       name: 'corrupt.onnx',
       mimeType: 'application/octet-stream',
@@ -123,7 +78,7 @@ describe('the studio in the web mode, in headless Chromium', () => {
     const alert = page.getByRole('alert').filter({ hasText: 'corrupt.onnx' });
     await expect.poll(() => alert.count(), { timeout: 30_000 }).toBeGreaterThan(0);
     await shot('models-corrupt-file');
-    expectBadRequest = false;
+    studio.tolerate = null;
 
     const file = join(tmp, 'separable-block.onnx');
     writeOnnxFile(buildTarget({ target: 'separable' }), file);
@@ -236,6 +191,8 @@ describe('the studio in the web mode, in headless Chromium', () => {
     const table = page.locator('main');
     await expect.poll(() => table.textContent(), { timeout: 30_000 }).toMatch(/bottleneck[\s\S]*native/);
     await page.getByLabel('select all visible results').check();
+    // Its runs used the quick preset, which comparisons leave out unless asked.
+    await page.getByLabel('include quick runs').check();
     await expect.poll(() => page.locator('canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0);
     // The charts drew something: the first canvas is not blank.
     const painted = await page

@@ -354,8 +354,10 @@ describe.skipIf(!addon)('native in the benchmark engine', () => {
     expect(result.runtime).toMatchObject({ name: 'native', version: addon!.version, providers: [`NativeCPU/${isa}`] });
     expect(result.job.backend).toMatchObject({ backend: 'native', intraOpThreads: 1, isa });
     expect(result.stats!.n).toBeGreaterThanOrEqual(10);
-    expect(result.flags.join('\n')).toMatch(/native plan: \w+ kernels, 1 thread, activation arena/);
-    expect(result.flags.join('\n')).toMatch(
+    // Information, not warnings: the plan and the lowering are notes.
+    expect(result.notes.join('\n')).toMatch(/native plan: \w+ kernels, 1 thread, activation arena/);
+    expect(result.flags.join('\n')).not.toMatch(/native plan/);
+    expect(result.notes.join('\n')).toMatch(
       /native lowering: 3 BatchNormalization folded into Conv, 1 residual Add fused into Conv/,
     );
     expect(result.placement).toBeUndefined(); // no profiled pass: nothing can fall back

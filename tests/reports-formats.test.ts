@@ -157,7 +157,7 @@ describe('Markdown report', () => {
 
   it('says so when nothing was flagged or failed', () => {
     const out = renderReport([fakeResult({ flags: [] })], 'md', ctx);
-    expect(out).toContain('No result was flagged as unstable.');
+    expect(out).toContain('No result was flagged.');
     expect(out).toContain('Every job ran.');
     expect(out).toContain('## Machine\n');
   });

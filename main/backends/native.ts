@@ -133,7 +133,8 @@ class NativeBackendSession implements BackendSession {
     return Promise.resolve();
   }
 
-  info(): SessionInfo {
+  /** `notes`: the plan and the lowering, information for the result's notes (not warnings). */
+  info(): SessionInfo & { notes: string[] } {
     const plan = this.session.plan();
     let peak: number | undefined;
     try {
@@ -143,7 +144,7 @@ class NativeBackendSession implements BackendSession {
     }
     return {
       providers: [`${NATIVE_PROVIDER}/${plan.isa}`],
-      flags: [
+      notes: [
         `native plan: ${plan.isa} kernels, ${plan.threads} thread${plan.threads === 1 ? '' : 's'}, activation arena ${bytesText(plan.arenaBytes)}${peak !== undefined ? ` (cost model's peak activations: ${bytesText(peak)})` : ''}, packed weights ${bytesText(plan.weightBytes)}, workspace ${bytesText(plan.workspaceBytes)}`,
         loweringSummary(this.lowered.report),
       ],

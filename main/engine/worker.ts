@@ -162,7 +162,8 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   await session.release();
 
   const stats = latencyStats(samplesMs, { batch: job.batch, flops: resolved.cost.totals.flops });
-  const payload: WorkerPayload = {
+  // Warnings go in `flags` (what "N flags" counts), information in `notes` (shared/stats/flags.ts).
+  const payload: WorkerPayload & { notes: string[] } = {
     runtime,
     cost: partial.cost,
     coldStart: { loadMs, sessionMs, firstRunMs },
@@ -174,13 +175,13 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
     memory,
     flags: [
       ...instabilityFlags(stats),
-      ...resolved.notes,
       ...(info.flags ?? []),
       ...resolved.cost.warnings,
       ...variantFlags,
       ...adapter.flags,
       ...residentFlags,
     ],
+    notes: [...resolved.notes, ...notesOf(info), ...notesOf(adapter)],
     ...(variant ? { precision: variant.details } : {}),
     ...(deviceResident ? { deviceResident } : {}),
   };
@@ -200,6 +201,16 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   }
   return payload;
 }
+
+/**
+ * The informational lines a session (SessionInfo) or an adapter check gives beside its flags: the
+ * native plan and lowering, a software adapter. Read without a cast once SessionInfo and
+ * adapterInUse declare `notes` (main/backends/backend.ts).
+ */
+const notesOf = (o: object): string[] => {
+  const notes = (o as { notes?: unknown }).notes;
+  return Array.isArray(notes) ? notes.filter((n): n is string => typeof n === 'string') : [];
+};
 
 /** Fills the variant's fidelity; a session without named outputs says so in a flag instead. */
 async function variantFidelity(

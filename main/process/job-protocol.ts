@@ -46,6 +46,7 @@ export const WorkerPayloadSchema = ResultSchema.pick({
   nodes: true,
   deviceResident: true,
   flags: true,
+  notes: true,
   precision: true,
 });
 export type WorkerPayload = z.infer<typeof WorkerPayloadSchema>;

@@ -3,7 +3,7 @@
 // GPU results add where they ran (adapter, software device, placement), the device-resident median,
 // the cold first run and device memory (or why it is not measurable); results in a devices
 // comparison carry their device's ratio to ort-cpu.
-import { compareDevices, gpuRows, type GpuRow } from './gpu.js';
+import { comparedDevices, gpuRows, type GpuRow } from './gpu.js';
 import { toRows, type ResultRow } from './rows.js';
 import type { ReportWriter } from './types.js';
 
@@ -48,6 +48,9 @@ const COLUMNS: [string, (r: CsvRow) => string | number | undefined][] = [
   ['gpu_bytes', (r) => r.gpu?.gpuBytes],
   ['gpu_unmeasured', (r) => r.gpu?.gpuUnmeasured],
   ['ratio_to_ort_cpu', (r) => r.ratioToCpu],
+  // Added after the columns scripts already read: information (not flags), and why a run is quick.
+  ['notes', (r) => r.notes.join('; ')],
+  ['quick', (r) => r.quick],
 ];
 
 export function csvField(v: string | number | undefined): string {
@@ -63,7 +66,7 @@ export const csvReport: ReportWriter = {
   render(results) {
     const gpu = new Map(gpuRows(results).map((g) => [g.id, g]));
     const ratio = new Map(
-      compareDevices(results).flatMap((g) =>
+      comparedDevices(results).groups.flatMap((g) =>
         g.entries.flatMap((e) =>
           e.ratioToCpu === undefined ? [] : e.resultIds.map((id) => [id, e.ratioToCpu!] as const),
         ),

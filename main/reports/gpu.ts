@@ -6,14 +6,43 @@ import type { BenchResult } from '../../shared/contract/result.js';
 import {
   SOFTWARE_DEVICE_BADGE,
   compareDevices,
+  deviceGroupKey,
   gpuDetails,
   ratioText,
   unmeasuredText,
   type DeviceGroup,
 } from '../../shared/stats/devices.js';
+import { QUICK_RULE, quickLeftOutText, withoutQuick } from '../../shared/stats/flags.js';
 import { fmtBytes, fmtMs } from './rows.js';
 
 export { SOFTWARE_DEVICE_BADGE, compareDevices, ratioText, type DeviceGroup };
+
+/**
+ * The devices comparison of a report: quick runs left out (as in the Results view by default), how
+ * many were, in words ('' when none), and whether there is anything to show: the comparison, or
+ * (all of its results being quick runs) why it is missing.
+ */
+export function comparedDevices(results: readonly BenchResult[]): {
+  groups: DeviceGroup[];
+  leftOut: number;
+  quickText: string;
+  show: boolean;
+} {
+  const ok = results.filter((r) => r.status === 'ok');
+  const { kept, leftOut } = withoutQuick(ok);
+  const groups = compareDevices(kept);
+  // Counted where they would have been compared (a lone quick run changes no comparison).
+  const compared = new Set(compareDevices(ok).map((g) => g.key));
+  const n = leftOut.filter((r) => compared.has(deviceGroupKey(r))).length;
+  return {
+    groups,
+    leftOut: n,
+    quickText: n
+      ? `${quickLeftOutText(n)} of this comparison (${QUICK_RULE}).${groups.length ? '' : ' Measure with the default rules to compare devices.'}`
+      : '',
+    show: groups.length > 0 || n > 0,
+  };
+}
 
 export interface GpuRow {
   id: string;

@@ -26,7 +26,15 @@ import {
   type ResultRow,
 } from './rows.js';
 import { accuracyRows } from './accuracy.js';
-import { SOFTWARE_DEVICE_BADGE, compareDevices, deviceText, fmtOptMs, gpuRows, ratioText } from './gpu.js';
+import {
+  SOFTWARE_DEVICE_BADGE,
+  comparedDevices,
+  deviceText,
+  fmtOptMs,
+  gpuRows,
+  ratioText,
+  type DeviceGroup,
+} from './gpu.js';
 import { fmtTrain, labRows } from './lab.js';
 import { precisionRows, sci } from './precision.js';
 import type { ReportContext, ReportWriter } from './types.js';
@@ -164,7 +172,7 @@ function resultsTable(rows: ResultRow[], manyMachines: boolean): string {
   const th = head.map((h) => `<th scope="col"${numeric.has(h) ? ' class="num"' : ''}>${escapeHtml(h)}</th>`);
   const body = rows.map((r) => {
     const cells = [
-      `<td title="${escapeHtml(`${r.label} (id ${r.id})`)}">${escapeHtml(r.name)}</td>`,
+      `<td title="${escapeHtml(`${r.label} (id ${r.id})`)}">${escapeHtml(r.name)}${r.quick ? ` <span class="badge quick" title="${escapeHtml(r.quick)}">quick</span>` : ''}</td>`,
       ...(manyMachines ? [`<td>M${r.machine}</td>`] : []),
       `<td>${escapeHtml(r.backend)}</td>`,
       num(r.batch, String(r.batch)),
@@ -181,13 +189,22 @@ function resultsTable(rows: ResultRow[], manyMachines: boolean): string {
       num(r.params, fmtCount(r.params)),
       num(r.macs, fmtCount(r.macs)),
       num(r.peakRssBytes, fmtBytes(r.peakRssBytes)),
-      r.flags.length
-        ? `<td class="num" data-v="${r.flags.length}"><span class="badge flag" title="${escapeHtml(r.flags.join('\n'))}">${r.flags.length}</span></td>`
-        : num(0, ''),
+      flagCell(r),
     ];
     return `<tr>${cells.join('')}</tr>`;
   });
   return `<table class="sortable" id="results-table"><thead><tr>${th.join('')}</tr></thead><tbody>${body.join('\n')}</tbody></table>`;
+}
+
+/** Warnings as a badge that lists them on hover; notes as a quieter mark beside it (not counted). */
+function flagCell(r: ResultRow): string {
+  const warnings = r.flags.length
+    ? `<span class="badge flag" title="${escapeHtml(r.flags.join('\n'))}">${r.flags.length}</span>`
+    : '';
+  const notes = r.notes.length
+    ? ` <span class="badge note" title="${escapeHtml(`notes (not flags):\n${r.notes.join('\n')}`)}">${r.notes.length} note${r.notes.length === 1 ? '' : 's'}</span>`
+    : '';
+  return `<td class="num" data-v="${r.flags.length}">${warnings}${notes}</td>`;
 }
 
 function machineCards(machines: MachineEntry[]): string {
@@ -205,9 +222,15 @@ function machineCards(machines: MachineEntry[]): string {
 
 function flagsList(rows: ResultRow[]): string {
   const flagged = rows.filter((r) => r.flags.length);
-  if (!flagged.length) return '<p class="none">No result was flagged as unstable.</p>';
-  const items = flagged.map((r) => `<li><b>${escapeHtml(r.label)}</b>: ${r.flags.map(escapeHtml).join('; ')}</li>`);
-  return `<ul class="flags">${items.join('')}</ul>`;
+  const noted = rows.filter((r) => r.notes.length);
+  const warnings = flagged.length
+    ? `<ul class="flags">${flagged.map((r) => `<li><b>${escapeHtml(r.label)}</b>: ${r.flags.map(escapeHtml).join('; ')}</li>`).join('')}</ul>`
+    : '<p class="none">No result was flagged.</p>';
+  // Notes inform (the plan, fusions, a software adapter): listed apart, quieter, never counted as flags.
+  const notes = noted.length
+    ? `<details class="notes" id="notes"><summary>Notes on ${noted.length} result${noted.length === 1 ? '' : 's'} (information, not flags)</summary><ul class="notes">${noted.map((r) => `<li><b>${escapeHtml(r.label)}</b>: ${r.notes.map(escapeHtml).join('; ')}</li>`).join('')}</ul></details>`
+    : '';
+  return warnings + notes;
 }
 
 function failuresTable(results: readonly BenchResult[]): string {
@@ -280,8 +303,8 @@ function precisionTable(results: readonly BenchResult[]): string {
 }
 
 /** One table per target + batch + precision measured on several devices: medians, ratios to ort-cpu. */
-function devicesTables(results: readonly BenchResult[]): string {
-  const groups = compareDevices(results);
+function devicesTables(groups: DeviceGroup[]): string {
+  if (!groups.length) return '<p class="none">Every result that would be compared here is a quick run.</p>';
   const many = new Set(groups.map((g) => g.machine)).size > 1;
   return groups
     .map((g) => {
@@ -300,11 +323,12 @@ function devicesTables(results: readonly BenchResult[]): string {
           num(e.ratioToCpu, ratioText(e.ratioToCpu)) +
           num(e.deviceResidentMs, fmtOptMs(e.deviceResidentMs)) +
           num(e.resultIds.length, String(e.resultIds.length)) +
+          `<td class="wrap choice${e.pool.disagree ? ' disagree' : ''}">${escapeHtml(e.choice)}</td>` +
           '</tr>'
         );
       });
       const caption = `${escapeHtml(g.label)}${many ? ` <span class="note">${escapeHtml(g.machine)}</span>` : ''}`;
-      return `<div class="table-wrap"><table class="devices"><caption>${caption}</caption><thead><tr><th scope="col">Device</th><th scope="col" class="num">Median</th><th scope="col"></th><th scope="col" class="num">vs ort-cpu</th><th scope="col" class="num">Device-resident</th><th scope="col" class="num">Results</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+      return `<div class="table-wrap"><table class="devices"><caption>${caption}</caption><thead><tr><th scope="col">Device</th><th scope="col" class="num">Median</th><th scope="col"></th><th scope="col" class="num">vs ort-cpu</th><th scope="col" class="num">Device-resident</th><th scope="col" class="num">Results</th><th scope="col">Taken</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
     })
     .join('');
 }
@@ -365,7 +389,9 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
   const machines = machinesOf(results);
   const rows = toRows(results, machines);
   const failed = rows.filter((r) => r.status !== 'ok').length;
+  // Warnings only: notes are not flags.
   const flagged = rows.filter((r) => r.flags.length).length;
+  const devices = comparedDevices(results);
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   const stat = (n: number, label: string, cls = '') =>
     `<div class="stat ${cls}"><b>${n}</b><span>${label}</span></div>`;
@@ -408,7 +434,7 @@ ${card(
   '<div class="chart"><canvas id="chart-macs" role="img" aria-label="MACs against median latency"></canvas></div>',
 )}
 </div>
-${compareDevices(results).length ? card('Devices compared', "One target at one batch and precision on several devices of one machine: the median of a complete run (host-device copies included), the fastest configuration of each backend, and its ratio to ort-cpu's median (below 1: faster). A software adapter runs on the CPU: its figures are not GPU speed.", devicesTables(results)) : ''}
+${devices.show ? card('Devices compared', `One target at one batch and precision on several devices of one machine: the median of a complete run (host-device copies included) and its ratio to ort-cpu's median (below 1: faster). Each device is shown by its fastest configuration, that configuration's results pooled: the Taken column says which and why. A software adapter runs on the CPU: its figures are not GPU speed.`, (devices.quickText ? `<p class="note quick-left-out">${escapeHtml(devices.quickText)}</p>` : '') + devicesTables(devices.groups)) : ''}
 ${gpuRows(results).length ? card('GPU results', "Where each GPU result ran: the adapter, the providers its nodes ran on (share of the cost model's MACs), the complete run beside the device-resident one (inputs and outputs kept on the device), the cold first run (shader compilation included) apart from the warm median, and device memory.", gpuTable(results)) : ''}
 ${results.some((r) => r.nodes?.length) ? card('Per-layer times', 'From the runtime profiler (bench --profile): each runtime node, the studio layers it covers (fused), its MACs and achieved GFLOP/s.', perNodeTables(results)) : ''}
 ${precisionRows(results).length ? card('Precision variants', "fp16 and int8 variants against the fp32 model on the job's own seeded inputs (over all outputs); a variant the backend cannot run is listed with the reason.", `<div class="table-wrap">${precisionTable(results)}</div>`) : ''}
@@ -416,7 +442,7 @@ ${ctx.accuracy?.length ? card('Accuracy', 'Saved accuracy results of these targe
 ${ctx.lab?.length ? card('Bottleneck-feature lab', "Heads trained on a frozen base's cached features (saved lab results tied to these targets, or chosen for the report); test accuracy is the exported classifier's, run by ONNX Runtime.", `<div class="table-wrap">${labTable(ctx.lab)}</div>`) : ''}
 ${card('Results', 'Click a column to sort. Latencies per inference; throughput in items per second at the batch size.', `<div class="table-wrap">${resultsTable(rows, machines.length > 1)}</div>`)}
 ${card(machines.length > 1 ? 'Machines' : 'Machine', 'Where the results were measured.', `<div class="machines">${machineCards(machines)}</div>`)}
-${card('Flags', 'What the numbers must be read with.', flagsList(rows))}
+${card('Flags', 'Warnings the numbers must be read with; notes on what ran and how follow, apart.', flagsList(rows))}
 ${card('Failures', 'Jobs that did not produce a measurement, and why.', failuresTable(results))}
 </main>
 <footer class="wrap">Bottleneck Studio ${escapeHtml(ctx.studioVersion)} · a self-contained report: the data and the chart code are inside this file. Charts drawn with Chart.js ${a.chartVersion} (MIT License).</footer>

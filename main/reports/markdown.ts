@@ -15,7 +15,7 @@ import {
   type ResultRow,
 } from './rows.js';
 import { accuracyRows } from './accuracy.js';
-import { compareDevices, deviceText, fmtOptMs, gpuRows, ratioText } from './gpu.js';
+import { comparedDevices, deviceText, fmtOptMs, gpuRows, ratioText } from './gpu.js';
 import { fmtTrain, labRows } from './lab.js';
 import { precisionRows, sci } from './precision.js';
 import type { ReportContext, ReportWriter } from './types.js';
@@ -90,21 +90,23 @@ function perNodeSections(results: readonly BenchResult[]): string[] {
 /** Devices side by side, then where each GPU result ran. */
 function gpuSections(results: readonly BenchResult[]): string[] {
   const out: string[] = [];
-  const groups = compareDevices(results);
-  if (groups.length) {
+  const { groups, quickText, show } = comparedDevices(results);
+  if (show) {
     const many = new Set(groups.map((g) => g.machine)).size > 1;
     out.push('## Devices compared', '');
+    if (quickText) out.push(mdEscape(quickText), '');
     for (const g of groups) {
       out.push(`### ${mdEscape(g.label)}${many ? ` (${mdEscape(g.machine)})` : ''}`, '');
       out.push(
         ...table(
-          ['Device', 'Median', 'vs ort-cpu', 'Device-resident', 'Results'],
+          ['Device', 'Median', 'vs ort-cpu', 'Device-resident', 'Results', 'Taken'],
           g.entries.map((e) => [
             e.software ? `**${mdEscape(deviceText(e))}**` : mdEscape(deviceText(e)),
             fmtMs(e.medianMs),
             ratioText(e.ratioToCpu),
             fmtOptMs(e.deviceResidentMs),
             String(e.resultIds.length),
+            e.pool.disagree ? `**${mdEscape(e.choice)}**` : mdEscape(e.choice),
           ]),
           new Set([1, 2, 3, 4]),
         ),
@@ -112,7 +114,7 @@ function gpuSections(results: readonly BenchResult[]): string[] {
       );
     }
     out.push(
-      "Median of a complete run (host-device copies included); a backend measured in several configurations is shown by its fastest one; the ratio is the median over ort-cpu's (below 1: faster). A software adapter runs on the CPU: its figures are not GPU speed.",
+      "Median of a complete run (host-device copies included); a backend measured in several configurations is shown by its fastest one, that configuration's results pooled (Taken says which and why); the ratio is the median over ort-cpu's (below 1: faster). A software adapter runs on the CPU: its figures are not GPU speed.",
       '',
     );
   }
@@ -169,7 +171,9 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
   const machines = machinesOf(results);
   const rows = toRows(results, machines);
   const failed = rows.filter((r) => r.status !== 'ok');
+  // Warnings only: notes are not flags.
   const flagged = rows.filter((r) => r.flags.length > 0);
+  const noted = rows.filter((r) => r.notes.length > 0);
   const out = [
     `# ${mdEscape(ctx.title)}`,
     '',
@@ -192,9 +196,20 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
     '',
   );
   out.push('## Flags', '');
-  if (!flagged.length) out.push('No result was flagged as unstable.', '');
+  if (!flagged.length) out.push('No result was flagged.', '');
   else {
     for (const r of flagged) out.push(`- **${mdEscape(r.label)}**: ${r.flags.map(mdEscape).join('; ')}`);
+    out.push('');
+  }
+  const quick = rows.filter((r) => r.quick);
+  if (quick.length) {
+    out.push('### Quick runs', '');
+    for (const r of quick) out.push(`- ${mdEscape(r.label)}: ${mdEscape(r.quick!)}`);
+    out.push('');
+  }
+  if (noted.length) {
+    out.push('### Notes', '', '_Information on what ran and how; not flags._', '');
+    for (const r of noted) out.push(`- ${mdEscape(r.label)}: ${r.notes.map(mdEscape).join('; ')}`);
     out.push('');
   }
   out.push(...gpuSections(results));

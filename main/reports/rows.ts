@@ -3,6 +3,7 @@
 import type { MachineProfile } from '../../shared/contract/machine.js';
 import type { BenchResult } from '../../shared/contract/result.js';
 import { targetName } from '../../shared/stats/compare.js';
+import { quickReason, splitFlags } from '../../shared/stats/flags.js';
 import { fmtBytes, fmtMs } from '../../shared/format.js';
 
 export interface ResultRow {
@@ -35,7 +36,12 @@ export interface ResultRow {
   machineCpu: string;
   /** 1-based index into the report's list of distinct machines. */
   machine: number;
+  /** Warnings (shared/stats/flags.ts splitFlags): what "flagged" counts. */
   flags: string[];
+  /** Information on what ran and how: shown apart, never counted as flags. */
+  notes: string[];
+  /** Why the result is a quick run (shared/stats/flags.ts quickReason), when it is one. */
+  quick?: string;
   failure?: string;
 }
 
@@ -74,6 +80,11 @@ export function fmtTime(iso: string): string {
   return m ? `${m[1]} ${m[2]} UTC` : iso;
 }
 
+const flagsAndNotes = (r: BenchResult) => {
+  const { warnings, notes } = splitFlags(r);
+  return { flags: warnings, notes };
+};
+
 export function toRows(results: readonly BenchResult[], machines = machinesOf(results)): ResultRow[] {
   const machineOf = new Map(machines.flatMap((m) => m.resultIds.map((id) => [id, m.index] as const)));
   return results.map((r) => {
@@ -107,7 +118,8 @@ export function toRows(results: readonly BenchResult[], machines = machinesOf(re
       peakRssBytes: r.memory?.peakRssBytes,
       machineCpu: r.machine.cpu.brand,
       machine: machineOf.get(r.id) ?? 0,
-      flags: r.flags,
+      ...flagsAndNotes(r),
+      ...(quickReason(r) ? { quick: quickReason(r) } : {}),
       failure: r.failure
         ? `${r.failure.kind}: ${r.failure.reason}${r.failure.detail ? ` (${r.failure.detail})` : ''}`
         : undefined,
@@ -140,7 +152,7 @@ export function machineFacts(m: MachineProfile): [string, string][] {
   );
   const v = m.versions;
   return [
-    ['CPU', `${c.manufacturer} ${c.brand}`.trim()],
+    ['CPU', cpuText(c)],
     ['Cores', `${c.physicalCores} cores, ${c.threads} threads${c.speedGHz ? `, ${c.speedGHz} GHz` : ''}`],
     ['ISA', c.isa.join(' ') || 'not reported'],
     ['Caches', cache || 'not reported'],
@@ -164,5 +176,20 @@ export function machineFacts(m: MachineProfile): [string, string][] {
 
 /** "AMD Ryzen 9 7950X (16C/32T, 64.0 GiB)". */
 export function machineLine(m: MachineProfile): string {
-  return `${m.cpu.manufacturer} ${m.cpu.brand} (${m.cpu.physicalCores}C/${m.cpu.threads}T, ${fmtBytes(m.memory.totalBytes)})`;
+  return `${cpuText(m.cpu)} (${m.cpu.physicalCores}C/${m.cpu.threads}T, ${fmtBytes(m.memory.totalBytes)})`;
+}
+
+/**
+ * The CPU for people: the vendor, then the brand, the vendor left out when the brand already names
+ * it ("AMD EPYC 7B13", not "AMD AMD EPYC 7B13"; "Intel Core i7" for brand "Core i7") or is unknown.
+ */
+export function cpuText(c: Pick<MachineProfile['cpu'], 'manufacturer' | 'brand'>): string {
+  const vendor = (c.manufacturer ?? '').trim();
+  const brand = (c.brand ?? '').trim();
+  if (!vendor || vendor.toLowerCase() === 'unknown') return brand;
+  if (!brand) return vendor;
+  // "GenuineIntel" / "AuthenticAMD" (the CPUID vendor strings) name the vendor too.
+  const short = vendor.replace(/^(genuine|authentic)/i, '');
+  const named = [vendor, short].some((v) => v && brand.toLowerCase().startsWith(v.toLowerCase()));
+  return named ? brand : `${vendor} ${brand}`;
 }

@@ -11,7 +11,7 @@ import type { Roofline } from '../backends/native/roofline.js';
 /** The child module next to this file: the compiled .js in a build, otherwise the .ts source (tsx). */
 export function rooflineChildPath(): string {
   const js = fileURLToPath(new URL('./roofline-child.js', import.meta.url));
-  return existsSync(js) ? js : fileURLToPath(new URL('./roofline-child.js', import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL('./roofline-child.ts', import.meta.url));
 }
 
 /** Starts the child and resolves with its one message's measurement. */

@@ -10,6 +10,7 @@ import type { ImportOutcomeView, ResultSummaryView } from '../../shared/contract
 import { ResultSchema, type BenchResult } from '../../shared/contract/result.js';
 import { StudioError } from '../../shared/ir/types.js';
 import { targetName } from '../../shared/stats/compare.js';
+import { warningCount } from '../../shared/stats/flags.js';
 import { parseReport } from './report-file.js';
 import { fsReason, isTemporaryFile, saveDocumentFile, sweepTemporaryFiles } from './atomic-write.js';
 import {
@@ -104,7 +105,8 @@ export function summarize(r: BenchResult, file: string): ResultSummary {
     repetition: r.job.repetition,
     n: r.stats?.n ?? r.samplesMs.length,
     p50: r.stats?.p50,
-    flags: r.flags.length,
+    // Warnings only: notes (and the informational lines older results kept in flags) are not flags.
+    flags: warningCount(r),
     failure: r.failure?.reason,
     machine: r.machine.cpu.brand,
   };

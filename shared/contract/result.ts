@@ -213,8 +213,14 @@ export const ResultSchema = z.object({
       method: z.string(),
     })
     .optional(),
-  /** Instability and other warnings the numbers must be read with. */
+  /**
+   * Warnings the numbers must be read with (instability, fallback placement, a failed profile...):
+   * what "N flags" counts. Results saved before `notes` also hold notes here (shared/stats/flags.ts
+   * splitFlags tells them apart).
+   */
   flags: z.array(z.string()).default([]),
+  /** Information on what ran and how (the native plan, fusions, a software adapter): never counted as flags. */
+  notes: z.array(z.string()).default([]),
   /** fp16/int8 jobs: fidelity against fp32 and how the variant was built (absent for fp32). */
   precision: PrecisionDetailsSchema.optional(),
 });

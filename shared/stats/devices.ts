@@ -6,7 +6,8 @@ import { CPU_REFERENCE_BACKEND, isCpuBackend } from '../contract/job.js';
 import type { GpuAdapter } from '../contract/machine.js';
 import type { BenchResult } from '../contract/result.js';
 import { SOFTWARE_ADAPTER_LABEL, softwareAdapterFlag } from '../hardware/adapters.js';
-import { median, pooledMedian } from './latency.js';
+import { fmtMs } from '../format.js';
+import { median, poolSummary, type PoolSummary } from './latency.js';
 import { targetName } from './compare.js';
 
 /** Every backend that does not compute on the CPU runs on a GPU (or an accelerator's provider). */
@@ -124,6 +125,15 @@ export interface DeviceEntry {
   device: string;
   /** The results pooled into this entry (one configuration: the fastest one of this backend). */
   resultIds: string[];
+  /** The configurations of this device measured in the group (thread counts, ISA paths...). */
+  configurations: number;
+  /**
+   * Which results this entry stands for, and why, in words: "fastest of 2 configurations (1 thread
+   * 8.00 ms, 4 threads 4.00 ms); pooled: 3 runs; medians spread 1.10×". Never silent.
+   */
+  choice: string;
+  /** How its results were pooled (spread, disagreement). */
+  pool: PoolSummary;
   /** Median latency: of the pooled samples, or of the results' medians when they carry no samples. */
   medianMs: number;
   /** Intra-op threads of the configuration taken (0 = the runtime chose). */
@@ -166,19 +176,26 @@ const sorted = (o: Record<string, unknown>) => Object.entries(o).sort(([x], [y])
 export const machineLabel = (r: BenchResult): string =>
   `${r.machine.cpu.brand} (${r.machine.os.platform} ${r.machine.os.arch})`;
 
+/** The group of the devices comparison a result falls in (DeviceGroup.key): target, batch, precision, machine. */
+export function deviceGroupKey(r: BenchResult): string {
+  const t = r.job.target;
+  const target = t.kind === 'file' ? [t.kind, t.path, sorted(t.dims)] : [t.kind, targetName(t), sorted(t.params)];
+  return JSON.stringify([target, r.job.batch, r.job.precision ?? 'fp32', machineLabel(r)]);
+}
+
 /**
  * Groups measured results by target + batch + precision (and machine), and within a group by backend
  * (and adapter: one backend on two adapters is two devices).
  * A backend measured in several configurations (thread counts, ISA paths) is represented by its
- * fastest one, its repetitions pooled. Only groups with two devices or more are returned.
+ * fastest one (the best that device did), the results of that configuration (repetitions, runs of
+ * other days) pooled; each entry says so in `choice`. Only groups with two devices or more are returned.
+ * Quick runs are the caller's to leave out (shared/stats/flags.ts withoutQuick).
  */
 export function compareDevices(results: readonly BenchResult[]): DeviceGroup[] {
   const groups = new Map<string, { first: BenchResult; byDevice: Map<string, Map<string, BenchResult[]>> }>();
   for (const r of results) {
     if (r.status !== 'ok' || !r.stats) continue;
-    const t = r.job.target;
-    const target = t.kind === 'file' ? [t.kind, t.path, sorted(t.dims)] : [t.kind, targetName(t), sorted(t.params)];
-    const key = JSON.stringify([target, r.job.batch, r.job.precision ?? 'fp32', machineLabel(r)]);
+    const key = deviceGroupKey(r);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { first: r, byDevice: new Map() }));
     const be = r.job.backend;
@@ -193,9 +210,10 @@ export function compareDevices(results: readonly BenchResult[]): DeviceGroup[] {
   for (const [key, g] of groups) {
     if (g.byDevice.size < 2) continue;
     const entries: DeviceEntry[] = [...g.byDevice.values()].map((configs) => {
-      const best = [...configs.values()]
-        .map((rs) => ({ rs, medianMs: pooledMedian(rs) }))
-        .sort((a, b) => a.medianMs - b.medianMs)[0];
+      const ranked = [...configs.values()]
+        .map((rs) => ({ rs, pool: poolSummary(rs) }))
+        .sort((a, b) => a.pool.medianMs - b.pool.medianMs);
+      const best = ranked[0];
       const resident = best.rs.flatMap((r) => (r.deviceResident ? [r.deviceResident.medianMs] : []));
       const adapter = best.rs.find((r) => r.runtime?.adapter)?.runtime?.adapter;
       const backend = best.rs[0].job.backend.backend;
@@ -203,7 +221,10 @@ export function compareDevices(results: readonly BenchResult[]): DeviceGroup[] {
         backend,
         device: adapter ? `${backend} on ${adapter.name}` : backend,
         resultIds: best.rs.map((r) => r.id),
-        medianMs: best.medianMs,
+        configurations: ranked.length,
+        choice: choiceText(ranked),
+        pool: best.pool,
+        medianMs: best.pool.medianMs,
         threads: best.rs[0].job.backend.intraOpThreads,
         ...(resident.length ? { deviceResidentMs: median(resident) } : {}),
         ...(adapter ? { adapter } : {}),
@@ -228,6 +249,30 @@ export function compareDevices(results: readonly BenchResult[]): DeviceGroup[] {
     });
   }
   return out;
+}
+
+/** "1 thread", "4 threads, avx2", "auto threads": what tells a device's configurations apart. */
+function configText(r: BenchResult, all: readonly BenchResult[]): string {
+  const be = r.job.backend;
+  const parts = [be.intraOpThreads === 1 ? '1 thread' : `${be.intraOpThreads || 'auto'} threads`];
+  const differ = <T>(get: (x: BenchResult) => T) => new Set(all.map(get)).size > 1;
+  if (differ((x) => x.job.backend.interOpThreads)) parts.push(`${be.interOpThreads} inter-op`);
+  if (differ((x) => x.job.backend.isa ?? 'auto')) parts.push(be.isa ?? 'auto');
+  if (differ((x) => x.job.backend.graphOptimization)) parts.push(`optimization ${be.graphOptimization}`);
+  return parts.join(', ');
+}
+
+/** Which configuration and results a device entry stands for, and why. */
+function choiceText(ranked: readonly { rs: BenchResult[]; pool: PoolSummary }[]): string {
+  const best = ranked[0];
+  const all = ranked.flatMap((c) => c.rs);
+  const parts: string[] = [];
+  if (ranked.length > 1)
+    parts.push(
+      `fastest of ${ranked.length} configurations (${ranked.map((c) => `${configText(c.rs[0], all)} ${fmtMs(c.pool.medianMs)}`).join(', ')})`,
+    );
+  parts.push(best.pool.text || 'one result');
+  return parts.join('; ');
 }
 
 /** A ratio to ort-cpu in words: "0.25× (4.00× faster)", "1.60× slower", "1.00× (same)". */

@@ -112,3 +112,56 @@ export function pooledMedian(rs: readonly BenchResult[]): number {
   if (samples.length) return median(samples);
   return median(rs.map((r) => r.stats?.p50).filter((x): x is number => x !== undefined));
 }
+
+/** What pooling several results of one configuration hid, said where the pooled figure is shown. */
+export interface PoolSummary {
+  /** Results pooled. */
+  results: number;
+  /** Distinct runs among them (results of one run share their job's group; a result without one is a run). */
+  runs: number;
+  /** Results per run, in the order the runs were met. */
+  perRun: number[];
+  /** The pooled median (of all samples, shared pooledMedian). */
+  medianMs: number;
+  /** Slowest result median over the fastest (1 for one result). */
+  spread: number;
+  /**
+   * The results disagree beyond their own intervals: two of them have 95% intervals of the median
+   * that do not overlap, and their medians are more than 5% apart (the repetitions-disagree threshold).
+   */
+  disagree: boolean;
+  /** "pooled: 3 runs, 2 repetitions each; medians spread 1.75×"; '' for one result. */
+  text: string;
+}
+
+const times = (x: number) => `${x.toFixed(2)}×`;
+
+/** How results pooled into one figure (a bar, a row, a device) differ; shared by the view and the reports. */
+export function poolSummary(rs: readonly BenchResult[]): PoolSummary {
+  const perGroup = new Map<string, number>();
+  for (const r of rs) {
+    const key = r.job.group ?? `\u0000${r.id}`;
+    perGroup.set(key, (perGroup.get(key) ?? 0) + 1);
+  }
+  const perRun = [...perGroup.values()];
+  const medians = rs.map((r) => r.stats?.p50).filter((x): x is number => x !== undefined && x > 0);
+  const spread = medians.length > 1 ? Math.max(...medians) / Math.min(...medians) : 1;
+  const lows = rs.flatMap((r) => (r.stats ? [r.stats.medianCi.low] : []));
+  const highs = rs.flatMap((r) => (r.stats ? [r.stats.medianCi.high] : []));
+  const apart = lows.length > 1 && Math.max(...lows) > Math.min(...highs);
+  const disagree = apart && spread > 1.05;
+  const summary = { results: rs.length, runs: perRun.length, perRun, medianMs: pooledMedian(rs), spread, disagree };
+  if (rs.length < 2) return { ...summary, text: '' };
+  const runs = perRun.length;
+  const each = perRun.every((n) => n === perRun[0]);
+  const what =
+    runs === 1
+      ? `${rs.length} repetitions of one run`
+      : perRun.every((n) => n === 1)
+        ? `${runs} runs`
+        : each
+          ? `${runs} runs, ${perRun[0]} repetitions each`
+          : `${rs.length} results of ${runs} runs (${perRun.join(' + ')} repetitions)`;
+  const text = `pooled: ${what}; medians spread ${times(spread)}${disagree ? ' — the runs disagree beyond their 95% intervals' : ''}`;
+  return { ...summary, text };
+}

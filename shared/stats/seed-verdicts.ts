@@ -4,11 +4,14 @@
 // repetitions, or runs of the same setting saved on different days): a CPU and a GPU run are two
 // answers, never one average. Used by `bench --seed` (results just measured) and `compare --measured`
 // (results found in the store).
-import { isCpuBackend, type Target } from '../contract/job.js';
+// The setting, the measured speed-up and the findings are pair-compare.ts's, shared with any two targets.
+import type { Target } from '../contract/job.js';
 import type { BenchResult } from '../contract/result.js';
 import type { SeedComparison } from '../cost/seed-comparisons.js';
-import { SOFTWARE_ADAPTER_LABEL } from '../hardware/adapters.js';
-import { compareSamples, type Verdict } from './compare.js';
+import type { Verdict } from './compare.js';
+import { deviceOf, measuredSpeedup, settingLabel, settingParts, speedupFinding } from './pair-compare.js';
+
+export { deviceOf, settingLabel } from './pair-compare.js';
 
 export interface SeedVerdict {
   comparison: string;
@@ -96,80 +99,9 @@ function otherParams(c: SeedComparison, side: number, r: BenchResult): Record<st
   );
 }
 
-/** What a result ran on, in words. */
-export function deviceOf(r: BenchResult): string {
-  const a = r.runtime?.adapter;
-  if (a) return a.software ? `${a.name} [${SOFTWARE_ADAPTER_LABEL}]` : a.name;
-  const be = r.job.backend.backend;
-  if (isCpuBackend(be)) return r.machine.cpu.brand;
-  return r.runtime?.providers.join('+') ?? be;
-}
-
 function settingKey(c: SeedComparison, side: number, r: BenchResult): string {
-  const j = r.job;
-  const be = j.backend;
-  return JSON.stringify([
-    // The machine, as far as a result tells it apart: runs from two machines are two answers.
-    r.machine.cpu.brand,
-    r.machine.cpu.threads,
-    r.machine.memory.totalBytes,
-    r.runtime?.adapter?.name ?? '',
-    be.backend,
-    be.isa ?? 'auto',
-    be.deviceId ?? 0,
-    be.intraOpThreads,
-    be.interOpThreads,
-    be.graphOptimization,
-    be.executionMode,
-    be.memoryArena,
-    j.batch,
-    j.precision,
-    j.scenario,
-    j.target.kind === 'model' ? (j.target.variant ?? '') : '',
-    otherParams(c, side, r),
-  ]);
-}
-
-export function settingLabel(r: BenchResult, other: Record<string, string> = {}): string {
-  const j = r.job;
-  const isa = j.backend.isa && j.backend.isa !== 'auto' ? `/${j.backend.isa}` : '';
-  const device = j.backend.deviceId !== undefined ? ` device ${j.backend.deviceId}` : '';
-  const threads = j.backend.intraOpThreads ? `, ${j.backend.intraOpThreads} threads` : '';
-  const precision = j.precision !== 'fp32' ? `, ${j.precision}` : '';
-  const params = Object.entries(other)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  return `${j.backend.backend}${isa}${device}, batch ${j.batch}${threads}${precision}${params ? `, ${params}` : ''}`;
-}
-
-const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-
-/**
- * Where the measurement parts from the cost model, judged on speed-ups (not savings: 89% fewer
- * MACs is an 8.9x speed-up, 48% less time only 1.9x): fewer MACs but significantly slower; less
- * than half the predicted speed-up; or more than twice it (the reference is limited by something
- * MACs do not count, such as memory traffic).
- */
-function findingOf(
-  macsRatio: number | undefined,
-  speedup: number,
-  verdict: Verdict,
-  device: string,
-): string | undefined {
-  if (macsRatio === undefined) return undefined;
-  const macsSaving = 1 - 1 / macsRatio;
-  const timeSaving = 1 - 1 / speedup;
-  const x = (v: number) => `${v.toFixed(v >= 10 ? 0 : v >= 1 ? 1 : 2)}x`;
-  const model = `the cost model says ${x(macsRatio)}`;
-  if (macsRatio > 1 && verdict === 'slower')
-    return `has ${pct(macsSaving)} fewer MACs but is slower on ${device} (${x(speedup)}; ${model})`;
-  if (macsRatio >= 1.25 && speedup < macsRatio / 2)
-    return timeSaving <= 0.02
-      ? `saves ${pct(macsSaving)} of the MACs but no time on ${device} (${x(speedup)}; ${model})`
-      : `saves ${pct(macsSaving)} of the MACs but only ${pct(timeSaving)} of the time on ${device} (${x(speedup)} faster; ${model})`;
-  if (macsRatio >= 1.25 && speedup > macsRatio * 2 && verdict === 'faster')
-    return `is ${x(speedup)} faster on ${device} where ${model}: MACs do not explain this pair there (memory traffic, kernel efficiency)`;
-  return undefined;
+  const t = r.job.target;
+  return JSON.stringify([...settingParts(r), t.kind === 'model' ? (t.variant ?? '') : '', otherParams(c, side, r)]);
 }
 
 /** One alternative of a comparison against its first target in one setting: the results pooled on each side. */
@@ -237,26 +169,24 @@ export function seedVerdictOf(p: SeedPair): SeedVerdict | SeedVerdictGap {
   const { comparison: c, target, reference: ref, other: rs } = p;
   if (!ref.length || !rs.length)
     return { comparison: c.name, setting: p.setting, target, error: 'a side has no successful result' };
-  const [sa, sb] = [ref.flatMap((r) => r.samplesMs), rs.flatMap((r) => r.samplesMs)];
-  const cmp = compareSamples(sa, sb);
+  const m = measuredSpeedup(ref, rs);
   const [ma, mb] = [ref[0].cost?.macs, rs[0].cost?.macs];
-  const macsSaving = ma && mb ? 1 - mb / ma : undefined;
-  const timeSaving = 1 - cmp.ratio;
+  const macsRatio = ma && mb ? ma / mb : undefined;
   return {
     comparison: c.name,
     setting: p.setting,
     device: p.device,
     reference: c.targets[0],
     target,
-    macsRatio: ma && mb ? ma / mb : undefined,
-    macsSaving,
-    speedup: 1 / cmp.ratio,
-    speedupCi: { low: 1 / cmp.ratioCi.high, high: 1 / cmp.ratioCi.low },
-    timeSaving,
-    pValue: cmp.test.pValue,
-    verdict: cmp.verdict,
-    repetitions: [ref.length, rs.length],
-    finding: findingOf(ma && mb ? ma / mb : undefined, 1 / cmp.ratio, cmp.verdict, p.device),
+    macsRatio,
+    macsSaving: ma && mb ? 1 - mb / ma : undefined,
+    speedup: m.speedup,
+    speedupCi: m.speedupCi,
+    timeSaving: m.timeSaving,
+    pValue: m.pValue,
+    verdict: m.verdict,
+    repetitions: m.repetitions,
+    finding: speedupFinding(macsRatio, m.speedup, m.verdict, p.device),
   };
 }
 

@@ -24,6 +24,8 @@ export interface WebStudio {
   context: BrowserContext;
   problems: string[];
   foreign: string[];
+  /** Console errors matching this are expected (a request answered 400 on purpose), not problems. */
+  tolerate: RegExp | null;
   /** A new tab on the studio, opened with the token (as the server printed its URL). */
   open(): Promise<Page>;
   /** The whole view: the app scrolls inside <main>, so the window grows to its height for the shot. */
@@ -59,10 +61,11 @@ export async function startWebStudio(prefix: string): Promise<WebStudio> {
     context,
     problems,
     foreign,
+    tolerate: null,
     async open() {
       const page = await context.newPage();
       page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+        if (m.type() === 'error' && !studio.tolerate?.test(m.text())) problems.push(`console: ${m.text()}`);
       });
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       await page.goto(server.url);

@@ -2,8 +2,8 @@
 import { describe, expect, it, vi, beforeEach } from 'vitest';
 import { mount } from '@vue/test-utils';
 import { chartCalls } from './chart-stubs.js';
-import { fakeMachine, fakeResult } from '../helpers/fake-results.js';
-import type { BenchResult } from '../../shared/contract/result.js';
+import { fakeMachine, fakeResult, fakeSamples } from '../helpers/fake-results.js';
+import { ResultSchema, type BenchResult } from '../../shared/contract/result.js';
 import { costGraph } from '../../shared/cost/cost-model.js';
 import { buildTarget } from '../../shared/targets.js';
 
@@ -25,6 +25,8 @@ const SeedComparisonChart = (await import('../../renderer/src/components/charts/
 const LatencyCiChart = (await import('../../renderer/src/components/charts/LatencyCiChart.vue')).default;
 const ParetoChart = (await import('../../renderer/src/components/charts/ParetoChart.vue')).default;
 const RooflineChart = (await import('../../renderer/src/components/charts/RooflineChart.vue')).default;
+const MemoryChart = (await import('../../renderer/src/components/charts/MemoryChart.vue')).default;
+const MachineCompare = (await import('../../renderer/src/components/results/MachineCompare.vue')).default;
 
 const block = (name: string, params: Record<string, string | number | boolean> = {}) => ({
   kind: 'block' as const,
@@ -107,6 +109,32 @@ describe('seed comparison: theoretical vs measured speed-up', () => {
     expect(w.find('.measured').text()).toBe('8.00×');
   });
 
+  it('keeps its table inside the card and says what each side pooled', () => {
+    const [standard, separable] = seedPair();
+    const again = fakeResult({
+      target: block('separable', { mode: 'separable' }),
+      group: 'second-run',
+      samplesMs: [0.9, 0.9, 0.9, 0.88, 0.92],
+    });
+    const [row] = seedSpeedups([standard, separable, again]);
+    expect(row.results).toEqual([1, 2]);
+    expect(row.pooledText).toMatch(/^alternative pooled: 2 runs; medians spread 1\.80×/);
+    expect(row.disagree).toBe(true);
+    const w = mount(SeedComparisonChart, { props: { results: [standard, separable, again] } });
+    // The table scrolls inside its wrapper (overflow-x: auto) rather than overflowing the card.
+    expect(w.find('.seed-table-wrap > table.seed-table').exists()).toBe(true);
+    const pooled = w.find('td.pooled');
+    expect(pooled.text()).toBe('1 / 2 ⚠');
+    expect(pooled.classes()).toContain('pooled-disagree');
+    expect(pooled.attributes('title')).toContain('alternative pooled: 2 runs');
+    expect(w.find('.seed-pooled').text()).toContain('alternative pooled: 2 runs');
+    // Long bar labels are cut on the axis (whole in the tooltip).
+    const ticks = (
+      chartCalls.at(-1)!.options.scales as { x: { ticks: { callback: (v: number, i: number) => string } } }
+    ).x.ticks;
+    expect(ticks.callback(0, 0).length).toBeLessThanOrEqual(28);
+  });
+
   it('says why there is nothing to show', () => {
     const w = mount(SeedComparisonChart, { props: { results: [fakeResult()] } });
     expect(w.text()).toContain('No seed comparison has ok results');
@@ -126,6 +154,41 @@ describe('latency with confidence intervals', () => {
     expect(d.series[0].low[0]).toBe(a.stats!.medianCi.low);
     expect(d.series[0].high[0]).toBe(a.stats!.medianCi.high);
     expect(d.series[1].medians).toEqual([b.stats!.p50, null]);
+  });
+
+  it('pools every result of one configuration into one bar, and says so', () => {
+    const runs = [
+      fakeResult({ group: 'a', repetition: 0, samplesMs: fakeSamples(100, 1, 0.01, 1) }),
+      fakeResult({ group: 'a', repetition: 1, samplesMs: fakeSamples(100, 1, 0.01, 2) }),
+      fakeResult({ group: 'b', repetition: 0, samplesMs: fakeSamples(100, 1.75, 0.01, 3) }),
+      fakeResult({ group: 'b', repetition: 1, samplesMs: fakeSamples(100, 1.75, 0.01, 4) }),
+    ];
+    const d = latencyCiData(runs);
+    expect(d.labels).toEqual(['bottleneck:mid=64 · b1 · 1t']);
+    expect(d.pooled).toHaveLength(1);
+    expect(d.pooled[0].label).toBe('bottleneck:mid=64 · b1 · 1t · ort-cpu');
+    expect(d.pooled[0].pool.text).toBe(
+      'pooled: 2 runs, 2 repetitions each; medians spread 1.75× — the runs disagree beyond their 95% intervals',
+    );
+    expect(d.series[0].pooled[0]!.disagree).toBe(true);
+    // The pooled interval is that of all the samples' median.
+    expect(d.series[0].low[0]!).toBeLessThan(d.series[0].medians[0]!);
+    // One result: no pooling said.
+    expect(latencyCiData([runs[0]]).pooled).toEqual([]);
+    const w = mount(LatencyCiChart, { props: { results: runs } });
+    expect(w.find('li.pooled-bar.pooled-disagree').text()).toContain('pooled: 2 runs, 2 repetitions each');
+    const dataset = chartCalls.at(-1)!.data.datasets[0] as unknown as { borderWidth: number[] };
+    expect(dataset.borderWidth).toEqual([3]);
+  });
+
+  it('never pools an fp32 result with a variant of the same configuration', () => {
+    const fp32 = fakeResult({ medianMs: 2 });
+    const int8 = ResultSchema.parse({ ...fakeResult({ medianMs: 1 }), job: { ...fp32.job, precision: 'int8' } });
+    expect(latencyCiData([fp32, int8]).labels).toEqual([
+      'bottleneck:mid=64 · b1 · 1t',
+      'bottleneck:mid=64 · b1 · 1t · int8',
+    ]);
+    expect(machineCompareData([fp32, int8]).rows).toHaveLength(2);
   });
 
   it('the chart redraws without animation for big selections', async () => {
@@ -163,6 +226,25 @@ describe('distribution, memory, scaling, roofline, machines', () => {
     expect(m.peakRssBytes).toBe(98_566_144);
     expect(m.deltaBytes).toBe(46_137_344);
     expect(m.estimatedBytes).toBe(3_493_888);
+  });
+
+  it('memory: one labelled row per result, labels cut and never overlapping', () => {
+    const long = { kind: 'model' as const, name: 'inception_resnet_v2', params: {} };
+    const rs = Array.from({ length: 12 }, () => fakeResult({ target: long, batch: 32, threads: 16 }));
+    const bars = memoryData(rs);
+    // Results of one configuration stay apart, numbered.
+    expect(bars[1].label).toBe(`${bars[0].label} #2`);
+    mount(MemoryChart, { props: { results: rs } });
+    const options = chartCalls.at(-1)!.options as {
+      indexAxis: string;
+      scales: { y: { ticks: { autoSkip: boolean; callback: (v: number, i: number) => string } } };
+    };
+    // Horizontal bars: each label on its own row (the chart grows with them), none rotated over another.
+    expect(options.indexAxis).toBe('y');
+    expect(options.scales.y.ticks.autoSkip).toBe(false);
+    const tick = options.scales.y.ticks.callback(0, 11);
+    expect(tick.length).toBeLessThanOrEqual(36);
+    expect(tick.endsWith('…')).toBe(true);
   });
 
   it('batch scaling: throughput per batch; thread scaling: speed-up over the fewest threads', () => {
@@ -217,6 +299,18 @@ describe('distribution, memory, scaling, roofline, machines', () => {
     expect(d.rows).toHaveLength(1);
     expect(d.rows[0].medians).toEqual([1, 2]);
     expect(d.rows[0].ratios).toEqual([1, 2]);
+    expect(d.rows[0].pooled).toEqual([undefined, undefined]);
+  });
+
+  it('machines side by side: a cell that pools several results says so', () => {
+    const rs = [
+      fakeResult({ group: 'a', samplesMs: [1, 1, 1] }),
+      fakeResult({ group: 'b', samplesMs: [1.1, 1.1, 1.1] }),
+    ];
+    expect(machineCompareData(rs).rows[0].pooled[0]!.text).toMatch(/^pooled: 2 runs; medians spread 1\.10×/);
+    const w = mount(MachineCompare, { props: { results: rs } });
+    expect(w.find('.pooled-count').text()).toMatch(/^pooled 2/);
+    expect(w.find('td.num').attributes('title')).toMatch(/^pooled: 2 runs/);
   });
 
   it('pareto: no accuracy for these targets, and the chart says so', () => {

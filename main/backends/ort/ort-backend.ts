@@ -116,10 +116,11 @@ export class OrtBackend implements Backend {
   }
 
   /**
-   * WebGPU: the adapter Dawn picks among the Vulkan adapters, and the flag that keeps a software
-   * adapter's figures from passing as GPU speed. The other providers name no adapter here.
+   * WebGPU: the adapter Dawn picks among the Vulkan adapters, and the note that keeps a software
+   * adapter's figures from passing as GPU speed (a flag when the adapter is unknown). The other
+   * providers name no adapter here.
    */
-  async adapterInUse(): Promise<{ adapter?: GpuAdapter; flags: string[] }> {
+  async adapterInUse(): Promise<{ adapter?: GpuAdapter; flags: string[]; notes?: string[] }> {
     if (this.info.ep !== 'webgpu') return { flags: [] };
     const report = await gpuAdapters();
     const adapter = webgpuAdapterOf(report.adapters);
@@ -132,7 +133,8 @@ export class OrtBackend implements Backend {
               ]
             : [],
       };
-    return { adapter, flags: adapter.software ? [softwareAdapterFlag(adapter)] : [] };
+    // A software adapter is information (badged wherever devices are shown), not a warning.
+    return { adapter, flags: [], notes: adapter.software ? [softwareAdapterFlag(adapter)] : [] };
   }
 
   detect(): Promise<Availability> {

@@ -86,7 +86,7 @@ export function registerResults(program: Command): void {
       reportProblems(problems);
       printText(
         table(
-          ['id', 'created', 'job', 'status', 'n', 'p50 ms', 'group'],
+          ['id', 'created', 'job', 'status', 'n', 'p50 ms', 'flags', 'group'],
           rows.map((r) => [
             r.id,
             r.createdAt.slice(0, 19).replace('T', ' '),
@@ -94,6 +94,8 @@ export function registerResults(program: Command): void {
             r.status,
             String(r.n),
             r.p50 !== undefined ? r.p50.toFixed(3) : '',
+            // Warnings only (the summary counts them: notes are not flags); `results show` lists both.
+            r.flags ? String(r.flags) : '',
             r.group ?? '',
           ]),
         ),

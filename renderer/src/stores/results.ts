@@ -93,6 +93,11 @@ export const useResultsStore = defineStore('results', () => {
   const mode = ref<'electron' | 'web' | null>(null);
   /** Set by the menu's Import report: the Results view opens its import file picker. */
   const importRequested = ref(false);
+  /**
+   * Quick runs (shared/stats/flags.ts isQuick) join the charts and comparisons only when asked:
+   * they differ from thorough runs of the same configuration more than their intervals say.
+   */
+  const includeQuick = ref(false);
   let unsubscribe: (() => void) | undefined;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let listSeq = 0;
@@ -107,6 +112,8 @@ export const useResultsStore = defineStore('results', () => {
   const selectedResults = computed(() =>
     selectedIds.value.map((id) => cache.value.get(id)).filter((r): r is BenchResult => !!r),
   );
+  /** The full result of a summary row when it is loaded (the table's flag tooltips read it). */
+  const detailsOf = (id: string): BenchResult | undefined => cache.value.get(id);
   const allVisibleSelected = computed(
     () => visible.value.length > 0 && visible.value.every((s) => selected.value.has(s.id)),
   );
@@ -311,6 +318,8 @@ export const useResultsStore = defineStore('results', () => {
     imports,
     mode,
     importRequested,
+    includeQuick,
+    detailsOf,
     visible,
     selectedIds,
     selectedResults,

@@ -1,7 +1,13 @@
 // What the Results view's charts plot, computed from results as plain data (no Chart.js here), so
 // that the numbers can be tested on their own. The chart components turn these into datasets.
 import { quantileSorted } from 'simple-statistics';
-import { median, pooledMedian } from '../../../../shared/stats/latency.js';
+import {
+  median,
+  medianConfidenceInterval,
+  pooledMedian,
+  poolSummary,
+  type PoolSummary,
+} from '../../../../shared/stats/latency.js';
 import { resolveParams } from '../../../../shared/blocks/block-spec.js';
 import { findBlock } from '../../../../shared/blocks/registry.js';
 import { accuracyTargetKey, type AccuracyResult } from '../../../../shared/contract/accuracy.js';
@@ -19,15 +25,21 @@ export const okResults = (rs: readonly BenchResult[]) => rs.filter((r) => r.stat
 export const quantile = (sorted: readonly number[], p: number): number =>
   sorted.length ? quantileSorted([...sorted], p) : NaN;
 
-export { median, pooledMedian };
+export { median, pooledMedian, poolSummary, type PoolSummary };
+
+/** A label cut to `max` characters with an ellipsis (axis ticks; the full label goes in the tooltip). */
+export function shortLabel(label: string, max = 32): string {
+  return label.length > max ? `${label.slice(0, max - 1)}…` : label;
+}
 
 const threadsText = (t: number) => (t ? `${t}t` : 'auto t');
 
 /** The configuration of a result without its backend: "bottleneck:mid=64 · b1 · 1t" (+ machine, repetition). */
-function configLabel(r: BenchResult, withMachine: boolean): string {
+function configLabel(r: BenchResult, withMachine: boolean, withRepetition = true): string {
   const parts = [targetText(r.job.target), `b${r.job.batch}`, threadsText(r.job.backend.intraOpThreads)];
+  parts.push(...precisionPart(r));
   if (withMachine) parts.push(r.machine.cpu.brand);
-  if (r.job.repetition > 0) parts.push(`rep ${r.job.repetition + 1}`);
+  if (withRepetition && r.job.repetition > 0) parts.push(`rep ${r.job.repetition + 1}`);
   return parts.join(' · ');
 }
 
@@ -42,36 +54,74 @@ export interface CiSeries {
   medians: (number | null)[];
   low: (number | null)[];
   high: (number | null)[];
+  /** Per label: how the bar pooled several results (repetitions, runs), or null for one result or none. */
+  pooled: (PoolSummary | null)[];
+}
+
+/** A bar that pools several results, said in words beside the chart. */
+export interface PooledBar {
+  /** "bottleneck:mid=64 · b1 · 1t · ort-cpu". */
+  label: string;
+  pool: PoolSummary;
 }
 
 export interface LatencyCiData {
   labels: string[];
   series: CiSeries[];
+  /** The bars that pool several results (every repetition and run of one configuration is one bar). */
+  pooled: PooledBar[];
 }
 
+/**
+ * One bar per configuration and backend: the median of all its results' samples (repetitions and
+ * runs of the same configuration pooled) with the 95% interval of that pooled median. A bar that
+ * pools several results says so (`pooled`: how many runs and repetitions, how far their medians
+ * spread, and whether they disagree beyond their own intervals): never a silent merge.
+ */
 export function latencyCiData(results: readonly BenchResult[]): LatencyCiData {
   const ok = okResults(results);
   const withMachine = multipleMachines(ok);
   const labels: string[] = [];
   const backends: string[] = [];
-  const cells = new Map<string, BenchResult>();
+  const cells = new Map<string, BenchResult[]>();
   for (const r of ok) {
-    const label = configLabel(r, withMachine);
+    const label = configLabel(r, withMachine, false);
     const backend = backendText(r);
     if (!labels.includes(label)) labels.push(label);
     if (!backends.includes(backend)) backends.push(backend);
-    cells.set(`${backend}\u0000${label}`, r);
+    const key = `${backend}\u0000${label}`;
+    cells.set(key, [...(cells.get(key) ?? []), r]);
   }
+  const pooled: PooledBar[] = [];
   const series = backends.map((backend) => {
-    const rs = labels.map((l) => cells.get(`${backend}\u0000${l}`));
+    const cellsOf = labels.map((l) => cells.get(`${backend}\u0000${l}`));
+    const figures = cellsOf.map((rs, i) => {
+      if (!rs) return { median: null, low: null, high: null, pool: null };
+      if (rs.length === 1) {
+        const s = rs[0].stats!;
+        return { median: s.p50, low: s.medianCi.low, high: s.medianCi.high, pool: null };
+      }
+      const pool = poolSummary(rs);
+      pooled.push({ label: `${labels[i]} · ${backend}`, pool });
+      const samples = rs.flatMap((r) => r.samplesMs).sort((a, b) => a - b);
+      // Without raw samples, the pooled interval spans the results' own intervals.
+      const ci = samples.length
+        ? medianConfidenceInterval(samples)
+        : {
+            low: Math.min(...rs.map((r) => r.stats!.medianCi.low)),
+            high: Math.max(...rs.map((r) => r.stats!.medianCi.high)),
+          };
+      return { median: pool.medianMs, low: ci.low, high: ci.high, pool };
+    });
     return {
       backend,
-      medians: rs.map((r) => r?.stats?.p50 ?? null),
-      low: rs.map((r) => r?.stats?.medianCi.low ?? null),
-      high: rs.map((r) => r?.stats?.medianCi.high ?? null),
+      medians: figures.map((f) => f.median),
+      low: figures.map((f) => f.low),
+      high: figures.map((f) => f.high),
+      pooled: figures.map((f) => f.pool),
     };
   });
-  return { labels, series };
+  return { labels, series, pooled };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,6 +251,12 @@ export interface SeedSpeedup {
   /** latency(reference) / latency(other): the speed-up measured. */
   measured: number;
   label: string;
+  /** Results pooled on each side (repetitions, runs of the same setting). */
+  results: [number, number];
+  /** What each side pooled, in words ("reference pooled: 3 runs; medians spread 1.75×"); '' when one result each. */
+  pooledText: string;
+  /** A side's pooled results disagree beyond their intervals. */
+  disagree: boolean;
 }
 
 /** The side of a seed comparison a result ran: the target whose resolved parameters it has. */
@@ -208,6 +264,17 @@ export const sideBySeedTarget: SideOf = (c, r) => {
   const i = c.targets.findIndex((t) => resultMatchesSeedTarget(r, t));
   return i < 0 ? undefined : i;
 };
+
+/** What each side of a seed comparison pooled, in words. */
+function pooledSides(reference: readonly BenchResult[], other: readonly BenchResult[]) {
+  const [a, b] = [poolSummary(reference), poolSummary(other)];
+  const text = [a.text && `reference ${a.text}`, b.text && `alternative ${b.text}`].filter(Boolean).join('; ');
+  return {
+    results: [reference.length, other.length] as [number, number],
+    pooledText: text,
+    disagree: a.disagree || b.disagree,
+  };
+}
 
 /**
  * For each seed comparison, and each setting (backend, batch, threads, machine, precision...) where
@@ -248,6 +315,7 @@ export function seedSpeedups(
       latencyReference: pooledMedian(pair.reference),
       latencyOther: pooledMedian(pair.other),
       measured: v.speedup,
+      ...pooledSides(pair.reference, pair.other),
       label: `${c.name}${c.targets.length > 2 ? ` (${other})` : ''} · ${backend} · b${batch} · ${threadsText(threads)}${precision !== 'fp32' ? ` · ${precision}` : ''}`,
     };
     out.push({ order, row });
@@ -349,6 +417,13 @@ export function rooflineData(results: readonly BenchResult[]): { points: Rooflin
   return { points, roofs: [...roofs.values()] };
 }
 
+/** The label, or "label #n" for its n-th occurrence: bars of one configuration stay apart. */
+function numbered(seen: Map<string, number>, label: string): string {
+  const n = (seen.get(label) ?? 0) + 1;
+  seen.set(label, n);
+  return n > 1 ? `${label} #${n}` : label;
+}
+
 // ---------------------------------------------------------------------------------------------
 // (5) Memory: measured peak RSS and its growth over the baseline, against the cost model's estimate.
 
@@ -362,12 +437,14 @@ export interface MemoryBar {
   gpuBytes?: number;
 }
 
+/** One bar per result (memory is per process: never pooled); results of one configuration numbered #2, #3... */
 export function memoryData(results: readonly BenchResult[]): MemoryBar[] {
   const ok = results.filter((r) => r.status === 'ok' && r.memory);
   const withMachine = multipleMachines(ok);
+  const seen = new Map<string, number>();
   return ok.map((r) => ({
     id: r.id,
-    label: `${configLabel(r, withMachine)} · ${backendText(r)}`,
+    label: numbered(seen, `${configLabel(r, withMachine)} · ${backendText(r)}`),
     peakRssBytes: r.memory!.peakRssBytes,
     deltaBytes: r.memory!.deltaBytes,
     estimatedBytes: r.memory!.estimatedBytes || (r.cost ? r.cost.weightBytes + r.cost.peakActivationBytes : 0),
@@ -381,6 +458,8 @@ export function memoryData(results: readonly BenchResult[]): MemoryBar[] {
 export interface ScalingSeries {
   label: string;
   points: { x: number; y: number }[];
+  /** Points that pool several results, in words ("batch 8: pooled: 2 runs; medians spread 1.10×"). */
+  pooled: string[];
 }
 
 function scaling(
@@ -406,6 +485,14 @@ function scaling(
     }));
 }
 
+/** A variant's precision as a label part (fp32 says nothing): variants are never pooled with fp32. */
+const precisionPart = (r: BenchResult): string[] => ((r.job.precision ?? 'fp32') !== 'fp32' ? [r.job.precision] : []);
+
+/** The points of a scaling series that pool several results, said in words. */
+function pooledPoints(points: { x: number; rs: BenchResult[] }[], what: string): string[] {
+  return points.filter((p) => p.rs.length > 1).map((p) => `${what} ${p.x}: ${poolSummary(p.rs).text}`);
+}
+
 /** Items per second against batch size, per configuration (target, backend, threads, machine). */
 export function batchScalingData(results: readonly BenchResult[]): ScalingSeries[] {
   const withMachine = multipleMachines(okResults(results));
@@ -416,10 +503,15 @@ export function batchScalingData(results: readonly BenchResult[]): ScalingSeries
       targetText(r.job.target),
       backendText(r),
       threadsText(r.job.backend.intraOpThreads),
+      ...precisionPart(r),
       ...(withMachine ? [r.machine.cpu.brand] : []),
     ],
     (rs) => median(rs.map((r) => r.stats!.throughput)),
-  ).map(({ label, points }) => ({ label, points: points.map(({ x, y }) => ({ x, y })) }));
+  ).map(({ label, points }) => ({
+    label,
+    points: points.map(({ x, y }) => ({ x, y })),
+    pooled: pooledPoints(points, 'batch'),
+  }));
 }
 
 /** Speed-up over the fewest threads measured (latency(fewest) / latency(t)), per configuration. */
@@ -428,9 +520,19 @@ export function threadScalingData(results: readonly BenchResult[]): ScalingSerie
   return scaling(
     results,
     (r) => r.job.backend.intraOpThreads,
-    (r) => [targetText(r.job.target), backendText(r), `b${r.job.batch}`, ...(withMachine ? [r.machine.cpu.brand] : [])],
+    (r) => [
+      targetText(r.job.target),
+      backendText(r),
+      `b${r.job.batch}`,
+      ...precisionPart(r),
+      ...(withMachine ? [r.machine.cpu.brand] : []),
+    ],
     pooledMedian,
-  ).map(({ label, points }) => ({ label, points: points.map(({ x, y }) => ({ x, y: points[0].y / y })) }));
+  ).map(({ label, points }) => ({
+    label,
+    points: points.map(({ x, y }) => ({ x, y: points[0].y / y })),
+    pooled: pooledPoints(points, 'threads'),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,7 +652,13 @@ export function memoryParetoData(
 
 export interface MachineCompare {
   machines: string[];
-  rows: { label: string; medians: (number | undefined)[]; ratios: (number | undefined)[] }[];
+  rows: {
+    label: string;
+    medians: (number | undefined)[];
+    ratios: (number | undefined)[];
+    /** Per machine: how the cell pooled several results (undefined for one result or none). */
+    pooled: (PoolSummary | undefined)[];
+  }[];
 }
 
 export function machineCompareData(results: readonly BenchResult[]): MachineCompare {
@@ -563,6 +671,7 @@ export function machineCompareData(results: readonly BenchResult[]): MachineComp
       backendText(r),
       `b${r.job.batch}`,
       threadsText(r.job.backend.intraOpThreads),
+      ...precisionPart(r),
     ].join(' · ');
     const row = rows.get(label) ?? new Map<string, BenchResult[]>();
     const m = machineText(r);
@@ -574,7 +683,16 @@ export function machineCompareData(results: readonly BenchResult[]): MachineComp
     rows: [...rows].map(([label, row]) => {
       const medians = machines.map((m) => (row.has(m) ? pooledMedian(row.get(m)!) : undefined));
       const base = medians.find((x) => x !== undefined);
-      return { label, medians, ratios: medians.map((x) => (x !== undefined && base ? x / base : undefined)) };
+      const pooled = machines.map((m) => {
+        const rs = row.get(m);
+        return rs && rs.length > 1 ? poolSummary(rs) : undefined;
+      });
+      return {
+        label,
+        medians,
+        ratios: medians.map((x) => (x !== undefined && base ? x / base : undefined)),
+        pooled,
+      };
     }),
   };
 }
