@@ -148,7 +148,7 @@ describe('latency with confidence intervals', () => {
     const b = fakeResult({ backend: 'ort-cuda', medianMs: 0.3 });
     const c = fakeResult({ backend: 'ort-cpu', batch: 8, medianMs: 6 });
     const d = latencyCiData([a, b, c]);
-    expect(d.labels).toEqual(['bottleneck:mid=64 · b1 · 1t', 'bottleneck:mid=64 · b8 · 1t']);
+    expect(d.labels).toEqual(['bottleneck:mid=64 · batch 1 · 1 thread', 'bottleneck:mid=64 · batch 8 · 1 thread']);
     expect(d.series.map((s) => s.backend)).toEqual(['ort-cpu', 'ort-cuda']);
     expect(d.series[0].medians).toEqual([a.stats!.p50, c.stats!.p50]);
     expect(d.series[0].low[0]).toBe(a.stats!.medianCi.low);
@@ -164,9 +164,9 @@ describe('latency with confidence intervals', () => {
       fakeResult({ group: 'b', repetition: 1, samplesMs: fakeSamples(100, 1.75, 0.01, 4) }),
     ];
     const d = latencyCiData(runs);
-    expect(d.labels).toEqual(['bottleneck:mid=64 · b1 · 1t']);
+    expect(d.labels).toEqual(['bottleneck:mid=64 · batch 1 · 1 thread']);
     expect(d.pooled).toHaveLength(1);
-    expect(d.pooled[0].label).toBe('bottleneck:mid=64 · b1 · 1t · ort-cpu');
+    expect(d.pooled[0].label).toBe('bottleneck:mid=64 · batch 1 · 1 thread · ort-cpu');
     expect(d.pooled[0].pool.text).toBe(
       'pooled: 2 runs, 2 repetitions each; medians spread 1.75× — the runs disagree beyond their 95% intervals',
     );
@@ -185,8 +185,8 @@ describe('latency with confidence intervals', () => {
     const fp32 = fakeResult({ medianMs: 2 });
     const int8 = ResultSchema.parse({ ...fakeResult({ medianMs: 1 }), job: { ...fp32.job, precision: 'int8' } });
     expect(latencyCiData([fp32, int8]).labels).toEqual([
-      'bottleneck:mid=64 · b1 · 1t',
-      'bottleneck:mid=64 · b1 · 1t · int8',
+      'bottleneck:mid=64 · batch 1 · 1 thread',
+      'bottleneck:mid=64 · batch 1 · 1 thread · int8',
     ]);
     expect(machineCompareData([fp32, int8]).rows).toHaveLength(2);
   });

@@ -86,7 +86,7 @@ describe('quick runs in the Results view', () => {
     expect((box.element as HTMLInputElement).checked).toBe(false);
     // One bar for the configuration: the two thorough runs pooled (about 1 ms), the quick one (1.75 ms) out.
     const before = latencyChart();
-    expect(before.data.labels).toEqual(['bottleneck:mid=64 · b1 · 1t']);
+    expect(before.data.labels).toEqual(['bottleneck:mid=64 · batch 1 · 1 thread']);
     expect(before.data.datasets[0].data[0] as number).toBeLessThan(1.05);
     expect(w.find('.pooled-bar').text()).toMatch(/pooled: 2 runs; medians spread 1\.0\d×$/);
 

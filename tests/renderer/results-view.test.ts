@@ -60,6 +60,25 @@ async function mountView() {
 }
 
 describe('ResultsView', () => {
+  it('with nothing saved yet, says where results come from and leads there (not an empty table)', async () => {
+    results = [];
+    const w = await mountView();
+    const empty = w.find('section.empty-results');
+    expect(empty.exists()).toBe(true);
+    expect(empty.text()).toMatch(/No results yet/);
+    await empty.find('button.primary').trigger('click');
+    await flushPromises();
+    const { useSettingsStore } = await import('../../renderer/src/stores/settings.js');
+    expect(useSettingsStore().view).toBe('benchmark');
+    w.unmount();
+  });
+
+  it('shows no empty-state card once results exist', async () => {
+    const w = await mountView();
+    expect(w.find('section.empty-results').exists()).toBe(false);
+    w.unmount();
+  });
+
   it('lists the history and filters it by target text and status', async () => {
     const w = await mountView();
     expect(w.findAll('tr.vtable__row')).toHaveLength(results.length);

@@ -32,11 +32,12 @@ export function shortLabel(label: string, max = 32): string {
   return label.length > max ? `${label.slice(0, max - 1)}…` : label;
 }
 
-const threadsText = (t: number) => (t ? `${t}t` : 'auto t');
+// Words, not codes ("b1 · autot" read as a typo): the axis shortens a long label, the tooltip has it whole.
+const threadsText = (t: number) => (t === 1 ? '1 thread' : t ? `${t} threads` : 'runtime threads');
 
-/** The configuration of a result without its backend: "bottleneck:mid=64 · b1 · 1t" (+ machine, repetition). */
+/** The configuration of a result without its backend: "bottleneck:mid=64 · batch 1 · 1 thread" (+ machine, repetition). */
 function configLabel(r: BenchResult, withMachine: boolean, withRepetition = true): string {
-  const parts = [targetText(r.job.target), `b${r.job.batch}`, threadsText(r.job.backend.intraOpThreads)];
+  const parts = [targetText(r.job.target), `batch ${r.job.batch}`, threadsText(r.job.backend.intraOpThreads)];
   parts.push(...precisionPart(r));
   if (withMachine) parts.push(r.machine.cpu.brand);
   if (withRepetition && r.job.repetition > 0) parts.push(`rep ${r.job.repetition + 1}`);
@@ -316,7 +317,7 @@ export function seedSpeedups(
       latencyOther: pooledMedian(pair.other),
       measured: v.speedup,
       ...pooledSides(pair.reference, pair.other),
-      label: `${c.name}${c.targets.length > 2 ? ` (${other})` : ''} · ${backend} · b${batch} · ${threadsText(threads)}${precision !== 'fp32' ? ` · ${precision}` : ''}`,
+      label: `${c.name}${c.targets.length > 2 ? ` (${other})` : ''} · ${backend} · batch ${batch} · ${threadsText(threads)}${precision !== 'fp32' ? ` · ${precision}` : ''}`,
     };
     out.push({ order, row });
   }
@@ -407,7 +408,7 @@ export function rooflineData(results: readonly BenchResult[]): { points: Rooflin
     const roof = roofs.get(machine);
     points.push({
       id: r.id,
-      label: `${targetText(r.job.target)} · ${backendText(r)} · b${r.job.batch} · ${threadsText(r.job.backend.intraOpThreads)}`,
+      label: `${targetText(r.job.target)} · ${backendText(r)} · batch ${r.job.batch} · ${threadsText(r.job.backend.intraOpThreads)}`,
       machine,
       intensity,
       gflops,
@@ -523,7 +524,7 @@ export function threadScalingData(results: readonly BenchResult[]): ScalingSerie
     (r) => [
       targetText(r.job.target),
       backendText(r),
-      `b${r.job.batch}`,
+      `batch ${r.job.batch}`,
       ...precisionPart(r),
       ...(withMachine ? [r.machine.cpu.brand] : []),
     ],
@@ -586,7 +587,9 @@ function withAccuracy(
     const y = own ?? matched?.accuracy.top1;
     if (y === undefined) return [];
     const precision = r.job.precision && r.job.precision !== 'fp32' ? ` · ${r.job.precision}` : '';
-    return [{ r, accuracy: y, label: `${targetText(r.job.target)} · ${backendText(r)} · b${r.job.batch}${precision}` }];
+    return [
+      { r, accuracy: y, label: `${targetText(r.job.target)} · ${backendText(r)} · batch ${r.job.batch}${precision}` },
+    ];
   });
 }
 
@@ -669,7 +672,7 @@ export function machineCompareData(results: readonly BenchResult[]): MachineComp
     const label = [
       targetText(r.job.target),
       backendText(r),
-      `b${r.job.batch}`,
+      `batch ${r.job.batch}`,
       threadsText(r.job.backend.intraOpThreads),
       ...precisionPart(r),
     ].join(' · ');
