@@ -192,7 +192,7 @@ describe('the studio in the web mode, in headless Chromium', () => {
     await expect.poll(() => table.textContent(), { timeout: 30_000 }).toMatch(/bottleneck[\s\S]*native/);
     await page.getByLabel('select all visible results').check();
     // Its runs used the quick preset, which comparisons leave out unless asked.
-    await page.getByLabel('include quick runs').check();
+    await page.getByLabel('include quick runs', { exact: true }).check();
     await expect.poll(() => page.locator('canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0);
     // The charts drew something: the first canvas is not blank.
     const painted = await page
