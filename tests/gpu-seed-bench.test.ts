@@ -97,14 +97,12 @@ describe('CPU against WebGPU on a seed comparison', () => {
 
   gpuIt('gives the same answers from the saved results through compare --measured', () => {
     expect(bench, 'the bench above ran').toBeDefined();
-    const out = json<{ measured: SeedVerdict[] }>([
-      'compare',
-      '--seed',
-      'standard-vs-separable',
-      '--measured',
-      '--results',
-      results,
-    ]);
+    // Measured with a 0.2 s minimum, these are quick runs: left out of comparisons unless asked for.
+    const args = ['compare', '--seed', 'standard-vs-separable', '--measured', '--results', results];
+    const without = json<{ measured: SeedVerdict[]; quickLeftOut: number }>(args);
+    expect(without.measured).toEqual([]);
+    expect(without.quickLeftOut).toBe(bench!.results.length);
+    const out = json<{ measured: SeedVerdict[] }>([...args, '--include-quick']);
     const key = (v: SeedVerdict) => v.setting.split(',')[0];
     const fromStore = Object.fromEntries(out.measured.map((v) => [key(v), v]));
     for (const v of bench!.comparisons) {
@@ -115,7 +113,7 @@ describe('CPU against WebGPU on a seed comparison', () => {
       expect(saved.macsRatio).toBe(v.macsRatio);
       expect(saved.setting).toContain('height=10,width=10');
     }
-    const text = cli(['compare', '--seed', 'standard-vs-separable', '--measured', '--results', results]);
+    const text = cli([...args, '--include-quick']);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('Seed comparisons: the cost model against the measurement');
     expect(text.stdout).toMatch(/ort-webgpu, batch 1/);

@@ -73,8 +73,10 @@ export interface NamedTensor {
 export interface SessionInfo {
   /** The device paths that actually run the model (default: the backend's provider). */
   providers?: string[];
-  /** Lines for the result's flags (what the backend rewrote, how it planned memory). */
+  /** Warnings for the result's flags (what may make its numbers wrong). */
   flags?: string[];
+  /** Information for the result's notes (what the backend rewrote, how it planned memory). */
+  notes?: string[];
 }
 
 /** Opaque inputs bound to a session (for ONNX Runtime: ort.Tensor objects). */
@@ -142,7 +144,7 @@ export interface Backend {
    * The graphics adapter the backend computes on, where the studio can tell, and the flags that keep
    * a software adapter's figures from passing as GPU speed. Backends without one leave it out.
    */
-  adapterInUse?(): Promise<{ adapter?: GpuAdapter; flags: string[] }>;
+  adapterInUse?(): Promise<{ adapter?: GpuAdapter; flags: string[]; notes?: string[] }>;
 }
 
 /** A job the studio declines to run (unavailable provider, no memory, a fixed batch): not a crash. */

@@ -134,7 +134,7 @@ class NativeBackendSession implements BackendSession {
   }
 
   /** `notes`: the plan and the lowering, information for the result's notes (not warnings). */
-  info(): SessionInfo & { notes: string[] } {
+  info(): SessionInfo {
     const plan = this.session.plan();
     let peak: number | undefined;
     try {

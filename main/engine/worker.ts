@@ -181,7 +181,7 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
       ...adapter.flags,
       ...residentFlags,
     ],
-    notes: [...resolved.notes, ...notesOf(info), ...notesOf(adapter)],
+    notes: [...resolved.notes, ...(info.notes ?? []), ...(adapter.notes ?? [])],
     ...(variant ? { precision: variant.details } : {}),
     ...(deviceResident ? { deviceResident } : {}),
   };
@@ -201,16 +201,6 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   }
   return payload;
 }
-
-/**
- * The informational lines a session (SessionInfo) or an adapter check gives beside its flags: the
- * native plan and lowering, a software adapter. Read without a cast once SessionInfo and
- * adapterInUse declare `notes` (main/backends/backend.ts).
- */
-const notesOf = (o: object): string[] => {
-  const notes = (o as { notes?: unknown }).notes;
-  return Array.isArray(notes) ? notes.filter((n): n is string => typeof n === 'string') : [];
-};
 
 /** Fills the variant's fidelity; a session without named outputs says so in a flag instead. */
 async function variantFidelity(

@@ -366,6 +366,11 @@ export interface ApiEvents {
   'bench.run-end': { runId: string; ok: number; failed: number; cancelled: number };
   /** The results store changed (a job saved, an import, a delete). */
   'results.changed': { ids: string[] };
+  /**
+   * Web mode: the event stream came back after a drop, so events sent meanwhile were lost; the views
+   * re-read what they mirror (the queue board, the results). Sent by the web client itself, not by main.
+   */
+  'app.reconnected': Record<string, never>;
   /** Electron only: an application menu entry the renderer carries out (it owns the views). */
   'app.menu': { command: MenuCommand };
   /** An accuracy or lab task's progress (throttled in the worker; every lab epoch is sent). */
@@ -401,6 +406,7 @@ export const API_EVENT_NAMES: readonly ApiEventName[] = [
   'bench.job-end',
   'bench.run-end',
   'results.changed',
+  'app.reconnected',
   'app.menu',
   'task.progress',
   'task.end',

@@ -173,6 +173,20 @@ describe('events over one WebSocket', () => {
     expect(FakeSocket.instances).toHaveLength(4);
   });
 
+  it('tells the views after a reconnect (events sent meanwhile are lost), not after the first open', () => {
+    vi.useFakeTimers();
+    const api = createWebApi({ token: 't', location: loc, WebSocket: FakeSocket as never, backoffMs: 100 });
+    const reconnected = vi.fn();
+    api.on('app.reconnected', reconnected);
+    FakeSocket.instances[0].onopen?.();
+    expect(reconnected).not.toHaveBeenCalled();
+    FakeSocket.instances[0].drop();
+    vi.advanceTimersByTime(100);
+    FakeSocket.instances[1].onopen?.();
+    expect(reconnected).toHaveBeenCalledTimes(1);
+    api.close();
+  });
+
   it('ignores malformed messages', () => {
     const api = createWebApi({ token: 't', location: loc, WebSocket: FakeSocket as never });
     const l = vi.fn();

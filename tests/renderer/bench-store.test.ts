@@ -326,6 +326,17 @@ describe("the queue is main's", () => {
     expect(bench.row('run-b-0')!.cancelRequested).toBe(true);
   });
 
+  it('reads the board again after the event stream reconnects (events meanwhile were lost)', async () => {
+    const bench = useBenchStore();
+    bench.attach();
+    await settle();
+    expect(bench.jobs).toEqual([]);
+    api.handlers['bench.queue'] = board();
+    api.emit('app.reconnected', {});
+    await settle();
+    expect(bench.jobs.map((j) => j.id)).toEqual(['run-a-0', 'run-a-1', 'run-a-2']);
+  });
+
   it('a board answer older than a run started here does not drop that run', async () => {
     let answer!: (v: ReturnType<typeof board>) => void;
     api.handlers['bench.queue'] = () => new Promise((r) => (answer = r));

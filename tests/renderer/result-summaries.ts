@@ -1,6 +1,7 @@
 // ResultSummaryView rows for fake results (what results.list answers; main/store summarize()).
 import type { ResultSummaryView } from '../../shared/contract/api.js';
 import type { BenchResult } from '../../shared/contract/result.js';
+import { warningCount } from '../../shared/stats/flags.js';
 
 export function summaryOf(r: BenchResult): ResultSummaryView {
   const t = r.job.target;
@@ -17,7 +18,7 @@ export function summaryOf(r: BenchResult): ResultSummaryView {
     repetition: r.job.repetition,
     n: r.stats?.n ?? 0,
     p50: r.stats?.p50,
-    flags: r.flags.length,
+    flags: warningCount(r),
     failure: r.failure?.reason,
     machine: r.machine.cpu.brand,
   };

@@ -22,6 +22,7 @@ import { defaultResultsDir, rooflineDir } from '../../store/paths.js';
 import { RooflineStore } from '../../store/roofline-store.js';
 import { seedVerdictText, table } from '../format.js';
 import { action, printJson, printText, warn, terminalSafe } from '../io.js';
+import { splitFlags } from '../../../shared/stats/flags.js';
 import { attachProgress } from '../progress.js';
 import {
   FIDELITY_HEADER,
@@ -362,7 +363,8 @@ function printOutcome(outcome: BenchOutcome, resultsDir: string, opts: BenchOpti
         ),
       );
     }
-    for (const r of results) for (const f of r.flags) warn(`${r.label}: ${f}`);
+    // Warnings only (notes say what ran and how: in the result and the report, not on stderr).
+    for (const r of results) for (const f of splitFlags(r).warnings) warn(`${r.label}: ${f}`);
     for (const r of results.filter((x) => x.nodes?.length)) printText(`\n${r.label}:\n${nodeTable(r)}`);
     if (verdicts.length) printText('\n' + seedVerdictText(verdicts));
     printText(`\n${results.length} result(s) saved in ${resultsDir}${report ? `; report: ${report.path}` : ''}`);

@@ -12,7 +12,7 @@ import {
   type PairSide,
 } from '../../../shared/stats/pair-compare.js';
 import type { SeedComparison } from '../../../shared/cost/seed-comparisons.js';
-import { quickLeftOutText } from '../../../shared/stats/flags.js';
+import { quickLeftOutText, withoutQuick } from '../../../shared/stats/flags.js';
 import { parseAssignments, parseShape } from '../../../shared/targets.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { ResultsStore } from '../../store/results-store.js';
@@ -57,7 +57,7 @@ export function registerCompare(program: Command): void {
         '--measured',
         'also the measured speed-up from the saved results, per setting (machine, device, backend, batch, threads, precision): for two targets A B (any parameters, e.g. bottleneck:mid=32,stride=2 basic-residual: speed-up = A / B), or with --seed/--seeds',
       )
-      .option('--include-quick', 'with --measured for two targets: pool quick runs too (left out by default)')
+      .option('--include-quick', 'with --measured: pool quick runs too (left out of comparisons by default)')
       .option('--results <dir>', 'results folder (with --measured)', defaultResultsDir()),
   ).action(
     action(
@@ -83,7 +83,7 @@ export function registerCompare(program: Command): void {
           );
         if (sets) {
           const results = sets.map((c) => ({ ...c, rows: compareTargets(c.targets, opts) }));
-          const measured = opts.measured ? measuredVerdicts(sets, opts.results) : undefined;
+          const measured = opts.measured ? measuredVerdicts(sets, opts.results, opts.includeQuick) : undefined;
           if (opts.json) return printJson({ comparisons: results, ...(measured ?? {}) });
           for (const r of results) printText(render(`${r.name}: ${r.question}`, r.rows));
           if (measured) printMeasured(measured, opts.results);
@@ -102,11 +102,14 @@ export function registerCompare(program: Command): void {
 }
 
 /** The saved results of the comparisons' targets, pooled per setting (machine, device, backend...). */
-function measuredVerdicts(sets: readonly SeedComparison[], dir: string) {
+function measuredVerdicts(sets: readonly SeedComparison[], dir: string, includeQuick = false) {
   const store = new ResultsStore(dir);
   const { results, problems } = store.load({ status: 'ok' });
+  // Quick runs stay out of comparisons unless asked for (shared/stats/flags.ts), as in the app.
+  const { kept, leftOut } = withoutQuick(results, includeQuick);
   return {
-    measured: seedVerdicts(sets, results, sideByName),
+    measured: seedVerdicts(sets, kept, sideByName),
+    quickLeftOut: leftOut.length,
     resultsDir: store.dir,
     unreadable: problems.map((p) => `${p.file}: ${p.reason}`),
   };
@@ -114,6 +117,7 @@ function measuredVerdicts(sets: readonly SeedComparison[], dir: string) {
 
 function printMeasured(m: ReturnType<typeof measuredVerdicts>, dir: string): void {
   for (const p of m.unreadable) warn(`skipped ${p}`);
+  if (m.quickLeftOut) printText(`(${quickLeftOutText(m.quickLeftOut)}: --include-quick pools them)`);
   if (m.measured.length === 0) {
     printText(
       `\nNo saved results of these comparisons in ${dir}: measure them first, e.g.\n  npm run cli -- bench --seeds --backend ort-cpu,ort-webgpu`,

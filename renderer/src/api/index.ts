@@ -99,6 +99,8 @@ export function createWebApi(options: WebApiOptions = {}): StudioApi & { close()
   let retry = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  /** The event stream was open once: a later open is a reconnect. */
+  let opened = false;
 
   const listenerCount = () => [...listeners.values()].reduce((n, s) => n + s.size, 0);
 
@@ -109,6 +111,9 @@ export function createWebApi(options: WebApiOptions = {}): StudioApi & { close()
     socket = ws;
     ws.onopen = () => {
       retry = 0;
+      // Events sent while the stream was down are lost: the views re-read what they mirror.
+      if (opened) dispatch('app.reconnected', {});
+      opened = true;
     };
     ws.onmessage = (ev: MessageEvent) => {
       let msg: { event?: unknown; payload?: unknown };
@@ -118,13 +123,7 @@ export function createWebApi(options: WebApiOptions = {}): StudioApi & { close()
         return;
       }
       if (typeof msg?.event !== 'string') return;
-      for (const l of [...(listeners.get(msg.event) ?? [])]) {
-        try {
-          l(msg.payload);
-        } catch (e) {
-          console.error(`listener of ${msg.event} failed`, e);
-        }
-      }
+      dispatch(msg.event, msg.payload);
     };
     ws.onclose = () => {
       if (socket === ws) socket = undefined;
@@ -133,6 +132,16 @@ export function createWebApi(options: WebApiOptions = {}): StudioApi & { close()
     ws.onerror = () => {
       // onclose follows and reconnects.
     };
+  }
+
+  function dispatch(event: string, payload: unknown): void {
+    for (const l of [...(listeners.get(event) ?? [])]) {
+      try {
+        l(payload);
+      } catch (e) {
+        console.error(`listener of ${event} failed`, e);
+      }
+    }
   }
 
   function scheduleReconnect(): void {

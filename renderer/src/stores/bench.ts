@@ -403,6 +403,8 @@ export const useBenchStore = defineStore('bench', {
       const api = getApi();
       unsubscribe = [
         api.on('bench.run-start', (e) => this.onRunStart(e)),
+        // Events were lost while the stream was down: main's board is the truth.
+        api.on('app.reconnected', () => void this.sync()),
         api.on('bench.cancelling', (e) => this.onCancelling(e)),
         api.on('bench.cleared', (e) => this.onCleared(e)),
         api.on('bench.job-start', (e) => this.onJobStart(e)),

@@ -287,14 +287,19 @@ export const useResultsStore = defineStore('results', () => {
 
   /** Refreshes the list on results.changed (coalesced: a run saves one result per job). */
   function attach(debounceMs = 300): () => void {
-    if (!unsubscribe)
-      unsubscribe = getApi().on('results.changed', () => {
+    if (!unsubscribe) {
+      const later = () => {
         if (refreshTimer) return;
         refreshTimer = setTimeout(() => {
           refreshTimer = undefined;
           void refresh();
         }, debounceMs);
-      });
+      };
+      const api = getApi();
+      // A reconnect (web mode) may have lost results.changed events: read the list again.
+      const offs = [api.on('results.changed', later), api.on('app.reconnected', later)];
+      unsubscribe = () => offs.forEach((off) => off());
+    }
     return detach;
   }
   function detach(): void {
