@@ -193,6 +193,38 @@ describe('an app a user can trust (web mode, headless Chromium)', () => {
     await studio.shot(page, 'trust-compare-any-two');
   }, 300_000);
 
+  it('Blocks: a wrong field keeps the last valid graph and costs, marked stale; pad is off under padding=same; the cost table sorts', async () => {
+    await studio.view(page, 'Blocks');
+    await page.getByRole('button', { name: /ResNet bottleneck/ }).click();
+    await page.getByLabel('mid', { exact: true }).fill('0');
+    const stale = page.locator('.stale-note');
+    await expect.poll(() => stale.textContent()).toMatch(/stale.*last valid configuration.*mid/s);
+    // Still there: the graph and the cost table of the last valid configuration.
+    expect(await page.locator('main svg').count()).toBeGreaterThan(0);
+    expect(await page.locator('main table').count()).toBeGreaterThan(0);
+    await studio.shot(page, 'trust-blocks-stale');
+    await page.getByLabel('mid', { exact: true }).fill('64');
+    await expect.poll(() => stale.count()).toBe(0);
+
+    await page
+      .getByRole('button', { name: /Standard convolution/ })
+      .first()
+      .click();
+    const padding = page.getByLabel('padding', { exact: true });
+    const pad = page.getByLabel('pad', { exact: true });
+    await padding.selectOption('same');
+    expect(await pad.isDisabled()).toBe(true);
+    await padding.selectOption('explicit');
+    expect(await pad.isDisabled()).toBe(false);
+    await padding.selectOption('same');
+
+    // Sorting by MACs (largest first), from the keyboard.
+    const macs = page.locator('th[aria-sort] button', { hasText: /MACs/ }).first();
+    await macs.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('th[aria-sort="descending"]').count()).toBe(1);
+  });
+
   it('logged no error and reached no other origin', () => {
     expect(studio.problems).toEqual([]);
     expect(studio.foreign).toEqual([]);
