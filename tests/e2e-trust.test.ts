@@ -193,6 +193,28 @@ describe('an app a user can trust (web mode, headless Chromium)', () => {
     await studio.shot(page, 'trust-compare-any-two');
   }, 300_000);
 
+  it('a big sweep asks before it runs, with its count, axes and least time; past the cap Run says why it is off', async () => {
+    await studio.view(page, 'Benchmark');
+    const rows = await page.locator('.job-row').count();
+    await page.getByLabel('batch sizes').fill(Array.from({ length: 60 }, (_, i) => i + 1).join(', '));
+    await page.getByLabel('repetitions', { exact: true }).fill('5');
+    const run = page.getByRole('button', { name: /^Run [\d,]+ jobs?$/ });
+    await run.click();
+    const ask = page.getByRole('alertdialog');
+    await expect
+      .poll(() => ask.textContent())
+      .toMatch(/This run is [\d,]+ jobs \(.*60 batch sizes.*5 repetitions\), at least/);
+    await studio.shot(page, 'trust-sweep-confirm');
+    await ask.getByRole('button', { name: 'Back' }).click();
+    expect(await page.locator('.job-row').count()).toBe(rows);
+    // Past the cap (10,000 jobs) Run is off, and the form says how many and why.
+    await page.getByLabel('repetitions', { exact: true }).fill('100');
+    await expect.poll(() => run.isDisabled()).toBe(true);
+    expect(await page.locator('.run-bar').textContent()).toMatch(/At most 10,000 jobs per run: this one makes [\d,]+/);
+    await page.getByLabel('batch sizes').fill('1');
+    await page.getByLabel('repetitions', { exact: true }).fill('1');
+  });
+
   it('Blocks: a wrong field keeps the last valid graph and costs, marked stale; pad is off under padding=same; the cost table sorts', async () => {
     await studio.view(page, 'Blocks');
     await page.getByRole('button', { name: /ResNet bottleneck/ }).click();

@@ -16,6 +16,26 @@ import {
   type JobSpecInput,
 } from '../contract/job.js';
 
+/**
+ * How big one run may be (jobs = targets x backends x batches x threads x precisions x repetitions,
+ * after duplicates are merged). Above `confirmAbove` the app asks before running; past `hardCap` the
+ * API, the CLI and the service refuse, naming the count and the cap (issue 19: a sweep of 64,000
+ * jobs was accepted, and its cancel took the server down).
+ */
+export const SWEEP_LIMITS = { confirmAbove: 200, hardCap: 10_000 } as const;
+
+/** Jobs a sweep expands into, counted without building them (duplicates merged). */
+export function sweepJobCount(s: {
+  targets: number;
+  backends: number;
+  batches: number;
+  threads: number;
+  precisions: number;
+  repetitions: number;
+}): number {
+  return s.targets * s.backends * s.batches * Math.max(1, s.threads) * s.precisions * s.repetitions;
+}
+
 export const SweepSpecSchema = z.object({
   targets: z.array(TargetSchema).min(1),
   /** Backend names, or full backend configurations (threads below override intraOpThreads). */

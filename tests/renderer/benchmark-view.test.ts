@@ -249,4 +249,42 @@ describe('BenchmarkView', () => {
     expect(w.find('tr[data-job="run-8-0"]').exists()).toBe(true);
     w.unmount();
   });
+
+  it('a big run asks first, saying the count, the axes and the least time; past the cap Run is refused with the count', async () => {
+    const w = await mountView();
+    const bench = useBenchStore();
+    bench.targets = Array.from({ length: 30 }, (_, i) => ({
+      kind: 'block' as const,
+      name: 'pointwise',
+      params: { out: i + 1 },
+    }));
+    bench.backends = ['ort-cpu', 'native'];
+    bench.batches = [1, 2, 4, 8];
+    await flushPromises();
+    expect(bench.jobCount).toBe(240);
+    await w.find('button.run').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('bench.start')).toHaveLength(0);
+    const ask = w.find('[role="alertdialog"]');
+    expect(ask.text()).toMatch(/240 jobs.*30 targets × 2 backends × 4 batch sizes.*at least \d+ min/s);
+    expect(document.activeElement).toBe(ask.find('button.confirm-run__yes').element);
+    // Changing the form asks again.
+    bench.batches = [1, 2, 4, 16];
+    await flushPromises();
+    expect(w.find('[role="alertdialog"]').exists()).toBe(false);
+    await w.find('button.run').trigger('click');
+    await flushPromises();
+    await w.find('button.confirm-run__yes').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('bench.start')).toHaveLength(1);
+
+    bench.batches = Array.from({ length: 64 }, (_, i) => i + 1);
+    bench.repetitions = 3;
+    await flushPromises();
+    expect((w.find('button.run').element as HTMLButtonElement).disabled).toBe(true);
+    expect(w.text()).toMatch(
+      /At most 10,000 jobs per run: this one makes 11,520 \(30 targets × 2 backends × 64 batch sizes × 3 repetitions\)/,
+    );
+    w.unmount();
+  });
 });

@@ -21,6 +21,8 @@ import {
   type Measure,
   type PrecisionName,
 } from '../../../shared/contract/job.js';
+import { SWEEP_LIMITS } from '../../../shared/bench/sweep.js';
+import { MeasureSchema } from '../../../shared/contract/job.js';
 import { errorMessage, getApi } from '../api/index.js';
 import { useSettingsStore } from './settings.js';
 import { toggled } from './toggle.js';
@@ -260,6 +262,33 @@ export const useBenchStore = defineStore('bench', {
       return this.activeJobs.length > 0 || this.runs.some((r) => !r.ended);
     },
     sweepPreview: (s) => sweepValues(s.sweep),
+    /** "50 targets x 2 backends x 3 batch sizes x 2 repetitions": what multiplies into the job count. */
+    axesText(): string {
+      const axes: [number, string][] = [
+        [this.targets.length, 'target'],
+        [this.backends.length, 'backend'],
+        [this.batches.length, 'batch size'],
+        [this.threads.length, 'thread count'],
+        [this.precision.length, 'precision'],
+        [this.repetitions, 'repetition'],
+      ];
+      return axes
+        .filter(([n], i) => i < 3 || n > 1)
+        .map(([n, what]) => `${n} ${what}${n === 1 ? '' : 's'}`)
+        .join(' × ');
+    },
+    /**
+     * The least time the run takes, in seconds: each job's warm-up and minimum measuring time plus
+     * about a second to start its process (the early stop cannot end a job sooner than that).
+     */
+    leastSeconds(): number {
+      const m = MeasureSchema.parse({ ...MEASURE_PRESETS[this.preset] });
+      return this.jobCount * (m.warmupTimeS + m.minTimeS + 1);
+    },
+    /** A run big enough that Run asks first (SWEEP_LIMITS.confirmAbove). */
+    needsConfirmation(): boolean {
+      return this.jobCount > SWEEP_LIMITS.confirmAbove;
+    },
     /** Why Run is disabled, or null. */
     blocker(): string | null {
       if (this.listError) return `${this.listError}.`;
@@ -268,6 +297,8 @@ export const useBenchStore = defineStore('bench', {
       if (this.batches.length === 0) return 'Give at least one batch size.';
       if (this.precision.length === 0) return 'Choose at least one precision.';
       if (this.targets.length > 500) return 'At most 500 targets per run.';
+      if (this.jobCount > SWEEP_LIMITS.hardCap)
+        return `At most ${SWEEP_LIMITS.hardCap.toLocaleString('en-US')} jobs per run: this one makes ${this.jobCount.toLocaleString('en-US')} (${this.axesText}); use fewer values or split it.`;
       const withBatch = this.targets.find((t) => t.kind !== 'file' && t.params && 'batch' in t.params);
       if (withBatch)
         return `A target sets its own batch (${withBatch.kind === 'file' ? '' : withBatch.name}): remove it and give the batch in Batch sizes.`;
