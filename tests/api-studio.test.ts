@@ -196,6 +196,30 @@ describe('settings', () => {
     await api.call('settings.set', { theme: 'light' });
     expect(JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8'))).toEqual({ theme: 'light' });
   });
+
+  it('stores the Benchmark form by its schema: old keys stripped, a field that does not fit dropped, depth refused', async () => {
+    const dataDir = join(root, `settings-${n++}`);
+    const api = makeApi({ dataDir });
+    const form = {
+      targets: [{ kind: 'block' as const, name: 'pointwise', params: { out: 8 } }],
+      backends: ['ort-cpu' as const],
+      batches: [1, 8],
+      sweep: { block: 'pointwise', param: 'out', from: 8, to: 64, step: 2, mode: 'mul' as const, base: {} },
+    };
+    // As the renderer's form may hold them: a key from an older studio, a number the form could not read.
+    const saved = await api.handle('settings.set', {
+      lastBench: { ...form, removedLongAgo: { a: [1] }, repetitions: Number.NaN, preset: 'extreme' },
+    });
+    expect(saved).toEqual({ theme: 'system', lastBench: form });
+    // Over IPC, objects arrive as they are (no JSON): a deep one is refused just the same, nothing written.
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 3000; i++) deep = { a: deep };
+    const refused = await apiError(api.handle('settings.set', { lastBench: deep }));
+    expect(refused.code).toBe('bad-request');
+    expect(refused.message).toMatch(/nest deeper than 16 levels .*nothing was saved/);
+    expect(JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8'))).toEqual(saved);
+    expect(await makeApi({ dataDir }).call('settings.get', {})).toEqual(saved);
+  });
 });
 
 describe('results', () => {

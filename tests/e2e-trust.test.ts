@@ -6,6 +6,7 @@
 // while the others of its run go ahead. Screenshots land in test-results/screenshots/trust-*.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import type { SavedBenchForm } from '../shared/contract/api.js';
 import { startWebStudio, type WebStudio } from './helpers/web-studio.js';
 
 let studio: WebStudio;
@@ -111,7 +112,7 @@ describe('an app a user can trust (web mode, headless Chromium)', () => {
 
   it('a target main refuses is named with its reason; the other targets of the run go ahead', async () => {
     // A saved form from an older studio with a target the picker would not let through.
-    const saved = {
+    const saved: SavedBenchForm = {
       targets: [
         { kind: 'block', name: 'pointwise', params: { height: 8, width: 8, channels: 16, out: 8 } },
         { kind: 'block', name: 'pointwise', params: { out: -3 } },

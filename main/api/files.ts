@@ -1,9 +1,11 @@
 // Model files the user opened: the renderer never names a path (shared/contract/api.ts), so main
 // hands out opaque handles and keeps the handle -> path map here, in memory only. Imported bytes
 // (a drop or an upload) are copied into the cache folder, one sub-folder per handle, so that
-// closing a model (or quitting) can delete exactly what was copied and nothing else.
+// closing a model (or quitting) can delete exactly what was copied and nothing else. The web
+// server never holds an upload in memory: it streams it into uploadDir() (in the same cache, so a
+// rename moves it) and hands the file to importFile.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import type { GraphView, OpenedModel } from '../../shared/contract/api.js';
 import { costGraph } from '../../shared/cost/cost-model.js';
@@ -11,12 +13,38 @@ import { topologicalOrder } from '../../shared/graph/infer.js';
 import type { Graph } from '../../shared/ir/types.js';
 import { opSpec } from '../../shared/ops/registry.js';
 import { readOnnxFile } from '../onnx/onnx-file.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
+import { cleanTemporaryFiles, writeFileAtomic } from '../store/atomic-write.js';
 import { sanitizeFileName } from '../store/paths.js';
 import { ApiError, toApiError } from './errors.js';
 
 /** ONNX protobuf files cannot exceed 2 GiB (larger models keep their weights in external data files). */
 export const MAX_MODEL_BYTES = 2 * 1024 ** 3;
+
+/** Where the web server streams uploads before importFile moves them (inside the cache: one file system). */
+export function uploadDir(cacheDir: string): string {
+  return join(cacheDir, 'uploads');
+}
+
+/**
+ * A new temporary file name in uploadDir, in atomic-write.ts's pattern (dot, writer pid, .tmp), so
+ * that cleanUploads removes what a killed server left and never a live server's upload.
+ */
+export function uploadTempPath(cacheDir: string): string {
+  return join(uploadDir(cacheDir), `.upload.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
+}
+
+/** Removes the uploads that a killed server left behind (its process gone, a minute old; or a day old). */
+export function cleanUploads(cacheDir: string): string[] {
+  return cleanTemporaryFiles(uploadDir(cacheDir));
+}
+
+/** Why an imported file of this size cannot be a model, or null. */
+function sizeProblem(name: string, size: number): string | null {
+  if (size === 0) return `${name} is empty (0 bytes): choose an .onnx model file`;
+  if (size > MAX_MODEL_BYTES)
+    return `${name} is ${(size / 1024 ** 3).toFixed(2)} GiB; an ONNX file holds at most 2 GiB (save larger models with external data and open them with the file dialog in the desktop app)`;
+  return null;
+}
 
 interface OpenFile {
   path: string;
@@ -68,12 +96,8 @@ export class ModelFiles {
   /** Copies dropped/uploaded bytes into the cache and opens them; nothing is left behind on failure. */
   importBytes(name: string, bytes: Uint8Array): OpenedModel {
     const safe = sanitizeFileName(name);
-    if (bytes.length === 0) throw new ApiError('bad-request', `${safe} is empty (0 bytes): choose an .onnx model file`);
-    if (bytes.length > MAX_MODEL_BYTES)
-      throw new ApiError(
-        'bad-request',
-        `${safe} is ${(bytes.length / 1024 ** 3).toFixed(2)} GiB; an ONNX file holds at most 2 GiB (save larger models with external data and open them with the file dialog in the desktop app)`,
-      );
+    const tooBig = sizeProblem(safe, bytes.length);
+    if (tooBig) throw new ApiError('bad-request', tooBig);
     const fileId = newHandle();
     const folder = join(this.modelsDir, fileId);
     const path = join(folder, safe);
@@ -84,6 +108,32 @@ export class ModelFiles {
       this.open.set(fileId, { path, name: safe, imported: true, folder });
       return model;
     } catch (e) {
+      rmSync(folder, { recursive: true, force: true });
+      throw toApiError(e, 'files.importModel');
+    }
+  }
+
+  /**
+   * The web server's upload: a file it streamed into uploadDir(), moved (renamed, never copied)
+   * into its handle's folder and opened. The file is consumed either way: moved, or deleted when
+   * it cannot be opened, with nothing left behind.
+   */
+  importFile(name: string, received: string): OpenedModel {
+    const safe = sanitizeFileName(name);
+    const fileId = newHandle();
+    const folder = join(this.modelsDir, fileId);
+    const path = join(folder, safe);
+    try {
+      const size = statSync(received).size;
+      const tooBig = sizeProblem(safe, size);
+      if (tooBig) throw new ApiError('bad-request', tooBig);
+      mkdirSync(folder, { recursive: true });
+      renameSync(received, path);
+      const model = describe(fileId, path, safe, size);
+      this.open.set(fileId, { path, name: safe, imported: true, folder });
+      return model;
+    } catch (e) {
+      rmSync(received, { force: true });
       rmSync(folder, { recursive: true, force: true });
       throw toApiError(e, 'files.importModel');
     }

@@ -3,7 +3,8 @@
 // forward the events from `onAny`. Every request is validated here against API_METHODS before a
 // handler sees it, and every failure leaves as an ApiError with a code and a message that says
 // what to do. Nothing here knows about Electron or HTTP; dialogs are injected.
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   API_EVENT_NAMES,
   API_METHODS,
@@ -25,6 +26,7 @@ import type { MachineProfile } from '../../shared/contract/machine.js';
 import type { Spawner } from '../process/spawner.js';
 import { STUDIO_VERSION } from '../machine/profile.js';
 import { writerFor, type ReportFormat } from '../reports/index.js';
+import { isTemporaryFile } from '../store/atomic-write.js';
 import { defaultResultsDir, rooflineDir, userDataDir } from '../store/paths.js';
 import { RooflineStore } from '../store/roofline-store.js';
 import { ResultsStore } from '../store/results-store.js';
@@ -32,7 +34,7 @@ import { ResultsService } from '../services/results.js';
 import { MachineService } from '../services/machine.js';
 import { BenchRuns } from './bench-runs.js';
 import { ApiError, toApiError, validationError } from './errors.js';
-import { ModelFiles } from './files.js';
+import { ModelFiles, uploadDir } from './files.js';
 import { SettingsFile } from './settings.js';
 import { Tasks } from './tasks.js';
 
@@ -88,6 +90,12 @@ export interface StudioApiHost {
   handle(method: string, rawRequest: unknown): Promise<unknown>;
   /** The same, typed, for in-process callers and tests. */
   call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponse<M>>;
+  /**
+   * files.importModel for a file the web server streamed into the cache (main/api/files.ts
+   * uploadTempPath) instead of bytes in memory: the name is checked as the method checks it, the
+   * file is moved into the cache or deleted. Not an API method: handle() never reaches it.
+   */
+  importModelFile(name: string, received: string): Promise<ApiResponse<'files.importModel'>>;
   on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
   /** Every event, for a transport that forwards them all (IPC, WebSocket). */
   onAny(listener: AnyEventListener): () => void;
@@ -298,7 +306,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       return outcome;
     },
     'settings.get': () => settings.get(),
-    'settings.set': (req, raw) => settings.set(req, Object.keys(raw)),
+    'settings.set': (req, raw) => settings.set(req, Object.keys(raw), raw),
     'data.list': () => ({ datasets: tasks.listData() }),
     'files.openDataDialog': async () => {
       if (!deps.dialogs?.openDataFolder)
@@ -347,6 +355,20 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     cacheDir,
     handle,
     call: (method, request) => handle(method, request) as never,
+    async importModelFile(name, received) {
+      // Only a file in the upload folder is ever moved (or deleted): never a path from elsewhere.
+      if (dirname(resolve(received)) !== resolve(uploadDir(cacheDir)) || !isTemporaryFile(basename(received)))
+        throw new ApiError('refused', 'files.importModel takes only an upload the web server received');
+      try {
+        if (disposed) throw new ApiError('refused', 'the studio is shutting down; reload the window');
+        const checked = API_METHODS['files.importModel'].shape.name.safeParse(name);
+        if (!checked.success) throw validationError('files.importModel', checked.error);
+        return files.importFile(checked.data, received);
+      } catch (e) {
+        rmSync(received, { force: true });
+        throw toApiError(e, 'files.importModel');
+      }
+    },
     on(event, listener) {
       if (!API_EVENT_NAMES.includes(event)) throw new ApiError('bad-request', `unknown event '${String(event)}'`);
       let set = listeners.get(event);

@@ -4,24 +4,29 @@
 // - it listens on a loopback address only (127.0.0.1, or ::1 when asked), never on a network
 //   interface; any other address is refused before anything is bound;
 // - every API call and the WebSocket need a random per-start token (the URL the server prints),
-//   compared in constant time; repeated wrong tokens from one client are answered 429 for a while;
+//   compared in constant time. The right token is always accepted (32 random bytes cannot be
+//   guessed); repeated wrong or missing tokens from one client are answered 429 for a while, which
+//   only keeps a flood of guesses cheap and can never lock the page with the right token out;
 // - a Host header other than 127.0.0.1:<port>, localhost:<port> or [::1]:<port> is refused (DNS
 //   rebinding: a foreign site whose name resolves to 127.0.0.1 would otherwise be same-origin with us);
 // - an Origin header other than our own is refused (cross-site requests and WebSockets);
-// - bodies and WebSocket messages have stated size limits; every response carries the strict
-//   security headers, including the refusals the HTTP parser itself answers.
+// - bodies and WebSocket messages have stated size limits; a model upload is streamed to a
+//   temporary file (never held in memory), its limit enforced while it streams, one upload at a
+//   time per client and MAX_UPLOADS_IN_FLIGHT in all; every response carries the strict security
+//   headers, including the refusals the HTTP parser itself answers.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ApiErrorBody } from '../../shared/contract/api.js';
+import { API_METHODS, type ApiErrorBody } from '../../shared/contract/api.js';
 import { StudioError } from '../../shared/ir/types.js';
 import { ApiError, toApiError } from '../api/errors.js';
-import { MAX_MODEL_BYTES } from '../api/files.js';
+import { fsReason } from '../store/atomic-write.js';
+import { cleanUploads, MAX_MODEL_BYTES, uploadTempPath } from '../api/files.js';
 import { createStudioApi, type StudioApiDeps, type StudioApiHost } from '../api/studio-api.js';
 import { CONTENT_SECURITY_POLICY, serveStatic } from './static.js';
 
@@ -39,6 +44,16 @@ export const AUTH_FAILURE_LIMIT = 10;
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
 /** Clients remembered at most in the failure table (the oldest is forgotten first). */
 export const AUTH_FAILURE_MAX_CLIENTS = 1024;
+/** A token longer than this is wrong without being hashed (ours is 43 characters; a flood of huge headers costs no hashing). */
+export const MAX_TOKEN_CHARS = 512;
+
+/**
+ * Large bodies (model uploads, results.import) in flight at once across all clients; each client
+ * has one at a time. Every IPv4 loopback client is one client (clientKey), ::1 another.
+ */
+export const MAX_UPLOADS_IN_FLIGHT = 2;
+/** An upload that sends nothing for this long is dropped (it would hold its client's one slot). */
+export const UPLOAD_IDLE_MS = 30_000;
 
 export interface WebServerOptions extends Partial<StudioApiDeps> {
   /** Port on the loopback address; 0 (the default) takes any free port. */
@@ -47,6 +62,12 @@ export interface WebServerOptions extends Partial<StudioApiDeps> {
   host?: string;
   /** Wrong-token throttling (tests shorten the window); defaults AUTH_FAILURE_LIMIT per AUTH_FAILURE_WINDOW_MS. */
   authFailures?: { limit?: number; windowMs?: number; maxClients?: number };
+  /**
+   * Model uploads: the most bytes one may have (default MAX_MODEL_BYTES; tests use less), how many
+   * may stream at once across clients (default MAX_UPLOADS_IN_FLIGHT) and how long one may stall
+   * (default UPLOAD_IDLE_MS).
+   */
+  uploads?: { maxBytes?: number; maxInFlight?: number; idleMs?: number };
   /** The built renderer (default: <package root>/dist/renderer). */
   staticDir?: string;
   /** The access token (default: 32 random bytes, base64url). */
@@ -157,6 +178,33 @@ export class AuthFailures {
   }
 }
 
+/**
+ * Large bodies being received: one per client, `maxTotal` in all, so that neither memory (a JSON
+ * import is read whole) nor the temporary files of uploads grow with the number of requests.
+ */
+export class UploadSlots {
+  private readonly busy = new Set<string>();
+
+  constructor(readonly maxTotal = MAX_UPLOADS_IN_FLIGHT) {}
+
+  get size(): number {
+    return this.busy.size;
+  }
+
+  /** A release function (safe to call twice), or why none: 'client' (it has one in flight) or 'total'. */
+  take(key: string): (() => void) | 'client' | 'total' {
+    if (this.busy.has(key)) return 'client';
+    if (this.busy.size >= this.maxTotal) return 'total';
+    this.busy.add(key);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.busy.delete(key);
+    };
+  }
+}
+
 const STATUS: Record<ApiErrorBody['code'], number> = {
   'bad-request': 400,
   'not-found': 404,
@@ -208,14 +256,19 @@ function sendError(res: ServerResponse, status: number, code: ApiErrorBody['code
   sendJson(res, status, { error: { code, message } satisfies ApiErrorBody });
 }
 
+/** An ApiError answered with this HTTP status instead of its code's. */
+function withStatus(e: ApiError, status: number): ApiError & { status: number } {
+  return Object.assign(e, { status });
+}
+
+const tooBigError = (what: string, limit: number) =>
+  withStatus(new ApiError('bad-request', `${what} is larger than the ${formatLimit(limit)} allowed`), 413);
+
 /** Reads a request body up to `limit` bytes; over it, rejects with an HTTP 413 ApiError. */
 function readBody(req: IncomingMessage, limit: number, what: string): Promise<Buffer> {
   return new Promise((resolveBody, reject) => {
     const declared = Number(req.headers['content-length']);
-    const tooBig = () =>
-      Object.assign(new ApiError('bad-request', `${what} is larger than the ${formatLimit(limit)} allowed`), {
-        status: 413,
-      });
+    const tooBig = () => tooBigError(what, limit);
     if (Number.isFinite(declared) && declared > limit) {
       reject(tooBig());
       return;
@@ -238,7 +291,94 @@ function readBody(req: IncomingMessage, limit: number, what: string): Promise<Bu
 }
 
 function formatLimit(n: number): string {
-  return n >= 1024 ** 3 ? `${n / 1024 ** 3} GiB` : `${n / 1024 ** 2} MiB`;
+  return n >= 1024 ** 3 ? `${n / 1024 ** 3} GiB` : n >= 1024 ** 2 ? `${n / 1024 ** 2} MiB` : `${n / 1024} KiB`;
+}
+
+/**
+ * Streams a request body into a new file at `path` and resolves with its size. Never holds more
+ * than the stream buffers in memory: the socket is paused while the disk catches up. Over `limit`
+ * (declared or counted), after `idleMs` without data, or when the client goes away, it stops
+ * reading at once, deletes the partial file and rejects (413, 408, 400).
+ */
+function receiveToFile(
+  req: IncomingMessage,
+  path: string,
+  opts: { limit: number; idleMs: number; what: string },
+): Promise<number> {
+  return new Promise((resolveSize, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > opts.limit) {
+      reject(tooBigError(opts.what, opts.limit));
+      return;
+    }
+    let size = 0;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    mkdirSync(dirname(path), { recursive: true });
+    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    const stopReading = () => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.pause();
+    };
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      stopReading();
+      out.destroy();
+      // Deleted now and again once the descriptor is closed (a platform may refuse to delete an open file).
+      rmSync(path, { force: true });
+      out.once('close', () => rmSync(path, { force: true }));
+      reject(e);
+    };
+    const idle = () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          fail(
+            withStatus(
+              new ApiError('bad-request', `${opts.what} stopped arriving (nothing for ${opts.idleMs / 1000} s)`),
+              408,
+            ),
+          ),
+        opts.idleMs,
+      );
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > opts.limit) return fail(tooBigError(opts.what, opts.limit));
+      if (!out.write(c)) {
+        // The disk is slower than the socket: stop reading until it catches up (no idle timeout meanwhile).
+        clearTimeout(timer);
+        req.pause();
+        out.once('drain', () => {
+          if (settled) return;
+          idle();
+          req.resume();
+        });
+      } else idle();
+    };
+    const aborted = () =>
+      fail(new ApiError('bad-request', `${opts.what} was cut off before its end (the connection closed)`));
+    req.on('data', onData);
+    req.once('end', () => {
+      if (settled) return;
+      clearTimeout(timer);
+      out.end();
+    });
+    // Listeners that stay (fail is idempotent): a second 'error' with none would end the process.
+    req.on('error', aborted);
+    req.once('close', () => {
+      if (!req.complete) aborted();
+    });
+    out.on('error', (e) => fail(new ApiError('internal', `${opts.what} could not be saved: ${fsReason(e)}`)));
+    out.once('close', () => {
+      if (settled) return;
+      settled = true;
+      resolveSize(size);
+    });
+    idle();
+  });
 }
 
 export async function startWebServer(opts: WebServerOptions = {}): Promise<WebServer> {
@@ -250,7 +390,8 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
   } = opts;
   // Refused before the API (and its workers) exist: nothing to undo.
   checkLoopbackHost(host);
-  if (token.length < 16) throw new Error('the web server token must be at least 16 characters');
+  if (token.length < 16 || token.length > MAX_TOKEN_CHARS)
+    throw new Error(`the web server token must be 16 to ${MAX_TOKEN_CHARS} characters`);
   const api = opts.api ?? createStudioApi({ ...opts, mode: 'web' });
   const root = resolve(staticDir);
   let port = 0;
@@ -261,6 +402,13 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
     opts.authFailures?.windowMs,
     opts.authFailures?.maxClients,
   );
+  const maxUploadBytes = Math.min(opts.uploads?.maxBytes ?? MAX_MODEL_BYTES, MAX_MODEL_BYTES);
+  const uploadIdleMs = opts.uploads?.idleMs ?? UPLOAD_IDLE_MS;
+  // Model uploads and results.import bodies: each their own slots, so a model can stream while results import.
+  const uploadSlots = new UploadSlots(opts.uploads?.maxInFlight);
+  const importSlots = new UploadSlots(opts.uploads?.maxInFlight);
+  // What a killed server left in the upload folder (never a running server's upload).
+  cleanUploads(api.cacheDir);
 
   /** Host and Origin checks shared by HTTP and WebSocket upgrades; a reason string when refused. */
   const refusal = (req: IncomingMessage): string | undefined => {
@@ -283,20 +431,71 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
   };
 
   /**
-   * The token check with its throttle: 'ok', or the refusal to answer. A throttled client is
-   * refused before its token is even looked at (a right guess then tells nothing either).
+   * The token check with its throttle: 'ok', or the refusal to answer. The right token is checked
+   * first and always accepted, throttled client or not: 32 random bytes cannot be guessed, so a
+   * process flooding wrong tokens from this machine must not lock the user's page out. The
+   * throttle only answers wrong and missing tokens: 401 until a client has AUTH_FAILURE_LIMIT in
+   * the window, then 429 (not counted again, so the table does no more work either). A token over
+   * MAX_TOKEN_CHARS is wrong without being hashed.
    */
   const authorize = (
     req: IncomingMessage,
     given: string | undefined | null,
   ): 'ok' | { status: number; retryAfterS?: number } => {
+    const tooLong = typeof given === 'string' && given.length > MAX_TOKEN_CHARS;
+    if (!tooLong && sameSecret(given, token)) return 'ok';
     const key = clientKey(req.socket.remoteAddress);
     const waitMs = failures.retryAfterMs(key);
     if (waitMs > 0) return { status: 429, retryAfterS: Math.max(1, Math.ceil(waitMs / 1000)) };
-    if (sameSecret(given, token)) return 'ok';
     failures.fail(key);
     return { status: 401 };
   };
+
+  /** A slot for a large body from this request's client, or the 429 that refuses it. */
+  const takeSlot = (slots: UploadSlots, req: IncomingMessage, what: string): (() => void) => {
+    const taken = slots.take(clientKey(req.socket.remoteAddress));
+    if (taken === 'client')
+      throw withStatus(
+        new ApiError(
+          'refused',
+          `another ${what} from this machine is still being received: wait for it to finish, then send this one`,
+        ),
+        429,
+      );
+    if (taken === 'total')
+      throw withStatus(
+        new ApiError('refused', `the server is receiving ${slots.maxTotal} other ${what}s: try again when they end`),
+        429,
+      );
+    return taken;
+  };
+
+  /**
+   * files.importModel over HTTP: the body streamed into a temporary file in the cache (never into
+   * memory), then moved into the cache and opened by the API host (importModelFile).
+   */
+  async function importUpload(req: IncomingMessage, res: ServerResponse, name: string): Promise<unknown> {
+    const nameOk = API_METHODS['files.importModel'].shape.name.safeParse(name);
+    if (!nameOk.success)
+      throw new ApiError('bad-request', 'files.importModel: the file name (?name=) must be 1 to 255 characters');
+    const release = takeSlot(uploadSlots, req, 'model upload');
+    try {
+      const path = uploadTempPath(api.cacheDir);
+      await receiveToFile(req, path, { limit: maxUploadBytes, idleMs: uploadIdleMs, what: 'the model file' });
+      const model = await api.importModelFile(name, path);
+      // A client that is gone (it hung up, or lied about its length and broke the connection) never
+      // learns the handle: close the model again instead of keeping its copy until the server stops.
+      const forget = () => void api.handle('files.closeModel', { fileId: model.fileId }).catch(() => {});
+      if (req.socket.destroyed) forget();
+      else
+        res.once('close', () => {
+          if (!res.writableFinished) forget();
+        });
+      return model;
+    } finally {
+      release();
+    }
+  }
 
   async function apiCall(req: IncomingMessage, res: ServerResponse, rawPath: string, url: URL): Promise<void> {
     // The method first: the API is POST only, and a GET (which a foreign page can send without an
@@ -310,6 +509,8 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
     if (auth !== 'ok') {
       if (auth.status === 429) {
         res.setHeader('Retry-After', String(auth.retryAfterS));
+        // A flood: its connections are not kept for more.
+        res.setHeader('Connection', 'close');
         sendError(
           res,
           429,
@@ -328,6 +529,7 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
     let method = '';
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     let request: unknown;
+    let release: (() => void) | undefined;
     try {
       // The raw path: URL would resolve '/api/../x' into another path before we see it.
       try {
@@ -344,14 +546,17 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
         const name = url.searchParams.get('name');
         if (!name)
           throw new ApiError('bad-request', 'files.importModel needs the file name: add ?name=<file name> to the URL');
-        const body = await readBody(req, MAX_MODEL_BYTES, 'the model file');
-        request = { name, bytes: new Uint8Array(body.buffer, body.byteOffset, body.length) };
+        sendJson(res, 200, await importUpload(req, res, name));
+        return;
       } else {
         if (type !== 'application/json')
           throw new ApiError(
             'bad-request',
             `send the request as JSON (Content-Type application/json), not '${type || 'none'}'`,
           );
+        // results.import is read whole (the report is parsed as one text): one at a time per
+        // client and a few in all, each holding its slot until it is answered.
+        if (method === 'results.import') release = takeSlot(importSlots, req, 'results import');
         const limit = method === 'results.import' ? MAX_IMPORT_JSON_BYTES : MAX_JSON_BYTES;
         const body = await readBody(req, limit, 'the request');
         const text = body.toString('utf8');
@@ -367,12 +572,15 @@ export async function startWebServer(opts: WebServerOptions = {}): Promise<WebSe
       const err = toApiError(e, method);
       const status = (e as { status?: number }).status ?? STATUS[err.code];
       if (err.code === 'internal') console.error(`web API ${method}: ${err.message}`);
-      // An oversized upload: answer at once, then drop the connection instead of reading the rest.
-      if (status === 413) {
+      // A body refused before its end (too large, stalled, no slot for it): answer at once, then
+      // drop the connection instead of reading the rest.
+      if (status === 413 || !req.complete) {
         res.setHeader('Connection', 'close');
         res.once('finish', () => req.socket.destroy());
       }
       sendError(res, status, err.code, err.message);
+    } finally {
+      release?.();
     }
   }
 

@@ -130,10 +130,44 @@ export const ResultFilterSchema = z.object({
 
 const ResultIdsSchema = z.array(z.string().min(1).max(128)).min(1).max(10_000);
 
+/** A field of the saved Benchmark form: one that does not fit is dropped, as the renderer's parseForm drops it. */
+const formField = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+
+/**
+ * The Benchmark form as saved in settings (renderer/src/stores/bench.ts BenchForm). Every array and
+ * string is bounded and nothing nests, so no saved form can be deep or huge; keys it does not name
+ * (an older studio's) are stripped, and a field that does not fit is dropped instead of refusing
+ * the whole form. main/api/settings.ts also caps the depth of what is sent and the file's size.
+ */
+export const SavedBenchFormSchema = z.object({
+  targets: formField(z.array(ApiTargetSchema).max(500)),
+  backends: formField(z.array(z.enum(BACKEND_NAMES)).max(20)),
+  batches: formField(z.array(z.number().int().min(1).max(65_536)).max(64)),
+  threads: formField(z.array(z.number().int().min(0).max(1024)).max(64)),
+  precision: formField(z.array(z.enum(PRECISIONS)).max(8)),
+  calibration: formField(CalibrationSchema.shape.method.unwrap()),
+  repetitions: formField(z.number().int().min(1).max(100)),
+  scenario: formField(z.enum(['single-stream', 'offline'])),
+  preset: formField(z.enum(['quick', 'standard', 'thorough'])),
+  sweep: formField(
+    z.object({
+      block: z.string().max(200),
+      param: z.string().max(200),
+      from: z.number(),
+      to: z.number(),
+      step: z.number(),
+      mode: z.enum(['mul', 'add']),
+      base: z.record(z.string().max(200), z.union([z.string().max(200), z.number(), z.boolean()])).default({}),
+    }),
+  ),
+  profile: formField(z.boolean()),
+});
+export type SavedBenchForm = z.infer<typeof SavedBenchFormSchema>;
+
 export const SettingsSchema = z.object({
   theme: z.enum(['system', 'light', 'dark']).default('system'),
-  /** The last Benchmark form, restored at start (the renderer owns its shape; validated there). */
-  lastBench: z.record(z.string(), z.unknown()).optional(),
+  /** The last Benchmark form, restored at start (the renderer's parseForm still checks what it restores). */
+  lastBench: SavedBenchFormSchema.optional(),
   /** The last view shown. */
   lastView: z.string().max(40).optional(),
 });

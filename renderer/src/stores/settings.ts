@@ -85,7 +85,10 @@ export const useSettingsStore = defineStore('settings', {
       this.view = view;
       await this.save({ lastView: view });
     },
-    /** The Benchmark view's last form (its shape is the Benchmark view's business). */
+    /**
+     * The Benchmark view's last form. Main keeps what its schema (SavedBenchFormSchema) names,
+     * drops a field that does not fit and refuses a form too deep or too large, saying why.
+     */
     async saveLastBench(lastBench: Record<string, unknown>): Promise<void> {
       this.lastBench = lastBench;
       await this.save({ lastBench });
