@@ -189,7 +189,10 @@ describe('settings', () => {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, 'settings.json'), '{"theme": "dark", oops');
     const api = makeApi({ dataDir });
-    expect(await api.call('settings.get', {})).toEqual({ theme: 'system' });
+    const got = await api.call('settings.get', {});
+    // The defaults, and why (the page shows it once).
+    expect(got).toMatchObject({ theme: 'system' });
+    expect(got.problem).toMatch(/could not be read .*moved to .*settings\.json\.corrupt-.*using the defaults/);
     const aside = readdirSync(dataDir).filter((f) => f.startsWith('settings.json.corrupt-'));
     expect(aside).toHaveLength(1);
     expect(readFileSync(join(dataDir, aside[0]), 'utf8')).toContain('oops');

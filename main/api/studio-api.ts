@@ -305,7 +305,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       if (outcome.added.length) emit('results.changed', { ids: outcome.added });
       return outcome;
     },
-    'settings.get': () => settings.get(),
+    'settings.get': () => ({ ...settings.get(), ...(settings.problem ? { problem: settings.problem } : {}) }),
     'settings.set': (req, raw) => settings.set(req, Object.keys(raw), raw),
     'data.list': () => ({ datasets: tasks.listData() }),
     'files.openDataDialog': async () => {

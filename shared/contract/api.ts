@@ -360,7 +360,8 @@ export interface ApiResponses {
   'results.export': ReportFile;
   'results.exportDialog': { savedTo: string | null };
   'results.import': ImportOutcomeView;
-  'settings.get': Settings;
+  /** `problem`: the settings file could not be read and was set aside (the defaults are in use). */
+  'settings.get': Settings & { problem?: string };
   'settings.set': Settings;
   'data.list': { datasets: DataSetView[] };
   'files.openDataDialog': DataSetView | null;

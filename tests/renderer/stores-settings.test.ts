@@ -36,6 +36,21 @@ describe('settings store', () => {
     expect(html().dataset.theme).toBe('light');
   });
 
+  it('says when the saved settings could not be read and were reset (main set the file aside)', async () => {
+    setApi(
+      fakeApi({
+        'settings.get': {
+          theme: 'system',
+          problem:
+            'settings file /x/settings.json could not be read (too deep); moved to /x/settings.json.corrupt-1, using the defaults',
+        },
+      }),
+    );
+    const s = useSettingsStore();
+    await s.load();
+    expect(s.error).toMatch(/^Your saved settings were reset: settings file .* could not be read \(too deep\)/);
+  });
+
   it('saves the theme and the view through settings.set', async () => {
     const api = fakeApi();
     setApi(api);

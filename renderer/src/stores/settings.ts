@@ -66,7 +66,8 @@ export const useSettingsStore = defineStore('settings', {
         if (isView(s.lastView)) this.view = s.lastView;
         this.lastBench = s.lastBench;
         this.info = info;
-        this.error = null;
+        // The saved file could not be read (main set it aside): say so once, the defaults are in use.
+        this.error = s.problem ? `Your saved settings were reset: ${s.problem}.` : null;
       } catch (e) {
         this.error = `Settings could not be loaded: ${errorMessage(e)}`;
       } finally {
