@@ -151,6 +151,21 @@ describe('CLI bench', () => {
       ['bench', 'pointwise', '--min-time', '2', '--max-time', '0.3'],
       /--min-time \(2 s\) must not exceed --max-time \(0\.3 s\)/,
     ],
+    [
+      // Issue 19: the bench service counts the sweep (duplicates merged) before it builds anything.
+      'a sweep past the cap of 10,000 jobs',
+      [
+        'bench',
+        'pointwise',
+        '--batch',
+        Array.from({ length: 64 }, (_, i) => i + 1).join(','),
+        '--threads',
+        Array.from({ length: 64 }, (_, i) => i).join(','),
+        '--repetitions',
+        '3',
+      ],
+      /^error: a run of 12,288 jobs \(1 target x 1 backend x 64 batches x 64 thread counts x 3 repetitions\) is past the cap of 10,000: split it or use fewer values$/m,
+    ],
   ];
   for (const [name, args, message] of bad)
     it(`rejects ${name} before anything runs`, () => {

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ResultsStore } from '../main/store/results-store.js';
+import { INDEX_FILE, INDEX_WRITE_AFTER, ResultsStore } from '../main/store/results-store.js';
+import { ResultsService } from '../main/services/results.js';
 import { exportReport } from '../main/reports/index.js';
 import { fakeResult } from './helpers/fake-results.js';
 
@@ -86,6 +87,49 @@ describe('ResultsStore: save, get, list, filter, delete', () => {
     writeFileSync(join(folder(), 'my copy.json'), JSON.stringify(r));
     expect(store.get('renamed').id).toBe('renamed');
     expect(store.delete('renamed')).toEqual(['my copy.json']);
+  });
+});
+
+describe('ResultsStore: many at once, and the index of summaries (issue 19)', () => {
+  it('gets and deletes many ids with one look at the folder; an id already gone is what the caller wanted', () => {
+    const store = new ResultsStore(folder());
+    for (const id of ['a', 'b', 'c']) store.save(fakeResult({ id }));
+    expect(store.getMany(['c', 'a']).map((r) => r.id)).toEqual(['c', 'a']);
+    expect(() => store.getMany(['a', 'nope'])).toThrow(/no result with id 'nope'/);
+    expect(store.deleteMany(['a', 'nope', 'a'])).toEqual([
+      { id: 'a', files: ['2025-06-01_a.json'] },
+      { id: 'nope', files: [] },
+      { id: 'a', files: [] },
+    ]);
+    expect(new ResultsService(store).delete(['b', 'gone'])).toEqual(['b']);
+    expect(store.list().results.map((r) => r.id)).toEqual(['c']);
+    // A file whose name does not carry its id is still found by its content.
+    writeFileSync(join(folder(), 'renamed.json'), JSON.stringify(fakeResult({ id: 'moved' })));
+    expect(store.get('moved').id).toBe('moved');
+    expect(store.delete('moved')).toEqual(['renamed.json']);
+  });
+
+  it('never trusts an index entry that is not a summary, or one of a file that changed', () => {
+    const store = new ResultsStore(folder());
+    const many = INDEX_WRITE_AFTER + 10;
+    for (let i = 0; i < many; i++)
+      writeFileSync(join(folder(), `2025-06-01_r${i}.json`), JSON.stringify(fakeResult({ id: `r${i}` })));
+    expect(store.list().results).toHaveLength(many);
+    const index = JSON.parse(readFileSync(join(folder(), INDEX_FILE), 'utf8')) as { entries: unknown[][] };
+    expect(index.entries).toHaveLength(many);
+    // Forged: a summary of the wrong shape, and a label changed behind an unchanged file.
+    const at = (file: string) => index.entries.find((e) => e[0] === file)!;
+    (at('2025-06-01_r1.json')[3] as Record<string, unknown>).batch = 'one';
+    (at('2025-06-01_r2.json')[3] as Record<string, unknown>).status = 'great';
+    writeFileSync(join(folder(), INDEX_FILE), JSON.stringify(index));
+    const fresh = new ResultsStore(folder()).list().results;
+    expect(fresh.find((r) => r.id === 'r1')?.batch).toBe(1);
+    expect(fresh.find((r) => r.id === 'r2')?.status).toBe('ok');
+    // Another version of the index is ignored whole.
+    writeFileSync(join(folder(), INDEX_FILE), JSON.stringify({ ...index, version: 99 }));
+    expect(new ResultsStore(folder()).list().results).toHaveLength(many);
+    // The index is not a result, nor a problem.
+    expect(store.list().problems).toEqual([]);
   });
 });
 

@@ -1,6 +1,12 @@
 // The job queue: one job at a time, each in a fresh worker process (DESIGN.md "Benchmark method":
 // a crash kills only its job, and peak memory belongs to that job alone). Every job ends in
 // exactly one result (ok, failed or cancelled) handed to onResult before the next job starts.
+//
+// A cancel must stay cheap however many jobs are queued (issue 19: cancelling 64,000 queued jobs
+// hung the server): a job is found by its id in a map, jobs cancelled before they started end with
+// a result built from one template (no worker, no schema pass each), onResult is told they never
+// started (the bench service does not save them as files), and the loop gives the event loop a turn
+// every few milliseconds, so that other requests, timers and signals are served while it drains.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import si from 'systeminformation';
@@ -25,8 +31,11 @@ export interface QueueOptions {
   spawner?: Spawner;
   /** The machine profile every result embeds; probed once per queue. */
   machine?: () => Promise<MachineProfile>;
-  /** Saves a result (the store); awaited before the next job starts. A throw stops the queue. */
-  onResult?: (result: BenchResult) => void | Promise<void>;
+  /**
+   * Saves a result (the store); awaited before the next job starts. A throw stops the queue.
+   * `started` is false for a job cancelled before it started (nothing was spawned or measured).
+   */
+  onResult?: (result: BenchResult, info: { started: boolean }) => void | Promise<void>;
   /** Bytes of memory available now; undefined skips the memory check. */
   availableMemory?: () => Promise<number | undefined>;
   /** Extra environment for a job's worker. Test hook (STUDIO_TEST_FAULT); not for features. */
@@ -72,14 +81,25 @@ interface Entry {
   cancelled: boolean;
 }
 
+/** The longest the queue's loop runs without giving the event loop a turn (see the top of this file). */
+export const QUEUE_YIELD_MS = 10;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class JobQueue {
-  private readonly pending: Entry[] = [];
+  /** Queued jobs in order; those before `head` have been taken (compacted now and then). */
+  private pending: Entry[] = [];
+  private head = 0;
+  /** Queued (not yet taken) jobs by id. */
+  private readonly byId = new Map<string, Entry>();
   private current?: { entry: Entry; proc?: JobProcess; killedBy?: 'cancel' | 'timeout' | 'memory' };
   private readonly listeners = new Map<keyof QueueEvents, Set<(e: never) => void>>();
   private machine?: Promise<MachineProfile>;
   private running?: Promise<BenchResult[]>;
   private done = 0;
   private readonly spawner: Spawner;
+  /** A cancelled-before-start result of this queue's machine: the others are copies with their own job. */
+  private cancelledTemplate?: BenchResult;
 
   constructor(private readonly opts: QueueOptions = {}) {
     this.spawner = opts.spawner ?? new NodeSpawner();
@@ -98,14 +118,47 @@ export class JobQueue {
 
   /** Validates and appends jobs (JobSpecSchema); a bad spec throws here, before anything runs. */
   add(jobs: JobSpecInput | JobSpecInput[]): JobSpec[] {
-    const parsed = (Array.isArray(jobs) ? jobs : [jobs]).map((j) => JobSpecSchema.parse(j));
-    const ids = new Set([...this.pending.map((e) => e.job.id), ...(this.current ? [this.current.entry.job.id] : [])]);
+    return this.enqueue((Array.isArray(jobs) ? jobs : [jobs]).map((j) => JobSpecSchema.parse(j)));
+  }
+
+  /**
+   * Appends jobs already validated (JobSpecSchema's output: expandSweep's jobs); a sweep of 10,000
+   * jobs is not parsed twice. An id already queued throws, before any is appended.
+   */
+  enqueue(parsed: readonly JobSpec[]): JobSpec[] {
+    const ids = new Set<string>();
     for (const j of parsed) {
-      if (ids.has(j.id)) throw new Error(`job id '${j.id}' is already queued`);
+      if (ids.has(j.id) || this.byId.has(j.id) || this.current?.entry.job.id === j.id)
+        throw new Error(`job id '${j.id}' is already queued`);
       ids.add(j.id);
     }
-    this.pending.push(...parsed.map((job) => ({ job, cancelled: false })));
-    return parsed;
+    for (const job of parsed) {
+      const entry = { job, cancelled: false };
+      this.pending.push(entry);
+      this.byId.set(job.id, entry);
+    }
+    return [...parsed];
+  }
+
+  /** Jobs queued and not yet started. */
+  get queued(): number {
+    return this.pending.length - this.head;
+  }
+
+  /** Takes the next queued job (O(1): the taken part is dropped once it is half the array). */
+  private next(): Entry | undefined {
+    if (this.head >= this.pending.length) {
+      this.pending = [];
+      this.head = 0;
+      return undefined;
+    }
+    const entry = this.pending[this.head++];
+    this.byId.delete(entry.job.id);
+    if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.head);
+      this.head = 0;
+    }
+    return entry;
   }
 
   /** The job running now and its worker's process id. */
@@ -127,40 +180,71 @@ export class JobQueue {
       this.current.proc?.kill();
       return true;
     }
-    const e = this.pending.find((p) => p.job.id === jobId && !p.cancelled);
-    if (e) e.cancelled = true;
-    return !!e;
+    const e = this.byId.get(jobId);
+    if (!e || e.cancelled) return false;
+    e.cancelled = true;
+    return true;
   }
 
   cancelAll(): void {
-    for (const e of this.pending) e.cancelled = true;
+    for (let i = this.head; i < this.pending.length; i++) this.pending[i].cancelled = true;
     if (this.current) this.cancel(this.current.entry.job.id);
   }
 
   private async loop(): Promise<BenchResult[]> {
     const results: BenchResult[] = [];
-    for (let entry = this.pending.shift(); entry; entry = this.pending.shift()) {
-      this.current = { entry };
-      const total = this.done + this.pending.length + 1;
+    let turn = performance.now();
+    for (let entry = this.next(); entry; entry = this.next()) {
+      const total = this.done + this.queued + 1;
       let result: BenchResult;
-      try {
-        result = await this.runOne(entry, total);
-      } finally {
-        this.current = undefined;
+      const started = !entry.cancelled;
+      if (!started) {
+        // Cancelled before it started: no worker, no pre-flight, one copy of a template.
+        this.emit('job-start', { job: entry.job, label: jobLabel(entry.job), index: this.done, total });
+        result = await this.cancelledBeforeStart(entry.job);
+      } else {
+        this.current = { entry };
+        try {
+          result = await this.runOne(entry, total);
+        } finally {
+          this.current = undefined;
+        }
       }
       this.done++;
       results.push(result);
       this.emit('job-end', { job: entry.job, result });
-      await this.opts.onResult?.(result);
+      await this.opts.onResult?.(result, { started });
+      // Awaiting a promise that is already settled never lets timers, I/O or signals in: a long run
+      // of jobs that end at once (cancelled, refused) would hold the event loop for its whole length.
+      if (performance.now() - turn >= QUEUE_YIELD_MS) {
+        await yieldToEventLoop();
+        turn = performance.now();
+      }
     }
     return results;
+  }
+
+  /** The result of a job cancelled before it started: a copy of one validated template. */
+  private async cancelledBeforeStart(job: JobSpec): Promise<BenchResult> {
+    const failure: Failure = { kind: 'cancelled', reason: 'cancelled by the user before it started' };
+    if (!this.cancelledTemplate) return (this.cancelledTemplate = await this.result(job, { failure }));
+    const createdAt = new Date().toISOString();
+    return {
+      ...this.cancelledTemplate,
+      id: resultId(createdAt, job),
+      createdAt,
+      job,
+      label: jobLabel(job),
+      samplesMs: [],
+      flags: [],
+      failure: { ...failure },
+    };
   }
 
   private async runOne(entry: Entry, total: number): Promise<BenchResult> {
     const job = entry.job;
     const start = (pid?: number) => this.emit('job-start', { job, label: jobLabel(job), pid, index: this.done, total });
     const cancelled: Failure = { kind: 'cancelled', reason: 'cancelled by the user before it started' };
-    if (entry.cancelled) return (start(), this.result(job, { failure: cancelled }));
 
     // Pre-flight in this process: a target that cannot be built, or a job that cannot fit, is
     // answered here without spawning anything.
@@ -282,7 +366,7 @@ export class JobQueue {
     const doc = {
       schema: RESULT_SCHEMA,
       version: RESULT_SCHEMA_VERSION,
-      id: `${createdAt.replace(/[-:.]/g, '')}-${job.id}`,
+      id: resultId(createdAt, job),
       createdAt,
       studioVersion: machine.versions.studio,
       job,
@@ -304,6 +388,9 @@ export class JobQueue {
     });
   }
 }
+
+/** A result's id: its creation time (compact) and its job's id. */
+const resultId = (createdAt: string, job: JobSpec) => `${createdAt.replace(/[-:.]/g, '')}-${job.id}`;
 
 /** Runs jobs to the end in a fresh queue: the simple API for the CLI. */
 export async function runJobs(

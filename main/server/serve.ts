@@ -74,11 +74,20 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    // A second signal ends the process at once.
+    if (stopping) {
+      console.error(`${signal} again: exiting now`);
+      process.exit(1);
+    }
     stopping = true;
     console.log(`\n${signal}: stopping (cancelling running jobs)...`);
-    // A second signal, or a close that hangs, still ends the process.
-    const force = setTimeout(() => process.exit(1), 10_000);
+    // A close that hangs still ends the process. This timer can fire: nothing in the studio holds
+    // the event loop for long (the job queue gives it a turn every few ms while it drains a
+    // cancel of thousands of jobs, and the service's dispose waits at most 5 s).
+    const force = setTimeout(() => {
+      console.error('could not stop cleanly within 10 s: exiting');
+      process.exit(1);
+    }, 10_000);
     force.unref();
     server.close().then(
       () => process.exit(0),

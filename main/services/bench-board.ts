@@ -2,7 +2,10 @@
 // service's events. A reload, a second window or a second browser tab asks for the board and then
 // follows the same events, so every view shows the same runs with their labels, progress and
 // outcomes, and a cancel acts on exactly what is shown. Ended runs stay until a view clears them
-// (or the board's bounds push the oldest out); their results are saved either way.
+// (or the board's bounds push the oldest out); their results are saved either way. Jobs cancelled
+// before they started are not saved as files (services/bench.ts): the board is where they show, as
+// cancelled, with the run's counts. Every event is O(1) (rows by job id): a run of 10,000 jobs
+// cancelled at once must not cost 10,000 scans of the board.
 import type { BenchJobView, BenchQueueView, BenchRunView } from '../../shared/contract/api.js';
 import { jobLabel } from '../../shared/contract/job.js';
 import type { BenchResult } from '../../shared/contract/result.js';
@@ -78,6 +81,13 @@ export class BenchBoard {
         if (!run) return;
         run.ended = true;
         run.counts = { ...counts };
+        // Every job ends with job-end before run-end; a row still open did not run.
+        for (const row of this.jobsOfRun.get(runId) ?? [])
+          if (row.status === 'queued' || row.status === 'running') {
+            row.status = 'cancelled';
+            delete row.phase;
+            delete row.cancelRequested;
+          }
         this.bound();
       }),
     ];

@@ -7,6 +7,12 @@
 // One queue per service: a run started while another is measuring waits behind it (two jobs
 // measured at once would each disturb the other's numbers). A run is the unit a face asks for; the
 // queue only knows jobs, so the service keeps which jobs belong to which run.
+//
+// A run is at most SWEEP_LIMITS.hardCap jobs (shared/bench/sweep.ts), counted before anything is
+// built. Jobs cancelled before they started are not saved as result files: they measured nothing,
+// and a user cancelling 10,000 queued jobs needs no 10,000 files (issue 19). Each still ends with a
+// 'cancelled' result in the run's events and outcome (counts.cancelled, the queue board); the job
+// that was running when cancelled, and every job that ran, is saved as before.
 import { randomBytes } from 'node:crypto';
 import {
   CPU_REFERENCE_BACKEND,
@@ -18,7 +24,7 @@ import {
 import type { MachineProfile } from '../../shared/contract/machine.js';
 import type { BenchResult } from '../../shared/contract/result.js';
 import type { SeedComparison } from '../../shared/cost/seed-comparisons.js';
-import { configKey, expandSweep } from '../../shared/bench/sweep.js';
+import { checkSweepSize, configKey, expandSweep, sweepAxes } from '../../shared/bench/sweep.js';
 import { StudioError } from '../../shared/ir/types.js';
 import { instabilityFlags } from '../../shared/stats/latency.js';
 import { seedVerdicts, sideByTarget, type SeedVerdict, type SeedVerdictGap } from '../../shared/stats/seed-verdicts.js';
@@ -65,6 +71,8 @@ export interface BenchOutcome {
   report?: { path: string; format: string; bytes: number };
   /** Results that could not be saved (a full disk), with the reason: they are in `results` only. */
   unsaved: { id: string; reason: string }[];
+  /** Jobs cancelled before they started: in `results` and counts.cancelled, never saved as files. */
+  neverStarted: number;
 }
 
 export interface BenchEvents {
@@ -111,10 +119,22 @@ export function measureFraction(p: ProgressMessage, job: JobSpec): number | unde
  */
 export function addRepetitionFlags(results: BenchResult[]): BenchResult[] {
   const changed: BenchResult[] = [];
+  // Grouped once by configuration: a run of thousands of jobs must not compare each with every other.
+  const byConfig = new Map<string, BenchResult[]>();
+  const keys = new Map<BenchResult, string>();
   for (const r of results) {
     if (!r.stats) continue;
-    const medians = results
-      .filter((o) => o.stats && configKey(o.job) === configKey(r.job))
+    const key = configKey(r.job);
+    keys.set(r, key);
+    const group = byConfig.get(key);
+    if (group) group.push(r);
+    else byConfig.set(key, [r]);
+  }
+  for (const r of results) {
+    if (!r.stats) continue;
+    const medians = byConfig
+      .get(keys.get(r)!)!
+      .slice()
       .sort((x, y) => x.job.repetition - y.job.repetition)
       .map((o) => o.stats!.p50);
     const flags = [...new Set([...r.flags, ...instabilityFlags(r.stats, medians)])];
@@ -129,8 +149,11 @@ export function addRepetitionFlags(results: BenchResult[]): BenchResult[] {
 interface Run {
   id: string;
   plan: BenchPlan;
+  /** Each job's place in plan.jobs. */
+  index: Map<string, number>;
   results: Map<string, BenchResult>;
   unsaved: { id: string; reason: string }[];
+  neverStarted: number;
   resolve: (o: BenchOutcome) => void;
 }
 
@@ -154,12 +177,12 @@ export class BenchService {
       machine: opts.machine,
       availableMemory: opts.availableMemory,
       workerEnv: opts.workerEnv,
-      onResult: (r) => this.jobEnded(r),
+      onResult: (r, { started }) => this.jobEnded(r, started),
     });
     this.queue.on('job-start', ({ job, label }) => {
       const run = this.runOfJob.get(job.id);
       if (!run) return;
-      const index = run.plan.jobs.findIndex((j) => j.id === job.id);
+      const index = run.index.get(job.id) ?? -1;
       this.emit('job-start', { runId: run.id, job, label, index, total: run.plan.jobs.length });
     });
     this.queue.on('progress', ({ job, progress }) => {
@@ -178,7 +201,8 @@ export class BenchService {
   /**
    * Validates a spec and expands it into jobs, building every distinct target at every batch first:
    * an unknown block, a bad parameter or an unreadable file is an immediate error naming the
-   * target, not a failed job discovered minutes later. Nothing runs.
+   * target, not a failed job discovered minutes later. A sweep past SWEEP_LIMITS.hardCap jobs is
+   * refused first, counted from its merged axes, before any target is built. Nothing runs.
    */
   plan(input: BenchSpec, ids: { group?: string; idPrefix?: string } = {}): BenchPlan {
     const spec = BenchSpecSchema.parse(input);
@@ -193,6 +217,8 @@ export class BenchService {
     if (targets.length === 0)
       throw new StudioError('a benchmark needs targets, or seed comparisons to answer', 'bad-parameter');
     const batches = spec.batches ?? (spec.scenario === 'offline' ? OFFLINE_BATCHES : [1]);
+    const repetitions = spec.repetitions ?? (comparisons.length ? 3 : 1);
+    checkSweepSize(sweepAxes({ ...spec, targets, batches, repetitions }));
     const problems = preflight(targets, batches);
     // Indexes into what the spec gave (seed comparisons' own targets: -1).
     const refused = problems.map((p) => ({
@@ -210,7 +236,7 @@ export class BenchService {
       ...spec,
       targets: runnable,
       batches,
-      repetitions: spec.repetitions ?? (comparisons.length ? 3 : 1),
+      repetitions,
       measure: measureOf(spec.measure),
       ...ids,
     }).map((j) => ({ ...j, scenario: spec.scenario }));
@@ -224,11 +250,13 @@ export class BenchService {
     const plan = this.plan(input, { group: id, idPrefix: id });
     let resolve!: (o: BenchOutcome) => void;
     const done = new Promise<BenchOutcome>((r) => (resolve = r));
-    const run: Run = { id, plan, results: new Map(), unsaved: [], resolve };
+    const index = new Map(plan.jobs.map((j, i) => [j.id, i]));
+    const run: Run = { id, plan, index, results: new Map(), unsaved: [], neverStarted: 0, resolve };
     this.runs.set(id, run);
     for (const j of plan.jobs) this.runOfJob.set(j.id, run);
     this.ended.set(id, { jobs: new Set() });
-    this.queue.add(plan.jobs);
+    // Validated by plan (expandSweep): queued as they are.
+    this.queue.enqueue(plan.jobs);
     this.outstanding += plan.jobs.length;
     this.emit('run-start', { runId: id, startedAt: new Date().toISOString(), jobs: plan.jobs, refused: plan.refused });
     this.kick();
@@ -314,14 +342,16 @@ export class BenchService {
     }
   }
 
-  private jobEnded(result: BenchResult): void {
+  private jobEnded(result: BenchResult, started = true): void {
     this.outstanding = Math.max(0, this.outstanding - 1);
     const run = this.runOfJob.get(result.job.id);
     if (!run) return;
     this.runOfJob.delete(result.job.id);
     run.results.set(result.job.id, result);
     this.ended.get(run.id)?.jobs.add(result.job.id);
-    this.save(run, result);
+    // Never started: nothing measured, so no file (see the top of this file); the outcome counts it.
+    if (started) this.save(run, result);
+    else run.neverStarted++;
     this.emit('job-end', { runId: run.id, job: result.job, result });
     if (run.results.size === run.plan.jobs.length) this.finish(run);
   }
@@ -343,7 +373,14 @@ export class BenchService {
     );
     const counts = { ok: 0, failed: 0, cancelled: 0 };
     for (const r of results) counts[r.status]++;
-    const outcome: BenchOutcome = { runId: run.id, results, counts, verdicts, unsaved: run.unsaved };
+    const outcome: BenchOutcome = {
+      runId: run.id,
+      results,
+      counts,
+      verdicts,
+      unsaved: run.unsaved,
+      neverStarted: run.neverStarted,
+    };
     if (spec.report) {
       try {
         const { path, format, bytes } = this.opts.results.export(results, spec.report);

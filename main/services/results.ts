@@ -50,22 +50,14 @@ export class ResultsService {
     return this.store.load(filter);
   }
 
+  /** One look at the folder for all the ids (a report of thousands of results must not list it each time). */
   get(ids: string[]): BenchResult[] {
-    return ids.map((id) => this.store.get(id));
+    return this.store.getMany(ids);
   }
 
   /** Deletes what exists; returns the ids deleted (already gone is what the caller wanted). */
   delete(ids: string[]): string[] {
-    const deleted: string[] = [];
-    for (const id of ids) {
-      try {
-        this.store.delete(id);
-        deleted.push(id);
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'not-found') throw e;
-      }
-    }
-    return deleted;
+    return this.store.deleteMany(ids).flatMap((d) => (d.files.length ? [d.id] : []));
   }
 
   /** A JSON report (or a single result) from a file on this machine. */

@@ -3,6 +3,15 @@
 // nothing already saved and never leaves a half-written result. Files the studio cannot read
 // (damaged, foreign, from a newer studio) are reported by name and reason, never misread.
 // Synchronous: results are small, and the job queue saves each one the moment its job ends.
+//
+// At scale (issue 19: 100,000 results): saving one result never lists the folder (the temporary
+// files of killed writers are swept when the store opens and, at most once a minute, when it lists);
+// listing reads the folder's names and stats each file, and reads only the files it has not seen
+// with that identity (inode, size, mtime, ctime) before: the summaries of the others come from
+// memory, or, in a fresh process (the CLI), from the index file `.results-index.json` beside them.
+// The index is only a cache: an entry is used when the file's identity still matches, so a file
+// changed, replaced or added by anyone is read again; a missing, damaged or foreign index is ignored
+// and rewritten. Files that cannot be read are never cached: they are reported on every listing.
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { z } from 'zod';
@@ -12,7 +21,7 @@ import { StudioError } from '../../shared/ir/types.js';
 import { targetName } from '../../shared/stats/compare.js';
 import { warningCount } from '../../shared/stats/flags.js';
 import { parseReport } from './report-file.js';
-import { fsReason, isTemporaryFile, saveDocumentFile, sweepTemporaryFiles } from './atomic-write.js';
+import { fsReason, isTemporaryFile, saveDocumentFile, sweepTemporaryFiles, writeFileAtomic } from './atomic-write.js';
 import {
   MAX_REPORT_FILE_BYTES,
   MAX_RESULT_FILE_BYTES,
@@ -54,7 +63,22 @@ export interface StoreProblem {
 export type ImportOutcome = ImportOutcomeView;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const FILE = /^(\d{4}-\d{2}-\d{2}|undated)_(.+)\.json$/;
+
+/** The id in a result file's name (`<YYYY-MM-DD>_<id>.json`, `undated_<id>.json`), by hand: run on every name of the folder. */
+function idOfFile(f: string): string | undefined {
+  const us = f.indexOf('_');
+  if (f.length <= us + 6 || !f.endsWith('.json')) return undefined;
+  if (us === 7 ? !f.startsWith('undated') : us !== 10 || !isDate(f)) return undefined;
+  return f.slice(us + 1, -5);
+}
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isDate = (f: string) => {
+  for (let i = 0; i < 10; i++) {
+    const c = f.charCodeAt(i);
+    if (i === 4 || i === 7 ? c !== 45 : !isDigit(c)) return false;
+  }
+  return true;
+};
 
 function checkId(id: string): void {
   if (!ID.test(id))
@@ -72,21 +96,45 @@ function bound(t: string | Date | undefined, end: boolean): number | undefined {
   return dateOnly && end ? ms + 86_400_000 - 1 : ms;
 }
 
-export function matches(r: BenchResult, f: ResultFilter = {}): boolean {
-  if (f.target !== undefined) {
-    const name = targetName(r.job.target).toLowerCase();
-    const want = f.target.toLowerCase();
-    if (name !== want && !(r.job.target.kind === 'file' && basename(name) === want)) return false;
-  }
-  if (f.backend !== undefined && r.job.backend.backend !== f.backend) return false;
-  if (f.status !== undefined && r.status !== f.status) return false;
-  if (f.group !== undefined && r.job.group !== f.group) return false;
+/** What a filter looks at: the same fields in a result and in its cached summary. */
+interface FilterFields {
+  target: string;
+  backend: string;
+  status: string;
+  group?: string;
+  createdAt: string;
+}
+
+/** A filter with its times parsed once (a listing tests it against every result). */
+function compileFilter(f: ResultFilter = {}): (x: FilterFields, fileTarget: boolean) => boolean {
   const [since, until] = [bound(f.since, false), bound(f.until, true)];
-  if (since !== undefined || until !== undefined) {
-    const t = Date.parse(r.createdAt);
-    if (Number.isNaN(t) || (since !== undefined && t < since) || (until !== undefined && t > until)) return false;
-  }
-  return true;
+  const want = f.target?.toLowerCase();
+  return (x, fileTarget) => {
+    if (want !== undefined) {
+      const name = x.target.toLowerCase();
+      if (name !== want && !(fileTarget && basename(name) === want)) return false;
+    }
+    if (f.backend !== undefined && x.backend !== f.backend) return false;
+    if (f.status !== undefined && x.status !== f.status) return false;
+    if (f.group !== undefined && x.group !== f.group) return false;
+    if (since !== undefined || until !== undefined) {
+      const t = Date.parse(x.createdAt);
+      if (Number.isNaN(t) || (since !== undefined && t < since) || (until !== undefined && t > until)) return false;
+    }
+    return true;
+  };
+}
+
+const fieldsOf = (r: BenchResult): FilterFields => ({
+  target: targetName(r.job.target),
+  backend: r.job.backend.backend,
+  status: r.status,
+  group: r.job.group,
+  createdAt: r.createdAt,
+});
+
+export function matches(r: BenchResult, f: ResultFilter = {}): boolean {
+  return compileFilter(f)(fieldsOf(r), r.job.target.kind === 'file');
 }
 
 export function summarize(r: BenchResult, file: string): ResultSummary {
@@ -112,18 +160,101 @@ export function summarize(r: BenchResult, file: string): ResultSummary {
   };
 }
 
+/** The index file of summaries beside the results (a cache: see the top of this file). */
+export const INDEX_FILE = '.results-index.json';
+const INDEX_SCHEMA = 'bottleneck-studio/results-index';
+/** Bump when summarize() or the cached fields change: an index of another version is ignored. */
+const INDEX_VERSION = 1;
+/** Summaries learned since the index was last written before it is written again. */
+export const INDEX_WRITE_AFTER = 500;
+const MAX_INDEX_BYTES = 1024 * 2 ** 20;
+
+/** A readable result as a listing knows it, without its file being read again. */
+interface Cached {
+  /** The file's identity when it was read (inode, size, mtime, ctime): a different one means read it again. */
+  key: FileKey;
+  summary: ResultSummary;
+  fileTarget: boolean;
+}
+
+/** What a scan of the folder found: every result file, known or not readable. */
+type Scanned = { file: string; cached: Cached } | { file: string; problem: string };
+
+/** Oldest first, then by id (code-point order: the same everywhere, and fast at 100,000 rows). */
+const byTimeThenId = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }) =>
+  a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
+const byFile = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+
+type FileKey = readonly [ino: number, size: number, mtimeMs: number, ctimeMs: number];
+const statKey = (st: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): FileKey => [
+  st.ino,
+  st.size,
+  st.mtimeMs,
+  st.ctimeMs,
+];
+const sameKey = (a: FileKey, b: FileKey) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+const isKey = (k: unknown): k is FileKey => Array.isArray(k) && k.length === 4 && k.every(num);
+
+const isResultFile = (f: string) => f.endsWith('.json') && !f.startsWith('.') && !isTemporaryFile(f);
+
+const STATUSES = new Set(['ok', 'failed', 'cancelled']);
+const str = (v: unknown) => typeof v === 'string';
+const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+const opt = (v: unknown, is: (v: unknown) => boolean) => v === undefined || is(v);
+
+/** An index entry's summary has the summary's shape (the index is a file anyone could have edited). */
+function isSummary(x: unknown): x is Omit<ResultSummary, 'file'> {
+  if (!x || typeof x !== 'object') return false;
+  const s = x as Record<string, unknown>;
+  return (
+    str(s.id) &&
+    str(s.createdAt) &&
+    str(s.label) &&
+    str(s.target) &&
+    str(s.backend) &&
+    num(s.batch) &&
+    num(s.threads) &&
+    str(s.precision) &&
+    STATUSES.has(s.status as string) &&
+    opt(s.group, str) &&
+    num(s.repetition) &&
+    num(s.n) &&
+    opt(s.p50, num) &&
+    num(s.flags) &&
+    opt(s.failure, str) &&
+    str(s.machine)
+  );
+}
+
 export class ResultsStore {
   readonly dir: string;
+  /** Summaries of the readable results by file name (see the top of this file). */
+  private readonly cache = new Map<string, Cached>();
+  /** The result files as of the last look at the folder, plus this store's own changes. */
+  private names = new Set<string>();
+  /** The same by the id their name carries (one name, or several: the same id under two dates). */
+  private readonly byId = new Map<string, string | string[]>();
+  private indexLoaded = false;
+  /** Summaries learned since the index file was read or written. */
+  private unindexed = 0;
 
   constructor(dir: string) {
     this.dir = resolve(dir);
+    let names: string[];
     try {
       mkdirSync(this.dir, { recursive: true });
       if (!statSync(this.dir).isDirectory()) throw new Error('not a folder');
+      names = readdirSync(this.dir);
     } catch (e) {
       const why = (e as NodeJS.ErrnoException).code === 'EEXIST' ? 'a file of that name exists' : (e as Error).message;
       throw new StudioError(`cannot use ${dir} as a results folder: ${why}`, 'io-error');
     }
+    // Once at open (and at most once a minute when listing), never per save.
+    sweepTemporaryFiles(this.dir, names);
+    // Built at open (an O(n) pass beside the listing), so that no save pays for it.
+    this.names = new Set(names.filter(isResultFile));
+    for (const f of this.names) this.indexName(f);
   }
 
   /** File name of a result: its creation date (for people browsing the folder), then its id. */
@@ -132,7 +263,10 @@ export class ResultsStore {
     return `${date}_${r.id}.json`;
   }
 
-  /** Validates and saves a result atomically; a result with the same id is replaced. */
+  /**
+   * Validates and saves a result atomically; a result with the same id is replaced. Never lists the
+   * folder: the same id saved under another date is found among the names this store knows.
+   */
   save(result: BenchResultInput | BenchResult): { id: string; path: string } {
     const parsed = ResultSchema.safeParse(result);
     if (!parsed.success)
@@ -142,42 +276,106 @@ export class ResultsStore {
     const name = this.fileName(r);
     const { path } = saveDocumentFile(join(this.dir, name), toJsonText(r), 'result', r.id);
     // The same id saved earlier under another date (re-saved with a new createdAt): only the new one stays.
-    for (const f of this.filesOf(r.id)) if (f !== name) this.unlink(f);
-    // Temporary files of writers killed mid-save (never read as results) are removed once stale.
-    sweepTemporaryFiles(this.dir);
+    for (const f of this.filesNamed(r.id))
+      if (f !== name) {
+        this.unlink(f);
+        this.forgetName(f);
+      }
+    this.addName(name);
+    // The next listing reads it (once): a summary cached here could be of a file another process
+    // replaced between the rename and a stat.
+    this.cache.delete(name);
     return { id: r.id, path };
   }
 
   /** Every readable result that passes the filter, oldest first, and the files that could not be read. */
   load(filter: ResultFilter = {}): { results: BenchResult[]; problems: StoreProblem[] } {
-    const { ok, problems } = this.readMatching(filter);
-    return { results: ok.map((e) => e.result), problems };
+    const test = compileFilter(filter);
+    const scanned = this.scan();
+    const problems: StoreProblem[] = [];
+    const ok: BenchResult[] = [];
+    for (const e of scanned) {
+      if ('problem' in e) {
+        problems.push({ file: e.file, reason: e.problem });
+        continue;
+      }
+      if (!test(e.cached.summary, e.cached.fileTarget)) continue;
+      // Only the matching files are read; one changed since the scan is judged as it is now.
+      const read = this.read(e.file);
+      if (!read.ok) problems.push({ file: e.file, reason: read.reason });
+      else if (test(fieldsOf(read.value), read.value.job.target.kind === 'file')) ok.push(read.value);
+    }
+    ok.sort(byTimeThenId);
+    return { results: ok, problems: problems.sort(byFile) };
   }
 
   list(filter: ResultFilter = {}): { results: ResultSummary[]; problems: StoreProblem[] } {
-    const { ok, problems } = this.readMatching(filter);
-    return { results: ok.map((e) => summarize(e.result, e.file)), problems };
+    const test = compileFilter(filter);
+    const problems: StoreProblem[] = [];
+    const results: ResultSummary[] = [];
+    for (const e of this.scan()) {
+      if ('problem' in e) problems.push({ file: e.file, reason: e.problem });
+      else if (test(e.cached.summary, e.cached.fileTarget)) results.push({ ...e.cached.summary });
+    }
+    results.sort(byTimeThenId);
+    return { results, problems: problems.sort(byFile) };
   }
 
   /** The result with this id; a StudioError says why when it is missing or cannot be read. */
   get(id: string): BenchResult {
-    checkId(id);
-    const named = this.filesOf(id);
-    const entries = named.length ? named.map((f) => this.read(f)) : this.readAll();
-    for (const e of entries) if (e.ok && e.value.id === id) return e.value;
-    const bad = named.length ? entries.find((e) => !e.ok) : undefined;
-    if (bad && !bad.ok) throw new StudioError(`result '${id}' (${bad.file}) cannot be read: ${bad.reason}`, 'bad-file');
-    throw new StudioError(`no result with id '${id}' in ${this.dir}`, 'not-found');
+    return this.getMany([id])[0];
+  }
+
+  /**
+   * The results with these ids, in order. Read from the files this store knows by name; the folder
+   * is looked at again (once for all) only for ids not found that way.
+   */
+  getMany(ids: readonly string[]): BenchResult[] {
+    for (const id of ids) checkId(id);
+    const found = new Map<string, BenchResult>();
+    for (const id of new Set(ids))
+      for (const f of this.filesNamed(id).sort()) {
+        const e = this.read(f);
+        if (e.ok && e.value.id === id) {
+          found.set(id, e.value);
+          break;
+        }
+      }
+    const missing = ids.filter((id) => !found.has(id));
+    const located = missing.length ? this.locate(missing) : new Map<string, { files: string[]; byName: boolean }>();
+    return ids.map((id) => {
+      const have = found.get(id);
+      if (have) return have;
+      const { files, byName } = located.get(id)!;
+      const entries = files.map((f) => this.read(f));
+      for (const e of entries) if (e.ok && e.value.id === id) return e.value;
+      const bad = byName ? entries.find((e) => !e.ok) : undefined;
+      if (bad && !bad.ok)
+        throw new StudioError(`result '${id}' (${bad.file}) cannot be read: ${bad.reason}`, 'bad-file');
+      throw new StudioError(`no result with id '${id}' in ${this.dir}`, 'not-found');
+    });
   }
 
   /** Deletes the result with this id; returns the file(s) removed. */
   delete(id: string): string[] {
-    checkId(id);
-    let files = this.filesOf(id);
-    if (!files.length) files = this.readAll().flatMap((e) => (e.ok && e.value.id === id ? [e.file] : []));
-    if (!files.length) throw new StudioError(`no result with id '${id}' in ${this.dir}`, 'not-found');
-    for (const f of files) this.unlink(f);
-    return files;
+    const [deleted] = this.deleteMany([id]);
+    if (!deleted.files.length) throw new StudioError(`no result with id '${id}' in ${this.dir}`, 'not-found');
+    return deleted.files;
+  }
+
+  /** Deletes the results with these ids (one look at the folder for all); an id with no file gets no files. */
+  deleteMany(ids: readonly string[]): { id: string; files: string[] }[] {
+    for (const id of ids) checkId(id);
+    const located = this.locate(ids);
+    return ids.map((id) => {
+      const { files } = located.get(id)!;
+      for (const f of files) {
+        this.unlink(f);
+        this.forgetName(f);
+      }
+      located.set(id, { files: [], byName: true });
+      return { id, files };
+    });
   }
 
   /**
@@ -209,10 +407,19 @@ export class ResultsStore {
   importReport(path: string): ImportOutcome {
     const source = basename(path);
     const results = this.readReport(path, ', nothing was imported');
-    const existing = new Map(this.readAll().flatMap((e) => (e.ok ? [[e.value.id, e.value] as const] : [])));
+    // The ids here from the summaries; a result is read only when the report has its id too.
+    const fileOf = new Map<string, string>();
+    for (const e of this.scan())
+      if (!('problem' in e) && !fileOf.has(e.cached.summary.id)) fileOf.set(e.cached.summary.id, e.file);
+    const existing = new Map<string, BenchResult>();
     const outcome: ImportOutcome = { source, added: [], skipped: [] };
     for (const r of results) {
-      const have = existing.get(r.id);
+      let have = existing.get(r.id);
+      const file = fileOf.get(r.id);
+      if (!have && file) {
+        const read = this.read(file);
+        if (read.ok) have = read.value;
+      }
       if (have) {
         const same = JSON.stringify(have) === JSON.stringify(r);
         outcome.skipped.push({
@@ -230,14 +437,161 @@ export class ResultsStore {
     return outcome;
   }
 
+  /** The result files (one look at the folder, in its own order), remembered by name and id. */
   private files(): string[] {
-    return readdirSync(this.dir)
-      .filter((f) => f.endsWith('.json') && !f.startsWith('.') && !isTemporaryFile(f))
-      .sort();
+    const all = readdirSync(this.dir);
+    // The listing is here anyway: leftovers of killed writers go at most once a minute.
+    sweepTemporaryFiles(this.dir, all);
+    const names = all.filter(isResultFile);
+    const next = new Set(names);
+    for (const f of next) if (!this.names.has(f)) this.indexName(f);
+    for (const f of this.names) if (!next.has(f)) this.unindexName(f);
+    this.names = next;
+    return names;
   }
 
-  private filesOf(id: string): string[] {
-    return this.files().filter((f) => FILE.exec(f)?.[2] === id);
+  /** The files whose name carries this id (a copy). */
+  private filesNamed(id: string): string[] {
+    const have = this.byId.get(id);
+    return have === undefined ? [] : typeof have === 'string' ? [have] : [...have];
+  }
+
+  private addName(file: string): void {
+    if (this.names.has(file)) return;
+    this.names.add(file);
+    this.indexName(file);
+  }
+
+  private forgetName(file: string): void {
+    if (this.names.delete(file)) this.unindexName(file);
+    this.cache.delete(file);
+  }
+
+  private indexName(file: string): void {
+    const id = idOfFile(file);
+    if (id === undefined) return;
+    const have = this.byId.get(id);
+    if (have === undefined) this.byId.set(id, file);
+    else if (typeof have === 'string') this.byId.set(id, [have, file]);
+    else have.push(file);
+  }
+
+  private unindexName(file: string): void {
+    const id = idOfFile(file);
+    const have = id === undefined ? undefined : this.byId.get(id);
+    if (have === undefined) return;
+    const rest = (typeof have === 'string' ? [have] : have).filter((f) => f !== file);
+    if (rest.length === 0) this.byId.delete(id!);
+    else this.byId.set(id!, rest.length === 1 ? rest[0] : rest);
+  }
+
+  /**
+   * The files of each id: those whose name carries it (one look at the folder), else those whose
+   * content has it (a renamed file; from the summaries). `byName`: found by its name.
+   */
+  private locate(ids: readonly string[]): Map<string, { files: string[]; byName: boolean }> {
+    this.files();
+    const out = new Map<string, { files: string[]; byName: boolean }>();
+    const missing = new Set<string>();
+    for (const id of ids) {
+      const files = this.filesNamed(id).sort();
+      out.set(id, { files, byName: files.length > 0 });
+      if (!files.length) missing.add(id);
+    }
+    if (missing.size)
+      for (const e of this.scan())
+        if (!('problem' in e) && missing.has(e.cached.summary.id)) out.get(e.cached.summary.id)!.files.push(e.file);
+    for (const v of out.values()) v.files.sort();
+    return out;
+  }
+
+  /**
+   * Every result file with its summary (from memory or the index when the file is unchanged, else
+   * read now) or the reason it cannot be read; in the folder's order.
+   */
+  private scan(): Scanned[] {
+    const names = this.files();
+    this.loadIndex();
+    const out: Scanned[] = [];
+    const present = this.names;
+    for (const file of names) {
+      let key: FileKey | undefined;
+      try {
+        const st = statSync(join(this.dir, file));
+        key = st.isFile() ? statKey(st) : undefined;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed since the listing
+      }
+      const known = this.cache.get(file);
+      if (key && known && sameKey(known.key, key)) {
+        out.push({ file, cached: known });
+        continue;
+      }
+      const read = this.read(file);
+      if (!read.ok) {
+        this.cache.delete(file);
+        out.push({ file, problem: read.reason });
+        continue;
+      }
+      out.push({ file, cached: key ? this.remember(file, key, read.value) : this.transient(file, read.value) });
+    }
+    for (const file of this.cache.keys()) if (!present.has(file)) this.cache.delete(file);
+    if (this.unindexed >= INDEX_WRITE_AFTER) this.writeIndex();
+    return out;
+  }
+
+  private transient(file: string, r: BenchResult): Cached {
+    return { key: [-1, -1, -1, -1], summary: summarize(r, file), fileTarget: r.job.target.kind === 'file' };
+  }
+
+  private remember(file: string, key: FileKey, r: BenchResult): Cached {
+    const cached = { key, summary: summarize(r, file), fileTarget: r.job.target.kind === 'file' };
+    this.cache.set(file, cached);
+    this.unindexed++;
+    return cached;
+  }
+
+  /** Seeds the memory from the index file, once per store; anything wrong with it: ignored. */
+  private loadIndex(): void {
+    if (this.indexLoaded) return;
+    this.indexLoaded = true;
+    const path = join(this.dir, INDEX_FILE);
+    let doc: unknown;
+    try {
+      const st = statSync(path);
+      if (!st.isFile() || st.size > MAX_INDEX_BYTES) return;
+      const text = readTextFile(path, MAX_INDEX_BYTES, 'results index');
+      if (!text.ok) return;
+      doc = JSON.parse(text.value);
+    } catch {
+      return;
+    }
+    const d = doc as { schema?: unknown; version?: unknown; entries?: unknown };
+    if (!d || d.schema !== INDEX_SCHEMA || d.version !== INDEX_VERSION || !Array.isArray(d.entries)) return;
+    for (const e of d.entries as unknown[]) {
+      if (!Array.isArray(e) || e.length !== 4) continue;
+      const [file, key, fileTarget, summary] = e as unknown[];
+      if (!str(file) || !isKey(key) || typeof fileTarget !== 'boolean' || !isSummary(summary)) continue;
+      if (!isResultFile(file as string) || this.cache.has(file as string)) continue;
+      this.cache.set(file as string, { key, fileTarget, summary: { ...summary, file: file as string } });
+    }
+  }
+
+  /** Rewrites the index file from memory (atomically); a folder that cannot take it just has none. */
+  private writeIndex(): void {
+    const entries = [...this.cache].map(([file, c]) => {
+      const { file: _file, ...summary } = c.summary;
+      return [file, c.key, c.fileTarget, summary];
+    });
+    try {
+      writeFileAtomic(
+        join(this.dir, INDEX_FILE),
+        JSON.stringify({ schema: INDEX_SCHEMA, version: INDEX_VERSION, entries }),
+      );
+      this.unindexed = 0;
+    } catch {
+      // a read-only or full folder: the listing still works, from the files
+    }
   }
 
   private read(file: string): Checked<BenchResult> & { file: string } {
@@ -247,17 +601,6 @@ export class ResultsStore {
     if (!text.ok) return { file, ...text };
     const json = parseJson(text.value);
     return { file, ...(json.ok ? checkResult(json.value) : json) };
-  }
-
-  private readAll() {
-    return this.files().map((f) => this.read(f));
-  }
-
-  private readMatching(filter: ResultFilter) {
-    const entries = this.readAll();
-    const ok = entries.flatMap((e) => (e.ok && matches(e.value, filter) ? [{ file: e.file, result: e.value }] : []));
-    ok.sort((a, b) => a.result.createdAt.localeCompare(b.result.createdAt) || a.result.id.localeCompare(b.result.id));
-    return { ok, problems: entries.flatMap((e) => (e.ok ? [] : [{ file: e.file, reason: e.reason }])) };
   }
 
   private unlink(file: string): void {

@@ -15,6 +15,7 @@ import {
   type JobSpec,
   type JobSpecInput,
 } from '../contract/job.js';
+import { StudioError } from '../ir/types.js';
 
 /**
  * How big one run may be (jobs = targets x backends x batches x threads x precisions x repetitions,
@@ -24,16 +25,45 @@ import {
  */
 export const SWEEP_LIMITS = { confirmAbove: 200, hardCap: 10_000 } as const;
 
-/** Jobs a sweep expands into, counted without building them (duplicates merged). */
-export function sweepJobCount(s: {
+/** The distinct values of each axis of a sweep (duplicates merged), as counts. */
+export interface SweepAxes {
   targets: number;
   backends: number;
   batches: number;
   threads: number;
   precisions: number;
   repetitions: number;
-}): number {
+}
+
+/** Jobs a sweep expands into, counted without building them (duplicates merged). */
+export function sweepJobCount(s: SweepAxes): number {
   return s.targets * s.backends * s.batches * Math.max(1, s.threads) * s.precisions * s.repetitions;
+}
+
+/** 64000 -> "64,000" (the same in every locale: messages are compared in tests and read in logs). */
+const grouped = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const plural = (n: number, one: string, many: string) => `${grouped(n)} ${n === 1 ? one : many}`;
+
+/**
+ * Refuses a sweep past SWEEP_LIMITS.hardCap with a StudioError ('bad-parameter') that names the
+ * count, the cap and the axes; counted from the merged axes alone, before any job is built, so that
+ * a huge request costs nothing. Returns the job count.
+ */
+export function checkSweepSize(axes: SweepAxes, cap: number = SWEEP_LIMITS.hardCap): number {
+  const jobs = sweepJobCount(axes);
+  if (jobs <= cap) return jobs;
+  const parts = [
+    plural(axes.targets, 'target', 'targets'),
+    plural(axes.backends, 'backend', 'backends'),
+    plural(axes.batches, 'batch', 'batches'),
+    ...(axes.threads > 1 ? [plural(axes.threads, 'thread count', 'thread counts')] : []),
+    ...(axes.precisions > 1 ? [plural(axes.precisions, 'precision', 'precisions')] : []),
+    ...(axes.repetitions > 1 ? [plural(axes.repetitions, 'repetition', 'repetitions')] : []),
+  ];
+  throw new StudioError(
+    `a run of ${grouped(jobs)} jobs (${parts.join(' x ')}) is past the cap of ${grouped(cap)}: split it or use fewer values`,
+    'bad-parameter',
+  );
 }
 
 export const SweepSpecSchema = z.object({
@@ -83,23 +113,81 @@ function slug(target: z.infer<typeof TargetSchema>): string {
 
 let sweepCounter = 0;
 
-/** Expands a sweep into validated, uniquely named jobs, in the order they should run. */
+/** The first of each value, in order, by a key (stable JSON for objects). */
+function distinct<T>(xs: readonly T[], key: (x: T) => string = stableStringify): T[] {
+  const seen = new Map<string, T>();
+  for (const x of xs) {
+    const k = key(x);
+    if (!seen.has(k)) seen.set(k, x);
+  }
+  return [...seen.values()];
+}
+
+type ParsedSweep = z.output<typeof SweepSpecSchema>;
+type BackendConfig = JobSpec['backend'];
+
+/**
+ * A sweep's axes with duplicates merged: the same target, backend configuration (after parsing, so
+ * 'ort-cpu' and { backend: 'ort-cpu' } are one), batch, thread count or precision given twice runs
+ * once. With `threads`, backends that differ only in their own intraOpThreads are one (the threads
+ * given override it).
+ */
+function mergedAxes(s: ParsedSweep) {
+  const parsed = s.backends.map((b) => BackendConfigSchema.parse(typeof b === 'string' ? { backend: b } : b));
+  const backends: BackendConfig[] = s.threads
+    ? distinct(parsed, (b) => stableStringify({ ...b, intraOpThreads: null }))
+    : distinct(parsed);
+  return {
+    targets: distinct(s.targets),
+    backends,
+    batches: distinct(s.batches, String),
+    threads: s.threads && distinct(s.threads, String),
+    precisions: distinct(s.precisions, String),
+  };
+}
+
+/** How many distinct values each axis of a sweep has (what sweepJobCount and checkSweepSize take). */
+export function sweepAxes(input: SweepSpec): SweepAxes {
+  const s = SweepSpecSchema.parse(input);
+  const m = mergedAxes(s);
+  return {
+    targets: m.targets.length,
+    backends: m.backends.length,
+    batches: m.batches.length,
+    threads: m.threads?.length ?? 1,
+    precisions: m.precisions.length,
+    repetitions: s.repetitions,
+  };
+}
+
+/**
+ * Expands a sweep into validated, uniquely named jobs, in the order they should run. Duplicates are
+ * merged first (mergedAxes), and a sweep past SWEEP_LIMITS.hardCap is refused before any job is built.
+ */
 export function expandSweep(input: SweepSpec): JobSpec[] {
   const s = SweepSpecSchema.parse(input);
+  const m = mergedAxes(s);
+  checkSweepSize({
+    targets: m.targets.length,
+    backends: m.backends.length,
+    batches: m.batches.length,
+    threads: m.threads?.length ?? 1,
+    precisions: m.precisions.length,
+    repetitions: s.repetitions,
+  });
   const group = s.group ?? `sweep-${Date.now().toString(36)}-${(sweepCounter++).toString(36)}`;
   const prefix = s.idPrefix ?? group;
-  const backends = s.backends.map((b) => BackendConfigSchema.parse(typeof b === 'string' ? { backend: b } : b));
   // Plain inputs here; JobSpecSchema.parse below fills every default and validates the whole job.
   const configs: (Omit<JobSpecInput, 'id'> & {
     target: JobSpec['target'];
     backend: JobSpec['backend'];
     batch: number;
   })[] = [];
-  for (const target of s.targets)
-    for (const backend of backends)
-      for (const batch of s.batches)
-        for (const threads of s.threads ?? [backend.intraOpThreads])
-          for (const precision of s.precisions)
+  for (const target of m.targets)
+    for (const backend of m.backends)
+      for (const batch of m.batches)
+        for (const threads of m.threads ?? [backend.intraOpThreads])
+          for (const precision of m.precisions)
             configs.push({
               version: JOB_SCHEMA_VERSION,
               target,
@@ -121,10 +209,13 @@ export function expandSweep(input: SweepSpec): JobSpec[] {
     });
   }
   const width = String(order.length).length;
+  // Each configuration is validated once; its repetitions differ only in id and repetition (a run of
+  // thousands of jobs is mostly repetitions: one schema pass each would be most of its cost).
+  const parsed = configs.map((cfg) => JobSpecSchema.parse({ ...cfg, id: `${prefix}-config`, repetition: 0 }));
   return order.map(([c, r], i) => {
     const cfg = configs[c];
     const precision = cfg.precision && cfg.precision !== 'fp32' ? `-${cfg.precision}` : '';
     const id = `${prefix}-${String(i + 1).padStart(width, '0')}-${slug(cfg.target)}-${cfg.backend.backend}${precision}-b${cfg.batch}-t${cfg.backend.intraOpThreads}-r${r}`;
-    return JobSpecSchema.parse({ ...cfg, id, repetition: r });
+    return { ...parsed[c], id, repetition: r };
   });
 }
