@@ -367,7 +367,13 @@ function printOutcome(outcome: BenchOutcome, resultsDir: string, opts: BenchOpti
     for (const r of results) for (const f of splitFlags(r).warnings) warn(`${r.label}: ${f}`);
     for (const r of results.filter((x) => x.nodes?.length)) printText(`\n${r.label}:\n${nodeTable(r)}`);
     if (verdicts.length) printText('\n' + seedVerdictText(verdicts));
-    printText(`\n${results.length} result(s) saved in ${resultsDir}${report ? `; report: ${report.path}` : ''}`);
+    // Jobs cancelled before they started measured nothing and have no file (BenchService).
+    const ids = new Set(results.map((r) => r.id));
+    const saved = results.length - outcome.neverStarted - outcome.unsaved.filter((u) => ids.has(u.id)).length;
+    const skipped = outcome.neverStarted
+      ? `; ${outcome.neverStarted} cancelled before they started (nothing to save)`
+      : '';
+    printText(`\n${saved} result(s) saved in ${resultsDir}${skipped}${report ? `; report: ${report.path}` : ''}`);
   }
   for (const u of outcome.unsaved) warn(`not saved: ${u.id}: ${u.reason}`);
   if (failed.length) {

@@ -213,6 +213,12 @@ export function withoutBatch(t: ApiTarget): { target: ApiTarget; batch?: number 
 let pending = new Map<string, Progress>();
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 let unsubscribe: (() => void)[] = [];
+/**
+ * Rows by job id: a 10,000-job run ends with 10,000 job-end events, and a linear search for each
+ * would cost 10^8 comparisons. Rebuilt when the rows array is replaced or grows or shrinks.
+ */
+let rowIndex = new Map<string, JobRow>();
+let indexed: { rows: unknown; length: number } = { rows: null, length: -1 };
 /** Batches carried out of targets added before the saved form was restored (kept through the restore). */
 const carriedBeforeRestore: number[] = [];
 
@@ -546,11 +552,14 @@ export const useBenchStore = defineStore('bench', {
     onRunStart(e: ApiEvents['bench.run-start']): void {
       if (!this.runs.some((r) => r.runId === e.runId))
         this.runs.push({ runId: e.runId, startedAt: e.startedAt, ended: false, refused: e.refused });
+      const fresh: JobRow[] = [];
       for (const j of e.jobs) {
         const row = this.row(j.id);
-        if (!row) this.jobs.push(this.newRow(e.runId, j.id, j.label));
+        if (!row) fresh.push(this.newRow(e.runId, j.id, j.label));
         else if (row.label === row.id) row.label = j.label;
       }
+      // One push (not one per job): the row index is rebuilt once, not per row.
+      for (let i = 0; i < fresh.length; i += 10_000) this.jobs.push(...fresh.slice(i, i + 10_000));
     },
     onCancelling(e: ApiEvents['bench.cancelling']): void {
       for (const id of e.jobIds) {
@@ -564,7 +573,11 @@ export const useBenchStore = defineStore('bench', {
       this.runs = this.runs.filter((r) => !gone.has(r.runId) || !r.ended);
     },
     row(jobId: string): JobRow | undefined {
-      return this.jobs.find((j) => j.id === jobId);
+      if (indexed.rows !== this.jobs || indexed.length !== this.jobs.length) {
+        rowIndex = new Map(this.jobs.map((j) => [j.id, j]));
+        indexed = { rows: this.jobs, length: this.jobs.length };
+      }
+      return rowIndex.get(jobId);
     },
     newRow(runId: string, id: string, label: string): JobRow {
       return { id, runId, label, status: 'queued', fraction: 0 };
