@@ -165,7 +165,11 @@ describe('settings: bounded before writing, and an unreadable file never breaks 
       let s = await start({ dataDir });
       const got = await post(s, 'settings.get', '{}');
       expect(got.status).toBe(200);
-      expect(JSON.parse(got.body)).toEqual({ theme: 'system' });
+      // The defaults, and the reason for the page (said once there).
+      const body = JSON.parse(got.body) as { theme: string; problem?: string };
+      expect(body.theme).toBe('system');
+      expect(Object.keys(body).sort()).toEqual(['problem', 'theme']);
+      expect(body.problem).toMatch(reason);
       const aside = readdirSync(dataDir).filter((f) => f.startsWith('settings.json.corrupt-'));
       expect(aside).toHaveLength(1);
       expect(readFileSync(join(dataDir, aside[0]), 'utf8')).toBe(text);
