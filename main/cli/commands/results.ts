@@ -74,34 +74,52 @@ function resultSet(store: ResultsService, spec: string): BenchResult[] {
   throw new StudioError(`'${spec}' is neither a group in ${store.dir} nor a .json report file`, 'bad-parameter');
 }
 
+/** Rows `results list` prints in its table unless --limit says otherwise. */
+const LIST_TEXT_LIMIT = 500;
+
 export function registerResults(program: Command): void {
   const results = program
     .command('results')
     .description('list, show, export, import, delete and compare saved results');
 
-  withFilters(results.command('list').description('saved results, oldest first')).action(
-    action((o: FilterOptions) => {
-      const { results: rows, problems } = serviceOf(o).list(filterFrom(o));
-      if (o.json) return printJson({ results: rows, problems });
-      reportProblems(problems);
-      printText(
-        table(
-          ['id', 'created', 'job', 'status', 'n', 'p50 ms', 'flags', 'group'],
-          rows.map((r) => [
-            r.id,
-            r.createdAt.slice(0, 19).replace('T', ' '),
-            r.label,
-            r.status,
-            String(r.n),
-            r.p50 !== undefined ? r.p50.toFixed(3) : '',
-            // Warnings only (the summary counts them: notes are not flags); `results show` lists both.
-            r.flags ? String(r.flags) : '',
-            r.group ?? '',
-          ]),
-        ),
-      );
-    }),
-  );
+  withFilters(results.command('list').description('saved results, oldest first'))
+    .option(
+      '--limit <n>',
+      `the newest n only (default: all with --json, the newest ${LIST_TEXT_LIMIT} in the table; 0: all)`,
+    )
+    .action(
+      action((o: FilterOptions & { limit?: string }) => {
+        const { results: all, problems } = serviceOf(o).list(filterFrom(o));
+        const limit = o.limit === undefined ? (o.json ? 0 : LIST_TEXT_LIMIT) : Number(o.limit);
+        if (!Number.isInteger(limit) || limit < 0)
+          throw new StudioError(`--limit must be a whole number (0: all), got '${o.limit}'`, 'bad-parameter');
+        // A table of 100,000 rows helps nobody: the newest, still oldest first, and how many more.
+        const rows = limit > 0 && all.length > limit ? all.slice(-limit) : all;
+        if (o.json)
+          return printJson({ results: rows, problems, ...(rows.length < all.length ? { total: all.length } : {}) });
+        reportProblems(problems);
+        printText(
+          table(
+            ['id', 'created', 'job', 'status', 'n', 'p50 ms', 'flags', 'group'],
+            rows.map((r) => [
+              r.id,
+              r.createdAt.slice(0, 19).replace('T', ' '),
+              r.label,
+              r.status,
+              String(r.n),
+              r.p50 !== undefined ? r.p50.toFixed(3) : '',
+              // Warnings only (the summary counts them: notes are not flags); `results show` lists both.
+              r.flags ? String(r.flags) : '',
+              r.group ?? '',
+            ]),
+          ),
+        );
+        if (rows.length < all.length)
+          printText(
+            `(the newest ${rows.length.toLocaleString('en-US')} of ${all.length.toLocaleString('en-US')}: --limit 0 lists all; --target, --backend, --status, --since narrow the list)`,
+          );
+      }),
+    );
 
   results
     .command('show <id>')
