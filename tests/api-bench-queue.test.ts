@@ -2,9 +2,8 @@
 // browser tab) reads the same board through bench.queue and follows the same events; a cancel from
 // one view shows in all; a refused target never sinks the other targets of its run.
 import { describe, expect, it } from 'vitest';
-import type { ApiEventName, ApiEvents } from '../shared/contract/api.js';
-import type { StudioApiHost } from '../main/api/studio-api.js';
-import { apiError, studioApis } from './helpers/studio-api.js';
+import type { ApiEvents } from '../shared/contract/api.js';
+import { apiError, studioApis, recordEvents as record } from './helpers/studio-api.js';
 
 const { makeApi } = studioApis('api-bench-queue');
 
@@ -14,24 +13,6 @@ const tiny = (out: number) => ({
   name: 'pointwise',
   params: { height: 8, width: 8, channels: 16, out },
 });
-
-function record(api: StudioApiHost) {
-  const events: { event: ApiEventName; payload: ApiEvents[ApiEventName] }[] = [];
-  api.onAny((event, payload) => events.push({ event, payload }));
-  const waitFor = (pred: (e: (typeof events)[number]) => boolean, ms = 60_000) =>
-    new Promise<void>((resolve, reject) => {
-      if (events.some(pred)) return resolve();
-      const timer = setTimeout(() => reject(new Error('event did not arrive')), ms);
-      const off = api.onAny((event, payload) => {
-        if (pred({ event, payload })) {
-          clearTimeout(timer);
-          off();
-          resolve();
-        }
-      });
-    });
-  return { events, waitFor };
-}
 
 describe('the queue board', () => {
   it('shows every run with its labels and outcomes to a view that opens late; refused targets are named, the rest run', async () => {

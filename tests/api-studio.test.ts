@@ -3,15 +3,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ApiEventName, ApiEvents } from '../shared/contract/api.js';
+import type { ApiEvents } from '../shared/contract/api.js';
 import { costGraph } from '../shared/cost/cost-model.js';
 import { graphToOnnx } from '../shared/onnx/writer.js';
 import { buildTarget } from '../shared/targets.js';
-import type { StudioApiHost } from '../main/api/studio-api.js';
 import { writeOnnxFile } from '../main/onnx/onnx-file.js';
 import { ResultsStore } from '../main/store/results-store.js';
 import { fakeResult } from './helpers/fake-results.js';
-import { apiError, studioApis } from './helpers/studio-api.js';
+import { apiError, studioApis, recordEvents as record } from './helpers/studio-api.js';
 
 const { root, makeApi } = studioApis('api-studio');
 let n = 0;
@@ -26,25 +25,6 @@ function smallModel() {
 
 const tinyMeasure = { minRuns: 3, minTimeS: 0, maxTimeS: 1, warmupRuns: 1, warmupTimeS: 0 };
 const tinyBlock = { kind: 'block' as const, name: 'pointwise', params: { height: 8, width: 8, channels: 16, out: 8 } };
-
-function record(api: StudioApiHost) {
-  const events: { event: ApiEventName; payload: ApiEvents[ApiEventName] }[] = [];
-  api.onAny((event, payload) => events.push({ event, payload }));
-  const waitFor = (pred: (e: (typeof events)[number]) => boolean, ms = 60_000) =>
-    new Promise<(typeof events)[number]>((resolve, reject) => {
-      const found = events.find(pred);
-      if (found) return resolve(found);
-      const timer = setTimeout(() => reject(new Error('event did not arrive')), ms);
-      const off = api.onAny((event, payload) => {
-        if (pred({ event, payload })) {
-          clearTimeout(timer);
-          off();
-          resolve({ event, payload });
-        }
-      });
-    });
-  return { events, waitFor };
-}
 
 const gone = (pid: number) => {
   try {

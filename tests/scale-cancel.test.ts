@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import type { ApiEventName, ApiEvents } from '../shared/contract/api.js';
+import type { ApiEvents } from '../shared/contract/api.js';
 import { jobLabel, JobSpecSchema } from '../shared/contract/job.js';
 import { checkSweepSize, expandSweep, SWEEP_LIMITS, sweepAxes } from '../shared/bench/sweep.js';
 import { StudioError } from '../shared/ir/types.js';
@@ -20,7 +20,7 @@ import { BenchService } from '../main/services/bench.js';
 import { ResultsService } from '../main/services/results.js';
 import { INDEX_FILE, INDEX_WRITE_AFTER, ResultsStore } from '../main/store/results-store.js';
 import { fakeMachine, fakeResult } from './helpers/fake-results.js';
-import { apiError, studioApis } from './helpers/studio-api.js';
+import { apiError, studioApis, recordEvents as record } from './helpers/studio-api.js';
 
 // Counts the folder listings the stores make (the results store must not list on save) and the
 // JSON files they open.
@@ -80,24 +80,6 @@ const huge = {
 };
 const CAP_MESSAGE =
   /^a run of 64,000 jobs \(50 targets x 20 backends x 64 batches\) is past the cap of 10,000: split it or use fewer values$/;
-
-function record(api: StudioApiHost) {
-  const events: { event: ApiEventName; payload: ApiEvents[ApiEventName] }[] = [];
-  api.onAny((event, payload) => events.push({ event, payload }));
-  const waitFor = (pred: (e: (typeof events)[number]) => boolean, ms = 30_000) =>
-    new Promise<void>((resolve, reject) => {
-      if (events.some(pred)) return resolve();
-      const timer = setTimeout(() => reject(new Error('event did not arrive')), ms);
-      const off = api.onAny((event, payload) => {
-        if (pred({ event, payload })) {
-          clearTimeout(timer);
-          off();
-          resolve();
-        }
-      });
-    });
-  return { events, waitFor };
-}
 
 /** Calls app.info every few ms until stopped; the latency of each is measured from when it was due. */
 function probe(api: StudioApiHost) {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect } from 'vitest';
+import type { ApiEventName, ApiEvents } from '../../shared/contract/api.js';
 import { ApiError, createStudioApi, type StudioApiDeps, type StudioApiHost } from '../../main/api/studio-api.js';
 
 /** Call at a test file's top level: returns the root folder and a factory of web-mode APIs. */
@@ -40,4 +41,29 @@ export async function apiError(p: Promise<unknown>): Promise<ApiError> {
     return e as ApiError;
   }
   throw new Error('expected an ApiError');
+}
+
+export interface RecordedEvent {
+  event: ApiEventName;
+  payload: ApiEvents[ApiEventName];
+}
+
+/** Every event an API emits from now on, and a wait for the first (past or coming) that matches. */
+export function recordEvents(api: StudioApiHost) {
+  const events: RecordedEvent[] = [];
+  api.onAny((event, payload) => events.push({ event, payload }));
+  const waitFor = (pred: (e: RecordedEvent) => boolean, ms = 60_000) =>
+    new Promise<RecordedEvent>((resolve, reject) => {
+      const found = events.find(pred);
+      if (found) return resolve(found);
+      const timer = setTimeout(() => reject(new Error('event did not arrive')), ms);
+      const off = api.onAny((event, payload) => {
+        if (pred({ event, payload })) {
+          clearTimeout(timer);
+          off();
+          resolve({ event, payload });
+        }
+      });
+    });
+  return { events, waitFor };
 }
