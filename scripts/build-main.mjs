@@ -49,7 +49,8 @@ function parseArgs(argv) {
   return { outdir };
 }
 
-const EXTERNAL = ['electron', 'onnxruntime-node', 'systeminformation', 'sharp', '*.node'];
+// pg-native: pg's optional libpq binding, required lazily and only when asked for (never here); pg's pure-JS client is bundled.
+const EXTERNAL = ['electron', 'onnxruntime-node', 'systeminformation', 'sharp', 'pg-native', '*.node'];
 const toPosix = (p) => p.split(sep).join('/');
 
 /** Rewrites import.meta.url in project sources to the module's own place under outdir (see above). */

@@ -143,20 +143,17 @@ describe('importing untrusted reports', () => {
     expect(store.list().results).toEqual([]);
   });
 
-  it('the API path names the user’s file (never the temporary copy) in what it returns', () => {
+  it('the API path names the user’s file (never the temporary copy) in what it returns', async () => {
     const store = new ResultsStore(join(dir, 'results'));
     const cache = join(dir, 'cache');
-    expect(() => importResultsText(store, cache, 'empty.json', '')).toThrow(/^empty\.json is empty \(0 bytes\)/);
-    const err = (() => {
-      try {
-        importResultsText(store, cache, 'broken.json', '{"schema":');
-      } catch (e) {
-        return (e as Error).message;
-      }
-    })();
+    await expect(importResultsText(store, cache, 'empty.json', '')).rejects.toThrow(/^empty\.json is empty \(0 bytes\)/);
+    const err = await importResultsText(store, cache, 'broken.json', '{"schema":').then(
+      () => '',
+      (e: Error) => e.message,
+    );
     expect(err).toMatch(/^broken\.json is not a report: not valid JSON/);
     expect(err).not.toContain(cache);
-    const outcome = importResultsText(store, cache, '\u202Egnp.json', reportText(hostileResults()));
+    const outcome = await importResultsText(store, cache, '\u202Egnp.json', reportText(hostileResults()));
     expect(outcome.source).toBe('_gnp.json');
     expect(outcome.added).toHaveLength(3);
     expect(importFileName('../../etc/passwd')).toBe('passwd');

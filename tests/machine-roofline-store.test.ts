@@ -85,7 +85,7 @@ function service(
 describe('the roofline store', () => {
   const key = machineKey(PROFILE, KERNELS, 'bench-host');
 
-  it('keeps a roofline per machine key in the results folder, and reads it back', () => {
+  it('keeps a roofline per machine key in the results folder, and reads it back', async () => {
     const results = folder();
     const store = new RooflineStore(rooflineDir(results));
     expect(store.get(key)).toBeUndefined();
@@ -97,7 +97,7 @@ describe('the roofline store', () => {
     const doc = JSON.parse(readFileSync(path, 'utf8'));
     expect(doc).toMatchObject({ schema: ROOFLINE_SCHEMA, version: 1, key, roofline: roofline(100) });
     // The results listing does not take the machines/ folder for a result.
-    expect(new ResultsService(results).list().problems).toEqual([]);
+    expect((await new ResultsService(results).list()).problems).toEqual([]);
     // Saved again: replaced, still one file.
     store.save(key, roofline(200));
     expect(store.get(key)?.peakGflops.allThreads).toBe(200);
@@ -291,7 +291,7 @@ describe('results carry the kept roofline', () => {
     const before = await bench.start(spec).done;
     expect(before.results.length).toBeGreaterThan(0);
     expect(m.calls()).toBe(0);
-    const saved = (): BenchResult[] => results.load().results;
+    const saved = (): BenchResult[] => results.store.load().results;
     expect(saved()).toHaveLength(before.results.length);
     expect(saved().every((r) => r.machine.roofline === undefined)).toBe(true);
 

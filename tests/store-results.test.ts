@@ -91,7 +91,7 @@ describe('ResultsStore: save, get, list, filter, delete', () => {
 });
 
 describe('ResultsStore: many at once, and the index of summaries (issue 19)', () => {
-  it('gets and deletes many ids with one look at the folder; an id already gone is what the caller wanted', () => {
+  it('gets and deletes many ids with one look at the folder; an id already gone is what the caller wanted', async () => {
     const store = new ResultsStore(folder());
     for (const id of ['a', 'b', 'c']) store.save(fakeResult({ id }));
     expect(store.getMany(['c', 'a']).map((r) => r.id)).toEqual(['c', 'a']);
@@ -101,7 +101,7 @@ describe('ResultsStore: many at once, and the index of summaries (issue 19)', ()
       { id: 'nope', files: [] },
       { id: 'a', files: [] },
     ]);
-    expect(new ResultsService(store).delete(['b', 'gone'])).toEqual(['b']);
+    expect(await new ResultsService(store).delete(['b', 'gone'])).toEqual(['b']);
     expect(store.list().results.map((r) => r.id)).toEqual(['c']);
     // A file whose name does not carry its id is still found by its content.
     writeFileSync(join(folder(), 'renamed.json'), JSON.stringify(fakeResult({ id: 'moved' })));

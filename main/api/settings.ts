@@ -4,7 +4,7 @@
 // with a message naming the reason, and the defaults are used. What is written is bounded first:
 // the request's nesting depth and the file's size, so that no request can leave a file that later
 // breaks every read (issue 19: a 3,000-level lastBench once made settings fail for good).
-import { mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SettingsSchema, type Settings } from '../../shared/contract/api.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
@@ -95,6 +95,8 @@ export class SettingsFile {
       );
     mkdirSync(dirname(this.path), { recursive: true });
     writeFileAtomic(this.path, text);
+    // The results database's URL may carry a password: the file is the user's alone.
+    if (parsed.resultsDatabase) chmodSync(this.path, 0o600);
     this.cached = parsed;
     return structuredClone(parsed);
   }

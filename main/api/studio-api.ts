@@ -30,6 +30,9 @@ import { isTemporaryFile } from '../store/atomic-write.js';
 import { defaultResultsDir, rooflineDir, userDataDir } from '../store/paths.js';
 import { RooflineStore } from '../store/roofline-store.js';
 import { ResultsStore } from '../store/results-store.js';
+import { FolderResultsRepository, SwitchableResultsRepository } from '../store/results-repository.js';
+import { databaseUrlOf, openResultsRepository } from '../services/open-results.js';
+import { redactUrl } from '../store/postgres/connection.js';
 import { ResultsService } from '../services/results.js';
 import { MachineService } from '../services/machine.js';
 import { BenchRuns } from './bench-runs.js';
@@ -37,6 +40,7 @@ import { ApiError, toApiError, validationError } from './errors.js';
 import { ModelFiles, uploadDir } from './files.js';
 import { SettingsFile } from './settings.js';
 import { Tasks } from './tasks.js';
+import { fleetResponse, historyResponse, regressionsResponse, type FleetSource } from './history.js';
 
 export { ApiError } from './errors.js';
 
@@ -77,6 +81,11 @@ export interface StudioApiDeps {
   workerEnv?: (job: JobSpec) => Record<string, string> | undefined;
   /** Labeled data sets known on this machine (default: main/api/tasks.ts KNOWN_DATASETS that exist). */
   knownDatasets?: { name: string; path: string }[];
+  /**
+   * The team's fleet (main/fleet/: agents and queues in the results database), for fleet.list.
+   * Absent: fleet.list answers no agents and a problem that says the fleet needs a database.
+   */
+  fleet?: FleetSource;
 }
 
 export type AnyEventListener = <E extends ApiEventName>(event: E, payload: ApiEvents[E]) => void;
@@ -214,7 +223,29 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     // Kept beside the results, so that the CLI and every result saved there see the same roofline.
     rooflines: new RooflineStore(rooflineDir(store.dir)),
   });
-  const results = new ResultsService(store);
+  // The benchmark results: the folder, or the database set in Settings (else BOTTLENECK_DB), switched
+  // while the app runs. A database that cannot be reached leaves the folder in use and says why.
+  const folder = new FolderResultsRepository(store);
+  const repository = new SwitchableResultsRepository(folder);
+  let databaseProblem: string | undefined;
+  let databaseUrl: string | undefined;
+  const useDatabase = async (url: string | undefined): Promise<void> => {
+    const next = url ? await openResultsRepository({ db: url, dir: store.dir }) : folder;
+    await repository.switchTo(next);
+    databaseUrl = url;
+    databaseProblem = undefined;
+  };
+  const wanted = (() => {
+    const saved = settings.get().resultsDatabase;
+    return saved !== undefined ? saved || undefined : databaseUrlOf({ env: process.env });
+  })();
+  const connecting = wanted
+    ? useDatabase(wanted).catch((e: Error) => {
+        databaseProblem = `${e.message} (the results folder ${store.dir} is in use instead)`;
+        console.error(`results database: ${databaseProblem}`);
+      })
+    : Promise.resolve();
+  const results = new ResultsService(store, repository);
   const runs = new BenchRuns({
     results,
     emit,
@@ -245,10 +276,10 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     return `bottleneck-report-${stamp}${ext}`;
   };
 
-  const report = (ids: string[], format: ReportFormat): ReportFile => ({
+  const report = async (ids: string[], format: ReportFormat): Promise<ReportFile> => ({
     filename: reportFilename(format),
     mime: MIME[format],
-    content: results.render(results.get(ids), format).content,
+    content: results.render(await results.get(ids), format).content,
   });
 
   const handlers: Handlers = {
@@ -279,13 +310,13 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     'bench.cancel': (req) => ({ cancelled: runs.cancel(req.runId, req.jobId) }),
     'bench.queue': () => runs.queue(),
     'bench.clearFinished': () => ({ cleared: runs.clearFinished() }),
-    'results.list': (req) => {
-      const listed = results.list(req.filter);
+    'results.list': async (req) => {
+      const listed = await results.list(req.filter);
       return { results: listed.results.map(({ file: _file, ...view }) => view), problems: listed.problems };
     },
     'results.get': (req) => results.get(req.ids),
-    'results.delete': (req) => {
-      const deleted = results.delete(req.ids);
+    'results.delete': async (req) => {
+      const deleted = await results.delete(req.ids);
       if (deleted.length) emit('results.changed', { ids: deleted });
       return { deleted };
     },
@@ -293,20 +324,56 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     'results.exportDialog': async (req) => {
       if (!deps.dialogs?.saveReport)
         throw unsupported('the save dialog', 'download the report (results.export) instead');
-      const chosen = results.get(req.ids);
+      const chosen = await results.get(req.ids);
       // Only the name here: the report is rendered once, when written.
       const suggested = reportFilename(req.format);
       const path = await deps.dialogs.saveReport({ filename: suggested, format: req.format });
       if (path === null) return { savedTo: null };
       return { savedTo: results.export(chosen, path, req.format).path };
     },
-    'results.import': (req) => {
-      const outcome = results.importText(req.name, req.text, cacheDir);
+    'results.import': async (req) => {
+      const outcome = await results.importText(req.name, req.text, cacheDir);
       if (outcome.added.length) emit('results.changed', { ids: outcome.added });
       return outcome;
     },
-    'settings.get': () => ({ ...settings.get(), ...(settings.problem ? { problem: settings.problem } : {}) }),
-    'settings.set': (req, raw) => settings.set(req, Object.keys(raw), raw),
+    'settings.get': () => {
+      const current = settings.get();
+      return {
+        ...current,
+        // Never the password: the renderer shows where, not how to get in.
+        ...(current.resultsDatabase ? { resultsDatabase: redactUrl(current.resultsDatabase) } : {}),
+        ...(settings.problem ? { problem: settings.problem } : {}),
+      };
+    },
+    'results.source': async () => {
+      await connecting;
+      return {
+        kind: repository.kind,
+        location: repository.location,
+        ...(databaseProblem ? { problem: databaseProblem } : {}),
+      };
+    },
+    'settings.set': async (req, raw) => {
+      const given = Object.keys(raw);
+      const update = { ...req };
+      if (given.includes('resultsDatabase') && req.resultsDatabase !== undefined) {
+        const saved = settings.get().resultsDatabase;
+        // The URL settings.get showed (no password) sent back unchanged: the saved one stays.
+        const url = saved && req.resultsDatabase === redactUrl(saved) ? saved : req.resultsDatabase.trim() || undefined;
+        await connecting;
+        if (url !== databaseUrl || databaseProblem) {
+          try {
+            await useDatabase(url);
+          } catch (e) {
+            throw new ApiError('bad-request', `${(e as Error).message}; the setting was not saved`);
+          }
+          emit('results.changed', { ids: [] });
+        }
+        update.resultsDatabase = url ?? '';
+      }
+      const next = settings.set(update, given, raw);
+      return next.resultsDatabase ? { ...next, resultsDatabase: redactUrl(next.resultsDatabase) } : next;
+    },
     'data.list': () => ({ datasets: tasks.listData() }),
     'files.openDataDialog': async () => {
       if (!deps.dialogs?.openDataFolder)
@@ -325,6 +392,18 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       const { items, problems } = tasks.lab.list();
       return { results: items, problems };
     },
+    // Over every ok result the service reads (the folder or the database), judged by shared/stats/regression.ts.
+    'results.history': async (req) =>
+      historyResponse(
+        await results.load({ status: 'ok', ...(req.filter.backend ? { backend: req.filter.backend } : {}) }),
+        req,
+      ),
+    'results.regressions': async (req) =>
+      regressionsResponse(
+        await results.load({ status: 'ok', ...(req.filter.backend ? { backend: req.filter.backend } : {}) }),
+        req,
+      ),
+    'fleet.list': () => fleetResponse(deps.fleet),
   };
 
   async function handle(method: string, rawRequest: unknown): Promise<unknown> {
@@ -387,6 +466,8 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       if (disposed) return;
       disposed = true;
       await Promise.all([runs.dispose(), tasks.dispose()]);
+      await connecting;
+      await repository.close().catch(() => {});
       files.closeAll();
       listeners.clear();
       anyListeners.clear();

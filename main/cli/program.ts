@@ -97,6 +97,27 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   {
     commands: [
       {
+        name: 'agent',
+        term: 'agent [options]',
+        description:
+          "run a fleet agent: take benchmark jobs for this agent's name or tags from the team's database, one at a time",
+      },
+    ],
+    load: async () => (await import('./commands/agent.js')).registerAgent,
+  },
+  {
+    commands: [
+      {
+        name: 'fleet',
+        term: 'fleet [options]',
+        description: "the team's benchmark agents (name, tags, machine, last seen, busy or idle) and queue depths",
+      },
+    ],
+    load: async () => (await import('./commands/fleet.js')).registerFleet,
+  },
+  {
+    commands: [
+      {
         name: 'backends',
         term: 'backends [options]',
         description:

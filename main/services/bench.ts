@@ -169,6 +169,8 @@ export class BenchService {
   private readonly listeners = new Map<keyof BenchEvents, Set<(e: never) => void>>();
   private loop?: Promise<unknown>;
   private outstanding = 0;
+  /** The saves asked so far, one after another (see save). */
+  private saving: Promise<void> = Promise.resolve();
   private disposed = false;
 
   constructor(private readonly opts: BenchServiceOptions) {
@@ -330,16 +332,23 @@ export class BenchService {
       });
   }
 
-  /** Saves a result; a result that cannot be saved (disk full) must not stop the queue. */
-  private save(run: Run, result: BenchResult): void {
-    try {
-      this.opts.results.store.save(result);
-      this.emit('saved', { runId: run.id, result });
-    } catch (e) {
-      const reason = (e as Error).message;
-      if (!run.unsaved.some((u) => u.id === result.id)) run.unsaved.push({ id: result.id, reason });
-      console.error(`could not save result ${result.id}: ${reason}`);
-    }
+  /**
+   * Saves a result; a result that cannot be saved (disk full, a database gone) must not stop the
+   * queue. Saves happen one after another, in the order asked (a result saved again with its
+   * repetition flags must land after its first save, in a database too).
+   */
+  private save(run: Run, result: BenchResult): Promise<void> {
+    this.saving = this.saving.then(async () => {
+      try {
+        await this.opts.results.save(result);
+        this.emit('saved', { runId: run.id, result });
+      } catch (e) {
+        const reason = (e as Error).message;
+        if (!run.unsaved.some((u) => u.id === result.id)) run.unsaved.push({ id: result.id, reason });
+        console.error(`could not save result ${result.id}: ${reason}`);
+      }
+    });
+    return this.saving;
   }
 
   private jobEnded(result: BenchResult, started = true): void {
@@ -350,7 +359,7 @@ export class BenchService {
     run.results.set(result.job.id, result);
     this.ended.get(run.id)?.jobs.add(result.job.id);
     // Never started: nothing measured, so no file (see the top of this file); the outcome counts it.
-    if (started) this.save(run, result);
+    if (started) void this.save(run, result);
     else run.neverStarted++;
     this.emit('job-end', { runId: run.id, job: result.job, result });
     if (run.results.size === run.plan.jobs.length) this.finish(run);
@@ -362,7 +371,12 @@ export class BenchService {
     setTimeout(() => this.ended.delete(run.id), 10 * 60_000).unref();
     const results = run.plan.jobs.map((j) => run.results.get(j.id)!);
     // Saved at once when each ended; saved again (atomically) now that its repetitions are known.
-    for (const r of addRepetitionFlags(results)) this.save(run, r);
+    for (const r of addRepetitionFlags(results)) void this.save(run, r);
+    // The run ends once every save of it is done: a face may close the results store at its end.
+    void this.saving.then(() => this.conclude(run, results));
+  }
+
+  private conclude(run: Run, results: BenchResult[]): void {
     const { comparisons, seedTargets, spec } = run.plan;
     const verdicts = seedVerdicts(
       comparisons,

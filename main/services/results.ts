@@ -1,5 +1,6 @@
-// The results service: one results folder (benchmark results, and the accuracy/ and lab/ documents
-// beside them) read, changed and reported the same way from every face. A report always carries the
+// The results service: benchmark results in a repository (the local results folder by default, or a
+// team's PostgreSQL database: main/store/results-repository.ts), and the accuracy/ and lab/ documents
+// in the local results folder, read, changed and reported the same way from every face. A report always carries the
 // saved accuracy and lab results of its targets (plus any lab results asked for by id), whether the
 // CLI, the app or a benchmark run writes it.
 import type { AccuracyResult } from '../../shared/contract/accuracy.js';
@@ -11,7 +12,8 @@ import { matchingAccuracy } from '../reports/accuracy.js';
 import { exportReport, renderReport, type ReportFormat } from '../reports/index.js';
 import { selectLab } from '../reports/lab.js';
 import { accuracyStore, labStore, type DocumentStore } from '../store/document-store.js';
-import type { StoreProblem } from '../store/results-store.js';
+import { FolderResultsRepository, type ResultsRepository } from '../store/results-repository.js';
+import type { BenchResultInput, StoreProblem } from '../store/results-store.js';
 import { ResultsStore, type ImportOutcome, type ResultFilter } from '../store/results-store.js';
 
 export interface ReportOptions {
@@ -28,46 +30,64 @@ export interface ReportExtras {
 }
 
 export class ResultsService {
+  /** The local results folder: the benchmark results too unless a database holds them. */
   readonly store: ResultsStore;
+  /** Where benchmark results are read and written: the folder above, or a database. */
+  readonly repository: ResultsRepository;
   readonly accuracy: DocumentStore<'accuracy'>;
   readonly lab: DocumentStore<'lab'>;
 
-  constructor(storeOrDir: ResultsStore | string) {
+  constructor(storeOrDir: ResultsStore | string, repository?: ResultsRepository) {
     this.store = typeof storeOrDir === 'string' ? new ResultsStore(storeOrDir) : storeOrDir;
+    this.repository = repository ?? new FolderResultsRepository(this.store);
     this.accuracy = accuracyStore(this.store.dir);
     this.lab = labStore(this.store.dir);
   }
 
+  /** The local results folder (accuracy and lab documents, the kept roofline, scratch files). */
   get dir(): string {
     return this.store.dir;
   }
 
+  /** Where benchmark results are, safe to show: the folder, or the database URL without credentials. */
+  get location(): string {
+    return this.repository.location;
+  }
+
+  save(result: BenchResultInput | BenchResult) {
+    return this.repository.save(result);
+  }
+
   list(filter: ResultFilter = {}) {
-    return this.store.list(filter);
+    return this.repository.list(filter);
   }
 
   load(filter: ResultFilter = {}) {
-    return this.store.load(filter);
+    return this.repository.load(filter);
   }
 
-  /** One look at the folder for all the ids (a report of thousands of results must not list it each time). */
-  get(ids: string[]): BenchResult[] {
-    return this.store.getMany(ids);
+  /** The results with these ids, in order (one look at the folder for all of them). */
+  get(ids: string[]): Promise<BenchResult[]> {
+    return this.repository.getMany(ids);
   }
 
   /** Deletes what exists; returns the ids deleted (already gone is what the caller wanted). */
-  delete(ids: string[]): string[] {
-    return this.store.deleteMany(ids).flatMap((d) => (d.files.length ? [d.id] : []));
+  delete(ids: string[]): Promise<string[]> {
+    return this.repository.deleteMany(ids);
   }
 
   /** A JSON report (or a single result) from a file on this machine. */
-  importFile(path: string): ImportOutcome {
-    return this.store.importReport(path);
+  importFile(path: string): Promise<ImportOutcome> {
+    return this.repository.importReport(path);
   }
 
   /** A JSON report received as text (the app's renderer read the file the user picked). */
-  importText(name: string, text: string, scratchDir: string): ImportOutcome {
-    return importResultsText(this.store, scratchDir, name, text);
+  importText(name: string, text: string, scratchDir: string): Promise<ImportOutcome> {
+    return importResultsText(this.repository, scratchDir, name, text);
+  }
+
+  close(): Promise<void> {
+    return this.repository.close();
   }
 
   /**

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { StudioError } from '../../shared/ir/types.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { MAX_REPORT_FILE_BYTES } from './result-check.js';
-import type { ImportOutcome, ResultsStore } from './results-store.js';
+import type { ImportOutcome } from './results-store.js';
 import { sanitizeFileName } from './paths.js';
 
 /** Bidirectional overrides and isolates: a name shown to the user must read as it is stored. */
@@ -21,7 +21,17 @@ export function importFileName(name: string): string {
   return safe === 'model.onnx' ? 'import.json' : safe;
 }
 
-export function importResultsText(store: ResultsStore, cacheDir: string, name: string, text: string): ImportOutcome {
+/** What the text is imported into: a results folder or database (anything that imports a report file). */
+export interface ReportImporter {
+  importReport(path: string): ImportOutcome | Promise<ImportOutcome>;
+}
+
+export async function importResultsText(
+  store: ReportImporter,
+  cacheDir: string,
+  name: string,
+  text: string,
+): Promise<ImportOutcome> {
   const safe = importFileName(name);
   if (text.length === 0)
     throw new StudioError(`${safe} is empty (0 bytes), not a report: nothing was imported`, 'bad-file');
@@ -37,7 +47,7 @@ export function importResultsText(store: ResultsStore, cacheDir: string, name: s
     const path = join(folder, safe);
     writeFileAtomic(path, text);
     try {
-      return store.importReport(path);
+      return await store.importReport(path);
     } catch (e) {
       // The store names the file by its path: here that is the temporary copy, not the user's file.
       if (e instanceof StudioError) e.message = e.message.split(path).join(safe);

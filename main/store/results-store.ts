@@ -80,7 +80,8 @@ const isDate = (f: string) => {
   return true;
 };
 
-function checkId(id: string): void {
+/** Refuses an id that cannot name a result file (the database store keeps the same rule). */
+export function checkId(id: string): void {
   if (!ID.test(id))
     throw new StudioError(
       `result id '${id}' cannot name a file: use up to 128 letters, digits, '.', '_' and '-', starting with a letter or digit`,
@@ -88,7 +89,11 @@ function checkId(id: string): void {
     );
 }
 
-function bound(t: string | Date | undefined, end: boolean): number | undefined {
+/**
+ * A filter's since (end false) or until (end true) as epoch milliseconds: a date alone means from
+ * its start or up to its end (UTC); a bad date is a StudioError. Shared with the database store.
+ */
+export function bound(t: string | Date | undefined, end: boolean): number | undefined {
   if (t === undefined) return undefined;
   const dateOnly = typeof t === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(t);
   const ms = typeof t === 'string' ? Date.parse(dateOnly ? `${t}T00:00:00.000Z` : t) : t.getTime();
@@ -227,6 +232,27 @@ function isSummary(x: unknown): x is Omit<ResultSummary, 'file'> {
   );
 }
 
+/**
+ * Reads and validates a JSON report (or a single result file) without adding it anywhere: every
+ * result must be valid, or a StudioError names the file and the first bad results (`refusal` adds
+ * what that means to the message). Both stores' importReport read reports this way.
+ */
+export function readReportFile(path: string, refusal = ''): BenchResult[] {
+  const source = basename(path);
+  const text = readTextFile(path, MAX_REPORT_FILE_BYTES, 'report');
+  if (!text.ok) throw new StudioError(`cannot read ${path}: ${text.reason}${refusal}`, 'bad-file');
+  const entries = parseReport(text.value, source).results.map((v) => checkResult(v));
+  const bad = entries.flatMap((e, i) => (e.ok ? [] : [`result ${i + 1}: ${e.reason}`]));
+  if (bad.length)
+    throw new StudioError(
+      `${source}: ${bad.length} of ${entries.length} results are invalid${refusal}: ${bad.slice(0, 3).join(' | ')}`,
+      'bad-file',
+    );
+  const results = entries.map((e) => (e as { value: BenchResult }).value);
+  for (const r of results) checkId(r.id);
+  return results;
+}
+
 export class ResultsStore {
   readonly dir: string;
   /** Summaries of the readable results by file name (see the top of this file). */
@@ -271,10 +297,24 @@ export class ResultsStore {
     const parsed = ResultSchema.safeParse(result);
     if (!parsed.success)
       throw new StudioError(`refusing to save an invalid result: ${describeIssues(parsed.error)}`, 'invalid-result');
-    const r = parsed.data;
+    return this.write(parsed.data, toJsonText(parsed.data));
+  }
+
+  /**
+   * Saves a result's document as this exact text (a pull from a database writes the bytes that were
+   * pushed); `text` must be the document of `r` (the caller parsed it: its id is checked here).
+   */
+  saveText(r: BenchResult, text: string): { id: string; path: string } {
+    const parsed = parseJson(text);
+    if (!parsed.ok || (parsed.value as { id?: unknown })?.id !== r.id)
+      throw new StudioError(`refusing to save result '${r.id}': the text given is not its document`, 'invalid-result');
+    return this.write(r, text);
+  }
+
+  private write(r: BenchResult, text: string): { id: string; path: string } {
     checkId(r.id);
     const name = this.fileName(r);
-    const { path } = saveDocumentFile(join(this.dir, name), toJsonText(r), 'result', r.id);
+    const { path } = saveDocumentFile(join(this.dir, name), text, 'result', r.id);
     // The same id saved earlier under another date (re-saved with a new createdAt): only the new one stays.
     for (const f of this.filesNamed(r.id))
       if (f !== name) {
@@ -384,19 +424,7 @@ export class ResultsStore {
    * (`refusal` adds what that means to the message).
    */
   readReport(path: string, refusal = ''): BenchResult[] {
-    const source = basename(path);
-    const text = readTextFile(path, MAX_REPORT_FILE_BYTES, 'report');
-    if (!text.ok) throw new StudioError(`cannot read ${path}: ${text.reason}${refusal}`, 'bad-file');
-    const entries = parseReport(text.value, source).results.map((v) => checkResult(v));
-    const bad = entries.flatMap((e, i) => (e.ok ? [] : [`result ${i + 1}: ${e.reason}`]));
-    if (bad.length)
-      throw new StudioError(
-        `${source}: ${bad.length} of ${entries.length} results are invalid${refusal}: ${bad.slice(0, 3).join(' | ')}`,
-        'bad-file',
-      );
-    const results = entries.map((e) => (e as { value: BenchResult }).value);
-    for (const r of results) checkId(r.id);
-    return results;
+    return readReportFile(path, refusal);
   }
 
   /**

@@ -14,6 +14,13 @@ import type { GpuAdapter, MachineProfile } from './machine.js';
 import type { CostReport } from './cost.js';
 import { PreprocessFlagsSchema, type AccuracyResult } from './accuracy.js';
 import { HEAD_KINDS, type LabResult } from './lab.js';
+import {
+  HistoryRequestSchema,
+  RegressionsRequestSchema,
+  type FleetListResponse,
+  type HistoryResponse,
+  type RegressionsResponse,
+} from './history.js';
 
 export const API_VERSION = 1;
 
@@ -170,6 +177,12 @@ export const SettingsSchema = z.object({
   lastBench: SavedBenchFormSchema.optional(),
   /** The last view shown. */
   lastView: z.string().max(40).optional(),
+  /**
+   * A team's PostgreSQL database for the benchmark results (postgres://user:password@host/db), or ''
+   * for the local results folder. main connects before it saves this; settings.get answers it without
+   * the password (a URL sent back unchanged keeps the saved password).
+   */
+  resultsDatabase: z.string().max(2000).optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -224,6 +237,15 @@ export interface ResultSummaryView {
   flags: number;
   failure?: string;
   machine: string;
+}
+
+/** Where the benchmark results are read and written. */
+export interface ResultsSourceView {
+  kind: 'folder' | 'postgres';
+  /** The folder, or the database URL without its password. */
+  location: string;
+  /** The database set in Settings could not be used (the folder is in use meanwhile), and why. */
+  problem?: string;
 }
 
 /** A target of a benchmark request that cannot run, and why (its jobs were not queued). */
@@ -310,6 +332,8 @@ export const API_METHODS = {
   /** Forgets the ended runs on the queue board (their results stay saved); every view is told. */
   'bench.clearFinished': z.object({}),
   'results.list': z.object({ filter: ResultFilterSchema.default({}) }),
+  /** Where the benchmark results are: the local folder or a database (no credentials), and why not the database when it cannot be reached. */
+  'results.source': z.object({}),
   'results.get': z.object({ ids: ResultIdsSchema }),
   'results.delete': z.object({ ids: ResultIdsSchema }),
   'results.export': z.object({ ids: ResultIdsSchema, format: z.enum(REPORT_FORMATS) }),
@@ -330,6 +354,15 @@ export const API_METHODS = {
   /** Saved accuracy results (<results>/accuracy/), oldest first, and the files that could not be read. */
   'accuracy.list': z.object({}),
   'lab.list': z.object({}),
+  /**
+   * Results over time (shared/contract/history.ts): the series that pass the filter, each point
+   * judged against its baseline (shared/stats/regression.ts), oldest first.
+   */
+  'results.history': HistoryRequestSchema,
+  /** The flagged points of every series (or those that pass the filter), newest first. */
+  'results.regressions': RegressionsRequestSchema,
+  /** The team's benchmark agents and queues (they live in the results database); a problem when there is none. */
+  'fleet.list': z.object({}),
 } as const;
 
 export type ApiMethod = keyof typeof API_METHODS;
@@ -355,6 +388,7 @@ export interface ApiResponses {
   'bench.queue': BenchQueueView;
   'bench.clearFinished': { cleared: number };
   'results.list': { results: ResultSummaryView[]; problems: { file: string; reason: string }[] };
+  'results.source': ResultsSourceView;
   'results.get': BenchResult[];
   'results.delete': { deleted: string[] };
   'results.export': ReportFile;
@@ -370,6 +404,9 @@ export interface ApiResponses {
   'tasks.cancel': { cancelled: boolean };
   'accuracy.list': { results: AccuracyResult[]; problems: { file: string; reason: string }[] };
   'lab.list': { results: LabResult[]; problems: { file: string; reason: string }[] };
+  'results.history': HistoryResponse;
+  'results.regressions': RegressionsResponse;
+  'fleet.list': FleetListResponse;
 }
 export type ApiResponse<M extends ApiMethod> = ApiResponses[M];
 

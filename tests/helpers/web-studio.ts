@@ -15,7 +15,8 @@ import { startTestServer, type TestServer } from './web-server.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SHOTS = join(ROOT, 'test-results', 'screenshots');
 
-export type ViewTitle = 'Hardware' | 'Blocks' | 'Models' | 'Benchmark' | 'Accuracy' | 'Lab' | 'Results';
+export type ViewTitle =
+  'Hardware' | 'Blocks' | 'Models' | 'Benchmark' | 'Accuracy' | 'Lab' | 'Results' | 'History' | 'Fleet';
 
 export interface WebStudio {
   tmp: string;

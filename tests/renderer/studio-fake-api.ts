@@ -38,6 +38,21 @@ export function fakeApi(handlers: Handlers = {}): FakeApi {
         if (method === 'data.list') return { datasets: [] } as unknown as ApiResponse<M>;
         if (method === 'bench.queue') return { runs: [], jobs: [] } as unknown as ApiResponse<M>;
         if (method === 'bench.clearFinished') return { cleared: 0 } as unknown as ApiResponse<M>;
+        if (method === 'results.source')
+          return { kind: 'folder', location: '/home/user/.bottleneck-studio/results' } as unknown as ApiResponse<M>;
+        if (method === 'results.history' || method === 'results.regressions')
+          return {
+            ...(method === 'results.history' ? { series: [] } : { regressions: [] }),
+            problems: [],
+            rules: { minBaseline: 2, baselineSize: 10, alpha: 0.01, thresholdFloor: 0.02, confirmAfter: 2 },
+          } as unknown as ApiResponse<M>;
+        if (method === 'fleet.list')
+          return {
+            agents: [],
+            queues: [],
+            problem: 'the fleet needs a results database',
+            checkedAt: '2025-06-01T10:00:00.000Z',
+          } as unknown as ApiResponse<M>;
         throw Object.assign(new Error(`${method}: no fake answer`), { code: 'unsupported' });
       }
       return typeof h === 'function' ? await (h as (r: ApiRequest<M>) => ApiResponse<M>)(request) : h;

@@ -16,7 +16,7 @@ import { parseAssignments } from '../../../shared/targets.js';
 import { checkDeviceId } from '../../backends/ort/providers.js';
 import { BenchService, type BenchOutcome } from '../../services/bench.js';
 import { jobTargetOf, type BenchSpec } from '../../services/bench-spec.js';
-import { ResultsService } from '../../services/results.js';
+import { DB_OPTION_HELP, openResults } from '../results-source.js';
 import { MachineService } from '../../services/machine.js';
 import { defaultResultsDir, rooflineDir } from '../../store/paths.js';
 import { RooflineStore } from '../../store/roofline-store.js';
@@ -54,6 +54,10 @@ export interface BenchOptions extends CalibrationFlags {
   profile?: boolean;
   strictPlacement?: boolean;
   results?: string;
+  db?: string;
+  /** Queue the jobs on fleet agents (NAME or tag:TAG, comma-separated) instead of running them here. */
+  on?: string;
+  detach?: boolean;
   report?: string;
   json?: boolean;
 }
@@ -246,12 +250,19 @@ export function registerBench(program: Command): void {
       'GPU backends: refuse a job whose nodes fell back to the CPU instead of reporting it as a GPU result',
     )
     .option('--results <dir>', 'results folder', defaultResultsDir())
+    .option('--db <url>', DB_OPTION_HELP)
+    .option('--on <destinations>', 'run on fleet agents instead of here: agent names or tag:TAG, comma-separated (needs --db)')
+    .option('--detach', 'with --on: queue the jobs, print the run id and return')
     .option('--report <file>', 'also write a report: .html, .md, .csv or .json')
     .option('--json', 'print one JSON document (no progress bars)')
     .action(
       action(async (targetArgs: string[], opts: BenchOptions) => {
         const spec = benchSpecOf(targetArgs, opts);
-        const results = new ResultsService(opts.results ?? defaultResultsDir());
+        // On the fleet (docs/FLEET.md): the same spec, queued for agents; their results stream back.
+        if (opts.on !== undefined)
+          return (await import('./fleet.js')).enqueueRemote(spec, opts, { printOutcome, inFlagWords });
+        // Opened before anything runs: a database that cannot be reached is said now, not after the jobs.
+        const results = await openResults(opts);
         // Results embed the roofline kept for this machine and runtime in the results folder (measured
         // in the app's Hardware view); a benchmark never measures one itself.
         const machine = new MachineService({ rooflines: new RooflineStore(rooflineDir(results.dir)) });
@@ -275,8 +286,9 @@ export function registerBench(program: Command): void {
         } finally {
           detach();
           process.off('SIGINT', onSigint);
+          await results.close();
         }
-        printOutcome(outcome, results.dir, opts);
+        printOutcome(outcome, results.location, opts);
       }),
     );
 }

@@ -15,7 +15,7 @@ import type { SeedComparison } from '../../../shared/cost/seed-comparisons.js';
 import { quickLeftOutText, withoutQuick } from '../../../shared/stats/flags.js';
 import { parseAssignments, parseShape } from '../../../shared/targets.js';
 import { defaultResultsDir } from '../../store/paths.js';
-import { ResultsStore } from '../../store/results-store.js';
+import { DB_OPTION_HELP, withResults, type ResultsSourceOptions } from '../results-source.js';
 import { loadTarget, looksLikeFile } from '../../targets.js';
 import { bytes, grouped, ratio, seedVerdictText, table } from '../format.js';
 import { action, printJson, printText, warn } from '../io.js';
@@ -58,10 +58,11 @@ export function registerCompare(program: Command): void {
         'also the measured speed-up from the saved results, per setting (machine, device, backend, batch, threads, precision): for two targets A B (any parameters, e.g. bottleneck:mid=32,stride=2 basic-residual: speed-up = A / B), or with --seed/--seeds',
       )
       .option('--include-quick', 'with --measured: pool quick runs too (left out of comparisons by default)')
-      .option('--results <dir>', 'results folder (with --measured)', defaultResultsDir()),
+      .option('--results <dir>', 'results folder (with --measured)', defaultResultsDir())
+      .option('--db <url>', `with --measured: ${DB_OPTION_HELP}`),
   ).action(
     action(
-      (
+      async (
         targets: string[],
         opts: TargetOptions & {
           seed?: string;
@@ -69,6 +70,7 @@ export function registerCompare(program: Command): void {
           measured?: boolean;
           includeQuick?: boolean;
           results: string;
+          db?: string;
         },
       ) => {
         const sets = opts.seeds
@@ -83,7 +85,7 @@ export function registerCompare(program: Command): void {
           );
         if (sets) {
           const results = sets.map((c) => ({ ...c, rows: compareTargets(c.targets, opts) }));
-          const measured = opts.measured ? measuredVerdicts(sets, opts.results, opts.includeQuick) : undefined;
+          const measured = opts.measured ? await measuredVerdicts(sets, opts, opts.includeQuick) : undefined;
           if (opts.json) return printJson({ comparisons: results, ...(measured ?? {}) });
           for (const r of results) printText(render(`${r.name}: ${r.question}`, r.rows));
           if (measured) printMeasured(measured, opts.results);
@@ -92,7 +94,7 @@ export function registerCompare(program: Command): void {
         if (targets.length < 2)
           throw new StudioError('compare needs at least two targets, or --seed <name>, or --seeds', 'bad-parameter');
         const rows = compareTargets(targets, opts);
-        const pair = opts.measured ? measuredPair(targets[0], targets[1], opts) : undefined;
+        const pair = opts.measured ? await measuredPair(targets[0], targets[1], opts) : undefined;
         if (opts.json) return printJson({ comparisons: [{ name: 'custom', targets, rows }], ...(pair ?? {}) });
         printText(render('comparison', rows));
         if (pair) printPair(pair, opts.results);
@@ -102,20 +104,24 @@ export function registerCompare(program: Command): void {
 }
 
 /** The saved results of the comparisons' targets, pooled per setting (machine, device, backend...). */
-function measuredVerdicts(sets: readonly SeedComparison[], dir: string, includeQuick = false) {
-  const store = new ResultsStore(dir);
-  const { results, problems } = store.load({ status: 'ok' });
+async function measuredVerdicts(sets: readonly SeedComparison[], source: ResultsSourceOptions, includeQuick = false) {
+  const { results, problems, location } = await loadOk(source);
   // Quick runs stay out of comparisons unless asked for (shared/stats/flags.ts), as in the app.
   const { kept, leftOut } = withoutQuick(results, includeQuick);
   return {
     measured: seedVerdicts(sets, kept, sideByName),
     quickLeftOut: leftOut.length,
-    resultsDir: store.dir,
+    resultsDir: location,
     unreadable: problems.map((p) => `${p.file}: ${p.reason}`),
   };
 }
 
-function printMeasured(m: ReturnType<typeof measuredVerdicts>, dir: string): void {
+/** The saved results that measured something, from the folder or the database. */
+function loadOk(source: ResultsSourceOptions) {
+  return withResults(source, async (s) => ({ ...(await s.load({ status: 'ok' })), location: s.location }));
+}
+
+function printMeasured(m: Awaited<ReturnType<typeof measuredVerdicts>>, dir: string): void {
   for (const p of m.unreadable) warn(`skipped ${p}`);
   if (m.quickLeftOut) printText(`(${quickLeftOutText(m.quickLeftOut)}: --include-quick pools them)`);
   if (m.measured.length === 0) {
@@ -145,13 +151,16 @@ function sideOf(target: string, opts: TargetOptions): PairSide {
 }
 
 /** Two targets against each other in every setting of the saved results. */
-function measuredPair(a: string, b: string, opts: TargetOptions & { results: string; includeQuick?: boolean }) {
+async function measuredPair(
+  a: string,
+  b: string,
+  opts: TargetOptions & { results: string; db?: string; includeQuick?: boolean },
+) {
   const [sa, sb] = [sideOf(a, opts), sideOf(b, opts)];
-  const store = new ResultsStore(opts.results);
-  const { results, problems } = store.load({ status: 'ok' });
+  const { results, problems, location } = await loadOk(opts);
   return {
     pair: comparePair(sa, sb, results, { includeQuick: opts.includeQuick }),
-    resultsDir: store.dir,
+    resultsDir: location,
     unreadable: problems.map((p) => `${p.file}: ${p.reason}`),
   };
 }

@@ -5,15 +5,17 @@ import type { BenchResult } from '../../../shared/contract/result.js';
 import { StudioError } from '../../../shared/ir/types.js';
 import { compareRuns } from '../../../shared/stats/compare.js';
 import { parseReport } from '../../reports/index.js';
-import { ResultsService } from '../../services/results.js';
+import type { ResultsService } from '../../services/results.js';
 import { checkResult } from '../../store/result-check.js';
-import { defaultResultsDir } from '../../store/paths.js';
 import type { ResultFilter } from '../../store/results-store.js';
 import { ratio, table } from '../format.js';
 import { action, printJson, printText, warn } from '../io.js';
+import { withResults, withResultsSource } from '../results-source.js';
+import { registerResultsSync } from './results-sync.js';
 
 interface FilterOptions {
   results?: string;
+  db?: string;
   target?: string;
   backend?: string;
   status?: string;
@@ -24,8 +26,7 @@ interface FilterOptions {
 }
 
 function withFilters(cmd: Command): Command {
-  return cmd
-    .option('--results <dir>', 'results folder', defaultResultsDir())
+  return withResultsSource(cmd)
     .option('--target <name>', 'only this target (block, model, model/variant or file)')
     .option('--backend <name>', 'only this backend')
     .option('--status <status>', 'ok, failed or cancelled')
@@ -48,15 +49,13 @@ function filterFrom(o: FilterOptions): ResultFilter {
   };
 }
 
-const serviceOf = (o: { results?: string }) => new ResultsService(o.results ?? defaultResultsDir());
-
 function reportProblems(problems: { file: string; reason: string }[]): void {
   for (const p of problems) warn(`${p.file}: ${p.reason}`);
 }
 
 /** A set of results named on the command line: a group id, or a JSON report file from elsewhere. */
-function resultSet(store: ResultsService, spec: string): BenchResult[] {
-  const byGroup = store.load({ group: spec }).results;
+async function resultSet(store: ResultsService, spec: string): Promise<BenchResult[]> {
+  const byGroup = (await store.load({ group: spec })).results;
   if (byGroup.length) return byGroup;
   if (spec.endsWith('.json')) {
     let text: string;
@@ -71,7 +70,7 @@ function resultSet(store: ResultsService, spec: string): BenchResult[] {
       return checked.value;
     });
   }
-  throw new StudioError(`'${spec}' is neither a group in ${store.dir} nor a .json report file`, 'bad-parameter');
+  throw new StudioError(`'${spec}' is neither a group in ${store.location} nor a .json report file`, 'bad-parameter');
 }
 
 /** Rows `results list` prints in its table unless --limit says otherwise. */
@@ -81,6 +80,7 @@ export function registerResults(program: Command): void {
   const results = program
     .command('results')
     .description('list, show, export, import, delete and compare saved results');
+  registerResultsSync(results);
 
   withFilters(results.command('list').description('saved results, oldest first'))
     .option(
@@ -88,8 +88,9 @@ export function registerResults(program: Command): void {
       `the newest n only (default: all with --json, the newest ${LIST_TEXT_LIMIT} in the table; 0: all)`,
     )
     .action(
-      action((o: FilterOptions & { limit?: string }) => {
-        const { results: all, problems } = serviceOf(o).list(filterFrom(o));
+      action(async (o: FilterOptions & { limit?: string }) => {
+        const filter = filterFrom(o);
+        const { results: all, problems } = await withResults(o, (s) => s.list(filter));
         const limit = o.limit === undefined ? (o.json ? 0 : LIST_TEXT_LIMIT) : Number(o.limit);
         if (!Number.isInteger(limit) || limit < 0)
           throw new StudioError(`--limit must be a whole number (0: all), got '${o.limit}'`, 'bad-parameter');
@@ -121,12 +122,13 @@ export function registerResults(program: Command): void {
       }),
     );
 
-  results
-    .command('show <id>')
-    .description('one result as JSON (raw samples included)')
-    .option('--results <dir>', 'results folder', defaultResultsDir())
+  withResultsSource(results.command('show <id>').description('one result as JSON (raw samples included)'))
     .option('--json', 'print one JSON document (the default for show)')
-    .action(action((id: string, o: { results?: string }) => printJson(serviceOf(o).get([id])[0])));
+    .action(
+      action(async (id: string, o: { results?: string; db?: string }) =>
+        printJson((await withResults(o, (s) => s.get([id])))[0]),
+      ),
+    );
 
   withFilters(
     results
@@ -138,12 +140,14 @@ export function registerResults(program: Command): void {
         "also include these saved lab results (comma-separated ids, or 'all'); lab results whose base or exported classifier is one of the report's targets are included anyway",
       ),
   ).action(
-    action((o: FilterOptions & { out: string; lab?: string }) => {
-      const service = serviceOf(o);
-      const { results: rs, problems } = service.load(filterFrom(o));
-      reportProblems(problems);
+    action(async (o: FilterOptions & { out: string; lab?: string }) => {
+      const filter = filterFrom(o);
       // Saved accuracy and lab results go beside the benchmark results, as in every report.
-      const { accuracy, lab, problems: docProblems, ...written } = service.export(rs, o.out, undefined, { lab: o.lab });
+      const { accuracy, lab, problems: docProblems, ...written } = await withResults(o, async (service) => {
+        const { results: rs, problems } = await service.load(filter);
+        reportProblems(problems);
+        return service.export(rs, o.out, undefined, { lab: o.lab });
+      });
       reportProblems(docProblems);
       const extra = { accuracy: accuracy.map((a) => a.id), lab: lab.map((l) => l.id) };
       if (o.json) return printJson({ ...written, ...extra });
@@ -157,41 +161,46 @@ export function registerResults(program: Command): void {
     }),
   );
 
-  results
-    .command('import <report.json>')
-    .description('add the results of a JSON report (from another machine) to the results folder')
-    .option('--results <dir>', 'results folder', defaultResultsDir())
+  withResultsSource(
+    results
+      .command('import <report.json>')
+      .description('add the results of a JSON report (from another machine) to the results folder or database'),
+  )
     .option('--json', 'print one JSON document')
     .action(
-      action((file: string, o: { results?: string; json?: boolean }) => {
-        const outcome = serviceOf(o).importFile(file);
+      action(async (file: string, o: { results?: string; db?: string; json?: boolean }) => {
+        const outcome = await withResults(o, (s) => s.importFile(file));
         if (o.json) return printJson(outcome);
         printText(`imported ${outcome.added.length} result(s) from ${file}`);
         for (const s of outcome.skipped) warn(`skipped ${s.id}: ${s.reason}`);
       }),
     );
 
-  results
-    .command('delete <ids...>')
-    .description('delete results by id')
-    .option('--results <dir>', 'results folder', defaultResultsDir())
+  withResultsSource(results.command('delete <ids...>').description('delete results by id'))
     .action(
-      action((ids: string[], o: { results?: string }) => {
-        // Unlike the app's delete, an id that names no result is an error here: a typo must not pass.
-        const { store } = serviceOf(o);
-        for (const id of ids) printText(`deleted ${store.delete(id).join(', ')}`);
-      }),
+      action((ids: string[], o: { results?: string; db?: string }) =>
+        withResults(o, async (service) => {
+          // Unlike the app's delete, an id that names no result is an error here: a typo must not pass.
+          if (service.repository.kind === 'folder') {
+            for (const id of ids) printText(`deleted ${service.store.delete(id).join(', ')}`);
+            return;
+          }
+          await service.get(ids);
+          for (const id of await service.delete(ids)) printText(`deleted ${id} from ${service.location}`);
+        }),
+      ),
     );
 
-  results
-    .command('compare <a> <b>')
-    .description('compare two runs (group ids or .json reports): ratio of medians with 95% CI and a U test')
-    .option('--results <dir>', 'results folder', defaultResultsDir())
+  withResultsSource(
+    results
+      .command('compare <a> <b>')
+      .description('compare two runs (group ids or .json reports): ratio of medians with 95% CI and a U test'),
+  )
     .option('--json', 'print one JSON document')
     .action(
-      action((a: string, b: string, o: { results?: string; json?: boolean }) => {
-        const store = serviceOf(o);
-        const cmp = compareRuns(resultSet(store, a), resultSet(store, b));
+      action(async (a: string, b: string, o: { results?: string; db?: string; json?: boolean }) => {
+        const [setA, setB] = await withResults(o, async (s) => [await resultSet(s, a), await resultSet(s, b)]);
+        const cmp = compareRuns(setA, setB);
         if (o.json) return printJson(cmp);
         printText(
           table(
@@ -212,4 +221,5 @@ export function registerResults(program: Command): void {
         if (cmp.regressions) process.exitCode = 1;
       }),
     );
+
 }

@@ -5,7 +5,17 @@ import type { ApiResponses, Settings } from '../../../shared/contract/api.js';
 import { errorMessage, getApi } from '../api/index.js';
 
 export type Theme = Settings['theme'];
-export const VIEWS = ['hardware', 'blocks', 'models', 'benchmark', 'accuracy', 'lab', 'results'] as const;
+export const VIEWS = [
+  'hardware',
+  'blocks',
+  'models',
+  'benchmark',
+  'accuracy',
+  'lab',
+  'results',
+  'history',
+  'fleet',
+] as const;
 export type ViewName = (typeof VIEWS)[number];
 export const VIEW_TITLES: Record<ViewName, string> = {
   hardware: 'Hardware',
@@ -15,6 +25,8 @@ export const VIEW_TITLES: Record<ViewName, string> = {
   accuracy: 'Accuracy',
   lab: 'Lab',
   results: 'Results',
+  history: 'History',
+  fleet: 'Fleet',
 };
 
 export const isView = (v: unknown): v is ViewName => typeof v === 'string' && (VIEWS as readonly string[]).includes(v);
