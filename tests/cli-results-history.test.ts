@@ -70,6 +70,10 @@ describe('results history and regressions, the command functions', () => {
     expect(await labels({ machine: 'xeon' })).toEqual([]);
     expect(await labels({ target: 'bottleneck', backend: 'ort-cpu' })).toEqual(['slow', 'calm']);
     expect(await labels({ target: 'inception' })).toEqual([]);
+    // Part of the target's name or of the label, any case (the History view's rule).
+    expect(await labels({ target: 'BOTTLE' })).toEqual(['slow', 'calm']);
+    expect(await labels({ target: '4 threads' })).toEqual(['calm']);
+    expect(await labels({ backend: 'ort-cuda' })).toEqual([]);
     const since = await historyDocument(repo(), { since: '2025-06-19' });
     expect(since.series.map((s) => s.points.map((p) => p.resultId))).toEqual([['calm-18', 'calm-19']]);
     // Judged on the whole history all the same.

@@ -38,7 +38,21 @@ describe('the fleet under faults', () => {
     ]);
     procs.push(k1, k2);
     const enqueuer = cliProcess(
-      ['bench', ...TINY, '--batch', '1,2', '--min-time', '3', '--max-time', '4', '--on', 'tag:shared', '--db', url, '--json'],
+      [
+        'bench',
+        ...TINY,
+        '--batch',
+        '1,2',
+        '--min-time',
+        '3',
+        '--max-time',
+        '4',
+        '--on',
+        'tag:shared',
+        '--db',
+        url,
+        '--json',
+      ],
       FAST_ENV,
     );
     await Promise.all([busy('k1'), busy('k2')]);
@@ -91,10 +105,15 @@ describe('the fleet under faults', () => {
 
   it('a retried job whose result was already saved is completed without running again', async () => {
     const k2 = procs[1];
-    const done = await cliRun(['bench', ...TINY, '--min-time', '0.05', '--max-time', '0.3', '--on', 'k2', '--db', url, '--json'], FAST_ENV);
+    const done = await cliRun(
+      ['bench', ...TINY, '--min-time', '0.05', '--max-time', '0.3', '--on', 'k2', '--db', url, '--json'],
+      FAST_ENV,
+    );
     expect(done.code, done.stderr).toBe(0);
     const first = JSON.parse(done.stdout);
-    const [payload] = await query<{ data: object }>(url, `SELECT data FROM pgboss.job WHERE id = $1`, [first.jobs[0].jobId]);
+    const [payload] = await query<{ data: object }>(url, `SELECT data FROM pgboss.job WHERE id = $1`, [
+      first.jobs[0].jobId,
+    ]);
     // The same job again, as pg-boss holds it after its agent died between saving and completing:
     // taken before (started_on set), now waiting for its retry.
     const b = new PgBoss({ connectionString: url, supervise: false, schedule: false, migrate: false });
@@ -102,7 +121,9 @@ describe('the fleet under faults', () => {
     await b.start();
     try {
       const id = (await b.send('agent.k2', payload.data, { retryLimit: 1, startAfter: 3600 }))!;
-      await query(url, `UPDATE pgboss.job SET state = 'retry', started_on = now(), start_after = now() WHERE id = $1`, [id]);
+      await query(url, `UPDATE pgboss.job SET state = 'retry', started_on = now(), start_after = now() WHERE id = $1`, [
+        id,
+      ]);
       const row = await until(async () => {
         const [r] = await query<{ state: string; output: { outcome: string; reason: string; resultId: string } }>(
           url,
@@ -125,7 +146,21 @@ describe('the fleet under faults', () => {
     const [r1, r2] = await Promise.all([startAgent(url, 'r1', ['r'], tmp), startAgent(url, 'r2', ['r'], tmp)]);
     procs.push(r1, r2);
     const enqueuer = cliProcess(
-      ['bench', ...TINY, '--batch', '1,2,3,4', '--min-time', '1', '--max-time', '1.5', '--on', 'tag:r', '--db', url, '--json'],
+      [
+        'bench',
+        ...TINY,
+        '--batch',
+        '1,2,3,4',
+        '--min-time',
+        '1',
+        '--max-time',
+        '1.5',
+        '--on',
+        'tag:r',
+        '--db',
+        url,
+        '--json',
+      ],
       FAST_ENV,
     );
     await Promise.all([busy('r1'), busy('r2')]);
@@ -144,6 +179,9 @@ describe('the fleet under faults', () => {
     // The agents lived through it, said so once, and are idle again.
     for (const a of [r1, r2]) expect(a.child.exitCode).toBeNull();
     expect(r1.stderr + r2.stderr).toMatch(/the database is back/);
-    await until(async () => (await query(url, `SELECT 1 FROM fleet.agents WHERE name IN ('r1', 'r2') AND state = 'idle'`)).length === 2);
+    await until(
+      async () =>
+        (await query(url, `SELECT 1 FROM fleet.agents WHERE name IN ('r1', 'r2') AND state = 'idle'`)).length === 2,
+    );
   });
 });

@@ -9,19 +9,10 @@ import { join } from 'node:path';
 import PgBoss from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_SCHEMA_VERSION } from '../shared/contract/job.js';
+import { agentRoleGrants } from '../main/fleet/schema.js';
 import { cli } from './helpers/cli.js';
 import { freePort, startPostgres, type PgServer } from './helpers/postgres.js';
-import {
-  cliRun,
-  FAST_ENV,
-  query,
-  QUICK,
-  startAgent,
-  stopAll,
-  TINY,
-  until,
-  type Proc,
-} from './fleet-helpers.js';
+import { cliRun, FAST_ENV, query, QUICK, startAgent, stopAll, TINY, until, type Proc } from './fleet-helpers.js';
 
 let server: PgServer;
 let url: string;
@@ -90,7 +81,9 @@ describe('a fleet of two agents', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.db).not.toContain(server.password);
     expect(doc.results).toHaveLength(2);
-    expect(doc.jobs.map((j: { destination: string; agent: string; outcome: string }) => [j.destination, j.agent, j.outcome])).toEqual([
+    expect(
+      doc.jobs.map((j: { destination: string; agent: string; outcome: string }) => [j.destination, j.agent, j.outcome]),
+    ).toEqual([
       ['alpha', 'alpha', 'ok'],
       ['tag:server', 'beta', 'ok'],
     ]);
@@ -111,11 +104,16 @@ describe('a fleet of two agents', () => {
     const fleet = cli(['fleet', '--db', url, '--json']);
     expect(fleet.code, fleet.stderr).toBe(0);
     const status = JSON.parse(fleet.stdout);
-    expect(status.agents.map((x: { name: string; status: string; tags: string[] }) => [x.name, x.status, x.tags])).toEqual([
+    expect(
+      status.agents.map((x: { name: string; status: string; tags: string[] }) => [x.name, x.status, x.tags]),
+    ).toEqual([
       ['alpha', 'idle', ['cpu', 'laptop']],
       ['beta', 'idle', ['cpu', 'server']],
     ]);
-    expect(status.queues.find((q: { name: string }) => q.name === 'tag.server')).toMatchObject({ queued: 0, active: 0 });
+    expect(status.queues.find((q: { name: string }) => q.name === 'tag.server')).toMatchObject({
+      queued: 0,
+      active: 0,
+    });
     const text = cli(['fleet', '--db', url]);
     expect(text.stdout).toMatch(/alpha\s+cpu,laptop/);
     expect(text.stdout).not.toContain(server.password);
@@ -132,10 +130,14 @@ describe('a fleet of two agents', () => {
         ],
         ['an absurd batch', payload({ batch: 1e9 }), /job\.batch: .*65536/],
         ['an unknown field', payload({ shell: 'rm -rf /' }), /unknown fields: job\.shell/],
-        ['an unknown field deep down', payload({ backend: { backend: 'ort-cpu', preload: '/tmp/x.so' } }), /unknown fields: job\.backend\.preload/],
+        [
+          'an unknown field deep down',
+          payload({ backend: { backend: 'ort-cpu', preload: '/tmp/x.so' } }),
+          /unknown fields: job\.backend\.preload/,
+        ],
         ['a wrong type', payload({ batch: 'all of them' }), /job\.batch/],
         ['not a job at all', { hello: 'world' }, /does not match the job schema/],
-        ['a time limit past the agent\'s', payload({ timeLimitS: 80_000 }), /over this agent's limit/],
+        ["a time limit past the agent's", payload({ timeLimitS: 80_000 }), /over this agent's limit/],
       ];
       const ids: string[] = [];
       for (const [, data] of cases) ids.push((await b.send('agent.alpha', data as object, { retryLimit: 3 }))!);
@@ -159,7 +161,19 @@ describe('a fleet of two agents', () => {
     const other = join(tmp, 'pw32.onnx');
     expect(cli(['export', 'pointwise', '--set', 'height=8,width=8', '--out', model]).code).toBe(0);
     expect(cli(['export', 'pointwise', '--set', 'height=8,width=8,out=32', '--out', other]).code).toBe(0);
-    const r = await cliRun(['bench', model, '--min-runs', '5', '--max-time', '0.3', '--on', 'alpha', '--db', url, '--json']);
+    const r = await cliRun([
+      'bench',
+      model,
+      '--min-runs',
+      '5',
+      '--max-time',
+      '0.3',
+      '--on',
+      'alpha',
+      '--db',
+      url,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const [res] = JSON.parse(r.stdout).results;
     const sha = createHash('sha256').update(readFileSync(model)).digest('hex');
@@ -205,7 +219,9 @@ describe('a fleet of two agents', () => {
     );
     expect(queued.code, queued.stderr).toBe(0);
     const { runId } = JSON.parse(queued.stdout);
-    await until(async () => (await query(url, `SELECT 1 FROM fleet.agents WHERE name = 'gamma' AND state = 'busy'`)).length);
+    await until(
+      async () => (await query(url, `SELECT 1 FROM fleet.agents WHERE name = 'gamma' AND state = 'busy'`)).length,
+    );
     await gamma.waitFor(/"?job .* from agent\.gamma/);
     await new Promise((r) => setTimeout(r, 1500)); // measuring
     const t0 = Date.now();
@@ -238,49 +254,95 @@ describe('a fleet of two agents', () => {
     expect(JSON.parse(followed.stdout).jobs[0]).toMatchObject({ outcome: 'cancelled', reason: 'agent stopped' });
   });
 
+  it('an agent works with the least rights docs/FLEET.md gives its role (no DDL, no deleting results)', async () => {
+    const role = 'fleet_agent_t';
+    const password = 'agent-pw-5531';
+    const database = new URL(url).pathname.slice(1);
+    await server.sql(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    for (const grant of agentRoleGrants(role)) await server.sql(grant, database);
+    const agentUrl = server.urlFor(database, { user: role, password });
+    const delta = await startAgent(agentUrl, 'delta', ['least'], tmp);
+    agents.push(delta);
+    expect(delta.stderr).toMatch(/queue tag\.least does not exist and this role may not create it/);
+    // The owner's enqueuer creates the queues; the agent takes the jobs and saves the results.
+    const r = await cliRun(['bench', ...QUICK, '--on', 'delta,tag:least', '--db', url, '--json'], FAST_ENV);
+    expect(r.code, r.stderr + delta.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.jobs.map((j: { agent: string; outcome: string }) => [j.agent, j.outcome])).toEqual([
+      ['delta', 'ok'],
+      ['delta', 'ok'],
+    ]);
+    for (const sql of ['DELETE FROM studio.results', 'CREATE TABLE fleet.x (a int)', 'DELETE FROM fleet.blobs'])
+      await expect(query(agentUrl, sql), sql).rejects.toThrow(/permission denied/);
+  });
+
   it('a database that cannot be reached, or refuses the password, is one clear error (no password shown)', async () => {
     const port = await freePort();
     const secret = 'Very-Secret-pw-8472';
     const down = `postgres://studio:${secret}@127.0.0.1:${port}/nothing`;
     const wrong = server.urlFor(new URL(url).pathname.slice(1), { user: 'studio', password: secret });
     const local = join(tmp, 'local-results');
-    for (const args of [
+    const runs = [
       ['agent', '--db', down, '--name', 'zeta', '--results', local],
       ['agent', '--db', wrong, '--name', 'zeta', '--results', local],
       ['bench', ...QUICK, '--on', 'alpha', '--db', down, '--results', local],
       ['fleet', '--db', wrong],
       ['fleet', 'cancel', 'run-x', '--db', down],
-    ]) {
-      const r = cli(args);
+    ];
+    const outs = await Promise.all(runs.map((args) => cliRun(args)));
+    runs.forEach((args, i) => {
+      const r = outs[i];
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/^error: (cannot reach the database|password authentication failed)/m);
       expect(r.stderr + r.stdout).not.toContain(secret);
       expect(r.stderr).not.toMatch(/internal error|at .*\.ts:\d+/);
-    }
+    });
     // The local results folder holds no result.
     expect(existsSync(local) ? readdirSync(local).filter((f) => f.endsWith('.json')) : []).toEqual([]);
   });
 
   it('cancels a run from the CLI: queued jobs at once, the running one by its agent', async () => {
     const queued = await cliRun(
-      ['bench', ...TINY, '--batch', '1,2,3', '--min-time', '20', '--max-time', '30', '--on', 'beta', '--db', url, '--detach', '--json'],
+      [
+        'bench',
+        ...TINY,
+        '--batch',
+        '1,2,3',
+        '--min-time',
+        '20',
+        '--max-time',
+        '30',
+        '--on',
+        'beta',
+        '--db',
+        url,
+        '--detach',
+        '--json',
+      ],
       FAST_ENV,
     );
     expect(queued.code, queued.stderr).toBe(0);
     const { runId, jobs } = JSON.parse(queued.stdout);
     expect(jobs).toBe(3);
-    await until(async () => (await query(url, `SELECT 1 FROM fleet.agents WHERE name = 'beta' AND state = 'busy'`)).length);
+    await until(
+      async () => (await query(url, `SELECT 1 FROM fleet.agents WHERE name = 'beta' AND state = 'busy'`)).length,
+    );
     const c = cli(['fleet', 'cancel', runId, '--db', url, '--json']);
     expect(c.code, c.stderr).toBe(0);
     expect(JSON.parse(c.stdout)).toEqual({ runId, queued: 2, running: 1 });
     const rows = await until(async () => {
-      const r = await query<{ outcome: string | null }>(url, `SELECT outcome FROM fleet.jobs WHERE run_id = $1 ORDER BY seq`, [runId]);
+      const r = await query<{ outcome: string | null }>(
+        url,
+        `SELECT outcome FROM fleet.jobs WHERE run_id = $1 ORDER BY seq`,
+        [runId],
+      );
       return r.every((x) => x.outcome) && r;
     }, 20_000);
     expect(rows.map((r) => r.outcome)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     // The agent is free again and takes the next job.
-    await until(async () => (await query(url, `SELECT 1 FROM fleet.agents WHERE name = 'beta' AND state = 'idle'`)).length);
+    await until(
+      async () => (await query(url, `SELECT 1 FROM fleet.agents WHERE name = 'beta' AND state = 'idle'`)).length,
+    );
     expect(agents[1].stderr).toMatch(/cancelled/);
   });
 });
-

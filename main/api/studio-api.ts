@@ -365,7 +365,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
           try {
             await useDatabase(url);
           } catch (e) {
-            throw new ApiError('bad-request', `${(e as Error).message}; the setting was not saved`);
+            throw new ApiError('bad-request', `the setting was not saved: ${(e as Error).message}`);
           }
           emit('results.changed', { ids: [] });
         }

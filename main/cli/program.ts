@@ -131,7 +131,8 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
       {
         name: 'results',
         term: 'results',
-        description: 'list, show, export, import, delete and compare saved results',
+        description:
+          'list, show, export, import, delete and compare saved results; push and pull them to a database; history and regressions',
       },
     ],
     load: async () => (await import('./commands/results.js')).registerResults,

@@ -81,7 +81,7 @@ export interface AgentOptions {
   machine: () => Promise<MachineProfile>;
   timings?: Partial<AgentTimings>;
   limits?: Partial<AgentLimits>;
-  /** How many times a job is retried after its agent died (the enqueuer sets it per job; this is for the log). */
+  /** Starts job workers (tests); default: the engine's NodeSpawner. */
   spawner?: Spawner;
   /** One line per event worth a log (stderr in the CLI). */
   log?: (line: string) => void;
@@ -106,7 +106,16 @@ interface Outcome {
   cancel?: boolean;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Who measured a result, on the fleet (the document's `fleet` field). */
+export interface FleetRecord {
+  jobId: string;
+  agent: string;
+  host: string;
+  queue: string;
+  attempt: number;
+  runId: string;
+  requestedBy: string;
+}
 
 export class Agent {
   readonly db: FleetDb;
@@ -434,7 +443,7 @@ export class Agent {
     });
     // A retry of a job whose result was saved (its agent died between saving and completing).
     if (taken.retryCount > 0) {
-      const existing = await this.withDb(() => this.savedResult(remote));
+      const existing = await this.withDb(() => this.savedResult(remote.job));
       if (existing) {
         this.log(`agent ${this.opts.name}: job ${taken.id} already has its result ${existing.id}: not run again`);
         return this.finish(taken, {
@@ -478,10 +487,11 @@ export class Agent {
     await this.saveThenFinish(taken, { ...outcome, resultId: doc.id }, doc);
   }
 
-  /** The result of this job already saved (by an earlier attempt), if any. */
-  private async savedResult(remote: RemoteJob): Promise<{ id: string; status: BenchResult['status'] } | undefined> {
-    const { results } = await this.opts.repository.list({ group: remote.job.group ?? remote.runId });
-    const found = results.find((s) => s.id.endsWith(`-${remote.job.id}`));
+  /** The result of this job already saved (by an earlier attempt), if any: its id ends with the job's. */
+  private async savedResult(job: JobSpec): Promise<{ id: string; status: BenchResult['status'] } | undefined> {
+    if (!job.group) return undefined;
+    const { results } = await this.opts.repository.list({ group: job.group });
+    const found = results.find((s) => s.id.endsWith(`-${job.id}`));
     return found && { id: found.id, status: found.status };
   }
 
@@ -565,6 +575,17 @@ export class Agent {
           : []),
       ],
     };
+    // The fleet job this result answers (main/store/postgres: the results table keeps at most one
+    // result per fleet job, when the result schema carries `fleet`; until then it is dropped on save).
+    (doc as BenchResult & { fleet?: FleetRecord }).fleet = {
+      jobId: taken.id,
+      agent: this.opts.name,
+      host: this.host,
+      queue: taken.queue,
+      attempt: taken.retryCount + 1,
+      runId: remote.runId,
+      requestedBy: remote.requestedBy,
+    };
     if (why === 'stopped' && doc.failure) doc.failure = { ...doc.failure, reason: 'agent stopped' };
     if (why === 'cancelled' && doc.failure)
       doc.failure = { ...doc.failure, reason: 'cancelled from the fleet (fleet cancel, or Ctrl-C of the enqueuer)' };
@@ -596,9 +617,25 @@ export class Agent {
           this.unspool(p.result.id);
         } catch (e) {
           if (isConnectionError(e)) throw e;
-          const why = `its result ${p.result.id} could not be saved: ${(e as Error).message} (kept in ${this.spoolDir})`;
-          this.log(`agent ${this.opts.name}: job ${p.taken.id}: ${why}`);
-          p.outcome = { ...p.outcome, outcome: 'failed', reason: why, resultId: undefined };
+          const existing =
+            (e as { code?: string }).code === 'duplicate-job' ? await this.savedResult(p.result.job) : undefined;
+          if (existing) {
+            // An earlier attempt's result answers this job already (the database allows one): that one stands.
+            this.log(
+              `agent ${this.opts.name}: job ${p.taken.id} already has its result ${existing.id}; this one is dropped`,
+            );
+            this.unspool(p.result.id);
+            p.outcome = {
+              ...p.outcome,
+              outcome: existing.status,
+              resultId: existing.id,
+              reason: 'its result was saved by an earlier attempt',
+            };
+          } else {
+            const why = `its result ${p.result.id} could not be saved: ${(e as Error).message} (kept in ${this.spoolDir})`;
+            this.log(`agent ${this.opts.name}: job ${p.taken.id}: ${why}`);
+            p.outcome = { ...p.outcome, outcome: 'failed', reason: why, resultId: undefined };
+          }
         }
         p.result = undefined;
       }
@@ -721,4 +758,3 @@ function alive(pid: number): boolean {
   }
 }
 
-export { sleep };

@@ -3,7 +3,17 @@
 // local cache named by the hash, hashes what it received, and runs only a file whose hash it
 // verified. A cached file is hashed again before each use: a cache someone changed is a mismatch too.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, openSync, closeSync, writeSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  writeSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { StudioError } from '../../shared/ir/types.js';
 import { RefusedJobError, type ModelRef } from './contract.js';
@@ -87,11 +97,12 @@ export async function fetchBlob(db: FleetDb, cacheDir: string, ref: ModelRef, ma
   const fd = openSync(tmp, 'w', 0o600);
   try {
     for (let idx = 0; idx < rows[0].chunks; idx++) {
-      const c = await db.query<{ bytes: Buffer }>(`SELECT bytes FROM fleet.blob_chunks WHERE sha256 = $1 AND idx = $2`, [
-        ref.sha256,
-        idx,
-      ]);
-      if (!c.rows.length) throw new RefusedJobError(`the model ${ref.name} (sha256 ${ref.sha256}) is missing chunk ${idx}`);
+      const c = await db.query<{ bytes: Buffer }>(
+        `SELECT bytes FROM fleet.blob_chunks WHERE sha256 = $1 AND idx = $2`,
+        [ref.sha256, idx],
+      );
+      if (!c.rows.length)
+        throw new RefusedJobError(`the model ${ref.name} (sha256 ${ref.sha256}) is missing chunk ${idx}`);
       const chunk = c.rows[0].bytes;
       received += chunk.length;
       if (received > maxBytes)

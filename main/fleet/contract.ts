@@ -20,6 +20,7 @@ export const ModelRefSchema = z
       .string()
       .min(1)
       .max(200)
+      // eslint-disable-next-line no-control-regex -- control characters are what it refuses
       .regex(/^[^/\\\u0000-\u001f]+$/, 'must be a file name, not a path')
       .refine((n) => n !== '.' && n !== '..', 'must be a file name, not a path'),
   })

@@ -117,7 +117,12 @@ export async function enqueueRun(fleet: Fleet, o: EnqueueOptions): Promise<Enque
       if (j.target.kind === 'file' && !models.has(j.target.path))
         models.set(
           j.target.path,
-          await uploadBlob(fleet.db, j.target.path, basename(j.target.path), o.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES),
+          await uploadBlob(
+            fleet.db,
+            j.target.path,
+            basename(j.target.path),
+            o.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES,
+          ),
         );
   for (const { d } of plans) await ensureQueue(fleet.db, queueOf(d));
   const jobs: QueuedJob[] = [];
@@ -127,7 +132,9 @@ export async function enqueueRun(fleet: Fleet, o: EnqueueOptions): Promise<Enque
     for (const spec of plan.jobs) {
       const model = spec.target.kind === 'file' ? models.get(spec.target.path) : undefined;
       const job: JobSpec =
-        model && spec.target.kind === 'file' ? { ...spec, target: { ...spec.target, path: blobPath(model.sha256) } } : spec;
+        model && spec.target.kind === 'file'
+          ? { ...spec, target: { ...spec.target, path: blobPath(model.sha256) } }
+          : spec;
       const payload: RemoteJob = {
         version: REMOTE_JOB_VERSION,
         runId,
@@ -250,10 +257,15 @@ export async function followRun(fleet: Fleet, o: FollowOptions): Promise<FollowO
   while (!o.signal?.aborted) {
     try {
       // Events first, then the jobs: an 'end' event seen has its job's outcome committed with it.
-      const events = await fleet.db.query<{ seq: string; job_id: string; kind: string; payload: Record<string, unknown> }>(
-        `SELECT seq, job_id, kind, payload FROM fleet.events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000`,
-        [o.runId, lastEvent],
-      );
+      const events = await fleet.db.query<{
+        seq: string;
+        job_id: string;
+        kind: string;
+        payload: Record<string, unknown>;
+      }>(`SELECT seq, job_id, kind, payload FROM fleet.events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000`, [
+        o.runId,
+        lastEvent,
+      ]);
       const { rows } = await fleet.db.query<{
         job_id: string;
         seq: number;
@@ -304,7 +316,11 @@ export async function followRun(fleet: Fleet, o: FollowOptions): Promise<FollowO
           }
         }
         if (!outcome) continue;
-        Object.assign(view, { outcome, ...(reason ? { reason } : {}), ...(r.result_id ? { resultId: r.result_id } : {}) });
+        Object.assign(view, {
+          outcome,
+          ...(reason ? { reason } : {}),
+          ...(r.result_id ? { resultId: r.result_id } : {}),
+        });
         landed.set(r.job_id, view);
       }
       const ids = [...landed.values()].flatMap((v) => (v.resultId ? [v.resultId] : []));
@@ -394,7 +410,8 @@ export async function cancelRun(fleet: Fleet, runId: string): Promise<{ queued: 
     const live = rows.filter((r) => r.state && ['created', 'retry', 'active'].includes(r.state));
     const byQueue = new Map<string, string[]>();
     for (const r of live) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r.job_id]);
-    for (const [queue, ids] of byQueue) await fleet.boss.cancel(queue, ids, { db: { executeSql: (t, v) => c.query(t, v) } });
+    for (const [queue, ids] of byQueue)
+      await fleet.boss.cancel(queue, ids, { db: { executeSql: (t, v) => c.query(t, v) } });
     const queued = live.filter((r) => r.state !== 'active').map((r) => r.job_id);
     await c.query(
       `UPDATE fleet.jobs SET outcome = 'cancelled', reason = 'cancelled before it started', ended_at = now()

@@ -184,3 +184,26 @@ export async function ensureQueue(db: FleetDb, name: string): Promise<boolean> {
     throw e;
   }
 }
+
+/**
+ * The least rights an agent needs (docs/FLEET.md "The agent's role"): take, complete, fail and
+ * cancel jobs in pg-boss (and its maintenance: archive, expire), register and heartbeat, record
+ * outcomes and events, read models, and upsert its results in studio.results. No DDL: the queues
+ * and tables are created by the team's owner role (an enqueuer, or `fleet --db URL` once).
+ * `role` must be a plain SQL identifier.
+ */
+export function agentRoleGrants(role: string): string[] {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role))
+    throw new StudioError(`'${role}' is not a plain role name`, 'bad-parameter');
+  return [
+    `GRANT USAGE ON SCHEMA ${BOSS_SCHEMA}, fleet, studio TO ${role}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${BOSS_SCHEMA} TO ${role}`,
+    `GRANT SELECT ON fleet.schema_version, fleet.runs, fleet.blobs, fleet.blob_chunks TO ${role}`,
+    `GRANT SELECT, INSERT, UPDATE ON fleet.agents TO ${role}`,
+    `GRANT SELECT, UPDATE ON fleet.jobs TO ${role}`,
+    `GRANT SELECT, INSERT, DELETE ON fleet.events TO ${role}`,
+    `GRANT USAGE ON SEQUENCE fleet.events_seq_seq TO ${role}`,
+    `GRANT SELECT ON studio.schema_migrations TO ${role}`,
+    `GRANT SELECT, INSERT, UPDATE ON studio.results TO ${role}`,
+  ];
+}

@@ -41,12 +41,22 @@ export function registerAgent(program: Command): void {
     .requiredOption('--name <name>', "this agent's name (jobs sent with --on NAME come here)")
     .option('--tags <list>', 'tags this agent serves, e.g. cuda,laptop (jobs sent with --on tag:TAG)')
     .option('--db <url>', "the team's PostgreSQL database (postgres://user:password@host/db); default: BOTTLENECK_DB")
-    .option('--results <dir>', 'local folder: spool of results not yet saved, model cache, kept roofline', defaultResultsDir())
+    .option(
+      '--results <dir>',
+      'local folder: spool of results not yet saved, model cache, kept roofline',
+      defaultResultsDir(),
+    )
     .option('--heartbeat <s>', 'seconds between heartbeats (default 5)')
     .option('--stale-after <s>', 'an agent silent this long is taken for dead and its job retried (default 30)')
     .option('--poll <s>', 'seconds between looks for a job while idle (default 1)')
-    .option('--max-model-bytes <n>', `largest model file this agent downloads (default ${DEFAULT_LIMITS.maxModelBytes})`)
-    .option('--max-time-limit <s>', `longest job time limit this agent accepts (default ${DEFAULT_LIMITS.maxTimeLimitS})`)
+    .option(
+      '--max-model-bytes <n>',
+      `largest model file this agent downloads (default ${DEFAULT_LIMITS.maxModelBytes})`,
+    )
+    .option(
+      '--max-time-limit <s>',
+      `longest job time limit this agent accepts (default ${DEFAULT_LIMITS.maxTimeLimitS})`,
+    )
     .action(
       action(async (opts: AgentCliOptions) => {
         const url = databaseUrlOf({ db: opts.db });
@@ -59,7 +69,10 @@ export function registerAgent(program: Command): void {
           .map((t) => checkName(t, '--tags'));
         const maxModelBytes = opts.maxModelBytes === undefined ? undefined : Number(opts.maxModelBytes);
         if (maxModelBytes !== undefined && !(Number.isInteger(maxModelBytes) && maxModelBytes > 0))
-          throw new StudioError(`--max-model-bytes must be a positive integer, got '${opts.maxModelBytes}'`, 'bad-parameter');
+          throw new StudioError(
+            `--max-model-bytes must be a positive integer, got '${opts.maxModelBytes}'`,
+            'bad-parameter',
+          );
         const maxTimeLimit = seconds(opts.maxTimeLimit, '--max-time-limit');
         const staleAfterMs = seconds(opts.staleAfter, '--stale-after');
         const heartbeatMs = seconds(opts.heartbeat, '--heartbeat');

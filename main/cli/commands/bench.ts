@@ -251,7 +251,10 @@ export function registerBench(program: Command): void {
     )
     .option('--results <dir>', 'results folder', defaultResultsDir())
     .option('--db <url>', DB_OPTION_HELP)
-    .option('--on <destinations>', 'run on fleet agents instead of here: agent names or tag:TAG, comma-separated (needs --db)')
+    .option(
+      '--on <destinations>',
+      'run on fleet agents instead of here: agent names or tag:TAG, comma-separated (needs --db)',
+    )
     .option('--detach', 'with --on: queue the jobs, print the run id and return')
     .option('--report <file>', 'also write a report: .html, .md, .csv or .json')
     .option('--json', 'print one JSON document (no progress bars)')

@@ -63,7 +63,8 @@ function retries(): number {
 
 function requireDb(db: string | undefined, what: string): string {
   const url = databaseUrlOf({ db });
-  if (!url) throw new StudioError(`${what} needs --db URL (or BOTTLENECK_DB): the team's PostgreSQL database`, 'bad-parameter');
+  if (!url)
+    throw new StudioError(`${what} needs --db URL (or BOTTLENECK_DB): the team's PostgreSQL database`, 'bad-parameter');
   return url;
 }
 
@@ -106,13 +107,19 @@ export async function enqueueRemote<O extends RemoteBenchOptions>(
     await withFleet(url, 'bench --on', async (fleet) => {
       let run: EnqueuedRun;
       try {
-        run = await enqueueRun(fleet, { spec, destinations, planner: new BenchService({ results }), retryLimit: retries() });
+        run = await enqueueRun(fleet, {
+          spec,
+          destinations,
+          planner: new BenchService({ results }),
+          retryLimit: retries(),
+        });
       } catch (e) {
         throw helpers.inFlagWords(e);
       }
       const where = destinations.map(destinationText).join(', ');
       if (opts.detach) {
-        if (opts.json) printJson({ runId: run.runId, jobs: run.jobs.length, destinations: destinations.map(destinationText) });
+        if (opts.json)
+          printJson({ runId: run.runId, jobs: run.jobs.length, destinations: destinations.map(destinationText) });
         else
           printText(
             `${run.runId}: ${run.jobs.length} job(s) queued for ${where} in ${fleet.db.location}\nfollow it with: fleet follow ${run.runId} --db URL; cancel it with: fleet cancel ${run.runId} --db URL`,
@@ -190,7 +197,9 @@ async function follow(
     }
     warn(`interrupted: cancelling the run ${runId} (results saved so far are kept; Ctrl-C again to stop waiting)`);
     cancelRun(fleet, runId)
-      .then((n) => warn(`cancelled ${n.queued} queued job(s); ${n.running} running job(s) are being stopped by their agents`))
+      .then((n) =>
+        warn(`cancelled ${n.queued} queued job(s); ${n.running} running job(s) are being stopped by their agents`),
+      )
       .catch((e) => warn(`could not cancel: ${(e as Error).message}`))
       .finally(() => setTimeout(() => abort.abort(), 20_000).unref());
   };
@@ -213,7 +222,8 @@ async function follow(
             total,
           });
         },
-        progress: ({ job, progress: p }) => bus.emit('progress', { runId, job: jobOf(job), progress: p, fraction: p.fraction }),
+        progress: ({ job, progress: p }) =>
+          bus.emit('progress', { runId, job: jobOf(job), progress: p, fraction: p.fraction }),
         retry: ({ job, reason }) => progress && warn(`${job.label}: ${reason}`),
         end: ({ job, result }) => bus.emit('job-end', { runId, job: jobOf(job), result: result ?? standIn(job) }),
         connection: ({ message }) => progress && warn(message),
@@ -275,7 +285,8 @@ function outcomeOf(run: EnqueuedRun, f: FollowOutcome, oneDestination: boolean):
   return { runId: run.runId, results: all, counts, verdicts, unsaved, neverStarted };
 }
 
-const ago = (s: number) => (s < 90 ? `${s.toFixed(1)} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${(s / 3600).toFixed(1)} h ago`);
+const ago = (s: number) =>
+  s < 90 ? `${s.toFixed(1)} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${(s / 3600).toFixed(1)} h ago`;
 
 export function registerFleet(program: Command): void {
   const fleet = program

@@ -8,9 +8,12 @@
 // to be a one-off (state pending or confirmed): the check a CI job runs after its benchmarks.
 // User errors (a bad date, a bad number) exit 2, as everywhere (io.ts action).
 import type { Command } from 'commander';
+import { seriesMatches, type HistoryFilter } from '../../../shared/contract/history.js';
 import { PRECISIONS } from '../../../shared/contract/job.js';
+import type { BenchResult } from '../../../shared/contract/result.js';
 import { StudioError } from '../../../shared/ir/types.js';
 import {
+  describeSeries,
   historyOf,
   parseSince,
   pointsSince,
@@ -21,6 +24,7 @@ import {
   type Series,
   type SeriesPoint,
 } from '../../../shared/stats/regression.js';
+import { machineKeyOf } from '../../../shared/stats/series-key.js';
 import type { ResultsRepository } from '../../store/results-repository.js';
 import type { StoreProblem } from '../../store/results-store.js';
 import { ratio, table } from '../format.js';
@@ -120,31 +124,35 @@ function checkSince(since: string | undefined): void {
   }
 }
 
-/** Whether a series is one the selection asks for (target and backend are asked of the repository already). */
-function selects(o: SeriesSelection): (s: Series) => boolean {
+/**
+ * The series filter the selection asks for, checked: the History view's (shared/contract/history.ts
+ * seriesMatches), so that the CLI and the app select the same series.
+ */
+export function seriesFilter(o: SeriesSelection): Omit<HistoryFilter, 'since'> {
   if (o.precision !== undefined && !(PRECISIONS as readonly string[]).includes(o.precision))
     throw new StudioError(`--precision must be one of ${PRECISIONS.join(', ')}, got '${o.precision}'`, 'bad-parameter');
-  const batch = wholeNumber(o.batch, '--batch', 1);
-  const threads = wholeNumber(o.threads, '--threads', 0);
-  const machine = o.machine?.toLowerCase();
-  return (s) => {
-    const d = s.description;
-    if (batch !== undefined && d.batch !== batch) return false;
-    if (threads !== undefined && d.threads !== threads) return false;
-    if (o.precision !== undefined && d.precision !== o.precision) return false;
-    if (machine !== undefined && !`${d.machine}\n${d.device}`.toLowerCase().includes(machine)) return false;
-    return true;
+  const f: Omit<HistoryFilter, 'since'> = {
+    target: o.target,
+    backend: o.backend,
+    batch: wholeNumber(o.batch, '--batch', 1),
+    threads: wholeNumber(o.threads, '--threads', 0),
+    precision: o.precision as HistoryFilter['precision'],
+    machine: o.machine,
   };
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined && v !== ''));
 }
 
 /** The judged series the selection asks for, over the whole history (since trims afterwards). */
 async function judgedSeries(repo: ResultsRepository, o: SeriesSelection & DetectionFlags & { since?: string }) {
   checkSince(o.since);
   const method = detectionOptions(o);
-  const keep = selects(o);
+  const filter = seriesFilter(o);
   // Not `since`: a point's baseline comes from the results before it.
-  const { results, problems } = await repo.load({ status: 'ok', target: o.target, backend: o.backend });
-  const series = historyOf(results, method).filter(keep);
+  const { results, problems } = await repo.load({ status: 'ok', backend: o.backend });
+  const selected = Object.keys(filter).length
+    ? (r: BenchResult) => seriesMatches({ description: describeSeries(r), machineKey: machineKeyOf(r.machine) }, filter)
+    : undefined;
+  const series = historyOf(results, { ...method, filter: selected });
   return { method, series, problems };
 }
 
@@ -277,8 +285,11 @@ export function regressionsText(doc: RegressionsDocument): string {
 
 function withSelection(cmd: Command): Command {
   return withResultsSource(cmd)
-    .option('--target <name>', 'only this target (block, model, model/variant or file)')
-    .option('--backend <name>', 'only this backend')
+    .option(
+      '--target <text>',
+      "only targets whose name or series label contains this text, any case ('resnet', 'mid=64')",
+    )
+    .option('--backend <name>', 'only this backend (exactly: ort-cpu)')
     .option('--batch <n>', 'only this batch size')
     .option('--threads <n>', 'only this intra-op thread count (0: the runtime chose)')
     .option('--precision <p>', `only this precision (${PRECISIONS.join(', ')})`)

@@ -11,6 +11,9 @@ import type { ResultFilter } from '../../store/results-store.js';
 import { ratio, table } from '../format.js';
 import { action, printJson, printText, warn } from '../io.js';
 import { withResults, withResultsSource } from '../results-source.js';
+import { openResultsRepository } from '../../services/open-results.js';
+import { defaultResultsDir } from '../../store/paths.js';
+import { registerHistory } from './history.js';
 import { registerResultsSync } from './results-sync.js';
 
 interface FilterOptions {
@@ -79,7 +82,9 @@ const LIST_TEXT_LIMIT = 500;
 export function registerResults(program: Command): void {
   const results = program
     .command('results')
-    .description('list, show, export, import, delete and compare saved results');
+    .description(
+      'list, show, export, import, delete and compare saved results; push and pull them to a database; history and regressions',
+    );
   registerResultsSync(results);
 
   withFilters(results.command('list').description('saved results, oldest first'))
@@ -143,7 +148,12 @@ export function registerResults(program: Command): void {
     action(async (o: FilterOptions & { out: string; lab?: string }) => {
       const filter = filterFrom(o);
       // Saved accuracy and lab results go beside the benchmark results, as in every report.
-      const { accuracy, lab, problems: docProblems, ...written } = await withResults(o, async (service) => {
+      const {
+        accuracy,
+        lab,
+        problems: docProblems,
+        ...written
+      } = await withResults(o, async (service) => {
         const { results: rs, problems } = await service.load(filter);
         reportProblems(problems);
         return service.export(rs, o.out, undefined, { lab: o.lab });
@@ -176,20 +186,19 @@ export function registerResults(program: Command): void {
       }),
     );
 
-  withResultsSource(results.command('delete <ids...>').description('delete results by id'))
-    .action(
-      action((ids: string[], o: { results?: string; db?: string }) =>
-        withResults(o, async (service) => {
-          // Unlike the app's delete, an id that names no result is an error here: a typo must not pass.
-          if (service.repository.kind === 'folder') {
-            for (const id of ids) printText(`deleted ${service.store.delete(id).join(', ')}`);
-            return;
-          }
-          await service.get(ids);
-          for (const id of await service.delete(ids)) printText(`deleted ${id} from ${service.location}`);
-        }),
-      ),
-    );
+  withResultsSource(results.command('delete <ids...>').description('delete results by id')).action(
+    action((ids: string[], o: { results?: string; db?: string }) =>
+      withResults(o, async (service) => {
+        // Unlike the app's delete, an id that names no result is an error here: a typo must not pass.
+        if (service.repository.kind === 'folder') {
+          for (const id of ids) printText(`deleted ${service.store.delete(id).join(', ')}`);
+          return;
+        }
+        await service.get(ids);
+        for (const id of await service.delete(ids)) printText(`deleted ${id} from ${service.location}`);
+      }),
+    ),
+  );
 
   withResultsSource(
     results
@@ -222,4 +231,5 @@ export function registerResults(program: Command): void {
       }),
     );
 
+  registerHistory(results, (o) => openResultsRepository({ db: o.db, dir: o.results ?? defaultResultsDir() }));
 }

@@ -21,7 +21,8 @@ export function pointWhiskersPlugin(
       meta.data.forEach((el, j) => {
         const iv = ivs[j];
         if (!iv) return;
-        const { x } = el.getProps(['x'], true) as { x: number };
+        // Where the point is drawn now (the chart is not animated: that is where it stays).
+        const { x } = el.getProps(['x']) as { x: number };
         const [top, bottom] = [y.getPixelForValue(iv.high), y.getPixelForValue(iv.low)];
         ctx.beginPath();
         ctx.moveTo(x, top);
