@@ -2,7 +2,7 @@
 // (its job retried on another agent, or failed with the reason when no retry is left; nothing else
 // lost); a job whose result was saved before its agent died is not run again; PostgreSQL restarted
 // during a run (agents and the enqueuer reconnect; every result saved exactly once).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import PgBoss from 'pg-boss';
@@ -141,6 +141,37 @@ describe('the fleet under faults', () => {
       await b.stop({ graceful: false });
     }
   });
+
+  it('PostgreSQL down for longer than a save retries: the result waits in the spool, then is saved once', async () => {
+    const s1 = await startAgent(url, 's1', [], tmp);
+    procs.push(s1);
+    const enqueuer = cliProcess(
+      ['bench', ...TINY, '--min-time', '2', '--max-time', '3', '--on', 's1', '--db', url, '--json'],
+      FAST_ENV,
+    );
+    await busy('s1');
+    await server.stopServer();
+    try {
+      // Measured while the database is away: the result is spooled, and the agent says why it waits.
+      await s1.waitFor(/job .* ok: p50/, 30_000);
+      const spool = join(tmp, 's1', 'fleet-spool');
+      await until(async () => readdirSync(spool).some((f) => f.endsWith('.json')), 10_000);
+      await s1.waitFor(/cannot reach the database|lost the connection/, 40_000);
+      // Longer than the results repository retries a save by itself (20 s): the agent's own retry.
+      await new Promise((r) => setTimeout(r, 24_000));
+      expect(readdirSync(spool).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    } finally {
+      await server.startServer();
+    }
+    const { code } = await enqueuer.exited;
+    expect(code, enqueuer.stderr).toBe(0);
+    const doc = JSON.parse(enqueuer.stdout);
+    expect(doc.results.map((r: { status: string }) => r.status)).toEqual(['ok']);
+    expect(await query(url, `SELECT id FROM studio.results WHERE group_id = $1`, [doc.runId])).toHaveLength(1);
+    expect(readdirSync(join(tmp, 's1', 'fleet-spool')).filter((f) => f.endsWith('.json'))).toEqual([]);
+    expect(s1.stderr).toMatch(/the database is back/);
+    expect(s1.child.exitCode).toBeNull();
+  }, 120_000);
 
   it('PostgreSQL restarted during a run: agents and the enqueuer reconnect; every result is saved exactly once', async () => {
     const [r1, r2] = await Promise.all([startAgent(url, 'r1', ['r'], tmp), startAgent(url, 'r2', ['r'], tmp)]);

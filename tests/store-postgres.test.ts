@@ -343,7 +343,16 @@ describe('the same answers as the folder store', () => {
 
   it('stores one result per fleet job', async () => {
     const { repo } = await fresh();
-    const doc = (id: string) => toJsonText({ ...fakeResult({ id }), fleet: { jobId: 'job-42', agent: 'gpu-box' } });
+    const fleet = {
+      jobId: 'job-42',
+      agent: 'gpu-box',
+      host: 'h',
+      queue: 'agent.gpu-box',
+      attempt: 1,
+      runId: 'r',
+      requestedBy: 'me',
+    };
+    const doc = (id: string) => toJsonText({ ...fakeResult({ id }), fleet });
     const [a, b] = [fakeResult({ id: 'fleet-a' }), fakeResult({ id: 'fleet-b' })];
     expect(await repo.addMany([a], [doc('fleet-a')])).toEqual({ added: ['fleet-a'], existing: [] });
     // The agent wrote the same job's result again under another id after a reconnection: not added.

@@ -232,6 +232,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
   const useDatabase = async (url: string | undefined): Promise<void> => {
     const next = url ? await openResultsRepository({ db: url, dir: store.dir }) : folder;
     await repository.switchTo(next);
+    if (fleetOpen && fleetOpen.url !== url) await closeFleet();
     databaseUrl = url;
     databaseProblem = undefined;
   };
@@ -246,6 +247,35 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       })
     : Promise.resolve();
   const results = new ResultsService(store, repository);
+
+  // The fleet (main/fleet/: agents and their queues) lives in the results database: opened when first
+  // listed, for the database in use then, and closed when Settings switch to another one.
+  let fleetOpen: { url: string; fleet: Promise<import('../fleet/enqueue.js').Fleet> } | undefined;
+  const closeFleet = async () => {
+    const open = fleetOpen;
+    fleetOpen = undefined;
+    if (open) await open.fleet.then((f) => f.close()).catch(() => {});
+  };
+  const databaseFleet = (url: string): FleetSource => ({
+    async list() {
+      if (fleetOpen?.url !== url) {
+        await closeFleet();
+        const opening = import('../fleet/enqueue.js').then((m) => m.openFleet(url));
+        fleetOpen = { url, fleet: opening };
+        // A fleet that could not be opened is tried again on the next listing.
+        opening.catch(() => {
+          if (fleetOpen?.fleet === opening) fleetOpen = undefined;
+        });
+      }
+      const fleet = await fleetOpen.fleet;
+      const { fleetStatus } = await import('../fleet/enqueue.js');
+      const status = await fleetStatus(fleet);
+      return {
+        agents: status.agents.map(({ status: state, pid: _pid, ...agent }) => ({ ...agent, state })),
+        queues: status.queues,
+      };
+    },
+  });
   const runs = new BenchRuns({
     results,
     emit,
@@ -403,7 +433,11 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
         await results.load({ status: 'ok', ...(req.filter.backend ? { backend: req.filter.backend } : {}) }),
         req,
       ),
-    'fleet.list': () => fleetResponse(deps.fleet),
+    'fleet.list': async () => {
+      await connecting;
+      const live = databaseUrl && !databaseProblem ? databaseFleet(databaseUrl) : undefined;
+      return fleetResponse(deps.fleet ?? live);
+    },
   };
 
   async function handle(method: string, rawRequest: unknown): Promise<unknown> {
@@ -467,6 +501,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       disposed = true;
       await Promise.all([runs.dispose(), tasks.dispose()]);
       await connecting;
+      await closeFleet();
       await repository.close().catch(() => {});
       files.closeAll();
       listeners.clear();

@@ -106,17 +106,6 @@ interface Outcome {
   cancel?: boolean;
 }
 
-/** Who measured a result, on the fleet (the document's `fleet` field). */
-export interface FleetRecord {
-  jobId: string;
-  agent: string;
-  host: string;
-  queue: string;
-  attempt: number;
-  runId: string;
-  requestedBy: string;
-}
-
 export class Agent {
   readonly db: FleetDb;
   private boss?: PgBoss;
@@ -328,7 +317,9 @@ export class Agent {
   private async heartbeat(): Promise<void> {
     try {
       const r = await this.db.query(
-        `UPDATE fleet.agents SET last_seen = now(), state = $4 WHERE name = $1 AND host = $2 AND pid = $3`,
+        // A heartbeat still on its way when the agent marked itself stopped must not undo that.
+        `UPDATE fleet.agents SET last_seen = now(), state = CASE WHEN state = 'stopped' THEN state ELSE $4 END
+          WHERE name = $1 AND host = $2 AND pid = $3`,
         [this.opts.name, this.host, process.pid, this.stopping ? 'stopping' : this.state],
       );
       if (!r.rowCount && !this.stopping) {
@@ -576,8 +567,8 @@ export class Agent {
       ],
     };
     // The fleet job this result answers (main/store/postgres: the results table keeps at most one
-    // result per fleet job, when the result schema carries `fleet`; until then it is dropped on save).
-    (doc as BenchResult & { fleet?: FleetRecord }).fleet = {
+    // result per fleet job).
+    doc.fleet = {
       jobId: taken.id,
       agent: this.opts.name,
       host: this.host,
@@ -611,6 +602,16 @@ export class Agent {
   private async flushPending(): Promise<void> {
     while (this.pending.length) {
       const p = this.pending[0];
+      if (p.result && !(await this.stillOurs(p.taken))) {
+        // Reaped while the database was away from us, and retried: the retry measures it again, and
+        // one result per job is enough.
+        this.log(
+          `agent ${this.opts.name}: job ${p.taken.id} was taken from this agent while the database was away; its result ${p.result.id} is dropped (the retry measures it)`,
+        );
+        this.unspool(p.result.id);
+        this.pending.shift();
+        continue;
+      }
       if (p.result) {
         try {
           await this.opts.repository.save(p.result);
@@ -647,6 +648,20 @@ export class Agent {
       }
       this.pending.shift();
     }
+  }
+
+  /** Whether the job is still the attempt this agent took (active, or cancelled while it ran); true when pg-boss no longer has it. */
+  private async stillOurs(taken: Taken): Promise<boolean> {
+    const { rows } = await this.db.query<{ state: string; started_on: Date }>(
+      `SELECT state, started_on FROM ${BOSS_SCHEMA}.job WHERE name = $1 AND id = $2`,
+      [taken.queue, taken.id],
+    );
+    const j = rows[0];
+    if (!j) return true;
+    return (
+      (j.state === 'active' || j.state === 'cancelled') &&
+      new Date(j.started_on).getTime() === new Date(taken.startedOn).getTime()
+    );
   }
 
   /** Records a job's end without a result to save (refused, already saved). */
@@ -693,7 +708,8 @@ export class Agent {
           [taken.id, o.outcome, o.reason ?? null, o.resultId ?? null],
         );
       await c.query(
-        `UPDATE fleet.agents SET current_job = NULL, current_queue = NULL, state = $4
+        `UPDATE fleet.agents SET current_job = NULL, current_queue = NULL,
+                state = CASE WHEN state = 'stopped' THEN state ELSE $4 END
           WHERE name = $1 AND host = $2 AND pid = $3 AND current_job = $5`,
         [this.opts.name, this.host, process.pid, this.stopping ? 'stopping' : 'idle', taken.id],
       );
@@ -740,10 +756,20 @@ export class Agent {
   private async flushSpool(): Promise<void> {
     if (!existsSync(this.spoolDir)) return;
     for (const f of readdirSync(this.spoolDir).filter((n) => n.endsWith('.json'))) {
-      const result = JSON.parse(readFileSync(join(this.spoolDir, f), 'utf8')) as BenchResult;
-      await this.opts.repository.save(result);
-      this.unspool(result.id);
-      this.log(`agent ${this.opts.name}: saved spooled result ${result.id}`);
+      const file = join(this.spoolDir, f);
+      try {
+        const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+        await this.opts.repository.save(result);
+        rmSync(file, { force: true });
+        this.log(`agent ${this.opts.name}: saved spooled result ${result.id}`);
+      } catch (e) {
+        if (isConnectionError(e)) throw e;
+        // Refused (a result of that job saved meanwhile by a retry, a damaged file): set aside, never blocking.
+        renameSync(file, `${file}.refused`);
+        this.log(
+          `agent ${this.opts.name}: spooled result ${f} not saved: ${(e as Error).message} (kept as ${f}.refused)`,
+        );
+      }
     }
   }
 }
@@ -757,4 +783,3 @@ function alive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-

@@ -186,6 +186,42 @@ export async function enqueueRun(fleet: Fleet, o: EnqueueOptions): Promise<Enque
   return { runId, jobs, plan: plans[0].plan, models: [...models.values()] };
 }
 
+/** The destinations no live agent serves now (their jobs wait until one starts). */
+export async function unserved(
+  fleet: Fleet,
+  destinations: Destination[],
+  staleAfterMs = 30_000,
+): Promise<Destination[]> {
+  const { rows } = await fleet.db.query<{ name: string; tags: string[] }>(
+    `SELECT name, tags FROM fleet.agents WHERE state <> 'stopped' AND last_seen > now() - make_interval(secs => $1)`,
+    [staleAfterMs / 1000],
+  );
+  return destinations.filter((d) =>
+    d.kind === 'agent' ? !rows.some((a) => a.name === d.name) : !rows.some((a) => a.tags.includes(d.tag)),
+  );
+}
+
+/** A run as queued: how many jobs, for which destinations, by whom and when. */
+export async function runInfo(
+  fleet: Fleet,
+  runId: string,
+): Promise<{ jobs: number; destinations: string[]; requestedBy: string; createdAt: string }> {
+  const { rows } = await fleet.db.query<{
+    jobs: number;
+    destinations: string[];
+    requested_by: string;
+    created_at: Date;
+  }>(`SELECT jobs, destinations, requested_by, created_at FROM fleet.runs WHERE run_id = $1`, [runId]);
+  if (!rows.length) throw new StudioError(`no fleet run '${runId}' in ${fleet.db.location}`, 'not-found');
+  const r = rows[0];
+  return {
+    jobs: r.jobs,
+    destinations: r.destinations,
+    requestedBy: r.requested_by,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
 const slug = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, '-');
 
 /** What a follower sees of one job. */

@@ -114,6 +114,17 @@ export const PrecisionDetailsSchema = z.object({
 });
 export type PrecisionDetails = z.infer<typeof PrecisionDetailsSchema>;
 
+export const FleetRecordSchema = z.object({
+  jobId: z.string().max(100),
+  agent: z.string().max(100),
+  host: z.string().max(300),
+  queue: z.string().max(100),
+  attempt: z.number().int().min(1),
+  runId: z.string().max(200),
+  requestedBy: z.string().max(300),
+});
+export type FleetRecord = z.infer<typeof FleetRecordSchema>;
+
 export const ResultSchema = z.object({
   schema: z.literal(RESULT_SCHEMA),
   version: z.literal(RESULT_SCHEMA_VERSION),
@@ -223,6 +234,11 @@ export const ResultSchema = z.object({
   notes: z.array(z.string()).default([]),
   /** fp16/int8 jobs: fidelity against fp32 and how the variant was built (absent for fp32). */
   precision: PrecisionDetailsSchema.optional(),
+  /**
+   * Measured by a fleet agent (docs/FLEET.md): the queue job it answers (a database keeps at most one
+   * result per fleet job), the agent and host that ran it, and who asked. Absent for a local run.
+   */
+  fleet: FleetRecordSchema.optional(),
 });
 export type BenchResult = z.infer<typeof ResultSchema>;
 export type DeviceResidentLatency = NonNullable<BenchResult['deviceResident']>;

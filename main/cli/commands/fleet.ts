@@ -16,6 +16,8 @@ import {
   fleetStatus,
   followRun,
   openFleet,
+  runInfo,
+  unserved,
   type EnqueuedRun,
   type Fleet,
   type FollowOutcome,
@@ -117,6 +119,10 @@ export async function enqueueRemote<O extends RemoteBenchOptions>(
         throw helpers.inFlagWords(e);
       }
       const where = destinations.map(destinationText).join(', ');
+      for (const d of await unserved(fleet, destinations, staleAfterMs()))
+        warn(
+          `no live agent serves ${destinationText(d)} now: its jobs wait until one starts (fleet --db URL lists the agents)`,
+        );
       if (opts.detach) {
         if (opts.json)
           printJson({ runId: run.runId, jobs: run.jobs.length, destinations: destinations.map(destinationText) });
@@ -176,7 +182,7 @@ async function follow(
   progress: boolean,
 ): Promise<FollowOutcome> {
   const specs = new Map(run?.jobs.map((j) => [j.jobId, j.spec]) ?? []);
-  let total = run?.jobs.length ?? 0;
+  let total = run?.jobs.length ?? (await runInfo(fleet, runId)).jobs;
   const bus = new EventEmitter();
   const source = {
     on<K extends 'job-start' | 'progress' | 'job-end'>(event: K, cb: (e: BenchEvents[K]) => void) {
@@ -349,7 +355,7 @@ export function registerFleet(program: Command): void {
     );
   fleet
     .command('follow <runId>')
-    .description('stream the progress of a fleet run and results until it ends (Ctrl-C cancels it)')
+    .description("stream a fleet run's progress and results until it ends (Ctrl-C cancels it)")
     .option('--db <url>', "the team's PostgreSQL database; default: BOTTLENECK_DB")
     .option('--results <dir>', 'local results folder (reports)', defaultResultsDir())
     .option('--json', 'print one JSON document')
