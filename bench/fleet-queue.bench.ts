@@ -42,7 +42,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 3);
 const LOCAL = Number(process.env.BENCH_LOCAL ?? 100);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 3600);
 for (const [name, v, min] of [
   ['BENCH_JOBS', JOBS, 1],
@@ -99,8 +99,23 @@ const med = (xs: number[]) => pct(xs, 50);
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
-/** Differences between consecutive values (a queue's cycle per job). */
-const deltas = (xs: number[]) => xs.slice(1).map((x, i) => x - xs[i]);
+
+/**
+ * A queue's cost per job from its results in the order they were made: the cycle (one result's
+ * createdAt to the next one's: everything job i+1 cost, worker start-up included) and the cycle less
+ * the worker's own time of job i+1 (what running it in a fresh process through this queue added).
+ */
+function cyclesOf(results: BenchResult[]): { cycles: number[]; overheads: number[] } {
+  const rs = [...results].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  const cycles: number[] = [];
+  const overheads: number[] = [];
+  for (let i = 1; i < rs.length; i++) {
+    const cycle = Date.parse(rs[i].createdAt) - Date.parse(rs[i - 1].createdAt);
+    cycles.push(cycle);
+    if (rs[i].status === 'ok') overheads.push(cycle - inWorkerMs(rs[i]));
+  }
+  return { cycles, overheads };
+}
 
 /** The time the worker itself spent on the job: model load, session, first run, warm-up, measured runs. */
 const inWorkerMs = (r: BenchResult) =>
@@ -195,6 +210,8 @@ process.on('SIGINT', () => {
 interface QueueSample {
   /** Per-job cycle: consecutive results' createdAt on one queue, ms. */
   cycles: number[];
+  /** Per-job cycle less the worker's own time, ms. */
+  overheads: number[];
   /** The worker's own time per job, ms. */
   inWorker: number[];
   /** The jobs' medians, ms (context). */
@@ -223,7 +240,7 @@ function localRound(cli: string, n: number): QueueSample {
   rmSync(dir, { recursive: true, force: true });
   const ok = results.filter((r) => r.status === 'ok');
   return {
-    cycles: deltas(results.map((r) => Date.parse(r.createdAt))),
+    ...cyclesOf(results),
     inWorker: ok.map(inWorkerMs),
     p50: ok.map((r) => r.stats!.p50),
     wallMs,
@@ -318,12 +335,12 @@ async function fleetRun(
   return { run, enqueueMs, drainMs, rows: await jobRows(fleet, run.runId) };
 }
 
-/** Per-job cycles of each agent (its results' createdAt, one to the next). */
-function agentCycles(rows: JobRow[]): number[] {
-  const byAgent = new Map<string, number[]>();
-  for (const r of rows)
-    if (r.result) byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), Date.parse(r.result.createdAt)]);
-  return [...byAgent.values()].flatMap((ts) => deltas(sorted(ts)));
+/** Per-job cycles of each agent in one run (see cyclesOf). */
+function agentCycles(rows: JobRow[]): { cycles: number[]; overheads: number[] } {
+  const byAgent = new Map<string, BenchResult[]>();
+  for (const r of rows) if (r.result) byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), r.result]);
+  const each = [...byAgent.values()].map(cyclesOf);
+  return { cycles: each.flatMap((c) => c.cycles), overheads: each.flatMap((c) => c.overheads) };
 }
 
 /** Where a job's time goes inside an agent, per job (ms). */
@@ -334,6 +351,10 @@ function phases(rows: JobRow[]) {
     inWorker: [] as number[],
     saveAndRecord: [] as number[],
     endToNext: [] as number[],
+    /** The job's wall time in the agent (taken -> recorded) less the worker's own time. */
+    inAgentLessWorker: [] as number[],
+    /** The agent's own steps around the worker: taken -> spawned, result -> recorded -> next taken. */
+    fleetSteps: [] as number[],
   };
   const byAgent = new Map<string, JobRow[]>();
   for (const r of rows) byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), r]);
@@ -346,7 +367,11 @@ function phases(rows: JobRow[]) {
       out.worker.push(resultAt - r.worker);
       out.inWorker.push(inWorkerMs(r.result));
       out.saveAndRecord.push(r.ended - resultAt);
-      if (list[i + 1]) out.endToNext.push(list[i + 1].taken - r.ended);
+      out.inAgentLessWorker.push(r.ended - r.taken - inWorkerMs(r.result));
+      const next = list[i + 1];
+      if (!next) return;
+      out.endToNext.push(next.taken - r.ended);
+      out.fleetSteps.push(r.worker - r.taken + (r.ended - resultAt) + (next.taken - r.ended));
     });
   }
   return out;
@@ -450,28 +475,35 @@ try {
   const repo1 = await PostgresResultsRepository.open(url1);
   const solo = await startAgent(cli, url1, 'solo');
   const local: QueueSample[] = [];
-  const remote: { cycles: number[]; rows: JobRow[]; wallMs: number }[] = [];
+  const remote: { cycles: number[]; overheads: number[]; rows: JobRow[]; wallMs: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const l = localRound(cli, small.repetitions);
     local.push(l);
     const r = await fleetRun(fleet1, repo1, planner, small.spec);
-    remote.push({ cycles: agentCycles(r.rows), rows: r.rows, wallMs: r.enqueueMs + r.drainMs });
+    remote.push({ ...agentCycles(r.rows), rows: r.rows, wallMs: r.enqueueMs + r.drainMs });
     console.log(
       `  round ${round + 1}: local ${l.jobs} jobs in ${f(l.wallMs / 1000, 1)} s (cycle p50 ${f(med(l.cycles))} ms); ` +
-        `agent ${r.rows.length} jobs in ${f((r.enqueueMs + r.drainMs) / 1000, 1)} s (cycle p50 ${f(med(agentCycles(r.rows)))} ms)`,
+        `agent ${r.rows.length} jobs in ${f((r.enqueueMs + r.drainMs) / 1000, 1)} s (cycle p50 ${f(med(remote[round].cycles))} ms)`,
     );
   }
   await stopAgents([solo]);
   await repo1.close();
   await fleet1.close();
   const localCycles = local.flatMap((l) => l.cycles);
+  const localOverheads = local.flatMap((l) => l.overheads);
   const localJobs = local.reduce((s, l) => s + l.jobs, 0);
   const localInWorker = local.flatMap((l) => l.inWorker);
   const soloRows = remote.flatMap((r) => r.rows);
   const soloCycles = remote.flatMap((r) => r.cycles);
-  const soloPhases = phases(soloRows);
+  const soloOverheads = remote.flatMap((r) => r.overheads);
+  // Per run: the gap between two rounds (the local bench ran meanwhile) is no job's.
+  const each = remote.map((r) => phases(r.rows));
+  const soloPhases = Object.fromEntries(
+    Object.keys(each[0]).map((k) => [k, each.flatMap((p) => p[k as keyof typeof p])]),
+  ) as (typeof each)[0];
   const soloInWorker = soloPhases.inWorker;
   const dispatch = med(soloCycles) - med(localCycles);
+  const dispatchNet = med(soloOverheads) - med(localOverheads);
   const pairedRatios = local.map((l, i) => med(remote[i].cycles) / med(l.cycles));
 
   // 2. Throughput: AGENTS agents drain one run of JOBS jobs (database 2, fresh: its sizes are this run's).
@@ -500,12 +532,12 @@ try {
   const firstTaken = Math.min(...rows.map((r) => r.taken));
   const lastEnded = Math.max(...rows.map((r) => r.ended));
   const dbSpanMs = lastEnded - firstTaken;
-  const crewCycles = agentCycles(rows);
+  const { cycles: crewCycles, overheads: crewOverheads } = agentCycles(rows);
   const crewPhases = phases(rows);
   const crewP50 = rows.flatMap((r) => (r.result?.stats ? [r.result.stats.p50] : []));
 
   // ---- the report ----
-  const line = (label: string, value: string) => console.log(`  ${label.padEnd(58)} ${value}`);
+  const line = (label: string, value: string) => console.log(`  ${label.padEnd(64)} ${value}`);
   const dist = (xs: number[], d = 1) =>
     `p50 ${f(med(xs), d)}  p90 ${f(pct(xs, 90), d)}  max ${f(Math.max(...xs), d)} ms`;
   console.log('\n== enqueue ==');
@@ -536,21 +568,27 @@ try {
   line("    of which the worker's own time (load+session+runs)", dist(crewPhases.inWorker));
   line('  result -> job recorded (spool, save to studio.results)', dist(crewPhases.saveAndRecord));
   line('  recorded -> next job taken (complete tx, fetch)', dist(crewPhases.endToNext));
+  line('  the three steps around the worker, summed per job', dist(crewPhases.fleetSteps));
+  line('job wall in the agent (taken -> recorded) - own time', dist(crewPhases.inAgentLessWorker));
+  line('cycle - own time, per job', dist(crewOverheads));
   line('job median latency (context: agents share cores)', dist(crewP50, 4));
   console.log(
     `\n== dispatch overhead: 1 agent vs the local bench, ${localJobs} local jobs, ${soloRows.length} agent jobs ==`,
   );
   line('local bench: cycle per job', dist(localCycles));
   line("local bench: worker's own time", dist(localInWorker));
-  line('local bench: cycle - own time (process start-up, save)', `${f(med(localCycles) - med(localInWorker))} ms`);
+  line('local bench: cycle - own time, per job (start-up, save)', dist(localOverheads));
   line('one agent: cycle per job', dist(soloCycles));
   line("one agent: worker's own time", dist(soloInWorker));
-  line('one agent: cycle - own time', `${f(med(soloCycles) - med(soloInWorker))} ms`);
+  line('one agent: cycle - own time, per job', dist(soloOverheads));
   line('  taken -> worker spawned', dist(soloPhases.takeToSpawn));
   line('  worker spawned -> result', dist(soloPhases.worker));
   line('  result -> job recorded', dist(soloPhases.saveAndRecord));
   line('  recorded -> next job taken', dist(soloPhases.endToNext));
-  line('dispatch overhead per job (agent cycle p50 - local p50)', `${f(dispatch)} ms`);
+  line('  the three steps around the worker, summed per job', dist(soloPhases.fleetSteps));
+  line('one agent: job wall in the agent - own time', dist(soloPhases.inAgentLessWorker));
+  line('dispatch overhead per job: cycle p50, agent - local', `${f(dispatch)} ms`);
+  line('dispatch overhead per job: (cycle - own time) p50, agent - local', `${f(dispatchNet)} ms`);
   line(
     'agent / local cycle (medians; per round)',
     `${f(med(soloCycles) / med(localCycles), 3)} (${pairedRatios.map((x) => f(x, 3)).join(', ')})`,
@@ -609,6 +647,8 @@ try {
         jobsPerS: Math.round((n / (t.drainMs / 1000)) * 100) / 100,
         queueWaitP50S: r1(med(queueWait) / 1000),
         cycleP50Ms: r1(med(crewCycles)),
+        cycleLessOwnP50Ms: r1(med(crewOverheads)),
+        stepsAroundWorkerP50Ms: r1(med(crewPhases.fleetSteps)),
         outcomes: Object.fromEntries(outcomes),
         perAgent: Object.fromEntries(perAgent),
       },
@@ -616,6 +656,10 @@ try {
         localCycleP50Ms: r1(med(localCycles)),
         agentCycleP50Ms: r1(med(soloCycles)),
         overheadMs: r1(dispatch),
+        overheadNetMs: r1(dispatchNet),
+        localCycleLessOwnP50Ms: r1(med(localOverheads)),
+        agentCycleLessOwnP50Ms: r1(med(soloOverheads)),
+        agentStepsAroundWorkerP50Ms: r1(med(soloPhases.fleetSteps)),
         ratio: Math.round((med(soloCycles) / med(localCycles)) * 1000) / 1000,
         localInWorkerP50Ms: r1(med(localInWorker)),
         agentInWorkerP50Ms: r1(med(soloInWorker)),

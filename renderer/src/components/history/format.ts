@@ -59,6 +59,12 @@ export function changeText(ratio: number): string {
 
 export const pctText = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
 
+/**
+ * A noise threshold as shown: past 100% (two or three baseline results, whose spread says little: the
+ * prediction interval is that wide) it is "over 100%", not a five-digit figure nobody can use.
+ */
+export const thresholdText = (x: number) => (x > 1 ? '> ±100%' : `±${pctText(x)}`);
+
 /** A p-value as people read it. */
 export function pText(p: number): string {
   if (!Number.isFinite(p)) return '–';

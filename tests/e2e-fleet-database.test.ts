@@ -1,0 +1,94 @@
+/// <reference lib="dom" />
+// End to end with a real team database (issue 20): a private PostgreSQL holding a pushed history with
+// an injected 15% slowdown, a real fleet agent (a CLI child process on pg-boss), and the web mode in
+// headless Chromium connected to that database through the Results database card, as a user does it.
+// The Fleet view shows the agent idle, then busy with a job queued from the CLI (`bench --on`), and the
+// History view reads the database's series, the agent's new result among them. Screenshots:
+// test-results/screenshots/fleet-database-*.png.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { PostgresResultsRepository } from '../main/store/postgres/results-repository.js';
+import { cliRun, FAST_ENV, query, startAgent, stopAll, TINY, until, type Proc } from './fleet-helpers.js';
+import { fakeHistory } from './helpers/regression-series.js';
+import { startPostgres, type PgServer } from './helpers/postgres.js';
+import { startWebStudio, type WebStudio } from './helpers/web-studio.js';
+
+let pg: PgServer;
+let url: string;
+let studio: WebStudio;
+let page: Page;
+let agent: Proc | undefined;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  url = await pg.createDatabase('team');
+  const repo = await PostgresResultsRepository.open(url);
+  await repo.addMany(fakeHistory({ prefix: 'team', points: 12, stepAt: 9, stepFactor: 1.15, seed: 11 }));
+  await repo.close();
+  studio = await startWebStudio('studio-e2e-fleet-db');
+  agent = await startAgent(url, 'ws-1', ['cpu', 'lab'], studio.tmp);
+  page = await studio.open();
+}, 240_000);
+
+afterAll(async () => {
+  await stopAll([agent]);
+  await studio?.close();
+  await pg?.stop();
+});
+
+describe('a team database in the app (web mode, headless Chromium, real PostgreSQL and agent)', () => {
+  it('connects from the Results database card; Fleet shows the agent idle, then busy with a job from the CLI', async () => {
+    await studio.view(page, 'Fleet');
+    const card = page.locator('.results-source');
+    await card.getByRole('button', { name: 'Change…' }).click();
+    await card.getByLabel('PostgreSQL URL').fill(url);
+    await card.getByRole('button', { name: 'Connect' }).click();
+    await expect.poll(() => card.getByTestId('results-source').textContent(), { timeout: 30_000 }).toContain('team');
+    // The password never reaches the page.
+    expect(await page.locator('main').textContent()).not.toContain(pg.password);
+
+    const row = page.locator('.agent-row[data-agent="ws-1"]');
+    await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => row.locator('.agent-state--idle').count(), { timeout: 20_000 }).toBe(1);
+    expect(await row.textContent()).toMatch(/cpu/);
+    await studio.shot(page, 'fleet-database-idle');
+
+    // A job long enough to be seen running, queued from another "machine" (the CLI).
+    const queued = await cliRun(
+      ['bench', ...TINY, '--min-time', '8', '--max-time', '10', '--on', 'tag:cpu', '--db', url, '--detach', '--json'],
+      FAST_ENV,
+    );
+    expect(queued.code, queued.stderr).toBe(0);
+    const { runId } = JSON.parse(queued.stdout) as { runId: string };
+    // The view re-reads the fleet every few seconds while it is shown.
+    await expect.poll(() => row.locator('.agent-state--busy').count(), { timeout: 30_000 }).toBe(1);
+    await studio.shot(page, 'fleet-database-busy');
+
+    // The job ends with its result in the database, saved with the agent's fleet record.
+    const [saved] = await until(
+      async () => {
+        const rows = await query<{ id: string; agent: string }>(
+          url,
+          `SELECT id, doc->'fleet'->>'agent' AS agent FROM studio.results WHERE group_id = $1 AND job_id IS NOT NULL`,
+          [runId],
+        );
+        return rows.length ? rows : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(saved.agent).toBe('ws-1');
+    await expect.poll(() => row.locator('.agent-state--idle').count(), { timeout: 30_000 }).toBe(1);
+  }, 180_000);
+
+  it('History reads the database: the pushed series with its flagged slowdown, and the agent’s result', async () => {
+    await studio.view(page, 'History');
+    await expect.poll(() => page.locator('.series-item').count(), { timeout: 20_000 }).toBe(2);
+    await page.locator('.series-item', { hasText: '12 results' }).click();
+    await expect.poll(() => page.locator('.regression-row').count()).toBe(1);
+    expect(await page.locator('.regression-row').textContent()).toMatch(/\+1[3-7]\.\d% slower/);
+    await studio.shot(page, 'fleet-database-history');
+    expect(studio.problems).toEqual([]);
+    expect(studio.foreign).toEqual([]);
+  }, 60_000);
+});
