@@ -19,7 +19,7 @@
 // default timings (heartbeat 5 s, poll 1 s when idle). Several agents on one machine share its cores:
 // the throughput phase measures the queue, not the jobs (their medians are context only).
 //
-//   npm run bench:fleet                                  (1,000 jobs, 3 agents, 100 local: ~10 min)
+//   npm run bench:fleet                                  (1,000 jobs, 3 agents, 100 local in 4 rounds: ~10 min)
 //   BENCH_JOBS=100 BENCH_LOCAL=20 npm run bench:fleet    (a quick check)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -97,7 +97,7 @@ const pct = (xs: number[], p: number) => {
 };
 const med = (xs: number[]) => pct(xs, 50);
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+const kib = (b: number, d = 0) => `${(b / 1024).toFixed(d)} KiB`;
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
 
 /**
@@ -426,6 +426,19 @@ async function sizes(fleet: Fleet): Promise<Sizes> {
   return out;
 }
 
+/** What one stored result is made of, on average (bytes): the text, the JSONB, and the largest parts. */
+async function resultComposition(fleet: Fleet) {
+  const { rows } = await fleet.db.query<Record<string, string>>(
+    `SELECT avg(pg_column_size(r.*)) AS row_stored, avg(octet_length(doc_text)) AS text_raw,
+            avg(pg_column_size(doc_text)) AS text_stored, avg(pg_column_size(doc)) AS jsonb_stored,
+            avg(octet_length((doc->'samplesMs')::text)) AS samples_raw,
+            avg(octet_length((doc->'machine')::text)) AS machine_raw,
+            avg(jsonb_array_length(doc->'samplesMs')) AS samples_n
+       FROM studio.results r`,
+  );
+  return Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Math.round(Number(v))]));
+}
+
 // ---- the run -----------------------------------------------------------------------------------
 
 const startedAt = Date.now();
@@ -520,6 +533,12 @@ try {
   const t = await fleetRun(fleet2, repo2, planner, big.spec, true);
   await stopAgents(crew);
   const after = await sizes(fleet2);
+  const composition = await resultComposition(fleet2);
+  const eventKinds = (
+    await fleet2.db.query<{ kind: string; n: string }>(
+      `SELECT kind, count(*) AS n FROM fleet.events GROUP BY kind ORDER BY kind`,
+    )
+  ).rows.map((r) => `${r.kind} ${r.n}`);
   await repo2.close();
   await fleet2.close();
   const rows = t.rows;
@@ -616,11 +635,22 @@ try {
     const a = after[name];
     const b = before[name];
     console.log(
-      `  ${name.padEnd(16)} ${String(a.rows).padStart(6)} ${kib(a.total).padStart(10)} ${kib(a.heap).padStart(10)} ${kib(a.indexes).padStart(10)} ${kib(a.toast).padStart(10)} ${mib(per1000(a.total - b.total)).padStart(22)}`,
+      name === 'database'
+        ? `  ${name.padEnd(16)} ${'-'.padStart(6)} ${kib(a.total).padStart(10)} ${''.padStart(32)} ${mib(per1000(a.total - b.total)).padStart(22)}`
+        : `  ${name.padEnd(16)} ${String(a.rows).padStart(6)} ${kib(a.total).padStart(10)} ${kib(a.heap).padStart(10)} ${kib(a.indexes).padStart(10)} ${kib(a.toast).padStart(10)} ${mib(per1000(a.total - b.total)).padStart(22)}`,
     );
   }
   const fleetNames = ['pgboss.job', 'pgboss.archive', 'fleet.jobs', 'fleet.events', 'fleet.runs', 'fleet.agents'];
   const queueBytes = fleetNames.reduce((s, k) => s + after[k].total - before[k].total, 0);
+  line(
+    'one result (average): row as stored / doc_text raw / stored',
+    `${kib(composition.row_stored, 1)} / ${kib(composition.text_raw, 1)} / ${kib(composition.text_stored, 1)}`,
+  );
+  line(
+    '  doc jsonb stored / samplesMs raw (n) / machine raw',
+    `${kib(composition.jsonb_stored, 1)} / ${kib(composition.samples_raw, 1)} (${composition.samples_n}) / ${kib(composition.machine_raw, 1)}`,
+  );
+  line('fleet.events kept, by kind', eventKinds.join(', '));
   line('studio.results per 1,000 results', mib(per1000(results.total - before['studio.results'].total)));
   line('queue and fleet tables per 1,000 jobs', mib(per1000(queueBytes)));
   line('whole database per 1,000 jobs', mib(per1000(after.database.total - before.database.total)));
@@ -664,6 +694,7 @@ try {
         localInWorkerP50Ms: r1(med(localInWorker)),
         agentInWorkerP50Ms: r1(med(soloInWorker)),
       },
+      resultBytes: composition,
       dbBytesPer1000: {
         results: Math.round(per1000(results.total - before['studio.results'].total)),
         queueAndFleet: Math.round(per1000(queueBytes)),

@@ -81,6 +81,34 @@ describe('a team database in the app (web mode, headless Chromium, real PostgreS
     await expect.poll(() => row.locator('.agent-state--idle').count(), { timeout: 30_000 }).toBe(1);
   }, 180_000);
 
+  it('queues a benchmark on the fleet from the app, sees the run, and cancels it from the app', async () => {
+    await studio.view(page, 'Fleet');
+    const form = page.getByRole('form', { name: 'queue a benchmark on the fleet' });
+    await form.getByLabel('Targets').fill('pointwise:height=8,width=8');
+    await form.getByLabel('On (agents, tag:TAG)').fill('ws-1');
+    await form.getByLabel('Min time (s)').fill('20');
+    await form.getByLabel('Max time (s)').fill('30');
+    await form.getByRole('button', { name: 'Queue' }).click();
+    // Newest first: the app's run above the one queued from the CLI before.
+    await expect.poll(() => page.locator('.fleet-run').count(), { timeout: 20_000 }).toBe(2);
+    const runId = await page.locator('.fleet-run').first().getAttribute('data-run');
+    const run = page.locator(`.fleet-run[data-run="${runId}"]`);
+    const row = page.locator('.agent-row[data-agent="ws-1"]');
+    await expect.poll(() => row.locator('.agent-state--busy').count(), { timeout: 30_000 }).toBe(1);
+    await studio.shot(page, 'fleet-database-queued');
+    await run.getByRole('button', { name: `cancel ${runId}` }).click();
+    // The agent stops the running job: recorded as cancelled, the agent idle again.
+    await until(
+      async () =>
+        (await query(url, `SELECT 1 FROM fleet.jobs WHERE run_id = $1 AND outcome = 'cancelled'`, [runId])).length,
+      30_000,
+      300,
+    );
+    await expect.poll(() => row.locator('.agent-state--idle').count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => run.locator('td.num').nth(4).textContent(), { timeout: 20_000 }).toBe('1');
+    await studio.shot(page, 'fleet-database-cancelled');
+  }, 120_000);
+
   it('History reads the database: the pushed series with its flagged slowdown, and the agent’s result', async () => {
     await studio.view(page, 'History');
     await expect.poll(() => page.locator('.series-item').count(), { timeout: 20_000 }).toBe(2);

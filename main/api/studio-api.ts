@@ -40,7 +40,9 @@ import { ApiError, toApiError, validationError } from './errors.js';
 import { ModelFiles, uploadDir } from './files.js';
 import { SettingsFile } from './settings.js';
 import { Tasks } from './tasks.js';
-import { fleetResponse, historyResponse, regressionsResponse, type FleetSource } from './history.js';
+import { fleetResponse, historyResponse, NO_FLEET_PROBLEM, regressionsResponse, type FleetSource } from './history.js';
+import { FLEET_RUNS_LIMIT } from '../../shared/contract/fleet.js';
+import type { BenchSpec } from '../services/bench-spec.js';
 
 export { ApiError } from './errors.js';
 
@@ -256,18 +258,21 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     fleetOpen = undefined;
     if (open) await open.fleet.then((f) => f.close()).catch(() => {});
   };
+  const openedFleet = async (url: string): Promise<import('../fleet/enqueue.js').Fleet> => {
+    if (fleetOpen?.url !== url) {
+      await closeFleet();
+      const opening = import('../fleet/enqueue.js').then((m) => m.openFleet(url));
+      fleetOpen = { url, fleet: opening };
+      // A fleet that could not be opened is tried again on the next call.
+      opening.catch(() => {
+        if (fleetOpen?.fleet === opening) fleetOpen = undefined;
+      });
+    }
+    return fleetOpen.fleet;
+  };
   const databaseFleet = (url: string): FleetSource => ({
     async list() {
-      if (fleetOpen?.url !== url) {
-        await closeFleet();
-        const opening = import('../fleet/enqueue.js').then((m) => m.openFleet(url));
-        fleetOpen = { url, fleet: opening };
-        // A fleet that could not be opened is tried again on the next listing.
-        opening.catch(() => {
-          if (fleetOpen?.fleet === opening) fleetOpen = undefined;
-        });
-      }
-      const fleet = await fleetOpen.fleet;
+      const fleet = await openedFleet(url);
       const { fleetStatus } = await import('../fleet/enqueue.js');
       const status = await fleetStatus(fleet);
       return {
@@ -276,6 +281,17 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       };
     },
   });
+  /** The fleet of the results database in use, for fleet.enqueue/runs/cancel; refused without one. */
+  const fleetInUse = async (): Promise<import('../fleet/enqueue.js').Fleet> => {
+    await connecting;
+    if (!databaseUrl) throw new ApiError('unsupported', NO_FLEET_PROBLEM);
+    if (databaseProblem)
+      throw new ApiError(
+        'unsupported',
+        `the fleet needs the results database, which is not in use: ${databaseProblem}`,
+      );
+    return openedFleet(databaseUrl);
+  };
   const runs = new BenchRuns({
     results,
     emit,
@@ -437,6 +453,45 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
       await connecting;
       const live = databaseUrl && !databaseProblem ? databaseFleet(databaseUrl) : undefined;
       return fleetResponse(deps.fleet ?? live);
+    },
+    // Queued as `bench TARGETS --on DESTINATIONS` queues it (main/fleet/enqueue.ts), planned by the app's bench service.
+    'fleet.enqueue': async (req) => {
+      const fleet = await fleetInUse();
+      const [{ destinationText, parseDestinations }, { fleetTargetOf }, { enqueueRun, unserved }] = await Promise.all([
+        import('../fleet/contract.js'),
+        import('../fleet/runs.js'),
+        import('../fleet/enqueue.js'),
+      ]);
+      const destinations = parseDestinations(req.destinations);
+      const spec: BenchSpec = {
+        targets: req.targets.map((t) => fleetTargetOf(t)),
+        backends: req.backends,
+        ...(req.batches ? { batches: req.batches } : {}),
+        ...(req.threads ? { threads: req.threads } : {}),
+        precisions: req.precision,
+        ...(req.repetitions !== undefined ? { repetitions: req.repetitions } : {}),
+        scenario: req.scenario,
+        ...(req.measure ? { measure: req.measure } : {}),
+        ...(req.timeLimitS !== undefined ? { timeLimitS: req.timeLimitS } : {}),
+      };
+      const run = await enqueueRun(fleet, { spec, destinations, planner: runs.service });
+      const idle = await unserved(fleet, destinations).catch(() => []);
+      return {
+        runId: run.runId,
+        jobs: run.jobs.length,
+        destinations: destinations.map(destinationText),
+        unserved: idle.map(destinationText),
+      };
+    },
+    'fleet.runs': async () => {
+      const fleet = await fleetInUse();
+      const { recentRuns } = await import('../fleet/runs.js');
+      return { runs: await recentRuns(fleet, FLEET_RUNS_LIMIT), checkedAt: new Date().toISOString() };
+    },
+    'fleet.cancel': async (req) => {
+      const fleet = await fleetInUse();
+      const { cancelRun } = await import('../fleet/enqueue.js');
+      return cancelRun(fleet, req.runId);
     },
   };
 

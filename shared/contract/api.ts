@@ -21,6 +21,13 @@ import {
   type HistoryResponse,
   type RegressionsResponse,
 } from './history.js';
+import {
+  FleetEnqueueRequestSchema,
+  FleetRunIdSchema,
+  type FleetCancelResponse,
+  type FleetEnqueueResponse,
+  type FleetRunsResponse,
+} from './fleet.js';
 
 export const API_VERSION = 1;
 
@@ -363,6 +370,12 @@ export const API_METHODS = {
   'results.regressions': RegressionsRequestSchema,
   /** The team's benchmark agents and queues (they live in the results database); a problem when there is none. */
   'fleet.list': z.object({}),
+  /** Queues a benchmark on fleet agents (by name or tag), as `bench TARGETS --on ...` does; needs the results database. */
+  'fleet.enqueue': FleetEnqueueRequestSchema,
+  /** The fleet's recent runs (newest first) with their jobs counted by state. */
+  'fleet.runs': z.object({}),
+  /** Cancels a fleet run's queued and running jobs, as `fleet cancel RUN` does. */
+  'fleet.cancel': z.object({ runId: FleetRunIdSchema }),
 } as const;
 
 export type ApiMethod = keyof typeof API_METHODS;
@@ -407,6 +420,9 @@ export interface ApiResponses {
   'results.history': HistoryResponse;
   'results.regressions': RegressionsResponse;
   'fleet.list': FleetListResponse;
+  'fleet.enqueue': FleetEnqueueResponse;
+  'fleet.runs': FleetRunsResponse;
+  'fleet.cancel': FleetCancelResponse;
 }
 export type ApiResponse<M extends ApiMethod> = ApiResponses[M];
 

@@ -53,6 +53,18 @@ export function fakeApi(handlers: Handlers = {}): FakeApi {
             problem: 'the fleet needs a results database',
             checkedAt: '2025-06-01T10:00:00.000Z',
           } as unknown as ApiResponse<M>;
+        if (method === 'fleet.runs')
+          return { runs: [], checkedAt: '2025-06-01T10:00:00.000Z' } as unknown as ApiResponse<M>;
+        if (method === 'fleet.enqueue') {
+          const req = request as ApiRequest<'fleet.enqueue'>;
+          return {
+            runId: 'run-fake',
+            jobs: req.targets.length,
+            destinations: req.destinations.split(',').map((d) => d.trim()),
+            unserved: [],
+          } as unknown as ApiResponse<M>;
+        }
+        if (method === 'fleet.cancel') return { queued: 0, running: 0 } as unknown as ApiResponse<M>;
         throw Object.assign(new Error(`${method}: no fake answer`), { code: 'unsupported' });
       }
       return typeof h === 'function' ? await (h as (r: ApiRequest<M>) => ApiResponse<M>)(request) : h;
