@@ -16,12 +16,16 @@ const say = (line) => process.stderr.write(`ensure-postgres: ${line}\n`);
 function found() {
   if (process.env.STUDIO_PG_BINDIR) return existsSync(join(process.env.STUDIO_PG_BINDIR, 'initdb'));
   if (!existsSync(ROOT)) return false;
-  return readdirSync(ROOT).some((v) => existsSync(join(ROOT, v, 'bin', 'initdb')) && existsSync(join(ROOT, v, 'bin', 'pg_ctl')));
+  return readdirSync(ROOT).some(
+    (v) => existsSync(join(ROOT, v, 'bin', 'initdb')) && existsSync(join(ROOT, v, 'bin', 'pg_ctl')),
+  );
 }
 
 if (found()) process.exit(0);
 if (process.env.STUDIO_PG_BINDIR) {
-  say(`STUDIO_PG_BINDIR is ${process.env.STUDIO_PG_BINDIR}, which has no initdb; point it at PostgreSQL's bin folder, or unset it`);
+  say(
+    `STUDIO_PG_BINDIR is ${process.env.STUDIO_PG_BINDIR}, which has no initdb; point it at PostgreSQL's bin folder, or unset it`,
+  );
   process.exit(1);
 }
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

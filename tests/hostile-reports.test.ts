@@ -146,7 +146,9 @@ describe('importing untrusted reports', () => {
   it('the API path names the user’s file (never the temporary copy) in what it returns', async () => {
     const store = new ResultsStore(join(dir, 'results'));
     const cache = join(dir, 'cache');
-    await expect(importResultsText(store, cache, 'empty.json', '')).rejects.toThrow(/^empty\.json is empty \(0 bytes\)/);
+    await expect(importResultsText(store, cache, 'empty.json', '')).rejects.toThrow(
+      /^empty\.json is empty \(0 bytes\)/,
+    );
     const err = await importResultsText(store, cache, 'broken.json', '{"schema":').then(
       () => '',
       (e: Error) => e.message,

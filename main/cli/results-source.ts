@@ -26,7 +26,10 @@ export async function openResults(o: ResultsSourceOptions): Promise<ResultsServi
 }
 
 /** Runs `fn` with the results open, and closes them whatever happens. */
-export async function withResults<T>(o: ResultsSourceOptions, fn: (service: ResultsService) => Promise<T> | T): Promise<T> {
+export async function withResults<T>(
+  o: ResultsSourceOptions,
+  fn: (service: ResultsService) => Promise<T> | T,
+): Promise<T> {
   const service = await openResults(o);
   try {
     return await fn(service);

@@ -133,7 +133,21 @@ export async function startPostgres(): Promise<PgServer> {
   const urlFor = (database: string, who = { user, password }) =>
     `postgres://${encodeURIComponent(who.user)}:${encodeURIComponent(who.password)}@127.0.0.1:${port}/${database}`;
   const sql = (query: string, database = 'postgres') =>
-    pgRun('psql', ['-h', dir, '-p', String(port), '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', query]);
+    pgRun('psql', [
+      '-h',
+      dir,
+      '-p',
+      String(port),
+      '-U',
+      user,
+      '-d',
+      database,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-At',
+      '-c',
+      query,
+    ]);
   let stopped = false;
   return {
     get url() {
