@@ -505,16 +505,18 @@ export class Agent {
     const running: NonNullable<Agent['running']> = { queue, spec };
     this.running = running;
     let last: ProgressMessage | undefined;
-    let writing = false;
+    /** The progress write on its way, if any: the job's end waits for it (see the finally below). */
+    let writing: Promise<void> | undefined;
     let lastWrite = 0;
     const flush = async () => {
       if (!last || writing) return;
       const p = last;
       last = undefined;
-      writing = true;
       lastWrite = Date.now();
-      await this.event(remote, taken, 'progress', { ...p, fraction: measureFraction(p, spec) });
-      writing = false;
+      writing = this.event(remote, taken, 'progress', { ...p, fraction: measureFraction(p, spec) }).finally(() => {
+        writing = undefined;
+      });
+      await writing;
     };
     queue.on('progress', ({ progress }) => {
       last = progress;
@@ -544,6 +546,8 @@ export class Agent {
     } finally {
       clearInterval(progressTimer);
       clearInterval(cancelTimer);
+      // A progress event written after the job's end would outlive the end's cleanup of them.
+      await writing?.catch(() => {});
       this.running = undefined;
     }
     return { result: result!, started, why: running.why };
