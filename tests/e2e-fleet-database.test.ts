@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { PostgresResultsRepository } from '../main/store/postgres/results-repository.js';
-import { cliRun, FAST_ENV, query, startAgent, stopAll, TINY, until, type Proc } from './fleet-helpers.js';
+import { cliRun, FAST_ENV, query, startAgent, stopAll, until, type Proc } from './fleet-helpers.js';
 import { fakeHistory } from './helpers/regression-series.js';
 import { startPostgres, type PgServer } from './helpers/postgres.js';
 import { startWebStudio, type WebStudio } from './helpers/web-studio.js';
@@ -55,7 +55,23 @@ describe('a team database in the app (web mode, headless Chromium, real PostgreS
 
     // A job long enough to be seen running, queued from another "machine" (the CLI).
     const queued = await cliRun(
-      ['bench', ...TINY, '--min-time', '8', '--max-time', '10', '--on', 'tag:cpu', '--db', url, '--detach', '--json'],
+      // A block of a few milliseconds a run, so that the runs cap (100,000) leaves it its minimum time.
+      [
+        'bench',
+        'bottleneck',
+        '--warmup-runs',
+        '1',
+        '--min-time',
+        '8',
+        '--max-time',
+        '10',
+        '--on',
+        'tag:cpu',
+        '--db',
+        url,
+        '--detach',
+        '--json',
+      ],
       FAST_ENV,
     );
     expect(queued.code, queued.stderr).toBe(0);
@@ -84,16 +100,31 @@ describe('a team database in the app (web mode, headless Chromium, real PostgreS
   it('queues a benchmark on the fleet from the app, sees the run, and cancels it from the app', async () => {
     await studio.view(page, 'Fleet');
     const form = page.getByRole('form', { name: 'queue a benchmark on the fleet' });
-    await form.getByLabel('Targets').fill('pointwise:height=8,width=8');
+    // A block of a few milliseconds a run: the runs cap (100,000) must not end it before the minimum time.
+    await form.getByLabel('Targets').fill('bottleneck');
     await form.getByLabel('On (agents, tag:TAG)').fill('ws-1');
-    await form.getByLabel('Min time (s)').fill('20');
-    await form.getByLabel('Max time (s)').fill('30');
+    await form.getByLabel('Min time (s)').fill('40');
+    await form.getByLabel('Max time (s)').fill('50');
     await form.getByRole('button', { name: 'Queue' }).click();
     // Newest first: the app's run above the one queued from the CLI before.
     await expect.poll(() => page.locator('.fleet-run').count(), { timeout: 20_000 }).toBe(2);
     const runId = await page.locator('.fleet-run').first().getAttribute('data-run');
     const run = page.locator(`.fleet-run[data-run="${runId}"]`);
     const row = page.locator('.agent-row[data-agent="ws-1"]');
+    // The agent takes it (said by the database first: on a loaded machine the worker starts slowly).
+    const [taken] = await until(
+      async () => {
+        const rows = await query<{ started: boolean; outcome: string | null; reason: string | null }>(
+          url,
+          `SELECT started_at IS NOT NULL AS started, outcome, reason FROM fleet.jobs WHERE run_id = $1`,
+          [runId],
+        );
+        return rows[0]?.started || rows[0]?.outcome ? rows : undefined;
+      },
+      60_000,
+      300,
+    );
+    expect(taken.outcome, `the job ended before it could be cancelled: ${taken.reason}\n${agent?.stderr}`).toBeNull();
     await expect.poll(() => row.locator('.agent-state--busy').count(), { timeout: 30_000 }).toBe(1);
     await studio.shot(page, 'fleet-database-queued');
     await run.getByRole('button', { name: `cancel ${runId}` }).click();

@@ -233,9 +233,9 @@ describe('the CPU is named once', () => {
 });
 
 describe('a bad import says what the file looks like, never its raw bytes', () => {
-  const refusal = (name: string, text: string) => {
+  const refusal = async (name: string, text: string) => {
     try {
-      importResultsText(new ResultsStore(join(dir, 'import')), join(dir, 'scratch'), name, text);
+      await importResultsText(new ResultsStore(join(dir, 'import')), join(dir, 'scratch'), name, text);
     } catch (e) {
       return (e as Error).message;
     }
@@ -244,8 +244,8 @@ describe('a bad import says what the file looks like, never its raw bytes', () =
   // eslint-disable-next-line no-control-regex
   const RAW = /[\u0000-\u0008\u000e-\u001f\ufffd]/;
 
-  it('a ZIP archive, an image, binary data', () => {
-    const zip = refusal(
+  it('a ZIP archive, an image, binary data', async () => {
+    const zip = await refusal(
       'results.zip',
       'PK\u0003\u0004\u0014\u0000\u0008\u0000\u0008\u0000\ufffd\ufffdresults.json\u0000\u0000',
     );
@@ -254,24 +254,29 @@ describe('a bad import says what the file looks like, never its raw bytes', () =
     );
     expect(zip).not.toMatch(RAW);
     expect(zip).not.toContain('PK');
-    expect(refusal('shot.png', '\ufffdPNG\r\n\u001a\n\u0000\u0000\u0000\rIHDR')).toMatch(/looks like a PNG image/);
-    const blob = refusal('data.bin', '\u0000\u0001\u0002\ufffd\ufffd'.repeat(50));
+    expect(await refusal('shot.png', '\ufffdPNG\r\n\u001a\n\u0000\u0000\u0000\rIHDR')).toMatch(
+      /looks like a PNG image/,
+    );
+    const blob = await refusal('data.bin', '\u0000\u0001\u0002\ufffd\ufffd'.repeat(50));
     expect(blob).toMatch(/not valid JSON \(it looks like binary data, not text\); an import reads/);
     expect(blob).not.toMatch(RAW);
-    expect(refusal('model.json', `\u0008\u0007\u0012\u0007pytorch\u001a\u00032.1${'\u0000'.repeat(20)}`)).toMatch(
+    expect(await refusal('model.json', `\u0008\u0007\u0012\u0007pytorch\u001a\u00032.1${'\u0000'.repeat(20)}`)).toMatch(
       /looks like an ONNX model/,
     );
   });
 
-  it('other text, quoted short and sanitized; an HTML report; damaged JSON as the parser says it', () => {
-    const text = refusal('notes.txt', `hello\u202e world, this is a long line of plain text that goes on and on\nmore`);
+  it('other text, quoted short and sanitized; an HTML report; damaged JSON as the parser says it', async () => {
+    const text = await refusal(
+      'notes.txt',
+      `hello\u202e world, this is a long line of plain text that goes on and on\nmore`,
+    );
     expect(text).toContain('it looks like text that is not JSON, starting "hello world, this is a long line of plai…"');
     expect(text).not.toContain('\u202e');
-    expect(refusal('report.html', '<!doctype html><html><body>x</body></html>')).toMatch(
+    expect(await refusal('report.html', '<!doctype html><html><body>x</body></html>')).toMatch(
       /looks like an HTML page \(an HTML report is for reading: import its JSON export instead\)/,
     );
-    expect(refusal('report.csv', 'id,label,target\r\na,b,c\r\nd,e,f\r\n')).toMatch(/looks like CSV text/);
-    expect(refusal('cut.json', '{"schema": "bottleneck-studio/report", "results": [')).toMatch(
+    expect(await refusal('report.csv', 'id,label,target\r\na,b,c\r\nd,e,f\r\n')).toMatch(/looks like CSV text/);
+    expect(await refusal('cut.json', '{"schema": "bottleneck-studio/report", "results": [')).toMatch(
       /^cut\.json is not a report: not valid JSON \(.*\): the file looks truncated$/,
     );
     // The parser's own message quotes the start of the file: never passed on.
