@@ -19,19 +19,13 @@ import { MAX_RESULT_FILE_BYTES, checkResult, parseJson, readTextFile } from '../
 import { ResultsStore, checkId, type ResultFilter, type StoreProblem } from '../../store/results-store.js';
 import { openDatabase } from '../../services/open-results.js';
 import { action, printJson, printText, warn } from '../io.js';
+import { filterFrom, withFilterOptions, type FilterOptions } from '../result-filter.js';
 
 /** Results per round trip to the database (the folder is read, and the database written, this many at a time). */
 const CHUNK = 500;
 
-interface SyncOptions {
+interface SyncOptions extends FilterOptions {
   db?: string;
-  target?: string;
-  backend?: string;
-  status?: string;
-  group?: string;
-  since?: string;
-  until?: string;
-  json?: boolean;
 }
 
 /** What push and pull report (also their --json document). */
@@ -50,28 +44,9 @@ export interface SyncOutcome {
 }
 
 function withSyncOptions(cmd: Command): Command {
-  return cmd
-    .option('--db <url>', 'the PostgreSQL database (postgres://user:password@host:port/db); default: BOTTLENECK_DB')
-    .option('--target <name>', 'only this target (block, model, model/variant or file)')
-    .option('--backend <name>', 'only this backend')
-    .option('--status <status>', 'ok, failed or cancelled')
-    .option('--group <id>', 'only this sweep or comparison group')
-    .option('--since <date>', 'created at or after (2026-01-31 or ISO 8601)')
-    .option('--until <date>', 'created at or before')
-    .option('--json', 'print one JSON document');
-}
-
-function filterOf(o: SyncOptions): ResultFilter {
-  if (o.status && !['ok', 'failed', 'cancelled'].includes(o.status))
-    throw new StudioError(`--status must be ok, failed or cancelled, got '${o.status}'`, 'bad-parameter');
-  return {
-    target: o.target,
-    backend: o.backend,
-    status: o.status as ResultFilter['status'],
-    group: o.group,
-    since: o.since,
-    until: o.until,
-  };
+  return withFilterOptions(
+    cmd.option('--db <url>', 'the PostgreSQL database (postgres://user:password@host:port/db); default: BOTTLENECK_DB'),
+  );
 }
 
 /** The database of --db or BOTTLENECK_DB, opened (URL, password and schema checked); none: a StudioError. */
@@ -235,7 +210,7 @@ export function registerResultsSync(results: Command): void {
       .option('--results <dir>', 'the results folder to push', defaultResultsDir()),
   ).action(
     action(async (o: SyncOptions & { results?: string }) => {
-      const filter = filterOf(o);
+      const filter = filterFrom(o);
       report(o, await pushResults(await databaseOf(o, 'push'), o.results ?? defaultResultsDir(), filter), 'pushed');
     }),
   );
@@ -249,7 +224,7 @@ export function registerResultsSync(results: Command): void {
       .requiredOption('--out <dir>', 'the folder to write the results into (created when missing)'),
   ).action(
     action(async (o: SyncOptions & { out: string }) => {
-      const filter = filterOf(o);
+      const filter = filterFrom(o);
       report(o, await pullResults(await databaseOf(o, 'pull'), o.out, filter), 'pulled');
     }),
   );

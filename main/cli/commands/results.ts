@@ -7,50 +7,21 @@ import { compareRuns } from '../../../shared/stats/compare.js';
 import { parseReport } from '../../reports/index.js';
 import type { ResultsService } from '../../services/results.js';
 import { checkResult } from '../../store/result-check.js';
-import type { ResultFilter } from '../../store/results-store.js';
 import { ratio, table } from '../format.js';
 import { action, printJson, printText, warn } from '../io.js';
+import { filterFrom, withFilterOptions, type FilterOptions as ResultFilterOptions } from '../result-filter.js';
 import { withResults, withResultsSource } from '../results-source.js';
 import { openResultsRepository } from '../../services/open-results.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { registerHistory } from './history.js';
 import { registerResultsSync } from './results-sync.js';
 
-interface FilterOptions {
+interface FilterOptions extends ResultFilterOptions {
   results?: string;
   db?: string;
-  target?: string;
-  backend?: string;
-  status?: string;
-  group?: string;
-  since?: string;
-  until?: string;
-  json?: boolean;
 }
 
-function withFilters(cmd: Command): Command {
-  return withResultsSource(cmd)
-    .option('--target <name>', 'only this target (block, model, model/variant or file)')
-    .option('--backend <name>', 'only this backend')
-    .option('--status <status>', 'ok, failed or cancelled')
-    .option('--group <id>', 'only this sweep or comparison group')
-    .option('--since <date>', 'created at or after (2026-01-31 or ISO 8601)')
-    .option('--until <date>', 'created at or before')
-    .option('--json', 'print one JSON document');
-}
-
-function filterFrom(o: FilterOptions): ResultFilter {
-  if (o.status && !['ok', 'failed', 'cancelled'].includes(o.status))
-    throw new StudioError(`--status must be ok, failed or cancelled, got '${o.status}'`, 'bad-parameter');
-  return {
-    target: o.target,
-    backend: o.backend,
-    status: o.status as ResultFilter['status'],
-    group: o.group,
-    since: o.since,
-    until: o.until,
-  };
-}
+const withFilters = (cmd: Command): Command => withFilterOptions(withResultsSource(cmd));
 
 function reportProblems(problems: { file: string; reason: string }[]): void {
   for (const p of problems) warn(`${p.file}: ${p.reason}`);

@@ -15,6 +15,7 @@ import {
 } from '../../../shared/contract/history.js';
 import { PRECISIONS } from '../../../shared/contract/job.js';
 import { errorMessage, getApi } from '../api/index.js';
+import { followResultsChanges } from '../api/results-changed.js';
 import { useResultsStore } from './results.js';
 import { useSettingsStore } from './settings.js';
 
@@ -108,8 +109,6 @@ export const useHistoryStore = defineStore('history', () => {
   const regressionsError = ref<string | null>(null);
   let seq = 0;
   let regSeq = 0;
-  let unsubscribe: (() => void) | undefined;
-  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   const visible = computed(() => filterSeries(series.value, filter));
   const selected = computed(() => visible.value.find((s) => s.key === selectedKey.value) ?? null);
@@ -240,28 +239,8 @@ export const useHistoryStore = defineStore('history', () => {
     await useSettingsStore().setView('results');
   }
 
-  /** Re-reads the history on results.changed (coalesced: a run saves one result per job) and on reconnect. */
-  function attach(debounceMs = 500): () => void {
-    if (!unsubscribe) {
-      const later = () => {
-        if (refreshTimer) return;
-        refreshTimer = setTimeout(() => {
-          refreshTimer = undefined;
-          void refreshAll();
-        }, debounceMs);
-      };
-      const api = getApi();
-      const offs = [api.on('results.changed', later), api.on('app.reconnected', later)];
-      unsubscribe = () => offs.forEach((off) => off());
-    }
-    return detach;
-  }
-  function detach(): void {
-    unsubscribe?.();
-    unsubscribe = undefined;
-    if (refreshTimer) clearTimeout(refreshTimer);
-    refreshTimer = undefined;
-  }
+  /** Re-reads on results.changed and after a reconnect (coalesced: a run saves one result per job). */
+  const { attach, detach } = followResultsChanges(() => refreshAll(), 500);
 
   return {
     series,

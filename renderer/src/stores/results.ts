@@ -6,6 +6,7 @@ import { computed, reactive, ref, shallowRef, triggerRef } from 'vue';
 import type { ApiReportFormat, ImportOutcomeView, ResultSummaryView } from '../../../shared/contract/api.js';
 import type { BenchResult } from '../../../shared/contract/result.js';
 import { errorMessage, getApi } from '../api/index.js';
+import { followResultsChanges } from '../api/results-changed.js';
 import { compactTime } from '../components/results/fmt.js';
 
 export type StatusFilter = '' | 'ok' | 'failed' | 'cancelled';
@@ -98,8 +99,6 @@ export const useResultsStore = defineStore('results', () => {
    * they differ from thorough runs of the same configuration more than their intervals say.
    */
   const includeQuick = ref(false);
-  let unsubscribe: (() => void) | undefined;
-  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let listSeq = 0;
 
   /** The summaries that pass the filter, newest first. */
@@ -285,29 +284,8 @@ export const useResultsStore = defineStore('results', () => {
     importRequested.value = true;
   }
 
-  /** Refreshes the list on results.changed (coalesced: a run saves one result per job). */
-  function attach(debounceMs = 300): () => void {
-    if (!unsubscribe) {
-      const later = () => {
-        if (refreshTimer) return;
-        refreshTimer = setTimeout(() => {
-          refreshTimer = undefined;
-          void refresh();
-        }, debounceMs);
-      };
-      const api = getApi();
-      // A reconnect (web mode) may have lost results.changed events: read the list again.
-      const offs = [api.on('results.changed', later), api.on('app.reconnected', later)];
-      unsubscribe = () => offs.forEach((off) => off());
-    }
-    return detach;
-  }
-  function detach(): void {
-    unsubscribe?.();
-    unsubscribe = undefined;
-    if (refreshTimer) clearTimeout(refreshTimer);
-    refreshTimer = undefined;
-  }
+  /** Re-reads on results.changed and after a reconnect (coalesced: a run saves one result per job). */
+  const { attach, detach } = followResultsChanges(() => refresh(), 300);
 
   return {
     summaries,
