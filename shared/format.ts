@@ -112,3 +112,13 @@ export function tickCount(n: number): string {
   for (const [v, u] of units) if (Math.abs(n) >= v) return +(n / v).toPrecision(3) + ' ' + u;
   return String(+n.toPrecision(3));
 }
+
+/**
+ * One CSV field, RFC 4180: a field holding a comma, a quote or a line break is quoted, quotes
+ * doubled; a missing or non-finite number is an empty field. Rows end in CRLF (the writers join).
+ */
+export function csvField(v: string | number | undefined): string {
+  if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

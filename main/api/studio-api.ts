@@ -41,6 +41,7 @@ import { ModelFiles, uploadDir } from './files.js';
 import { SettingsFile } from './settings.js';
 import { Tasks } from './tasks.js';
 import { fleetResponse, historyResponse, NO_FLEET_PROBLEM, regressionsResponse, type FleetSource } from './history.js';
+import { diffResponse } from './diff.js';
 import { FLEET_RUNS_LIMIT } from '../../shared/contract/fleet.js';
 import type { BenchSpec } from '../services/bench-spec.js';
 
@@ -429,6 +430,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
     },
     'accuracy.start': (req) => tasks.startAccuracy(req),
     'lab.start': (req) => tasks.startLab(req),
+    'precision.layerError': (req) => tasks.layerError(req),
     'tasks.cancel': (req) => ({ cancelled: tasks.cancel(req.taskId) }),
     'accuracy.list': () => {
       const { items, problems } = tasks.accuracy.list();
@@ -449,6 +451,7 @@ export function createStudioApi(deps: StudioApiDeps): StudioApiHost {
         await results.load({ status: 'ok', ...(req.filter.backend ? { backend: req.filter.backend } : {}) }),
         req,
       ),
+    'results.diff': (req) => diffResponse(results, req),
     'fleet.list': async () => {
       await connecting;
       const live = databaseUrl && !databaseProblem ? databaseFleet(databaseUrl) : undefined;

@@ -17,10 +17,14 @@ import type {
   ApiTaskKind,
   DataSetView,
   LabRequestSchema,
+  LayerErrorRequestSchema,
 } from '../../shared/contract/api.js';
 import type { AccuracyResult } from '../../shared/contract/accuracy.js';
 import type { Target } from '../../shared/contract/job.js';
 import type { LabResult, LabSpecInput } from '../../shared/contract/lab.js';
+import type { LayerErrorReport, LayerErrorSpecInput } from '../../shared/contract/layer-error.js';
+import { StudioError } from '../../shared/ir/types.js';
+import { buildTarget } from '../../shared/targets.js';
 import type { z } from 'zod';
 import type { AccuracySpecInput } from '../accuracy/run-accuracy.js';
 import { idxFilesIn } from '../data/idx-source.js';
@@ -29,6 +33,7 @@ import type { DocumentStore } from '../store/document-store.js';
 import type { ResultsService } from '../services/results.js';
 import { TaskCancelledError, TaskService } from '../services/tasks.js';
 import { ApiError } from './errors.js';
+import { RefusedError } from '../backends/backend.js';
 
 type Emit = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -129,7 +134,7 @@ export class Tasks {
       // A file is named by its file name in results (its path is main's business).
       ...(req.target.kind === 'file' ? { label: basename(this.opts.pathOf(req.target.fileId)) } : {}),
     };
-    return this.start('accuracy', spec);
+    return this.start('accuracy', spec).started;
   }
 
   startLab(req: z.output<typeof LabRequestSchema>): { taskId: string } {
@@ -159,7 +164,44 @@ export class Tasks {
       ...(req.testLimit ? { testLimit: req.testLimit } : {}),
       ...(this.opts.labCacheDir ? { cacheDir: this.opts.labCacheDir } : {}),
     };
-    return this.start('lab', spec);
+    return this.start('lab', spec).started;
+  }
+
+  /**
+   * A layer-error task (main/precision/layer-error.ts in a task worker: a crash or a hang there
+   * cannot take the app down, and tasks.cancel kills it), answered when it ends. A block or zoo
+   * model is built here first (no weights: milliseconds), so that a wrong name or parameter is a
+   * bad request naming it rather than a failed task.
+   */
+  async layerError(req: z.output<typeof LayerErrorRequestSchema>): Promise<LayerErrorReport> {
+    const t = req.target;
+    if (t.kind !== 'file') {
+      const set: Record<string, string> = {};
+      for (const [k, v] of Object.entries(t.params)) set[k] = String(v);
+      try {
+        buildTarget({ target: t.name, set, variant: t.kind === 'model' ? t.variant : undefined });
+      } catch (e) {
+        if (e instanceof StudioError)
+          throw new ApiError(e.code === 'unknown-target' ? 'not-found' : 'bad-request', e.message);
+        throw e;
+      }
+    }
+    const spec: LayerErrorSpecInput = {
+      target: this.target(t),
+      precision: req.precision,
+      samples: req.samples,
+      seed: req.seed,
+      ...(req.precision === 'int8' && req.calibration ? { calibration: req.calibration } : {}),
+      ...(t.kind === 'file' ? { label: basename(this.opts.pathOf(t.fileId)) } : {}),
+    };
+    const { outcome } = this.start('layer-error', spec);
+    try {
+      return (await outcome).value as LayerErrorReport;
+    } catch (e) {
+      if (e instanceof TaskCancelledError) throw new ApiError('refused', 'the layer-error task was cancelled');
+      const code = e instanceof RefusedError ? 'refused' : 'internal';
+      throw new ApiError(code, `the layer-error task failed: ${(e as Error).message}`);
+    }
   }
 
   cancel(taskId: string): boolean {
@@ -203,7 +245,10 @@ export class Tasks {
     return t;
   }
 
-  private start(kind: ApiTaskKind, spec: unknown): { taskId: string } {
+  private start(
+    kind: ApiTaskKind,
+    spec: unknown,
+  ): { started: { taskId: string }; outcome: Promise<{ value: unknown }> } {
     const abort = new AbortController();
     const emit = this.opts.emit;
     let id = '';
@@ -225,7 +270,9 @@ export class Tasks {
           status: 'ok',
           ...(kind === 'accuracy'
             ? { accuracy: outcome.value as AccuracyResult }
-            : { lab: outcome.value as LabResult }),
+            : kind === 'lab'
+              ? { lab: outcome.value as LabResult }
+              : { layerError: outcome.value as LayerErrorReport }),
           ...(outcome.saveError ? { saveError: outcome.saveError } : {}),
         }),
       (e: unknown) =>
@@ -237,7 +284,7 @@ export class Tasks {
         }),
     );
     this.running = { id, kind, abort, done };
-    return { taskId: id };
+    return { started: { taskId: id }, outcome: started.done };
   }
 
   private finish(end: ApiEvents['task.end']): void {

@@ -3,7 +3,12 @@
 import type { BackendConfig, BackendName, PrecisionName } from '../../shared/contract/job.js';
 import type { DType, Graph, TensorData } from '../../shared/ir/types.js';
 import type { GpuAdapter } from '../../shared/contract/machine.js';
-import type { DeviceResidentLatency, PrecisionDetails } from '../../shared/contract/result.js';
+import type {
+  DeviceResidentLatency,
+  GpuPhaseSplit,
+  PrecisionDetails,
+  SessionCreatePart,
+} from '../../shared/contract/result.js';
 import type { OptimizedNode, RuntimeNodeTiming } from '../../shared/stats/node-map.js';
 
 /** Why a backend cannot run here; the category lets a UI group the reasons. */
@@ -55,7 +60,25 @@ export interface SessionOptions {
    * a backend that compiles the graph (native) may fold them into constants; ONNX Runtime ignores it.
    */
   inputValues?: ReadonlyMap<string, TensorData>;
+  /**
+   * Time the creation's parts where that takes a step of its own (ONNX Runtime: its profiler is on
+   * while the session is created and ended by creation()); the worker's measured session asks for it.
+   */
+  timeCreation?: boolean;
 }
+
+/** What a session says of its own creation (LoadPhases in shared/contract/result.ts). */
+export interface SessionCreation {
+  /** The parts the backend timed apart, in order; their sum is at most the creation's wall time. */
+  parts: SessionCreatePart[];
+  /** What cannot be told apart, and why. */
+  unseparated: string[];
+  /** What the first run is known to pay for on this backend (shaders compiled on first use). */
+  firstRun?: string[];
+}
+
+/** The device-resident latency, with the upload / compute / read-back split when it was measured. */
+export type DeviceResidentMeasurement = DeviceResidentLatency & { split?: GpuPhaseSplit };
 
 /** A precision variant of a model (precision/variant.ts builds it): its bytes and what was done. */
 export interface BuiltVariant {
@@ -96,7 +119,12 @@ export interface BackendSession {
    * Optional, GPU providers that can keep tensors on the device: the latency without the
    * host<->device copies, measured on a sibling session after the headline measurement.
    */
-  deviceResident?(inputs: HostTensor[], plan: DeviceResidentPlan): Promise<DeviceResidentLatency>;
+  deviceResident?(inputs: HostTensor[], plan: DeviceResidentPlan): Promise<DeviceResidentMeasurement>;
+  /**
+   * Optional: the parts of this session's creation. Called right after createSession, before any
+   * run (ONNX Runtime's session ends its creation profile there, so no run is profiled).
+   */
+  creation?(): SessionCreation;
   /** Outputs by name, untimed (precision fidelity, verification, accuracy). */
   runNamed?(inputs: HostTensor[]): Promise<Record<string, NamedTensor>>;
 }
@@ -123,6 +151,11 @@ export interface Backend {
    * reads the model bytes then, so a caller holding the graph need not write the bytes at all.
    */
   readonly compilesGraph?: boolean;
+  /**
+   * GPU backends that cannot time a run's upload, compute and read-back apart: why (the result's
+   * phases.gpuUnmeasured). Absent on CPU backends and where the split is measured (deviceResident).
+   */
+  readonly gpuSplitUnmeasured?: string;
   /** Whether the backend can run on this machine: never assumed, always tried. */
   detect(): Promise<Availability>;
   /**

@@ -14,6 +14,7 @@ import {
   type BackendSession,
   type HostTensor,
   type ProfileReport,
+  type SessionCreation,
   type SessionInfo,
   type SessionOptions,
 } from './backend.js';
@@ -64,14 +65,57 @@ export function checkIsa(addon: NativeAddon, isa: string | undefined): { isa: st
   return { isa: path };
 }
 
+/** How the native creation's parts are timed (LoadPhases.sessionParts methods). */
+const NATIVE_TIMER = 'wall time around the call (performance.now)';
+/** What the addon does in one call and does not time apart (LoadPhases.sessionUnseparated). */
+const NATIVE_UNSEPARATED =
+  'the addon validates the description, compiles the execution plan for the ISA path, packs the weights and plans the activation arena in one call (native/src/plan), so those steps are not timed apart';
+
+/** The parts of a native session's creation (createSession times them; compile() alone times only the addon). */
+type NativeCreationTimes = { parseMs?: number; lowerMs?: number; compileMs: number };
+
 class NativeBackendSession implements BackendSession {
   constructor(
     private readonly session: NativeSession,
     private readonly desc: NativeGraphDesc,
     private readonly lowered: Lowered,
     private readonly graph: Graph,
-    private readonly profiling = false,
+    private readonly profiling: boolean,
+    private readonly times: NativeCreationTimes,
   ) {}
+
+  /** Parsing (when the studio graph was not given), the TypeScript lowering, the addon's compile. */
+  creation(): SessionCreation {
+    const t = this.times;
+    const parts: SessionCreation['parts'] = [];
+    if (t.parseMs !== undefined)
+      parts.push({
+        part: 'load',
+        label: 'ONNX bytes parsed into the studio graph',
+        ms: t.parseMs,
+        method: NATIVE_TIMER,
+      });
+    if (t.lowerMs !== undefined)
+      parts.push({
+        part: 'graphOptimization',
+        label: 'lowering passes (BatchNorm folded, activations and residual adds fused, constants materialized)',
+        ms: t.lowerMs,
+        method: `${NATIVE_TIMER}: lowerGraph, in TypeScript`,
+      });
+    parts.push({
+      part: 'compile',
+      label: 'addon compile (execution plan, weight packing, arena)',
+      ms: t.compileMs,
+      method: `${NATIVE_TIMER}: the addon's createSession, in C++`,
+    });
+    return {
+      parts,
+      unseparated: [
+        NATIVE_UNSEPARATED,
+        'the rest of the creation is outside these calls: loading the addon on its first use and checking the ISA path',
+      ],
+    };
+  }
 
   /** Float32 inputs in the plan's order, checked against the shapes it was compiled for. */
   prepare(inputs: HostTensor[]): Float32Array[] {
@@ -194,8 +238,10 @@ export class NativeBackend implements Backend {
     config: BackendConfig,
     opts: SessionOptions = {},
   ): Promise<NativeBackendSession> {
+    const t0 = performance.now();
     const graph = opts.graph ?? onnxToGraph(model, { name: 'model.onnx' });
-    return this.createGraphSession(graph, config, opts, opts.profileDir !== undefined);
+    const parseMs = opts.graph ? undefined : performance.now() - t0;
+    return this.createGraphSession(graph, config, opts, opts.profileDir !== undefined, parseMs);
   }
 
   /** A session straight from a studio graph (lowered here, compiled by the addon). */
@@ -204,12 +250,15 @@ export class NativeBackend implements Backend {
     config: Pick<BackendConfig, 'intraOpThreads' | 'isa'>,
     opts: LowerOptions = {},
     profile = false,
+    parseMs?: number,
   ): Promise<NativeBackendSession> {
     const addon = this.addon();
     this.checkConfig(addon, config);
     // Refuses (StudioError) an operator outside the native list before anything is compiled.
+    const t0 = performance.now();
     const lowered = lowerGraph(graph, opts);
-    return this.compile(graph, lowered, config, profile);
+    const lowerMs = performance.now() - t0;
+    return this.compile(graph, lowered, config, profile, { parseMs, lowerMs });
   }
 
   /**
@@ -221,18 +270,21 @@ export class NativeBackend implements Backend {
     lowered: Lowered,
     config: Pick<BackendConfig, 'intraOpThreads' | 'isa'>,
     profile = false,
+    before: Omit<NativeCreationTimes, 'compileMs'> = {},
   ): NativeBackendSession {
     const addon = this.addon();
     const isa = this.checkConfig(addon, config);
     const threads = resolveThreads(config.intraOpThreads);
     let session: NativeSession;
+    const t0 = performance.now();
     try {
       session = addon.createSession(lowered.desc, { threads, isa, profile });
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
       throw new Error(`the native addon could not compile '${graph.name}': ${msg}`);
     }
-    return new NativeBackendSession(session, lowered.desc, lowered, graph, profile);
+    const compileMs = performance.now() - t0;
+    return new NativeBackendSession(session, lowered.desc, lowered, graph, profile, { ...before, compileMs });
   }
 
   /** The ISA path a configuration runs on here, or a RefusedError naming what the CPU lacks. */

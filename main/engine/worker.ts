@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobSpec } from '../../shared/contract/job.js';
-import { RefusedError, type Backend, type HostTensor } from '../backends/backend.js';
+import { RefusedError, type Backend, type HostTensor, type SessionCreation } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
 import { openWorkerChannel } from '../process/channel.js';
 import { makeInputs } from '../backends/inputs.js';
@@ -26,6 +26,7 @@ import { deviceMemoryOf } from '../machine/gpu-memory.js';
 import { loadNativeAddon } from '../backends/native/addon.js';
 import { buildVariant, measureFidelity, type BuiltVariant } from '../precision/variant.js';
 import { instabilityFlags, latencyStats, median } from '../../shared/stats/latency.js';
+import type { DeviceResidentLatency, GpuPhaseSplit, LoadPhases } from '../../shared/contract/result.js';
 
 /** Backends whose work runs off the CPU (device memory, placement). */
 const offCpu = (backend: Backend) => !backend.singleDevice && backend.provider !== 'CPUExecutionProvider';
@@ -77,6 +78,57 @@ function injectFault(): void {
   }
 }
 
+/**
+ * The load phases of a job (LoadPhases): what was timed on the way to the first run, the first run
+ * against the warm median, and on GPU backends the upload / compute / read-back split or why not.
+ */
+function loadPhases(
+  job: JobSpec,
+  backend: Backend,
+  m: {
+    buildMs: number;
+    variantMs?: number;
+    sessionMs: number;
+    creation?: SessionCreation;
+    firstRunMs: number;
+    warmMedianMs: number;
+    gpuSplit?: GpuPhaseSplit;
+    residentFailure?: string;
+  },
+): LoadPhases {
+  const gpuUnmeasured = () =>
+    m.residentFailure !== undefined
+      ? `upload, compute and read-back were not measured: ${m.residentFailure}`
+      : (backend.gpuSplitUnmeasured ??
+        'this backend cannot keep tensors on the device, so upload, compute and read-back cannot be timed apart');
+  return {
+    build: { ms: m.buildMs, method: buildMethod(job) },
+    ...(m.variantMs !== undefined
+      ? {
+          variant: {
+            ms: m.variantMs,
+            method: `wall time: the ${job.precision} variant built from the fp32 bytes and checked on the runtime (calibration included)`,
+          },
+        }
+      : {}),
+    sessionCreateMs: m.sessionMs,
+    sessionParts: m.creation?.parts ?? [],
+    sessionUnseparated: m.creation?.unseparated ?? ['this backend does not time the parts of its session creation'],
+    firstRunMs: m.firstRunMs,
+    warmMedianMs: m.warmMedianMs,
+    firstRunOverheadMs: m.firstRunMs - m.warmMedianMs,
+    firstRunNotes: m.creation?.firstRun ?? [],
+    ...(offCpu(backend) ? (m.gpuSplit ? { gpu: m.gpuSplit } : { gpuUnmeasured: gpuUnmeasured() }) : {}),
+  };
+}
+
+/** What the build step of the load phases covers, in words. */
+function buildMethod(job: JobSpec): string {
+  return job.target.kind === 'file'
+    ? 'wall time: the ONNX file read, checked and parsed into the studio graph, costed, and its bytes taken (or re-exported: see the notes)'
+    : "wall time: the target built into the studio graph (shapes inferred), costed, and exported to ONNX bytes with the job's seeded weights";
+}
+
 function costSummary(r: ResolvedJob, precision: JobSpec['precision']): NonNullable<WorkerPayload['cost']> {
   const t = r.cost.totals;
   return {
@@ -98,17 +150,21 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   partial.cost = costSummary(resolved, job.precision);
   const estimate = memoryEstimate(resolved.cost);
   const fp32Bytes = modelBytes(job, resolved);
+  const buildMs = msSince(tLoad);
   const backend = getBackend(job.backend.backend);
   // fp16/int8: the variant is built from the fp32 bytes and checked on the runtime before the timers
   // (calibration runs count in loadMs, not in any latency).
   let variant: BuiltVariant | undefined;
+  let variantMs: number | undefined;
   const variantFlags: string[] = [];
   if (job.precision !== 'fp32') {
     const refusal = backend.precisionRefusal?.(job.precision);
     if (refusal) throw new RefusedError(refusal);
+    const tVariant = nowNs();
     variant = await buildVariant(fp32Bytes, resolved.graph, job.precision, { calibration: job.calibration });
     partial.precision = variant.details;
     variantFlags.push(...((await backend.checkVariant?.(job.backend, variant)) ?? []));
+    variantMs = msSince(tVariant);
   }
   const bytes = variant?.bytes ?? fp32Bytes;
   const loadMs = msSince(tLoad);
@@ -120,9 +176,11 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   const session = await backend.createSession(
     bytes,
     job.backend,
-    variant ? { seed: job.seed } : { graph: resolved.graph, seed: job.seed },
+    variant ? { seed: job.seed, timeCreation: true } : { graph: resolved.graph, seed: job.seed, timeCreation: true },
   );
   const sessionMs = msSince(tSession);
+  // Before any run: ONNX Runtime ends its creation profile here (load phases).
+  const creation = session.creation?.();
   // Only once a session exists has anything run anywhere (placement is refined by the profile).
   const info = session.info?.() ?? {};
   const adapter = (await backend.adapterInUse?.()) ?? { flags: [] };
@@ -151,7 +209,7 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   // Device memory is read while the session still holds it, or said to be unmeasurable.
   if (offCpu(backend)) Object.assign(memory, deviceMemoryOf(backend.provider, adapter.adapter));
   const residentFlags: string[] = [];
-  const deviceResident = session.deviceResident
+  const resident = session.deviceResident
     ? await session
         .deviceResident(host, { headlineMs: median(samplesMs), budgetS: residentBudgetS(job) })
         .catch((e: Error) => {
@@ -160,6 +218,10 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
         })
     : undefined;
   await session.release();
+  // The GPU split travels in the load phases, the device-resident latency on its own.
+  let deviceResident: DeviceResidentLatency | undefined;
+  let gpuSplit: GpuPhaseSplit | undefined;
+  if (resident) ({ split: gpuSplit, ...deviceResident } = resident);
 
   const stats = latencyStats(samplesMs, { batch: job.batch, flops: resolved.cost.totals.flops });
   // Warnings go in `flags` (what "N flags" counts), information in `notes` (shared/stats/flags.ts).
@@ -184,6 +246,17 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
     notes: [...resolved.notes, ...(info.notes ?? []), ...(adapter.notes ?? [])],
     ...(variant ? { precision: variant.details } : {}),
     ...(deviceResident ? { deviceResident } : {}),
+    phases: loadPhases(job, backend, {
+      buildMs,
+      variantMs,
+      sessionMs,
+      creation,
+      firstRunMs,
+      warmMedianMs: stats.p50,
+      gpuSplit,
+      // A device-resident pass that failed says why there is no split.
+      residentFailure: session.deviceResident && !resident ? (residentFlags[0] ?? 'no reason given') : undefined,
+    }),
   };
   // Placement is always checked off the CPU: a job labeled CUDA must say which nodes fell back.
   // The measurement stands on its own: a profiler that fails costs the per-node table, not the job.

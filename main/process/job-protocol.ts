@@ -45,6 +45,7 @@ export const WorkerPayloadSchema = ResultSchema.pick({
   placement: true,
   nodes: true,
   deviceResident: true,
+  phases: true,
   flags: true,
   notes: true,
   precision: true,

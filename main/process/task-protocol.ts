@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { FailureSchema } from '../../shared/contract/result.js';
 
-export const TASK_KINDS = ['accuracy', 'lab'] as const;
+export const TASK_KINDS = ['accuracy', 'lab', 'layer-error'] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 
 /** Parent -> worker: run this task (sent once, after the worker said it is ready). */

@@ -3,13 +3,16 @@
 // GPU results add where they ran (adapter, software device, placement), the device-resident median,
 // the cold first run and device memory (or why it is not measurable); results in a devices
 // comparison carry their device's ratio to ort-cpu.
+import { csvField } from '../../shared/format.js';
 import { comparedDevices, gpuRows, type GpuRow } from './gpu.js';
+import { loadPhaseRows, type LoadPhaseRow } from './load-phases.js';
 import { toRows, type ResultRow } from './rows.js';
 import type { ReportWriter } from './types.js';
 
 interface CsvRow extends ResultRow {
   gpu?: GpuRow;
   ratioToCpu?: number;
+  phases?: LoadPhaseRow;
 }
 
 const COLUMNS: [string, (r: CsvRow) => string | number | undefined][] = [
@@ -51,13 +54,23 @@ const COLUMNS: [string, (r: CsvRow) => string | number | undefined][] = [
   // Added after the columns scripts already read: information (not flags), and why a run is quick.
   ['notes', (r) => r.notes.join('; ')],
   ['quick', (r) => r.quick],
+  // Load phases (main/reports/load-phases.ts): session parts as "part=ms" pairs, the GPU split or why not.
+  ['build_ms', (r) => r.phases?.buildMs],
+  ['variant_ms', (r) => r.phases?.variantMs],
+  ['session_create_ms', (r) => r.phases?.sessionCreateMs],
+  ['session_parts_ms', (r) => r.phases?.parts.map((p) => `${p.part}=${p.ms}`).join('; ')],
+  ['session_unattributed_ms', (r) => r.phases?.restMs],
+  ['first_run_ms', (r) => r.phases?.firstRunMs],
+  ['warm_median_ms', (r) => r.phases?.warmMedianMs],
+  ['first_run_overhead_ms', (r) => r.phases?.firstRunOverheadMs],
+  ['gpu_upload_ms', (r) => r.phases?.gpu?.uploadMs],
+  ['gpu_compute_ms', (r) => r.phases?.gpu?.computeMs],
+  ['gpu_readback_ms', (r) => r.phases?.gpu?.readbackMs],
+  ['gpu_split_unmeasured', (r) => r.phases?.gpuUnmeasured],
 ];
 
-export function csvField(v: string | number | undefined): string {
-  if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+// The quoting lives in shared/format.ts (the graph explorer's per-layer CSV uses it too).
+export { csvField };
 
 export const csvReport: ReportWriter = {
   format: 'csv',
@@ -72,7 +85,13 @@ export const csvReport: ReportWriter = {
         ),
       ),
     );
-    const rows: CsvRow[] = toRows(results).map((r) => ({ ...r, gpu: gpu.get(r.id), ratioToCpu: ratio.get(r.id) }));
+    const phases = new Map(loadPhaseRows(results).map((p) => [p.id, p]));
+    const rows: CsvRow[] = toRows(results).map((r) => ({
+      ...r,
+      gpu: gpu.get(r.id),
+      ratioToCpu: ratio.get(r.id),
+      phases: phases.get(r.id),
+    }));
     const lines = [COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, get]) => get(r)))];
     return lines.map((cells) => cells.map(csvField).join(',')).join('\r\n') + '\r\n';
   },

@@ -37,6 +37,14 @@ import {
 } from './gpu.js';
 import { fmtTrain, labRows } from './lab.js';
 import { precisionRows, sci } from './precision.js';
+import {
+  LOAD_PHASES_INTRO,
+  loadPhaseRows,
+  loadPhasesNotes,
+  loadPhasesTable,
+  type LoadPhaseRow,
+} from './load-phases.js';
+import { nodeDiffSections, type NodeDiffSection } from './node-diff.js';
 import type { ReportContext, ReportWriter } from './types.js';
 
 let assets: { chartJs: string; chartVersion: string; client: string; css: string } | undefined;
@@ -271,6 +279,25 @@ function perNodeTables(results: readonly BenchResult[]): string {
     .join('');
 }
 
+/** Node diffs (main/reports/node-diff.ts): each later profiled run of a model against the first. */
+function nodeDiffTables(sections: readonly NodeDiffSection[]): string {
+  const html = (t: NodeDiffSection['units']) => {
+    const cell = (c: string, i: number, tag: string) =>
+      `<${tag}${t.numeric.includes(i) ? ' class="num"' : ''}>${escapeHtml(c)}</${tag}>`;
+    const rows = t.rows.map((r) => `<tr>${r.map((c, i) => cell(c, i, 'td')).join('')}</tr>`).join('');
+    return `<div class="table-wrap"><table class="node-diff"><thead><tr>${t.header.map((h, i) => cell(h, i, 'th')).join('')}</tr></thead><tbody>${rows}</tbody></table></div>`;
+  };
+  return sections
+    .map(
+      (s) =>
+        `<h3>${escapeHtml(s.title)}</h3>${s.summary.map((l) => `<p class="note">${escapeHtml(l)}</p>`).join('')}` +
+        html(s.environment) +
+        html(s.units) +
+        html(s.byOp),
+    )
+    .join('');
+}
+
 function accuracyTable(results: readonly BenchResult[], accuracy: NonNullable<ReportContext['accuracy']>): string {
   const pct = (x: number | undefined) => (x === undefined ? '' : `${(x * 100).toFixed(2)}%`);
   const rows = accuracyRows(results, accuracy).map(
@@ -366,6 +393,29 @@ function gpuTable(results: readonly BenchResult[]): string {
   );
 }
 
+/** The load phases: the figures of each result, then how each was measured (main/reports/load-phases.ts). */
+function loadPhasesHtml(rows: readonly LoadPhaseRow[]): string {
+  const t = loadPhasesTable(rows);
+  const head = t.header
+    .map((h, i) => `<th scope="col"${t.numeric.includes(i) ? ' class="num"' : ''}>${escapeHtml(h)}</th>`)
+    .join('');
+  const body = t.rows
+    .map(
+      (cells, k) =>
+        `<tr class="load-phases-row" data-id="${escapeHtml(rows[k].id)}">` +
+        cells.map((c, i) => `<td class="${t.numeric.includes(i) ? 'num' : 'wrap'}">${escapeHtml(c)}</td>`).join('') +
+        '</tr>',
+    )
+    .join('');
+  const notes = loadPhasesNotes(rows);
+  return (
+    `<div class="table-wrap"><table id="load-phases-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>` +
+    (notes.length
+      ? `<ul class="flags load-phases-notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`
+      : '')
+  );
+}
+
 function labTable(lab: NonNullable<ReportContext['lab']>): string {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const rows = labRows(lab).map(
@@ -392,6 +442,8 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
   // Warnings only: notes are not flags.
   const flagged = rows.filter((r) => r.flags.length).length;
   const devices = comparedDevices(results);
+  const loadPhases = loadPhaseRows(results);
+  const nodeDiffs = nodeDiffSections(results);
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   const stat = (n: number, label: string, cls = '') =>
     `<div class="stat ${cls}"><b>${n}</b><span>${label}</span></div>`;
@@ -436,7 +488,9 @@ ${card(
 </div>
 ${devices.show ? card('Devices compared', `One target at one batch and precision on several devices of one machine: the median of a complete run (host-device copies included) and its ratio to ort-cpu's median (below 1: faster). Each device is shown by its fastest configuration, that configuration's results pooled: the Taken column says which and why. A software adapter runs on the CPU: its figures are not GPU speed.`, (devices.quickText ? `<p class="note quick-left-out">${escapeHtml(devices.quickText)}</p>` : '') + devicesTables(devices.groups)) : ''}
 ${gpuRows(results).length ? card('GPU results', "Where each GPU result ran: the adapter, the providers its nodes ran on (share of the cost model's MACs), the complete run beside the device-resident one (inputs and outputs kept on the device), the cold first run (shader compilation included) apart from the warm median, and device memory.", gpuTable(results)) : ''}
+${loadPhases.length ? card('Load phases', escapeHtml(LOAD_PHASES_INTRO), loadPhasesHtml(loadPhases)) : ''}
 ${results.some((r) => r.nodes?.length) ? card('Per-layer times', 'From the runtime profiler (bench --profile): each runtime node, the studio layers it covers (fused), its MACs and achieved GFLOP/s.', perNodeTables(results)) : ''}
+${nodeDiffs.length ? card('Node diff', 'Each later profiled run of a model against the first of them, matched through the studio graph (units: graph nodes either runtime fused together); the units with the largest |delta| (B - A), the totals per operator and what differs between the runs.', nodeDiffTables(nodeDiffs)) : ''}
 ${precisionRows(results).length ? card('Precision variants', "fp16 and int8 variants against the fp32 model on the job's own seeded inputs (over all outputs); a variant the backend cannot run is listed with the reason.", `<div class="table-wrap">${precisionTable(results)}</div>`) : ''}
 ${ctx.accuracy?.length ? card('Accuracy', 'Saved accuracy results of these targets (the latest per target and precision), on labeled data; the fastest median latency of the same target and precision in this report beside it.', `<div class="table-wrap">${accuracyTable(results, ctx.accuracy)}</div>`) : ''}
 ${ctx.lab?.length ? card('Bottleneck-feature lab', "Heads trained on a frozen base's cached features (saved lab results tied to these targets, or chosen for the report); test accuracy is the exported classifier's, run by ONNX Runtime.", `<div class="table-wrap">${labTable(ctx.lab)}</div>`) : ''}

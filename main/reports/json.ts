@@ -3,14 +3,18 @@
 // (store/report-file.ts: the envelope is a file format, owned by the store that reads it).
 import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type JsonReport } from '../store/report-file.js';
 import { toJsonText } from '../store/result-check.js';
+import type { RunDiff } from '../../shared/contract/run-diff.js';
 import type { ReportWriter } from './types.js';
+import { reportNodeDiffs } from './node-diff.js';
 
 export const jsonReport: ReportWriter = {
   format: 'json',
   extensions: ['.json'],
   description: 'every result in full (raw samples included); the format `results import` reads',
   render(results, ctx) {
-    const report: JsonReport = {
+    const nodeDiffs = reportNodeDiffs(results);
+    // nodeDiffs: each later profiled run of a model against the first (main/reports/node-diff.ts); not read back by an import.
+    const report: JsonReport & { nodeDiffs?: RunDiff[] } = {
       schema: REPORT_SCHEMA,
       version: REPORT_SCHEMA_VERSION,
       createdAt: ctx.createdAt,
@@ -19,6 +23,7 @@ export const jsonReport: ReportWriter = {
       results: [...results],
       ...(ctx.accuracy?.length ? { accuracy: [...ctx.accuracy] } : {}),
       ...(ctx.lab?.length ? { lab: [...ctx.lab] } : {}),
+      ...(nodeDiffs.length ? { nodeDiffs } : {}),
     };
     return toJsonText(report);
   },

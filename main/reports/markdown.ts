@@ -18,6 +18,8 @@ import { accuracyRows } from './accuracy.js';
 import { comparedDevices, deviceText, fmtOptMs, gpuRows, ratioText } from './gpu.js';
 import { fmtTrain, labRows } from './lab.js';
 import { precisionRows, sci } from './precision.js';
+import { LOAD_PHASES_INTRO, loadPhaseRows, loadPhasesNotes, loadPhasesTable } from './load-phases.js';
+import { nodeDiffSections } from './node-diff.js';
 import type { ReportContext, ReportWriter } from './types.js';
 
 /** Escapes what Markdown would otherwise read as table structure, emphasis, code or HTML. */
@@ -85,6 +87,45 @@ function perNodeSections(results: readonly BenchResult[]): string[] {
     );
   }
   return out;
+}
+
+/** Each later profiled run of a model against the first (main/reports/node-diff.ts): top units, operators, environment. */
+function nodeDiffMarkdown(results: readonly BenchResult[]): string[] {
+  const sections = nodeDiffSections(results);
+  if (!sections.length) return [];
+  const out = ['## Node diff', ''];
+  const md = (t: { header: string[]; rows: string[][]; numeric: number[] }) =>
+    table(
+      t.header,
+      t.rows.map((r) => r.map(mdEscape)),
+      new Set(t.numeric),
+    );
+  for (const s of sections) {
+    out.push(`### ${mdEscape(s.title)}`, '', ...s.summary.map((l) => `- ${mdEscape(l)}`), '');
+    out.push(...md(s.environment), '', ...md(s.units), '', ...md(s.byOp), '');
+  }
+  return out;
+}
+
+/** Build, session creation and its parts, first run, warm median, GPU split (main/reports/load-phases.ts). */
+function loadPhasesSection(results: readonly BenchResult[]): string[] {
+  const rows = loadPhaseRows(results);
+  if (!rows.length) return [];
+  const t = loadPhasesTable(rows);
+  return [
+    '## Load phases',
+    '',
+    mdEscape(LOAD_PHASES_INTRO),
+    '',
+    ...table(
+      t.header,
+      t.rows.map((r) => r.map(mdEscape)),
+      new Set(t.numeric),
+    ),
+    '',
+    ...loadPhasesNotes(rows).map((l) => `- ${mdEscape(l)}`),
+    '',
+  ];
 }
 
 /** Devices side by side, then where each GPU result ran. */
@@ -213,7 +254,9 @@ function render(results: readonly BenchResult[], ctx: ReportContext): string {
     out.push('');
   }
   out.push(...gpuSections(results));
+  out.push(...loadPhasesSection(results));
   out.push(...perNodeSections(results));
+  out.push(...nodeDiffMarkdown(results));
   const variants = precisionRows(results);
   if (variants.length) {
     out.push('## Precision variants', '');

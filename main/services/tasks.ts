@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AccuracyResult } from '../../shared/contract/accuracy.js';
 import type { LabResult } from '../../shared/contract/lab.js';
+import type { LayerErrorReport } from '../../shared/contract/layer-error.js';
 import { StudioError } from '../../shared/ir/types.js';
 import type { Spawner } from '../process/spawner.js';
 import type { TaskKind, TaskProgress } from '../process/task-protocol.js';
@@ -21,6 +22,8 @@ export { TaskCancelledError } from '../tasks/run-task.js';
 export interface TaskResultOf {
   accuracy: AccuracyResult;
   lab: LabResult;
+  /** Not saved: a diagnostic that the same target, precision, seed and samples give again. */
+  'layer-error': LayerErrorReport;
 }
 
 export interface TaskOutcome<K extends TaskKind> {
@@ -98,7 +101,7 @@ export class TaskService {
   }
 
   private save<K extends TaskKind>(taskId: string, kind: K, value: TaskResultOf[K], save: boolean): TaskOutcome<K> {
-    if (!save) return { taskId, kind, value };
+    if (!save || kind === 'layer-error') return { taskId, kind, value };
     try {
       const { results } = this.opts;
       const saved =

@@ -72,6 +72,12 @@ export function labTaskProgress(p: LabProgress): { progress: Omit<TaskProgress, 
 }
 
 export const TASK_HANDLERS: Record<TaskKind, () => Promise<TaskHandler>> = {
+  // Layer error (issue 21): fp32 and a variant with every intermediate as an output, compared per tensor.
+  'layer-error': async () => {
+    const { runLayerError } = await import('./layer-error.js');
+    return async (raw, ctx) =>
+      runLayerError(raw, (p) => ctx.progress(p, p.phase !== 'compare' || p.done === 0 || p.done === p.total));
+  },
   accuracy: async () => {
     const { runAccuracySpec, parseAccuracySpec } = await import('../accuracy/run-accuracy.js');
     return async (raw, ctx) => {

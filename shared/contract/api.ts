@@ -14,6 +14,7 @@ import type { GpuAdapter, MachineProfile } from './machine.js';
 import type { CostReport } from './cost.js';
 import { PreprocessFlagsSchema, type AccuracyResult } from './accuracy.js';
 import { HEAD_KINDS, type LabResult } from './lab.js';
+import type { LayerErrorReport } from './layer-error.js';
 import {
   HistoryRequestSchema,
   RegressionsRequestSchema,
@@ -28,6 +29,7 @@ import {
   type FleetEnqueueResponse,
   type FleetRunsResponse,
 } from './fleet.js';
+import { RunDiffRequestSchema, type RunDiff } from './run-diff.js';
 
 export const API_VERSION = 1;
 
@@ -127,7 +129,22 @@ export interface DataSetView {
   location: string;
 }
 
-export const TASK_KINDS_API = ['accuracy', 'lab'] as const;
+/**
+ * Layer error of a precision variant (shared/contract/layer-error.ts), run as a 'layer-error' task
+ * in a task worker (one task at a time, with accuracy and the lab); the call answers the report.
+ */
+export const LayerErrorRequestSchema = z.object({
+  target: ApiTargetSchema,
+  precision: z.enum(['fp16', 'int8']),
+  /** Seeded random input samples compared (sample k seeded with seed + k). */
+  samples: z.number().int().min(1).max(256).default(4),
+  seed: z.number().int().default(0),
+  /** int8: how activation ranges are calibrated (absent: as every int8 variant is built). */
+  calibration: CalibrationSchema.partial().optional(),
+});
+export type LayerErrorRequest = z.input<typeof LayerErrorRequestSchema>;
+
+export const TASK_KINDS_API = ['accuracy', 'lab', 'layer-error'] as const;
 export type ApiTaskKind = (typeof TASK_KINDS_API)[number];
 
 export const REPORT_FORMATS = ['html', 'json', 'csv', 'md'] as const;
@@ -357,6 +374,12 @@ export const API_METHODS = {
   /** Starts an accuracy run in a task worker (one task at a time); progress as task.* events. */
   'accuracy.start': AccuracyRequestSchema,
   'lab.start': LabRequestSchema,
+  /**
+   * Numerical error per node of the fp16 or int8 variant against fp32, on ONNX Runtime CPU: runs
+   * as a 'layer-error' task (task.progress, task.end with the report; tasks.cancel stops it) and
+   * answers the report when it ends.
+   */
+  'precision.layerError': LayerErrorRequestSchema,
   'tasks.cancel': z.object({ taskId: z.string().min(1).max(100) }),
   /** Saved accuracy results (<results>/accuracy/), oldest first, and the files that could not be read. */
   'accuracy.list': z.object({}),
@@ -368,6 +391,12 @@ export const API_METHODS = {
   'results.history': HistoryRequestSchema,
   /** The flagged points of every series (or those that pass the filter), newest first. */
   'results.regressions': RegressionsRequestSchema,
+  /**
+   * The node-matched diff of two profiled runs of one model (shared/contract/run-diff.ts): B against
+   * A, unit by unit; refused ('refused', the reason in words) for a run not profiled or not ok, or
+   * runs of different models.
+   */
+  'results.diff': RunDiffRequestSchema,
   /** The team's benchmark agents and queues (they live in the results database); a problem when there is none. */
   'fleet.list': z.object({}),
   /** Queues a benchmark on fleet agents (by name or tag), as `bench TARGETS --on ...` does; needs the results database. */
@@ -414,11 +443,13 @@ export interface ApiResponses {
   'files.openDataDialog': DataSetView | null;
   'accuracy.start': { taskId: string };
   'lab.start': { taskId: string };
+  'precision.layerError': LayerErrorReport;
   'tasks.cancel': { cancelled: boolean };
   'accuracy.list': { results: AccuracyResult[]; problems: { file: string; reason: string }[] };
   'lab.list': { results: LabResult[]; problems: { file: string; reason: string }[] };
   'results.history': HistoryResponse;
   'results.regressions': RegressionsResponse;
+  'results.diff': RunDiff;
   'fleet.list': FleetListResponse;
   'fleet.enqueue': FleetEnqueueResponse;
   'fleet.runs': FleetRunsResponse;
@@ -480,6 +511,8 @@ export interface ApiEvents {
     error?: string;
     accuracy?: AccuracyResult;
     lab?: LabResult;
+    /** A layer-error task's report (not saved: the same request gives it again). */
+    layerError?: LayerErrorReport;
     /** Where it was saved failed (the result is still here); absent when it was saved. */
     saveError?: string;
   };

@@ -114,6 +114,72 @@ export const PrecisionDetailsSchema = z.object({
 });
 export type PrecisionDetails = z.infer<typeof PrecisionDetailsSchema>;
 
+/** Parts of a session's creation that a backend can time apart (LoadPhases.sessionParts). */
+export const SESSION_CREATE_PARTS = [
+  /** The model bytes parsed into the runtime's graph. */
+  'load',
+  /** Graph rewrites before compiling (the native lowering passes: folds and fusions). */
+  'graphOptimization',
+  /** Kernels or shaders compiled, weights packed, memory planned. */
+  'compile',
+  /** A runtime step that covers several of the above and cannot be split (ONNX Runtime's session_initialization). */
+  'initialization',
+] as const;
+
+const TimedStepSchema = z.object({
+  ms: z.number(),
+  /** How it was measured, in words (shown beside the figure). */
+  method: z.string(),
+});
+
+/**
+ * Where a job's time goes before and apart from the warm latency (DESIGN.md "Seeing where the time
+ * goes"): building the model, creating the session (its parts where the backend can time them apart),
+ * the first run against the warm median, and on GPU backends the upload / compute / read-back split.
+ * Every figure is measured and says how; a part that cannot be told apart is absent and the reason is
+ * given instead. Added beside `coldStart` (kept for older readers): results saved before it lack it.
+ */
+export const LoadPhasesSchema = z.object({
+  /** The worker resolved the target into the studio graph (or read the file), costed it and made the ONNX bytes. */
+  build: TimedStepSchema.optional(),
+  /** fp16/int8: the variant built from the fp32 bytes and checked on the runtime (calibration included). */
+  variant: TimedStepSchema.optional(),
+  /** Wall time of the backend's session creation, ms (= coldStart.sessionMs). */
+  sessionCreateMs: z.number(),
+  /** Its parts the backend timed apart, in order; they sum to at most sessionCreateMs (the rest is not attributed). */
+  sessionParts: z.array(TimedStepSchema.extend({ part: z.enum(SESSION_CREATE_PARTS), label: z.string() })).default([]),
+  /** What in the session's creation cannot be told apart here, and why. */
+  sessionUnseparated: z.array(z.string()).default([]),
+  /** The first run on the new session, ms (= coldStart.firstRunMs). */
+  firstRunMs: z.number(),
+  /** The median of the measured runs, ms (= stats.p50). */
+  warmMedianMs: z.number(),
+  /** firstRunMs - warmMedianMs: what the first run costs beyond a warm one (noise can make it slightly negative). */
+  firstRunOverheadMs: z.number(),
+  /** What the first run is known to pay for on this backend (shaders compiled on first use...). */
+  firstRunNotes: z.array(z.string()).default([]),
+  /** GPU backends that can keep tensors on the device: one warm inference split into its copies and its work. */
+  gpu: z
+    .object({
+      /** Host inputs copied into device buffers, ms. */
+      uploadMs: z.number(),
+      /** The run with inputs and outputs on the device, ms (= deviceResident.medianMs). */
+      computeMs: z.number(),
+      /** Outputs copied back to the host, ms. */
+      readbackMs: z.number(),
+      /** How the three were measured, in words. */
+      method: z.string(),
+      /** Synchronized runs behind the upload and read-back medians (each). */
+      runs: z.number().int(),
+    })
+    .optional(),
+  /** GPU backends without `gpu`: why upload, compute and read-back cannot be timed apart here. */
+  gpuUnmeasured: z.string().optional(),
+});
+export type LoadPhases = z.infer<typeof LoadPhasesSchema>;
+export type SessionCreatePart = LoadPhases['sessionParts'][number];
+export type GpuPhaseSplit = NonNullable<LoadPhases['gpu']>;
+
 export const FleetRecordSchema = z.object({
   jobId: z.string().max(100),
   agent: z.string().max(100),
@@ -224,6 +290,8 @@ export const ResultSchema = z.object({
       method: z.string(),
     })
     .optional(),
+  /** Build, session creation (and its parts), first run, warm median, GPU split: absent in results saved before it. */
+  phases: LoadPhasesSchema.optional(),
   /**
    * Warnings the numbers must be read with (instability, fallback placement, a failed profile...):
    * what "N flags" counts. Results saved before `notes` also hold notes here (shared/stats/flags.ts

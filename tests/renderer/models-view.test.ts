@@ -108,8 +108,10 @@ describe('ModelsView', () => {
     const rendered = w.findAll('tr.vtable__row').length;
     expect(rendered).toBeGreaterThan(0);
     expect(rendered).toBeLessThan(report.layers.length);
-    expect(w.find('.scale-legend').text()).toContain('share of MACs');
-    expect(w.findAll('g.gnode rect[fill]').length).toBeGreaterThan(0);
+    expect(w.find('.gx-legend').text()).toContain('share of MACs');
+    // The explorer: ResNet-18's stages open to their blocks, each box coloured by its share of MACs.
+    expect(w.find('.gx-box[data-id="g:layer2.0"]').exists()).toBe(true);
+    expect(w.findAll('.gx-box rect[fill]').length).toBeGreaterThan(0);
     // Search by name or operator.
     await w.find('#layer-search').setValue('Gemm');
     const gemms = report.layers.filter(
@@ -180,8 +182,8 @@ describe('ModelsView', () => {
     expect(row.find('.badge--warn').text()).toBe('unknown');
     // Selecting the row brings its node into view in the graph, flagged and selected.
     await row.trigger('click');
-    expect(w.findAll('g.gnode.gnode--unknown')).toHaveLength(1);
-    expect(w.find('g.gnode.gnode--unknown').classes()).toContain('gnode--selected');
+    expect(w.findAll('.gx-box.gx-box--unknown')).toHaveLength(1);
+    expect(w.find('.gx-box.gx-box--unknown').classes()).toContain('gx-box--selected');
     expect(w.find('tr.vtable__row').attributes('aria-selected')).toBe('true');
     // Close it.
     await w.find('button[aria-label="Close net.onnx"]').trigger('click');
@@ -232,7 +234,7 @@ describe('ModelsView', () => {
     const toggle = w.findAll('label.check').find((l) => l.text().includes('Colour by measured time'))!;
     expect(toggle.exists()).toBe(true);
     await toggle.find('input').setValue(true);
-    expect(w.find('.scale-legend').text()).toContain('share of measured time');
+    expect(w.find('.gx-legend').text()).toContain('share of measured time');
     // The second conv took 70% of the measured time.
     const conv2 = m.cost.layers.filter((l) => l.op === 'Conv')[1].name;
     await w.find('#layer-search').setValue(conv2);
@@ -255,7 +257,7 @@ describe('ModelsView', () => {
     );
     const area = w.find('.stale-area');
     expect(area.classes()).toContain('is-stale');
-    expect(area.find('.graph-diagram').exists()).toBe(true);
+    expect(area.find('.graph-explorer').exists()).toBe(true);
     expect(w.find('.table-tools').text()).toContain(layersText);
     expect(w.find('.summary').text()).toContain(macs(r18.totals.macs));
     expect(models.current?.cost.totals.macs).toBe(r18.totals.macs);

@@ -8,6 +8,9 @@ import type {
   ApiResponse,
   StudioApi,
 } from '../../shared/contract/api.js';
+import type { LayerErrorReport } from '../../shared/contract/layer-error.js';
+import type { BenchResult } from '../../shared/contract/result.js';
+import { diffRuns } from '../../shared/stats/run-diff.js';
 
 type Handler<M extends ApiMethod> = ApiResponse<M> | ((req: ApiRequest<M>) => ApiResponse<M> | Promise<ApiResponse<M>>);
 export type Handlers = { [M in ApiMethod]?: Handler<M> };
@@ -65,6 +68,24 @@ export function fakeApi(handlers: Handlers = {}): FakeApi {
           } as unknown as ApiResponse<M>;
         }
         if (method === 'fleet.cancel') return { queued: 0, running: 0 } as unknown as ApiResponse<M>;
+        // precision.layerError as main answers it, in shape: one compared node, one skipped tensor.
+        if (method === 'precision.layerError') {
+          const req = request as ApiRequest<'precision.layerError'>;
+          return fakeLayerErrorReport(req.precision) as unknown as ApiResponse<M>;
+        }
+        // results.diff as main answers it (without the studio graph), over what results.get answers here.
+        if (method === 'results.diff') {
+          const { a, b } = request as ApiRequest<'results.diff'>;
+          const get = handlers['results.get'];
+          const found: BenchResult[] = typeof get === 'function' ? await get({ ids: [a, b] }) : (get ?? []);
+          const [ra, rb] = [a, b].map((id) => found.find((r) => r.id === id));
+          if (!ra || !rb) throw Object.assign(new Error(`no result with id '${ra ? b : a}'`), { code: 'not-found' });
+          try {
+            return diffRuns(ra, rb) as unknown as ApiResponse<M>;
+          } catch (e) {
+            throw Object.assign(new Error((e as Error).message), { code: 'refused' });
+          }
+        }
         throw Object.assign(new Error(`${method}: no fake answer`), { code: 'unsupported' });
       }
       return typeof h === 'function' ? await (h as (r: ApiRequest<M>) => ApiResponse<M>)(request) : h;
@@ -80,6 +101,34 @@ export function fakeApi(handlers: Handlers = {}): FakeApi {
     },
   };
   return api;
+}
+
+/** A small LayerErrorReport (shared/contract/layer-error.ts) for views that show layer error. */
+export function fakeLayerErrorReport(precision: 'fp16' | 'int8' = 'int8'): LayerErrorReport {
+  const node = (name: string, op: string, relRms: number) => ({
+    node: name,
+    op,
+    tensor: name,
+    relRms,
+    maxAbs: relRms * 10,
+    cosine: 1 - relRms * relRms,
+    snrDb: -20 * Math.log10(relRms),
+    elements: 12_544,
+  });
+  return {
+    precision,
+    model: 'bottleneck:height=14,width=14',
+    metric: 'relRms',
+    inputs: '4 seeded random input samples (seeds 0..3, uniform [-1, 1) as every backend is fed; weights seeded 0)',
+    nodes: [node('conv1.relu', 'Relu', 0.0096), node('conv2.relu', 'Relu', 0.0127), node('out', 'Relu', 0.0166)],
+    skipped: [
+      { tensor: 'conv1', reason: "not computed by the variant: BatchNormalization 'conv1.bn' was folded into it" },
+    ],
+    runtime: { name: 'onnxruntime-node', version: '1.30.0', provider: 'CPUExecutionProvider' },
+    jump: { node: 'conv1.relu', tensor: 'conv1.relu', inputRelRms: 0, relRms: 0.0096 },
+    fidelity: { relRms: 0.0166, cosine: 0.99986, maxAbs: 0.38 },
+    notes: [],
+  };
 }
 
 /** Resolves after pending promises and timers of `ms` (real timers). */

@@ -3,7 +3,8 @@
 // installed build lists it AND a session on a tiny model can be created and run with it. A session
 // is always created with exactly the requested provider; if that fails the job is refused with the
 // provider's reason, never retried on CPU.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { BackendConfig } from '../../../shared/contract/job.js';
@@ -17,9 +18,10 @@ import {
   type HostTensor,
   type NamedTensor,
   type ProfileReport,
+  type SessionCreation,
   type SessionOptions,
 } from '../backend.js';
-import { readOptimizedGraph, readOrtProfile } from './profile.js';
+import { parseOrtSessionEvents, readOptimizedGraph, readOrtProfile } from './profile.js';
 import { detectProvider, ensureXdgRuntimeDir, ORT_PROVIDERS, ORT_RUNTIME, type ProviderInfo } from './runtime.js';
 import { checkVariantOnOrt } from './variant-check.js';
 import { executionProviderFor, onDevice } from './providers.js';
@@ -43,6 +45,16 @@ const ORT_DTYPES: Record<string, ort.Tensor.Type> = {
   bool: 'bool',
 };
 
+/** What the load phases say of every ONNX Runtime session's creation (LoadPhases.sessionUnseparated). */
+const ORT_UNSEPARATED = [
+  'ONNX Runtime times graph partitioning, graph optimizations and kernel creation (weight pre-packing included) as one event, session_initialization, so they cannot be told apart',
+  "the rest of the creation is outside ONNX Runtime's profiled events: the binding's call and, for a process's first session, the runtime's one-time set-up (its environment; on WebGPU, the device)",
+];
+
+/** WebGPU: where its shaders are compiled (LoadPhases.firstRunNotes). */
+const WEBGPU_FIRST_RUN =
+  "ONNX Runtime's WebGPU provider compiles a kernel's shader pipeline when the kernel first runs: shader compilation is in the first run, not in the session creation";
+
 class OrtSession implements BackendSession {
   constructor(
     private readonly session: ort.InferenceSession,
@@ -50,10 +62,85 @@ class OrtSession implements BackendSession {
     private readonly optimizedPath: string | undefined,
     /** What a sibling session for the device-resident measurement needs (WebGPU only). */
     private readonly residentSource?: { model: Uint8Array; options: ort.InferenceSession.SessionOptions },
+    /** The folder of a profile kept on during creation only (SessionOptions.timeCreation), and the provider. */
+    private creationProfile?: { dir: string; ep: string },
   ) {
     if (residentSource)
       this.deviceResident = (inputs, plan) =>
-        measureDeviceResident(residentSource.model, residentSource.options, inputs, this.prepare(inputs), plan);
+        // The headline session itself reads outputs back from device inputs (the read-back part of the split).
+        measureDeviceResident(
+          residentSource.model,
+          residentSource.options,
+          inputs,
+          this.prepare(inputs),
+          plan,
+          session,
+        );
+  }
+
+  /**
+   * The creation's parts from ONNX Runtime's own session events: the profiler was on while the
+   * session was created and is ended here, before any run, so no run is profiled (ending it turns the
+   * runtime's profiler off; measured on CPU and WebGPU: the warm median is unchanged).
+   */
+  creation(): SessionCreation {
+    const profile = this.creationProfile;
+    if (!profile)
+      return {
+        parts: [],
+        unseparated: [
+          "this session was created without ONNX Runtime's profiler, so model parsing, graph optimization and kernel creation cannot be told apart",
+        ],
+      };
+    this.creationProfile = undefined;
+    const firstRun = profile.ep === 'webgpu' ? [WEBGPU_FIRST_RUN] : [];
+    try {
+      this.session.endProfiling();
+      const file = readdirSync(profile.dir).find((f) => f.startsWith('ort-profile') && f.endsWith('.json'));
+      if (!file)
+        return {
+          parts: [],
+          unseparated: ['ONNX Runtime wrote no creation profile, so its parts are unknown'],
+          firstRun,
+        };
+      const events = parseOrtSessionEvents(readFileSync(join(profile.dir, file), 'utf8'));
+      const method = (name: string) =>
+        `ONNX Runtime's profiler, on while the session was created and ended before its first run: event ${name}`;
+      const parts: SessionCreation['parts'] = [];
+      if (events.load)
+        parts.push({ part: 'load', label: 'model parsed', ms: events.load.ms, method: method(events.load.name) });
+      if (events.initialization)
+        parts.push({
+          part: 'initialization',
+          label: 'session initialization (partitioning, graph optimization, kernel creation)',
+          ms: events.initialization.ms,
+          method: method(events.initialization.name),
+        });
+      const missing = [
+        ...(events.load ? [] : ['model loading']),
+        ...(events.initialization ? [] : ['session_initialization']),
+      ];
+      return {
+        parts,
+        unseparated: [
+          ...ORT_UNSEPARATED,
+          ...(missing.length
+            ? [`ONNX Runtime's profile has no ${missing.join(' or ')} event, so that part is unknown`]
+            : []),
+        ],
+        firstRun,
+      };
+    } catch (e) {
+      return {
+        parts: [],
+        unseparated: [
+          `ONNX Runtime's creation profile could not be read, so its parts are unknown: ${(e as Error).message}`,
+        ],
+        firstRun,
+      };
+    } finally {
+      rmSync(profile.dir, { recursive: true, force: true });
+    }
   }
 
   /** WebGPU: the latency with inputs and outputs on the device (device-resident.ts). */
@@ -96,6 +183,8 @@ class OrtSession implements BackendSession {
   }
 
   release(): Promise<void> {
+    // A creation profile nobody read (the job failed before creation()) is removed with the session.
+    if (this.creationProfile) rmSync(this.creationProfile.dir, { recursive: true, force: true });
     return this.session.release();
   }
 }
@@ -104,10 +193,12 @@ export class OrtBackend implements Backend {
   readonly provider: string;
   readonly runtime = ORT_RUNTIME;
   private readonly info: ProviderInfo;
+  readonly gpuSplitUnmeasured?: string;
 
   constructor(readonly name: keyof typeof ORT_PROVIDERS) {
     this.info = ORT_PROVIDERS[name];
     this.provider = this.info.provider;
+    this.gpuSplitUnmeasured = gpuSplitUnmeasured(this.info);
   }
 
   /** ONNX Runtime's kernels for the variant, checked on this provider (variant-check.ts). */
@@ -162,9 +253,22 @@ export class OrtBackend implements Backend {
       });
     // Only the measured session (not a profiled one) offers the device-resident pass.
     const resident = this.info.ep === 'webgpu' && !profileDir ? { model, options } : undefined;
+    // Its creation is profiled (session events only: creation() ends the profile before any run).
+    const creationDir = opts.timeCreation && !profileDir ? mkdtempSync(join(tmpdir(), 'studio-create-')) : undefined;
+    const createOptions = creationDir
+      ? { ...options, enableProfiling: true, profileFilePrefix: join(creationDir, 'ort-profile') }
+      : options;
     try {
-      return new OrtSession(await ort.InferenceSession.create(model, options), profileDir, optimizedPath, resident);
+      const session = await ort.InferenceSession.create(model, createOptions);
+      return new OrtSession(
+        session,
+        profileDir,
+        optimizedPath,
+        resident,
+        creationDir ? { dir: creationDir, ep: this.info.ep } : undefined,
+      );
     } catch (e) {
+      if (creationDir) rmSync(creationDir, { recursive: true, force: true });
       const msg = (e as Error).message ?? String(e);
       // Providers that compile subgraphs (TensorRT) cannot save an optimized model: profile without it.
       if (optimizedPath) {
@@ -183,4 +287,19 @@ export class OrtBackend implements Backend {
       );
     }
   }
+}
+
+/**
+ * Why a GPU provider's run cannot be split into upload, compute and read-back here (undefined for
+ * CPU and for WebGPU, where device-resident.ts measures the split). onnxruntime-node 1.30 keeps
+ * tensors on a device only for WebGPU (Tensor.location 'gpu-buffer'); it has no I/O binding.
+ */
+function gpuSplitUnmeasured(info: ProviderInfo): string | undefined {
+  if (info.ep === 'cpu' || info.ep === 'webgpu') return undefined;
+  if (info.ep === 'coreml')
+    return 'CoreML decides where the model runs (CPU, GPU or Neural Engine) and moves the tensors itself, so the copies cannot be timed apart from the work';
+  // ORT's profile has per run a model_run span and a SequentialExecutor::Execute span inside it, but
+  // an asynchronous device's kernels are only launched in the latter and waited for by the output
+  // copy, so their difference is not the copies either.
+  return `onnxruntime-node has no I/O binding and no ${info.label} tensor location (it keeps tensors on a device for WebGPU only), so every run() copies the inputs to the device, computes and copies the outputs back inside the one call; ${info.label} works asynchronously and ONNX Runtime's profiler times that call and the launching of its kernels, not the copies: upload, compute and read-back cannot be timed apart`;
 }

@@ -54,3 +54,29 @@ export function readOptimizedGraph(path: string): OptimizedNode[] {
     outputs: (n.output ?? []).filter((o) => o !== ''),
   }));
 }
+
+/** ONNX Runtime's session-level events (cat 'Session'), durations in milliseconds. */
+export interface OrtSessionEvents {
+  /** 'model_loading_array' (bytes) or 'model_loading_uri' (a path): the model parsed. */
+  load?: { name: string; ms: number };
+  /** 'session_initialization': partitioning, graph optimizations, kernel creation, weight pre-packing. */
+  initialization?: { name: string; ms: number };
+}
+
+/**
+ * The session events of a profile, as onnxruntime-node 1.30 writes them at creation (measured: one
+ * `model_loading_array` and one `session_initialization` event, cat 'Session', dur in microseconds).
+ * An event that is missing stays absent: its part is then reported as not separable.
+ */
+export function parseOrtSessionEvents(json: string): OrtSessionEvents {
+  const events = JSON.parse(json) as TraceEvent[];
+  if (!Array.isArray(events)) throw new Error('ONNX Runtime profile is not a JSON array of trace events');
+  const out: OrtSessionEvents = {};
+  for (const e of events) {
+    if (e.cat !== 'Session' || typeof e.dur !== 'number' || !e.name) continue;
+    const step = { name: e.name, ms: e.dur / 1000 };
+    if (e.name.startsWith('model_loading')) out.load ??= step;
+    else if (e.name === 'session_initialization') out.initialization ??= step;
+  }
+  return out;
+}

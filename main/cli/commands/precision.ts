@@ -20,6 +20,7 @@ import { checkVariantOnOrt } from '../../backends/ort/variant-check.js';
 import { table } from '../format.js';
 import { action, printJson, printText } from '../io.js';
 import { jobTargetOf } from '../../services/bench-spec.js';
+import { registerLayerError } from './precision-error.js';
 
 interface PrecisionOptions extends CalibrationFlags {
   precision: string;
@@ -38,8 +39,13 @@ export interface VariantReport {
 }
 
 export function registerPrecision(program: Command): void {
-  program
+  // `precision error TARGET --precision int8 --json`: the options after `error` are the subcommand's,
+  // not this command's (which has the same names). Commander hands a command the options after its
+  // name only when its parent, the root here (which has no options of its own), is positional too.
+  program.enablePositionalOptions();
+  const precision = program
     .command('precision <target>')
+    .enablePositionalOptions()
     .description('fidelity of the fp16 and int8 variants against fp32 on ONNX Runtime CPU (no timing)')
     .option('--precision <list>', 'variants: fp16, int8', 'fp16,int8')
     .option('--calibration <method>', 'int8 activation ranges: minmax, percentile or entropy (default minmax)')
@@ -105,4 +111,5 @@ export function registerPrecision(program: Command): void {
         }
       }),
     );
+  registerLayerError(precision);
 }

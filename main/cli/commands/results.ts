@@ -1,9 +1,10 @@
-// `results list|show|export|import|delete|compare`: the saved results folder from the command line.
+// `results list|show|export|import|delete|compare|diff`: the saved results folder from the command line.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { BenchResult } from '../../../shared/contract/result.js';
 import { StudioError } from '../../../shared/ir/types.js';
 import { compareRuns } from '../../../shared/stats/compare.js';
+import { loadPhasesLines, loadPhasesOf, phaseMethodLines } from '../../../shared/stats/load-phases.js';
 import { parseReport } from '../../reports/index.js';
 import type { ResultsService } from '../../services/results.js';
 import { checkResult } from '../../store/result-check.js';
@@ -15,6 +16,7 @@ import { openResultsRepository } from '../../services/open-results.js';
 import { defaultResultsDir } from '../../store/paths.js';
 import { registerHistory } from './history.js';
 import { registerResultsSync } from './results-sync.js';
+import { registerResultsDiff } from './results-diff.js';
 
 interface FilterOptions extends ResultFilterOptions {
   results?: string;
@@ -45,6 +47,19 @@ async function resultSet(store: ResultsService, spec: string): Promise<BenchResu
     });
   }
   throw new StudioError(`'${spec}' is neither a group in ${store.location} nor a .json report file`, 'bad-parameter');
+}
+
+/** `results show --phases`: the load phases and how each figure was measured (shared/stats/load-phases.ts). */
+function phasesText(r: BenchResult): string {
+  const lp = loadPhasesOf(r);
+  if (!lp)
+    return `${r.label} (${r.id}): no load phases (status ${r.status}${r.failure ? `: ${r.failure.reason}` : ''})`;
+  return [
+    `${r.label} (${r.id})${lp.legacy ? ' [saved before load phases: rebuilt from its cold start]' : ''}`,
+    ...loadPhasesLines(lp.phases).map((l) => `  ${l}`),
+    'how measured:',
+    ...phaseMethodLines(lp.phases).map((l) => `  - ${l}`),
+  ].join('\n');
 }
 
 /** Rows `results list` prints in its table unless --limit says otherwise. */
@@ -100,10 +115,16 @@ export function registerResults(program: Command): void {
 
   withResultsSource(results.command('show <id>').description('one result as JSON (raw samples included)'))
     .option('--json', 'print one JSON document (the default for show)')
+    .option(
+      '--phases',
+      'print its load phases as text instead: build, session creation and its parts, first run, warm median, GPU split',
+    )
     .action(
-      action(async (id: string, o: { results?: string; db?: string }) =>
-        printJson((await withResults(o, (s) => s.get([id])))[0]),
-      ),
+      action(async (id: string, o: { results?: string; db?: string; phases?: boolean }) => {
+        const r = (await withResults(o, (s) => s.get([id])))[0];
+        if (!o.phases) return printJson(r);
+        printText(phasesText(r));
+      }),
     );
 
   withFilters(
@@ -202,5 +223,6 @@ export function registerResults(program: Command): void {
       }),
     );
 
+  registerResultsDiff(results);
   registerHistory(results, (o) => openResultsRepository({ db: o.db, dir: o.results ?? defaultResultsDir() }));
 }

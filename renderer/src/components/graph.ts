@@ -155,3 +155,40 @@ export function textOn(t: number, theme: ScaleTheme = 'light'): string {
 export const scaleGradient = (theme: ScaleTheme): string =>
   `linear-gradient(to right, ${stopsOf(theme).map(css).join(', ')})`;
 export const SCALE_STOPS = LIGHT_STOPS.map((_, i) => i / (LIGHT_STOPS.length - 1));
+
+/** A diverging scale per theme (a change: below and above a midpoint, e.g. a delta of 0): blue below,
+ * red above, through a neutral middle (light: near-white, ColorBrewer RdBu; dark: the surface). */
+const LIGHT_DIVERGING: Rgb[] = [
+  [33, 102, 172],
+  [146, 197, 222],
+  [247, 247, 247],
+  [244, 165, 130],
+  [178, 24, 43],
+];
+const DARK_DIVERGING: Rgb[] = [
+  [68, 147, 248],
+  [40, 80, 130],
+  [33, 38, 45], // --surface-2
+  [130, 50, 48],
+  [248, 81, 73],
+];
+const divergingStops = (theme: ScaleTheme): Rgb[] => (theme === 'dark' ? DARK_DIVERGING : LIGHT_DIVERGING);
+function divergingRgb(t: number, theme: ScaleTheme): Rgb {
+  const stops = divergingStops(theme);
+  const u = (Math.min(1, Math.max(-1, Number.isFinite(t) ? t : 0)) + 1) / 2;
+  const v = u * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(v));
+  const f = v - i;
+  return stops[i].map((a, k) => Math.round(a + (stops[i + 1][k] - a) * f)) as Rgb;
+}
+/** t in [-1, 1]: -1 the low end, 0 the midpoint, 1 the high end. */
+export function divergingColor(t: number, theme: ScaleTheme = 'light'): string {
+  return css(divergingRgb(t, theme));
+}
+/** Text colour readable on divergingColor(t, theme). */
+export function textOnDiverging(t: number, theme: ScaleTheme = 'light'): string {
+  const l = luminance(divergingRgb(t, theme));
+  return (1 + 0.05) / (l + 0.05) >= (l + 0.05) / (DARK_INK_L + 0.05) ? LIGHT_INK : DARK_INK;
+}
+export const divergingGradient = (theme: ScaleTheme): string =>
+  `linear-gradient(to right, ${divergingStops(theme).map(css).join(', ')})`;

@@ -17,7 +17,11 @@ export interface TaskListener {
   cancel?: () => void;
 }
 
-export const TASK_TITLES: Record<ApiTaskKind, string> = { accuracy: 'Accuracy', lab: 'Lab' };
+export const TASK_TITLES: Record<ApiTaskKind, string> = {
+  accuracy: 'Accuracy',
+  lab: 'Lab',
+  'layer-error': 'Layer error',
+};
 
 export const useTaskStore = defineStore('tasks', () => {
   const datasets = ref<DataSetView[]>([]);
