@@ -216,7 +216,12 @@ describe('a PyTorch export’s names', () => {
     const r = buildHierarchy(g);
     expect(r.nodes.size).toBe(3);
     const v = visibleGraph(r, new Set());
-    expect(v.edges.map((e) => `${e.from}>${e.to}`)).toEqual(['in:x>n:#0', 'n:#0>n:dup', 'n:dup>n:dup#2', 'n:dup#2>out:c']);
+    expect(v.edges.map((e) => `${e.from}>${e.to}`)).toEqual([
+      'in:x>n:#0',
+      'n:#0>n:dup',
+      'n:dup>n:dup#2',
+      'n:dup#2>out:c',
+    ]);
   });
 });
 
@@ -230,7 +235,10 @@ describe('the visible graph', () => {
     expect(edges).toContain('n:maxpool > g:layer1.0');
     expect(edges).toContain('g:layer1.0 > g:layer1.1');
     expect(edges).toContain('g:layer1.2 > g:layer2.0');
-    expect(edges.filter((e) => e.includes('g:layer1.0'))).toEqual(['n:maxpool > g:layer1.0', 'g:layer1.0 > g:layer1.1']);
+    expect(edges.filter((e) => e.includes('g:layer1.0'))).toEqual([
+      'n:maxpool > g:layer1.0',
+      'g:layer1.0 > g:layer1.1',
+    ]);
     expect(edges[0]).toBe('in:input > g:conv1#layer');
     expect(edges.at(-1)).toBe('g:head > out:head/softmax');
     // Never to or from an open group's frame.

@@ -9,6 +9,7 @@ import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import type { GraphView, OpenedModel } from '../../shared/contract/api.js';
 import { costGraph } from '../../shared/cost/cost-model.js';
+import { viewNode, viewTensors } from '../../shared/explorer/graph-shell.js';
 import { topologicalOrder } from '../../shared/graph/infer.js';
 import type { Graph } from '../../shared/ir/types.js';
 import { opSpec } from '../../shared/ops/registry.js';
@@ -54,16 +55,17 @@ interface OpenFile {
   folder?: string;
 }
 
+/**
+ * What the renderer gets of an opened file's graph: nodes in topological order with the attributes
+ * the cost model reads, and every tensor's dtype and shape (never a weight value), from which
+ * shared/explorer/graph-shell.ts graphOfView rebuilds the graph for the overlays.
+ */
 export function graphView(graph: Graph): GraphView {
   return {
-    nodes: topologicalOrder(graph).map((n) => ({
-      name: n.name,
-      op: n.domain ? `${n.domain}.${n.op}` : n.op,
-      inputs: [...n.inputs],
-      outputs: [...n.outputs],
-    })),
+    nodes: topologicalOrder(graph).map((n) => viewNode(n, true)),
     inputs: graph.inputs.map((i) => i.name),
     outputs: graph.outputs.map((o) => o.name),
+    tensors: viewTensors(graph),
   };
 }
 

@@ -238,9 +238,51 @@ export interface OpenedModel {
 
 /** A graph reduced to what a diagram needs. */
 export interface GraphView {
-  nodes: { name: string; op: string; inputs: string[]; outputs: string[] }[];
+  nodes: GraphViewNode[];
   inputs: string[];
   outputs: string[];
+  /**
+   * Every tensor's dtype and shape (graph inputs, intermediates, outputs, initializers) for the
+   * overlays and the cost model (shared/explorer/graph-shell.ts rebuilds the IR graph from them);
+   * never any weight values. Absent where the sender has no shapes (a diagram only).
+   */
+  tensors?: GraphViewTensor[];
+}
+
+export interface GraphViewNode {
+  name: string;
+  /** The operator, 'domain.Op' outside the default ONNX domain. */
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  /** The operator domain when not the default one ('com.microsoft'), so that `op` can be split back. */
+  domain?: string;
+  /** Attributes (ONNX's), tensor-valued ones left out: sent with `tensors`, for the cost model. */
+  attrs?: Record<string, GraphViewAttr>;
+}
+
+/** An ONNX node attribute as shared/ir/types.ts AttrValue has it, less tensors (they hold data). */
+export type GraphViewAttr =
+  | { type: 'int' | 'float'; value: number }
+  | { type: 'string'; value: string }
+  | { type: 'ints' | 'floats'; value: number[] }
+  | { type: 'strings'; value: string[] };
+
+/** A tensor's type: shared/ir/types.ts TensorInfo, and for an initializer its Initializer flags. */
+export interface GraphViewTensor {
+  name: string;
+  /** shared/ir/types.ts DType ('float32', 'int64', ...). */
+  dtype: string;
+  shape: number[];
+  /** Initializers only: a learned weight ('param') or a value the graph needs ('constant'). */
+  role?: 'param' | 'constant';
+  /** Initializers only: false for BatchNorm's running statistics and for constants. */
+  trainable?: boolean;
+  /**
+   * True for a graph input or output that is no value of the graph (shape inference did not reach
+   * it): its type is the one the file declares.
+   */
+  declared?: true;
 }
 
 export interface ResultSummaryView {

@@ -9,6 +9,8 @@ import { measuredByNode, useModelsStore } from '../../renderer/src/stores/models
 import { useSettingsStore } from '../../renderer/src/stores/settings.js';
 import { toGraphView } from '../../renderer/src/components/graph.js';
 import { costGraph } from '../../shared/cost/cost-model.js';
+import { fakeMachine } from '../helpers/fake-results.js';
+import { viewTensors } from '../../shared/explorer/graph-shell.js';
 import { buildTarget } from '../../shared/targets.js';
 import type { OpenedModel, ResultSummaryView } from '../../shared/contract/api.js';
 import type { BenchResult } from '../../shared/contract/result.js';
@@ -32,6 +34,11 @@ function openedModel(): OpenedModel {
     flops: 0,
     known: false,
   });
+  // What main sends for a file: the tensors' shapes too (graphOfView rebuilds the graph the overlays read).
+  graph.tensors = [
+    ...viewTensors(g),
+    { ...viewTensors(g).find((t) => t.name === last.outputs[0])!, name: 'custom_out' },
+  ];
   return { fileId: 'file-abc', name: 'net.onnx', sizeBytes: 123_456, cost, unknownOps: ['MyCustomOp'], graph };
 }
 
@@ -42,7 +49,8 @@ function profiled(m: OpenedModel): BenchResult {
     createdAt: '2025-01-02T00:00:00Z',
     label: 'net.onnx on ort-cpu, batch 1',
     status: 'ok',
-    job: { target: { kind: 'file', path: '/x/net.onnx', dims: {} }, backend: { backend: 'ort-cpu' } },
+    job: { target: { kind: 'file', path: '/x/net.onnx', dims: {} }, backend: { backend: 'ort-cpu' }, batch: 1 },
+    machine: fakeMachine(),
     // One fused runtime node covering two graph nodes, one plain.
     nodes: [
       {
@@ -231,10 +239,10 @@ describe('ModelsView', () => {
     const headers = w.findAll('thead th').map((h) => h.text());
     expect(headers).toContain('MACs %');
     expect(headers.some((h) => h.startsWith('time %'))).toBe(true);
-    const toggle = w.findAll('label.check').find((l) => l.text().includes('Colour by measured time'))!;
-    expect(toggle.exists()).toBe(true);
-    await toggle.find('input').setValue(true);
-    expect(w.find('.gx-legend').text()).toContain('share of measured time');
+    await w.find('select[aria-label="overlay"]').setValue('time');
+    await settle(5);
+    expect(w.find('.gx-legend').text()).toMatch(/measured time/i);
+    expect(w.find('.gx-legend--empty').exists()).toBe(false);
     // The second conv took 70% of the measured time.
     const conv2 = m.cost.layers.filter((l) => l.op === 'Conv')[1].name;
     await w.find('#layer-search').setValue(conv2);

@@ -8,6 +8,10 @@ import type { BenchResult } from '../../../shared/contract/result.js';
 import { findModel, MODELS } from '../../../shared/models/registry.js';
 import type { ModelSpec } from '../../../shared/models/model-spec.js';
 import { costGraph } from '../../../shared/cost/cost-model.js';
+import { graphOfView } from '../../../shared/explorer/graph-shell.js';
+import type { Graph } from '../../../shared/ir/types.js';
+import type { Target } from '../../../shared/contract/job.js';
+import type { OverlayKind } from '../../../shared/explorer/overlay-types.js';
 import { errorMessage, getApi } from '../api/index.js';
 import { toGraphView } from '../components/graph.js';
 import {
@@ -52,7 +56,8 @@ export const useModelsStore = defineStore('models', () => {
   const variants = ref<Record<string, string>>({});
   const zooValues = ref<Record<string, RawValues>>({});
   const opened = shallowRef<OpenedModel[]>([]);
-  const zooBuilt = shallowRef<(BuiltTarget & { key: string; name: string; variant: string }) | null>(null);
+  /** The zoo selection built: its GraphView and costs, and the IR graph the overlays read (shapes, weights' sizes). */
+  const zooBuilt = shallowRef<(BuiltTarget & { key: string; name: string; variant: string; ir: Graph }) | null>(null);
   /** Per model, the resolved values of the last configuration that built (shown while the form is wrong). */
   const lastValid = ref<Record<string, ParamValues>>({});
   const zooError = ref<string | null>(null);
@@ -63,6 +68,8 @@ export const useModelsStore = defineStore('models', () => {
   const status = ref('');
   const profile = shallowRef<MeasuredProfile | null>(null);
   const profileLoading = ref(false);
+  /** An overlay another view asks the Models view to show (Results' "Show on graph": the run diff). */
+  const overlayRequest = ref<OverlayKind | null>(null);
   /** Set when the menu asks to open a file in the web mode: the Models view opens its file picker. */
   const pickRequested = ref(false);
 
@@ -121,6 +128,7 @@ export const useModelsStore = defineStore('models', () => {
         title: f.name,
         graph: f.graph,
         cost: f.cost,
+        ir: graphOfView(f.graph, f.name),
         unknownOps: f.unknownOps,
         stale: null as string | null,
       };
@@ -130,6 +138,7 @@ export const useModelsStore = defineStore('models', () => {
         title: `${model.value.title} (${z.variant})`,
         graph: z.graph,
         cost: z.cost,
+        ir: z.ir as Graph | undefined,
         unknownOps: [] as string[],
         stale: z.key !== zooKey.value ? staleReason.value : null,
       };
@@ -162,6 +171,7 @@ export const useModelsStore = defineStore('models', () => {
         variant: variant.value,
         graph: toGraphView(g),
         cost: costGraph(g),
+        ir: g,
       });
       status.value = `${m.title}: ${g.nodes.length} nodes costed`;
     };
@@ -229,6 +239,20 @@ export const useModelsStore = defineStore('models', () => {
     const { [m.name]: _dropped, ...rest } = zooValues.value;
     zooValues.value = rest;
     scheduleZooBuild(0);
+  }
+
+  /**
+   * Shows a zoo model as a job ran it (Results' "Show on graph"): the model, its variant and the
+   * parameters the job set (the others at their defaults); false when it is not a zoo model here.
+   */
+  function showJobTarget(t: Target): boolean {
+    if (t.kind !== 'model' || !findModel(t.name)) return false;
+    selectZoo(t.name);
+    const m = model.value!;
+    if (t.variant && m.variants.includes(t.variant)) variants.value = { ...variants.value, [m.name]: t.variant };
+    zooValues.value = { ...zooValues.value, [m.name]: { ...defaultsOf(m.params), ...t.params } };
+    scheduleZooBuild(0);
+    return true;
   }
 
   function selectFile(fileId: string): void {
@@ -390,6 +414,8 @@ export const useModelsStore = defineStore('models', () => {
     current,
     target,
     selectZoo,
+    showJobTarget,
+    overlayRequest,
     setVariant,
     setValues,
     resetValues,

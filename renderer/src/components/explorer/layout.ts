@@ -25,6 +25,10 @@ export const IO_H = 30;
 /** Frame around an open group: the header (label, toggle) and the padding around its children. */
 export const FRAME_HEAD = 30;
 export const FRAME_PAD = 14;
+/** Room the frame header's summary takes ("42 nodes · 951 M MACs · 24.6%", 12px). */
+const FRAME_SUMMARY_W = 230;
+/** A frame at least as wide as its header: toggle, label (13px, at most 40 characters), summary. */
+const frameMinWidth = (label: string) => 44 + 8 * Math.min(label.length, 40) + FRAME_SUMMARY_W;
 const NODE_SEP = 22;
 const RANK_SEP = 34;
 const MARGIN = 16;
@@ -154,7 +158,8 @@ export class ExplorerLayoutEngine {
         const kind = kindOf.get(id)!;
         if (kind !== 'frame') return sizeOf(kind);
         const p = pieceOf(id);
-        return { w: p.w + 2 * FRAME_PAD, h: p.h + FRAME_HEAD + FRAME_PAD };
+        const label = this.hierarchy.groups.get(id)?.label ?? '';
+        return { w: Math.max(p.w + 2 * FRAME_PAD, frameMinWidth(label)), h: p.h + FRAME_HEAD + FRAME_PAD };
       });
       const links = [...new Set((edgesIn.get(c) ?? []).map(({ a, b }) => `${index.get(a)}:${index.get(b)}`))]
         .map((s) => s.split(':').map(Number) as [number, number])
@@ -180,10 +185,20 @@ export class ExplorerLayoutEngine {
       const o = origin.get(c)!;
       for (const [i, id] of (childrenOf.get(c) ?? []).entries()) {
         const at = piece.at[i];
-        const box: LaidBox = { id, kind: kindOf.get(id)!, parent: c, x: o.x + at.x, y: o.y + at.y, w: at.w, h: at.h, depth };
+        const box: LaidBox = {
+          id,
+          kind: kindOf.get(id)!,
+          parent: c,
+          x: o.x + at.x,
+          y: o.y + at.y,
+          w: at.w,
+          h: at.h,
+          depth,
+        };
         boxes.set(id, box);
         if (box.kind === 'frame') {
-          origin.set(id, { x: box.x + FRAME_PAD, y: box.y + FRAME_HEAD });
+          // Centred: a frame widened for its header has more room than its children need.
+          origin.set(id, { x: box.x + (box.w - pieceOf(id).w) / 2, y: box.y + FRAME_HEAD });
           place(id, depth + 1);
         }
       }
@@ -281,7 +296,11 @@ function layoutPiece(
     const n = g.node(String(i));
     return { x: n.x - s.w / 2, y: n.y - s.h / 2, w: s.w, h: s.h };
   });
-  for (const e of g.edges()) routes.set(`${e.v}:${e.w}`, (g.edge(e).points ?? []).map((p: Point) => ({ x: p.x, y: p.y })));
+  for (const e of g.edges())
+    routes.set(
+      `${e.v}:${e.w}`,
+      (g.edge(e).points ?? []).map((p: Point) => ({ x: p.x, y: p.y })),
+    );
   const label = g.graph();
   return { w: label.width ?? 0, h: label.height ?? 0, at, routes, dagre: true };
 }
