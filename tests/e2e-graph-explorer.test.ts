@@ -172,7 +172,7 @@ describe('the graph explorer on real measurements (web mode, headless Chromium)'
     await shotExplorer('explorer-e2e-resnet50-layer2.0-expanded');
   }, 120_000);
 
-  it('overlays: share of MACs, measured time of the profiled run, roofline position, activation memory', async () => {
+  it('overlays: share of MACs, measured time and achieved GFLOP/s of the profiled run, roofline position, activation memory', async () => {
     await chooseOverlay('Share of MACs');
     await expect.poll(() => legendTitle().textContent()).toBe('share of MACs');
     await expectColoured();
@@ -186,6 +186,13 @@ describe('the graph explorer on real measurements (web mode, headless Chromium)'
     expect(await emptyNote().count()).toBe(0);
     await expectColoured();
     await shotExplorer('explorer-e2e-measured-time');
+
+    await chooseOverlay('Achieved GFLOP/s');
+    await expect
+      .poll(() => legendTitle().textContent(), { timeout: 30_000 })
+      .toMatch(/^achieved GFLOP\/s per node \((ort-cpu|native), b1, t/);
+    expect(await legend().textContent()).toMatch(/\d GFLOP\/s/);
+    await expectColoured();
 
     await chooseOverlay('Roofline position');
     // The runs carry the roofline measured before them: each node placed memory- or compute-bound.

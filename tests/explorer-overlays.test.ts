@@ -17,9 +17,12 @@ import {
   memoryOverlay,
   rooflineOverlay,
   timeOverlay,
+  withGroupsOnScale,
   type LayerErrorReport,
 } from '../shared/explorer/overlays.js';
 import { topologicalOrder } from '../shared/graph/infer.js';
+import { buildHierarchy, costsOf } from '../shared/explorer/hierarchy.js';
+import { viewNode } from '../shared/explorer/graph-shell.js';
 import type { Graph, GraphNode } from '../shared/ir/types.js';
 import { joinNodeTimings, type RuntimeNodeTiming } from '../shared/stats/node-map.js';
 import { diffRuns, graphNodeTimes } from '../shared/stats/run-diff.js';
@@ -550,5 +553,41 @@ describe('per-layer CSV', () => {
     const csv = layerCsv(odd, [], { groupPath: (n) => `grp ${n.length}` });
     expect(csv.split('\r\n')[1]).toMatch(/^"a,""b""\/c",Conv,grp 7,/);
     expect(() => layerCsv(cost, [macsOverlay(model('resnet50').cost)])).toThrow(/not in bottleneck/);
+  });
+});
+
+const toView = (g: Graph) => ({
+  nodes: g.nodes.map((n) => viewNode(n, false)),
+  inputs: g.inputs.map((i) => i.name),
+  outputs: g.outputs.map((o) => o.name),
+});
+
+describe('withGroupsOnScale', () => {
+  it('widens a summing overlay to its blocks (and keeps a diverging one symmetric); leaves worst-of overlays alone', () => {
+    const g = buildTarget({ target: 'resnet50' });
+    const cost = costGraph(g);
+    const macs = macsOverlay(cost);
+    const h = buildHierarchy(toView(g), costsOf(cost.layers));
+    const boxes = [...h.groups.values()].filter((x) => x.level !== 'stage');
+    const wide = withGroupsOnScale(macs, boxes);
+    const largestBox = Math.max(...boxes.map((b) => macs.groupValue(b.members) ?? 0));
+    expect(macs.scale.max).toBeLessThan(largestBox);
+    expect(wide.scale.max).toBeCloseTo(largestBox, 9);
+    expect(wide.legend.maxLabel).toBe(macs.format(largestBox));
+    expect(wide.values).toBe(macs.values);
+    const delta = deltaOverlay(
+      [
+        { node: 'conv1', aUs: 100, bUs: 50 },
+        { node: 'conv1.bn', aUs: 0, bUs: 0 },
+        { node: 'layer1.0/conv1', aUs: 10, bUs: 30 },
+        { node: 'layer1.0/conv2', aUs: 10, bUs: 30 },
+      ],
+      { a: 'A', b: 'B' },
+    );
+    const d = withGroupsOnScale(delta, boxes);
+    expect(d.scale.min).toBe(-d.scale.max);
+    expect(d.scale.max).toBeGreaterThanOrEqual(50);
+    const mem = memoryOverlay(g, cost);
+    expect(withGroupsOnScale(mem, boxes)).toBe(mem);
   });
 });

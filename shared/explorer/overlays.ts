@@ -954,3 +954,47 @@ export function deltaOverlay(diffByNode: readonly NodeTimeDiff[] | undefined, la
     format,
   };
 }
+
+// ---- groups on the scale ----------------------------------------------------------------------------
+
+/** Overlays whose group value is the sum of its nodes' (a group can reach far past any node). */
+const SUMMING: ReadonlySet<OverlayKind> = new Set(['macs', 'time', 'delta']);
+
+/**
+ * The overlay with its scale widened to the values of the groups drawn as boxes (blocks and layers:
+ * a stage is drawn open, as a frame, and its larger sum would only wash the blocks out). Without it a
+ * summing overlay's scale ends at the largest node and every block is drawn at the top colour. Log
+ * scales and overlays whose group value stays within its nodes' range (worst error, GFLOP/s, memory)
+ * are returned as they are. A diverging scale stays symmetric around its middle.
+ */
+export function withGroupsOnScale(overlay: Overlay, groups: Iterable<{ members: readonly string[] }>): Overlay {
+  if (overlay.empty || !SUMMING.has(overlay.kind) || overlay.scale.log) return overlay;
+  const s = overlay.scale;
+  let lo = s.min;
+  let hi = s.max;
+  for (const g of groups) {
+    const v = overlay.groupValue(g.members);
+    if (v === undefined || !Number.isFinite(v)) continue;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (lo === s.min && hi === s.max) return overlay;
+  const scale: OverlayScale =
+    s.kind === 'diverging'
+      ? (() => {
+          const mid = s.mid ?? 0;
+          const half = Math.max(Math.abs(lo - mid), Math.abs(hi - mid));
+          return { ...s, min: mid - half, max: mid + half };
+        })()
+      : { ...s, min: lo, max: hi };
+  return {
+    ...overlay,
+    scale,
+    legend: {
+      ...overlay.legend,
+      minLabel: overlay.format(scale.min),
+      maxLabel: overlay.format(scale.max),
+      note: `${overlay.legend.note ? `${overlay.legend.note}; ` : ''}the scale reaches the largest block or layer`,
+    },
+  };
+}
