@@ -260,6 +260,8 @@ describe('GFLOP/s and roofline overlays', () => {
       const attainable = Math.min(50, (flops / bytes) * 10);
       expect(o.groupValue(members)).toBeCloseTo((100 * flops) / (us * 1e3) / attainable, 9);
       expect(g.groupValue(members)).toBeCloseTo(flops / (us * 1e3), 9);
+      // Its category: the group's own intensity against the ridge (peak 50 / bandwidth 10 = 5 FLOP/B).
+      expect(o.groupCategory!(members)).toBe(flops / bytes >= 5 ? 'compute' : 'memory');
       const percents = members.map((m) => o.values.get(m)).filter((v): v is number => v !== undefined);
       expect(o.groupValue(members)).not.toBeCloseTo(percents.reduce((s, v) => s + v, 0) / percents.length, 3);
     });

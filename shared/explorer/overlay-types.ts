@@ -46,6 +46,8 @@ export interface Overlay {
   details?: ReadonlyMap<string, string>;
   /** A group's value from its member nodes (sum for MACs and time, worst for error, ...); undefined: no data. */
   groupValue(members: readonly string[]): number | undefined;
+  /** A group's category from its member nodes (roofline: the group's summed FLOPs and bytes against the ridge). */
+  groupCategory?(members: readonly string[]): string | undefined;
   /** Formats a value of this overlay for people. */
   format(value: number): string;
   /** When the overlay has no data at all: what to run to get it (shown instead of colours). */

@@ -583,6 +583,7 @@ export function rooflineOverlay(
       const pos = positionOf(sumRows(rowsOf(rows, members)), figures);
       return pos ? 100 * pos.ofAttainable : undefined;
     },
+    groupCategory: (members) => positionOf(sumRows(rowsOf(rows, members)), figures)?.bound,
     format,
   };
 }
