@@ -33,18 +33,22 @@ export interface MeasuredProfile {
   label: string;
   createdAt: string;
   backend: string;
-  /** Studio graph node name -> mean time per run (µs); a fused runtime node's time is split evenly. */
+  /** Studio graph node name -> mean time per run (µs); a fused runtime node's whole time on its compute node. */
   byNode: Map<string, number>;
   totalUs: number;
 }
 
-/** Spreads a profiled result's runtime node times over the studio graph's nodes. */
+/**
+ * A profiled result's runtime node times on the studio graph's nodes: a fused runtime node's whole
+ * time on the first graph node it covers (its compute node: node-map lists it first, then what was
+ * fused after it), as the Time overlay attributes it (shared/explorer/overlays.ts), so that a box,
+ * the table and the overlay agree and a group holding whole fusions sums exactly.
+ */
 export function measuredByNode(result: BenchResult): Map<string, number> {
   const out = new Map<string, number>();
   for (const n of result.nodes ?? []) {
-    const covered = n.graphNodes.length ? n.graphNodes : [n.name];
-    const each = n.meanUs / covered.length;
-    for (const g of covered) out.set(g, (out.get(g) ?? 0) + each);
+    const carrier = n.graphNodes[0] ?? n.name;
+    out.set(carrier, (out.get(carrier) ?? 0) + n.meanUs);
   }
   return out;
 }
