@@ -7,7 +7,13 @@ import type { GraphView } from '../shared/contract/api.js';
 import type { BenchResult } from '../shared/contract/result.js';
 import { costGraph } from '../shared/cost/cost-model.js';
 import { MAX_VIEW_ATTR_LENGTH, graphOfView, viewNode } from '../shared/explorer/graph-shell.js';
-import { gflopsOverlay, livenessSteps, memoryOverlay, rooflineOverlay, timeOverlay } from '../shared/explorer/overlays.js';
+import {
+  gflopsOverlay,
+  livenessSteps,
+  memoryOverlay,
+  rooflineOverlay,
+  timeOverlay,
+} from '../shared/explorer/overlays.js';
 import { topologicalOrder } from '../shared/graph/infer.js';
 import { StudioError, type Graph, type GraphNode } from '../shared/ir/types.js';
 import { onnxToGraph } from '../shared/onnx/reader.js';
@@ -182,12 +188,16 @@ describe('graphOfView', () => {
         mode: { type: 'string', value: 'nearest' },
         table: { type: 'floats', value: new Array<number>(MAX_VIEW_ATTR_LENGTH + 1).fill(0.5) },
         bound: { type: 'float', value: Number.POSITIVE_INFINITY },
-        value: { type: 'tensor', value: { name: 'v', dtype: 'float32', shape: [1], role: 'constant', trainable: false } },
+        value: {
+          type: 'tensor',
+          value: { name: 'v', dtype: 'float32', shape: [1], role: 'constant', trainable: false },
+        },
       },
     };
     const v = viewNode(node, true);
     expect(v.op).toBe('com.example.MaxPool');
-    expect(v.domain).toBe('com.example');
+    // Split at the last dot: no domain field needed.
+    expect(v.domain).toBeUndefined();
     expect(Object.keys(v.attrs ?? {}).sort()).toEqual(['kernel_shape', 'mode']);
     const view: GraphView = {
       nodes: [v],
@@ -205,6 +215,16 @@ describe('graphOfView', () => {
       { type: 'ints', value: [3, 3] },
     ]);
     expect(viewNode(node, false).attrs).toBeUndefined();
+  });
+
+  it('keeps a dotted operator type of the default domain unknown, as the file has it', () => {
+    // 'ai.onnx.Conv' in the default domain is no operator the registry knows; split at its last dot
+    // it would read as the known Conv. The view then names the domain.
+    const node: GraphNode = { name: 'odd', op: 'ai.onnx.Conv', domain: '', inputs: ['x'], outputs: ['y'], attrs: {} };
+    const v = viewNode(node, true);
+    expect(v.domain).toBe('');
+    const back = graphOfView({ nodes: [v], inputs: [], outputs: [], tensors: [] }, 'odd.onnx')!.nodes[0];
+    expect([back.op, back.domain]).toEqual(['ai.onnx.Conv', '']);
   });
 
   it('types an output shape inference did not reach as the file declares it, and keeps it no value', () => {

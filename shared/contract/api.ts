@@ -255,7 +255,10 @@ export interface GraphViewNode {
   op: string;
   inputs: string[];
   outputs: string[];
-  /** The operator domain when not the default one ('com.microsoft'), so that `op` can be split back. */
+  /**
+   * The operator domain, sent only when `op` cannot be split at its last dot (an operator type that
+   * itself holds a dot); otherwise it is what precedes the last dot of `op` ('' without one).
+   */
   domain?: string;
   /** Attributes (ONNX's), tensor-valued ones left out: sent with `tensors`, for the cost model. */
   attrs?: Record<string, GraphViewAttr>;

@@ -31,7 +31,8 @@ export function viewNode(n: GraphNode, withAttrs: boolean): GraphViewNode {
     inputs: [...n.inputs],
     outputs: [...n.outputs],
   };
-  if (n.domain) out.domain = n.domain;
+  // 'com.example.FancyOp' splits at its last dot; an operator type that itself holds a dot would not.
+  if (n.op.includes('.')) out.domain = n.domain;
   if (withAttrs) {
     const attrs = viewAttrs(n.attrs);
     if (attrs) out.attrs = attrs;
@@ -121,7 +122,8 @@ function checkTensor(t: GraphViewTensor, graphName: string): DType {
 }
 
 function irNode(n: GraphViewNode): GraphNode {
-  const domain = n.domain ?? '';
+  const dot = n.op.lastIndexOf('.');
+  const domain = n.domain ?? (dot > 0 ? n.op.slice(0, dot) : '');
   const op = domain && n.op.startsWith(`${domain}.`) ? n.op.slice(domain.length + 1) : n.op;
   const attrs: GraphNode['attrs'] = {};
   for (const [k, a] of Object.entries(n.attrs ?? {})) attrs[k] = a as AttrValue;

@@ -60,7 +60,7 @@ describe('web client calls', () => {
     expect(JSON.parse(init.body as string)).toEqual({ theme: 'dark' });
   });
 
-  it('sends files.importModel as raw bytes with the name in the query', async () => {
+  it('sends files.importModel as raw bytes (a Blob, which streams) with the name in the query', async () => {
     const fetch = vi.fn(async () => jsonResponse({ fileId: 'file-1' }));
     const api = createWebApi({ token: 't', location: loc, fetch, WebSocket: FakeSocket as never });
     const bytes = new Uint8Array([8, 1, 2, 3]);
@@ -68,7 +68,8 @@ describe('web client calls', () => {
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe('http://127.0.0.1:4000/api/files.importModel?name=my%20model.onnx');
     expect((init.headers as Record<string, string>)['Content-Type']).toBe('application/octet-stream');
-    expect(init.body).toBe(bytes);
+    expect(init.body).toBeInstanceOf(Blob);
+    expect(new Uint8Array(await (init.body as Blob).arrayBuffer())).toEqual(bytes);
   });
 
   it('turns an {error: {code, message}} answer into a thrown Error with .code', async () => {

@@ -162,7 +162,10 @@ export function createWebApi(options: WebApiOptions = {}): StudioApi & { close()
       const r = request as ApiRequest<'files.importModel'>;
       url += `?name=${encodeURIComponent(r.name)}`;
       headers['Content-Type'] = 'application/octet-stream';
-      body = r.bytes as unknown as BodyInit;
+      // As a Blob, not the typed array: Chromium copies an ArrayBuffer body into its network
+      // inspector when DevTools (or an automation) is attached, seconds for a 30 MiB model; a Blob
+      // streams (measured on DenseNet-121, 31 MiB: 4.0 s against 0.3 s to send).
+      body = new Blob([r.bytes as Uint8Array<ArrayBuffer>]);
     } else {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(request ?? {});
