@@ -163,6 +163,16 @@ describe.each(['resnet50', 'mobilenet_v2'])('graphOfView(graphView(%s))', (targe
 });
 
 describe('graphOfView', () => {
+  it("keeps the graph's own name (Model Explorer's graph id) apart from the file's", () => {
+    const g = buildTarget({ target: 'bottleneck' });
+    const view = graphView({ ...g, name: 'main_graph' });
+    expect(view.graphName).toBe('main_graph');
+    const shell = graphOfView(view, 'net.onnx')!;
+    expect(shell.name).toBe('main_graph');
+    expect(shell.meta.source).toEqual({ kind: 'file', name: 'net.onnx' });
+    expect(graphOfView({ ...view, graphName: undefined }, 'net.onnx')!.name).toBe('net.onnx');
+  });
+
   it('gives no graph for a view without tensors (a diagram only)', () => {
     const g = buildTarget({ target: 'bottleneck' });
     const { tensors: _dropped, ...diagram } = graphView(g);

@@ -62,6 +62,7 @@ interface OpenFile {
  */
 export function graphView(graph: Graph): GraphView {
   return {
+    graphName: graph.name,
     nodes: topologicalOrder(graph).map((n) => viewNode(n, true)),
     inputs: graph.inputs.map((i) => i.name),
     outputs: graph.outputs.map((o) => o.name),

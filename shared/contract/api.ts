@@ -238,6 +238,8 @@ export interface OpenedModel {
 
 /** A graph reduced to what a diagram needs. */
 export interface GraphView {
+  /** The graph's own name (an ONNX file's graph.name: Model Explorer's graph id for its node data). */
+  graphName?: string;
   nodes: GraphViewNode[];
   inputs: string[];
   outputs: string[];

@@ -174,7 +174,8 @@ export function graphOfView(view: GraphView, name: string): Graph | undefined {
     return t;
   };
   return {
-    name,
+    // The graph's own name (Model Explorer's graph id for this file); the file's name where unknown.
+    name: view.graphName ?? name,
     inputs: view.inputs.map((i) => typed('input', i)),
     outputs: view.outputs.map((o) => typed('output', o)),
     nodes: view.nodes.map(irNode),
