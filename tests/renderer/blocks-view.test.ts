@@ -52,14 +52,15 @@ describe('BlocksView', () => {
     const foot = w.find('.cost-table tfoot tr');
     expect(foot.text()).toContain(`${report.totals.nodes} nodes`);
     expect(foot.findAll('td')[3].attributes('title')).toBe(report.totals.macs.toLocaleString('en-US'));
-    // The diagram starts at a readable 100% (only what is in view is drawn); "Whole graph" shows
-    // one node per graph node plus the input.
-    expect(w.find('.graph-diagram__zoom').text()).toBe('100%');
-    await w
-      .findAll('.graph-diagram button')
-      .find((b) => b.text() === 'Whole graph')!
-      .trigger('click');
-    expect(w.findAll('.graph-diagram g.gnode').length).toBe(report.totals.nodes + 1);
+    // The explorer starts at a readable 100% with the block's layers closed (conv1 with its .bn and
+    // .relu); Expand all and "Whole graph" show one box per graph node.
+    expect(w.find('.gx-zoom').text()).toBe('100%');
+    expect(w.findAll('.graph-explorer .gx-box--group').length).toBeGreaterThan(0);
+    await w.find('button[aria-label="Expand all groups"]').trigger('click');
+    await w.find('button[aria-label="The whole graph in view"]').trigger('click');
+    expect(w.findAll('.graph-explorer .gx-box--group')).toHaveLength(0);
+    const nodeBoxes = w.findAll('.graph-explorer .gx-box').filter((b) => !b.attributes('data-id')?.startsWith('input'));
+    expect(nodeBoxes.length).toBeGreaterThanOrEqual(report.totals.nodes);
     w.unmount();
   });
 
@@ -95,7 +96,7 @@ describe('BlocksView', () => {
       'stale showing the last valid configuration: mid must be at least 1, got 0',
     );
     expect(w.find('.stale-area').classes()).toContain('is-stale');
-    expect(w.find('.stale-area .graph-diagram').exists()).toBe(true);
+    expect(w.find('.stale-area .graph-explorer').exists()).toBe(true);
     expect(w.find('.cost-table').classes()).toContain('is-stale');
     expect(w.find('.cost-table [role="region"]').attributes('aria-label')).toContain('stale');
     expect(macsTitle()).toBe(mid32.totals.macs.toLocaleString('en-US'));

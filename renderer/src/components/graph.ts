@@ -1,5 +1,5 @@
-// Graph helpers for the diagram: the GraphView of a built graph, and the layered layout
-// (layer = topological depth; order within a layer by the mean position of the producers).
+// Graph helpers for the explorer (components/explorer/): the GraphView of a built graph, and the
+// colour scales its overlays are drawn on (sequential and diverging, per theme, with readable ink).
 import type { GraphView } from '../../../shared/contract/api.js';
 import type { Graph } from '../../../shared/ir/types.js';
 
@@ -9,95 +9,6 @@ export function toGraphView(g: Graph): GraphView {
     inputs: g.inputs.map((i) => i.name),
     outputs: g.outputs.map((o) => o.name),
   };
-}
-
-export interface LayoutNode {
-  /** Node name, or the graph input's tensor name for input nodes. */
-  id: string;
-  op: string;
-  kind: 'input' | 'node';
-  layer: number;
-  x: number;
-  y: number;
-}
-
-export interface LayoutEdge {
-  from: string;
-  to: string;
-  tensor: string;
-}
-
-export interface Layout {
-  nodes: LayoutNode[];
-  edges: LayoutEdge[];
-  width: number;
-  height: number;
-  layers: number;
-}
-
-export const NODE_W = 196;
-export const NODE_H = 44;
-const GAP_X = 24;
-const GAP_Y = 30;
-const MARGIN = 16;
-
-/** Lays out a graph top to bottom; O(nodes + edges) apart from sorting within layers. */
-export function layoutGraph(g: GraphView): Layout {
-  const producer = new Map<string, string>();
-  const nodes: LayoutNode[] = [];
-  const byId = new Map<string, LayoutNode>();
-  for (const name of g.inputs) {
-    const n: LayoutNode = { id: `input:${name}`, op: 'Input', kind: 'input', layer: 0, x: 0, y: 0 };
-    producer.set(name, n.id);
-    nodes.push(n);
-    byId.set(n.id, n);
-  }
-  const edges: LayoutEdge[] = [];
-  // Nodes come in topological order (GraphView's contract); a node whose producer comes later
-  // (a malformed file) is placed by what is known so far.
-  const seen = new Set<string>();
-  for (const node of g.nodes) {
-    let id = node.name || `#${nodes.length}`;
-    while (seen.has(id)) id = `${id}'`;
-    seen.add(id);
-    let layer = 0;
-    for (const t of node.inputs) {
-      const p = t ? producer.get(t) : undefined;
-      if (!p) continue;
-      edges.push({ from: p, to: id, tensor: t });
-      layer = Math.max(layer, byId.get(p)!.layer + 1);
-    }
-    const n: LayoutNode = { id, op: node.op, kind: 'node', layer, x: 0, y: 0 };
-    nodes.push(n);
-    byId.set(id, n);
-    for (const o of node.outputs) if (o) producer.set(o, id);
-  }
-  const layers: LayoutNode[][] = [];
-  for (const n of nodes) (layers[n.layer] ??= []).push(n);
-  const parents = new Map<string, string[]>();
-  for (const e of edges) (parents.get(e.to) ?? parents.set(e.to, []).get(e.to)!).push(e.from);
-  let widest = 0;
-  for (const layer of layers) if (layer) widest = Math.max(widest, layer.length);
-  const width = widest * (NODE_W + GAP_X) - GAP_X + 2 * MARGIN;
-  const center = width / 2;
-  layers.forEach((layer, li) => {
-    if (!layer) return;
-    // Barycenter: order by the mean x of the producers (already placed, they sit above).
-    const key = (n: LayoutNode) => {
-      const ps = parents.get(n.id);
-      if (!ps?.length) return center;
-      return ps.reduce((s, p) => s + byId.get(p)!.x, 0) / ps.length;
-    };
-    const keyed = layer.map((n, i) => ({ n, k: key(n), i }));
-    keyed.sort((a, b) => a.k - b.k || a.i - b.i);
-    const rowW = layer.length * (NODE_W + GAP_X) - GAP_X;
-    keyed.forEach(({ n }, i) => {
-      n.x = center - rowW / 2 + i * (NODE_W + GAP_X);
-      n.y = MARGIN + li * (NODE_H + GAP_Y);
-    });
-  });
-  const height = MARGIN * 2 + Math.max(1, layers.length) * (NODE_H + GAP_Y) - GAP_Y;
-  return { nodes, edges, width: Math.max(width, NODE_W + 2 * MARGIN), height, layers: layers.length };
 }
 
 /** A sequential colour scale per theme: light, ColorBrewer's Blues (near-white to dark blue);
