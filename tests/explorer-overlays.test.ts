@@ -24,7 +24,7 @@ import { topologicalOrder } from '../shared/graph/infer.js';
 import { buildHierarchy, costsOf } from '../shared/explorer/hierarchy.js';
 import { viewNode } from '../shared/explorer/graph-shell.js';
 import type { Graph, GraphNode } from '../shared/ir/types.js';
-import { joinNodeTimings, type RuntimeNodeTiming } from '../shared/stats/node-map.js';
+import { dispatchOnlyProfile, joinNodeTimings, type RuntimeNodeTiming } from '../shared/stats/node-map.js';
 import { diffRuns, graphNodeTimes } from '../shared/stats/run-diff.js';
 import { NO_ROOFLINE_MESSAGE, topLayers } from '../shared/stats/top-layers.js';
 import { buildTarget } from '../shared/targets.js';
@@ -591,5 +591,28 @@ describe('withGroupsOnScale', () => {
     expect(d.scale.max).toBeGreaterThanOrEqual(50);
     const mem = memoryOverlay(g, cost);
     expect(withGroupsOnScale(mem, boxes)).toBe(mem);
+  });
+});
+
+describe('a GPU profile that times kernel launches, not their execution', () => {
+  it('is said on the Time overlay, refused for GFLOP/s, and noted in a diff; a profile that covers the run is not', () => {
+    const { graph, cost } = model('resnet50');
+    const gpu = profiled('resnet50', { backend: 'ort-webgpu' });
+    const kernelMs = gpu.nodes!.reduce((s, n) => s + n.meanUs, 0) / 1000;
+    // The run took far longer than its kernels add up to (as ORT's WebGPU profile measured here).
+    const launchesOnly = { ...gpu, stats: { ...gpu.stats!, p50: kernelMs * 20 } };
+    expect(dispatchOnlyProfile(launchesOnly)).toMatch(/timed each kernel's launch on the host/);
+    const time = timeOverlay(graph, cost, launchesOnly);
+    expect(time.empty).toBeUndefined();
+    expect(time.legend.title).toMatch(/^host dispatch time per node, not GPU time/);
+    expect(time.legend.note).toMatch(/not its run on the GPU/);
+    expect(gflopsOverlay(graph, cost, launchesOnly).empty).toMatch(/no achieved GFLOP\/s per node can be computed/);
+    const covering = { ...gpu, stats: { ...gpu.stats!, p50: kernelMs * 1.2 } };
+    expect(dispatchOnlyProfile(covering)).toBeUndefined();
+    expect(timeOverlay(graph, cost, covering).legend.title).toMatch(/^measured time per node/);
+    const cpu = profiled('resnet50');
+    expect(dispatchOnlyProfile({ ...cpu, stats: { ...cpu.stats!, p50: kernelMs * 20 } })).toBeUndefined();
+    const d = diffRuns(cpu, launchesOnly, graph);
+    expect(d.notes.some((n) => /^B: ort-webgpu's profiler timed each kernel's launch/.test(n))).toBe(true);
   });
 });

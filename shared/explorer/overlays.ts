@@ -14,7 +14,7 @@ import type { CostReport } from '../cost/cost-model.js';
 import * as fmt from '../format.js';
 import { topologicalOrder } from '../graph/infer.js';
 import { DTYPE_BYTES, StudioError, numel, type Graph } from '../ir/types.js';
-import { coreOp, type NodeTiming } from '../stats/node-map.js';
+import { coreOp, dispatchOnlyProfile, type NodeTiming } from '../stats/node-map.js';
 import {
   BYTES_CONVENTION,
   graphOfJob,
@@ -342,7 +342,9 @@ export function timeOverlay(graph: Graph, cost: CostReport, result: BenchResult 
   const inProfile = new Set([...a.carried.keys(), ...a.fusedInto.keys()]);
 
   const scale = sequentialScale(values.values(), { log: true });
+  const dispatchOnly = dispatchOnlyProfile(result);
   const notes = [
+    dispatchOnly,
     `mean kernel time of each runtime node, as a share of the ${fmtUs(a.totalUs)} profiled over ${(result.nodes ?? []).length} runtime nodes`,
     `a fused runtime node's whole time is on its compute node (its followers say 'fused into'), so a group holding the whole fusion sums exactly`,
     runtimeOnlyNote(a),
@@ -355,7 +357,7 @@ export function timeOverlay(graph: Graph, cost: CostReport, result: BenchResult 
     kind: 'time',
     name: 'Time',
     legend: legendOf(scale, format, {
-      title: `measured time per node (${runTag(result)})`,
+      title: `${dispatchOnly ? 'host dispatch time per node, not GPU time' : 'measured time per node'} (${runTag(result)})`,
       unit: 'µs',
       note: notes.filter(Boolean).join('; '),
     }),
@@ -433,6 +435,16 @@ export function gflopsOverlay(graph: Graph, _cost: CostReport, result: BenchResu
   const a = attribute(graph, result.nodes ?? []);
   const foreign = foreignOnly(a, graph, result);
   if (foreign) return emptyOverlay('gflops', 'GFLOP/s', 'achieved GFLOP/s per node', 'GFLOP/s', foreign, format);
+  const dispatchOnly = dispatchOnlyProfile(result);
+  if (dispatchOnly)
+    return emptyOverlay(
+      'gflops',
+      'GFLOP/s',
+      'achieved GFLOP/s per node',
+      'GFLOP/s',
+      `${dispatchOnly}: no achieved GFLOP/s per node can be computed from them (the run's whole-model GFLOP/s is in Results)`,
+      format,
+    );
   const { rows } = profiledRows(graph, result);
   const values = new Map<string, number>();
   const details = new Map<string, string>();

@@ -25,7 +25,7 @@ import type {
 } from '../contract/run-diff.js';
 import { StudioError, type Graph, type GraphNode } from '../ir/types.js';
 import { targetName } from './compare.js';
-import { coreOp } from './node-map.js';
+import { coreOp, dispatchOnlyProfile } from './node-map.js';
 
 /**
  * Operators a runtime fuses into (or folds around) a compute node: a unit is named after its
@@ -286,6 +286,11 @@ export function diffRuns(a: BenchResult, b: BenchResult, graph?: Graph): RunDiff
 
   const inferred = runs.map(() => new Map<string, string>());
   const notes: string[] = [];
+  // A GPU profile that times launches, not execution, makes its side's node times host dispatch.
+  runs.forEach((r, i) => {
+    const why = dispatchOnlyProfile(r);
+    if (why) notes.push(`${i === 0 ? 'A' : 'B'}: ${why}; compare the median latencies instead`);
+  });
   if (graph) {
     runs.forEach((r, i) => {
       const covered = new Set(r.nodes!.flatMap((n) => n.graphNodes));
