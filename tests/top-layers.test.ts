@@ -196,6 +196,15 @@ describe('top layers of a profiled result', () => {
     expect(rep.noRoofline).toMatch(/GPU/);
   });
 
+  it("says when a GPU profile timed the kernels' launches, not their execution (far below the run)", () => {
+    const gpu = profiled({ backend: 'ort-webgpu' });
+    const kernelMs = gpu.nodes!.reduce((s, n) => s + n.meanUs, 0) / 1000;
+    const rep = topLayers({ ...gpu, stats: { ...gpu.stats!, p50: kernelMs * 50 } })!;
+    expect(rep.dispatchOnly).toMatch(/timed each kernel's launch on the host, not its run on the GPU/);
+    expect(topLayers({ ...gpu, stats: { ...gpu.stats!, p50: kernelMs } })!.dispatchOnly).toBeUndefined();
+    expect(topLayers(profiled())!.dispatchOnly).toBeUndefined();
+  });
+
   it('has nothing to say about a result without per-node timings', () => {
     expect(topLayers(fakeResult())).toBeUndefined();
   });

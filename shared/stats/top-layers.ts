@@ -22,6 +22,7 @@ import { BACKEND_TRAITS, type BackendName, type JobSpec, type PrecisionName } fr
 import type { BenchResult } from '../contract/result.js';
 import { DTYPE_BYTES, numel, type DType, type Graph, type GraphNode } from '../ir/types.js';
 import { buildTarget } from '../targets.js';
+import { dispatchOnlyProfile } from './node-map.js';
 
 export const BYTES_CONVENTION =
   'bytes moved = activations read from outside the covered graph nodes + their weights + activations written for outside readers (fused intermediates not counted), at the job precision (fp32 4 B, fp16 2 B, int8 1 B), no cache reuse';
@@ -239,6 +240,8 @@ export interface TopLayersReport {
   roofline?: RooflineFigures;
   /** Why no layer is placed under a roofline (none measured, a GPU run). */
   noRoofline?: string;
+  /** A GPU profile that timed kernel launches on the host, not their execution (node-map.ts dispatchOnlyProfile). */
+  dispatchOnly?: string;
 }
 
 /**
@@ -258,6 +261,7 @@ export function topLayers(
   const graph = opts.graph === null ? undefined : (opts.graph ?? graphOfJob(result.job));
   const roof = rooflineFor(result);
   const figures = 'missing' in roof ? undefined : roof.figures;
+  const dispatchOnly = dispatchOnlyProfile(result);
   const totalUs = nodes.reduce((s, n) => s + n.meanUs, 0);
   const ranked = [...nodes].sort((a, b) => b.meanUs - a.meanUs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const rows = ranked.slice(0, Math.max(0, limit)).map((n, i): TopLayer => {
@@ -292,5 +296,6 @@ export function topLayers(
     bytesKnown: !!graph,
     bytesConvention: BYTES_CONVENTION,
     ...('missing' in roof ? { noRoofline: roof.missing } : { roofline: roof.figures }),
+    ...(dispatchOnly ? { dispatchOnly } : {}),
   };
 }
