@@ -1,13 +1,12 @@
 // Where a value sits on an overlay's scale (0..1) and the colour it gets there, pure so that the
-// exports (Model Explorer node data) colour nodes as the app does. The stops are the app's light
-// theme (renderer/src/components/graph.ts: LIGHT_STOPS, ColorBrewer's Blues, and LIGHT_DIVERGING,
-// ColorBrewer's RdBu, blue below the midpoint and red above: for a time delta, B faster is blue),
-// copied because shared/ cannot import the renderer: change both together.
+// exports (Model Explorer node data) colour nodes as the app does. The light theme's palettes live
+// here (ColorBrewer's Blues, and RdBu, blue below the midpoint and red above: for a time delta, B
+// faster is blue) and renderer/src/components/graph.ts draws with them, adding its dark theme.
 import type { OverlayScale } from './overlay-types.js';
 
 export type Rgb = readonly [number, number, number];
 
-/** The app's light sequential scale, low to high (renderer/src/components/graph.ts LIGHT_STOPS). */
+/** The app's light sequential scale, low to high. */
 export const SEQUENTIAL_LIGHT_STOPS: readonly Rgb[] = [
   [247, 251, 255],
   [198, 219, 239],
@@ -16,7 +15,7 @@ export const SEQUENTIAL_LIGHT_STOPS: readonly Rgb[] = [
   [8, 48, 107],
 ];
 
-/** The app's light diverging scale, low end, midpoint (the middle stop), high end (graph.ts LIGHT_DIVERGING). */
+/** The app's light diverging scale: low end, midpoint (the middle stop), high end. */
 export const DIVERGING_LIGHT_STOPS: readonly Rgb[] = [
   [33, 102, 172],
   [146, 197, 222],
@@ -71,7 +70,7 @@ export const colorOf = (scale: OverlayScale, value: number): string =>
   hex(paletteRgb(paletteOf(scale), scalePosition(scale, value)));
 
 /** WCAG relative luminance of an sRGB colour. */
-function luminance([r, g, b]: Rgb): number {
+export function luminance([r, g, b]: Rgb): number {
   const lin = (c: number) => {
     const s = c / 255;
     return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
@@ -83,10 +82,15 @@ const DARK_INK = '#010409';
 const LIGHT_INK = '#ffffff';
 const DARK_INK_L = luminance([1, 4, 9]);
 
-/** Ink readable on a background colour (#rrggbb): whichever of dark and white contrasts more (as the app's textOn). */
+/** Ink readable on a background colour: whichever of dark and white contrasts more (WCAG ratio). */
+export function inkOnRgb(background: Rgb): string {
+  const l = luminance(background);
+  return (1 + 0.05) / (l + 0.05) >= (l + 0.05) / (DARK_INK_L + 0.05) ? LIGHT_INK : DARK_INK;
+}
+
+/** inkOnRgb of a #rrggbb colour (dark ink for anything else). */
 export function inkOn(background: string): string {
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(background);
   if (!m) return DARK_INK;
-  const l = luminance([parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)]);
-  return (1 + 0.05) / (l + 0.05) >= (l + 0.05) / (DARK_INK_L + 0.05) ? LIGHT_INK : DARK_INK;
+  return inkOnRgb([parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)]);
 }

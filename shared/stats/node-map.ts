@@ -39,8 +39,8 @@ export interface OptimizedNode {
   outputs: string[];
 }
 
-/** Operators a runtime folds into the compute node before them. */
-const FUSIBLE = new Set([
+/** Operators a runtime folds into the compute node before them (run-diff.ts traces them the same way). */
+export const FUSIBLE: ReadonlySet<string> = new Set([
   'BatchNormalization',
   'Relu',
   'LeakyRelu',

@@ -25,29 +25,13 @@ import type {
 } from '../contract/run-diff.js';
 import { StudioError, type Graph, type GraphNode } from '../ir/types.js';
 import { targetName } from './compare.js';
-import { coreOp, dispatchOnlyProfile } from './node-map.js';
+import { FUSIBLE, coreOp, dispatchOnlyProfile } from './node-map.js';
 
 /**
- * Operators a runtime fuses into (or folds around) a compute node: a unit is named after its
- * compute node, and these are traced to their producer's unit when a profile does not name them.
+ * Operators that are never a unit's compute node: those a runtime fuses into one (node-map's FUSIBLE:
+ * traced to their producer's unit when a profile does not name them) and QDQ boundaries and casts.
  */
-const COMPANION_OPS = new Set([
-  'BatchNormalization',
-  'Relu',
-  'LeakyRelu',
-  'Clip',
-  'Sigmoid',
-  'HardSigmoid',
-  'HardSwish',
-  'Tanh',
-  'Add',
-  'Mul',
-  'Sum',
-  'Identity',
-  'Dropout',
-]);
-/** Operators that are never a unit's compute node though not fused (QDQ boundaries, casts). */
-const NOT_COMPUTE = new Set([...COMPANION_OPS, 'QuantizeLinear', 'DequantizeLinear', 'Cast']);
+const NOT_COMPUTE = new Set([...FUSIBLE, 'QuantizeLinear', 'DequantizeLinear', 'Cast']);
 
 const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
 const ratioOf = (b: number, a: number): number | null => (a > 0 ? b / a : null);
@@ -185,7 +169,7 @@ function traceUnnamed(graph: Graph, covered: ReadonlySet<string>): Map<string, s
   for (let changed = true; changed;) {
     changed = false;
     for (const n of graph.nodes) {
-      if (reached(n.name) || !COMPANION_OPS.has(n.op)) continue;
+      if (reached(n.name) || !FUSIBLE.has(n.op)) continue;
       const from = n.inputs
         .map((i) => (consumers.get(i) === 1 ? producer.get(i) : undefined))
         .find((p) => p !== undefined && reached(p.name));
