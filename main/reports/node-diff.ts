@@ -12,9 +12,8 @@ import {
   fmtUs,
   ratioText,
   signedUs,
-  signedUsNumber,
-  unitNote,
-  usNumber,
+  opTotalCells,
+  unitCells,
 } from '../../shared/stats/run-diff.js';
 import { buildTarget } from '../../shared/targets.js';
 
@@ -111,27 +110,12 @@ export function nodeDiffSections(results: readonly BenchResult[]): NodeDiffSecti
       },
       units: {
         header: ['Unit', 'Op', 'A µs', 'B µs', 'Delta µs', 'B/A', 'Note'],
-        rows: shown.map((u) => [
-          u.name,
-          u.op,
-          u.a.nodes.length ? usNumber(u.a.us) : '–',
-          u.b.nodes.length ? usNumber(u.b.us) : '–',
-          signedUsNumber(u.deltaUs),
-          ratioText(u.ratio, { aUs: u.a.us, bUs: u.b.us }),
-          unitNote(u),
-        ]),
+        rows: shown.map(unitCells),
         numeric: [2, 3, 4, 5],
       },
       byOp: {
         header: ['Op', 'Units', 'A µs', 'B µs', 'Delta µs', 'B/A'],
-        rows: d.byOp.map((t) => [
-          t.op,
-          String(t.units),
-          usNumber(t.aUs),
-          usNumber(t.bUs),
-          signedUsNumber(t.deltaUs),
-          ratioText(t.ratio, { aUs: t.aUs, bUs: t.bUs }),
-        ]),
+        rows: d.byOp.map(opTotalCells),
         numeric: [1, 2, 3, 4, 5],
       },
     };

@@ -446,3 +446,28 @@ export function unitNote(u: RunDiffUnit): string {
   if (u.fusedDifferently) return `fused differently (${u.a.nodes.length} vs ${u.b.nodes.length} nodes)`;
   return '';
 }
+
+/** A unit's table cells, as the CLI and the reports print them: name, op, A µs, B µs, delta, B/A, note. */
+export function unitCells(u: RunDiffUnit): string[] {
+  return [
+    u.name,
+    u.op,
+    u.a.nodes.length ? usNumber(u.a.us) : '–',
+    u.b.nodes.length ? usNumber(u.b.us) : '–',
+    signedUsNumber(u.deltaUs),
+    ratioText(u.ratio, { aUs: u.a.us, bUs: u.b.us }),
+    unitNote(u),
+  ];
+}
+
+/** An operator's totals as table cells: op, units, A µs, B µs, delta, B/A. */
+export function opTotalCells(t: RunDiffOpTotal): string[] {
+  return [
+    t.op,
+    String(t.units),
+    usNumber(t.aUs),
+    usNumber(t.bUs),
+    signedUsNumber(t.deltaUs),
+    ratioText(t.ratio, { aUs: t.aUs, bUs: t.bUs }),
+  ];
+}

@@ -5,11 +5,17 @@
 import type { Command } from 'commander';
 import type { RunDiff } from '../../../shared/contract/run-diff.js';
 import { fmtMs } from '../../../shared/format.js';
-import { ratioText, signedUsNumber, unitNote, usNumber } from '../../../shared/stats/run-diff.js';
+import {
+  graphNodeTimes,
+  opTotalCells,
+  ratioText,
+  signedUsNumber,
+  unitCells,
+  usNumber,
+} from '../../../shared/stats/run-diff.js';
 import { deltaOverlay } from '../../../shared/explorer/overlays.js';
 import { nodeDataJson, overlayToNodeData } from '../../../shared/explorer/node-data.js';
 import { StudioError } from '../../../shared/ir/types.js';
-import { graphNodeTimes } from '../../../shared/stats/run-diff.js';
 import { studioGraphOf } from '../../reports/node-diff.js';
 import { diffSavedResults } from '../../services/run-diff.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
@@ -82,33 +88,10 @@ export function runDiffText(d: RunDiff, all: boolean): string {
   const shown = all ? d.units : d.units.slice(0, DIFF_TEXT_UNITS);
   out.push(
     `Units by |delta|${shown.length < d.units.length ? ` (the top ${shown.length} of ${d.units.length}: --all lists every one)` : ` (${d.units.length})`}:`,
-    alignedTable(
-      ['unit', 'op', 'A µs', 'B µs', 'delta µs', 'B/A', 'note'],
-      shown.map((u) => [
-        u.name,
-        u.op,
-        u.a.nodes.length ? usNumber(u.a.us) : '–',
-        u.b.nodes.length ? usNumber(u.b.us) : '–',
-        signedUsNumber(u.deltaUs),
-        ratioText(u.ratio, { aUs: u.a.us, bUs: u.b.us }),
-        unitNote(u),
-      ]),
-      [2, 3, 4, 5],
-    ),
+    alignedTable(['unit', 'op', 'A µs', 'B µs', 'delta µs', 'B/A', 'note'], shown.map(unitCells), [2, 3, 4, 5]),
     '',
     'By operator:',
-    alignedTable(
-      ['op', 'units', 'A µs', 'B µs', 'delta µs', 'B/A'],
-      d.byOp.map((t) => [
-        t.op,
-        String(t.units),
-        usNumber(t.aUs),
-        usNumber(t.bUs),
-        signedUsNumber(t.deltaUs),
-        ratioText(t.ratio, { aUs: t.aUs, bUs: t.bUs }),
-      ]),
-      [1, 2, 3, 4, 5],
-    ),
+    alignedTable(['op', 'units', 'A µs', 'B µs', 'delta µs', 'B/A'], d.byOp.map(opTotalCells), [1, 2, 3, 4, 5]),
   );
   if (d.a.runtimeOnly.nodes.length || d.b.runtimeOnly.nodes.length) out.push('');
   for (const [side, run] of [
