@@ -21,16 +21,7 @@ import { graphToOnnx } from '../shared/onnx/writer.js';
 import { joinNodeTimings, type RuntimeNodeTiming } from '../shared/stats/node-map.js';
 import { topLayers } from '../shared/stats/top-layers.js';
 import { buildTarget } from '../shared/targets.js';
-import { fakeMachine, fakeResult } from './helpers/fake-results.js';
-
-const ROOFLINE = {
-  isa: 'avx2',
-  threads: 8,
-  peakGflops: { oneThread: 50, allThreads: 400 },
-  triadGBps: { oneThread: 10, allThreads: 40 },
-  ridgeFlopsPerByte: 10,
-  measuredAt: '2025-06-01T09:00:00.000Z',
-};
+import { fakeMachine, fakeResult, FAKE_ROOFLINE as ROOFLINE } from './helpers/fake-results.js';
 
 /** The view as the renderer receives it: through JSON (the web mode's transport). */
 const sent = (v: GraphView): GraphView => JSON.parse(JSON.stringify(v)) as GraphView;

@@ -25,20 +25,11 @@ import {
 import { colorOf } from '../shared/explorer/scale-colors.js';
 import { joinNodeTimings } from '../shared/stats/node-map.js';
 import { buildTarget } from '../shared/targets.js';
-import { fakeMachine, fakeResult } from './helpers/fake-results.js';
+import { fakeMachine, fakeResult, FAKE_ROOFLINE as ROOFLINE } from './helpers/fake-results.js';
 
 const example: unknown = JSON.parse(
   readFileSync(new URL('./fixtures/model-explorer/node-data-example.json', import.meta.url), 'utf8'),
 );
-
-const ROOFLINE = {
-  isa: 'avx2',
-  threads: 8,
-  peakGflops: { oneThread: 50, allThreads: 400 },
-  triadGBps: { oneThread: 10, allThreads: 40 },
-  ridgeFlopsPerByte: 10,
-  measuredAt: '2025-06-01T09:00:00.000Z',
-};
 
 const graph = buildTarget({ target: 'mobilenet_v2' });
 const cost = costGraph(graph);

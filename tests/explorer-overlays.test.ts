@@ -28,16 +28,7 @@ import { dispatchOnlyProfile, joinNodeTimings, type RuntimeNodeTiming } from '..
 import { diffRuns, graphNodeTimes } from '../shared/stats/run-diff.js';
 import { NO_ROOFLINE_MESSAGE, topLayers } from '../shared/stats/top-layers.js';
 import { buildTarget } from '../shared/targets.js';
-import { fakeGpuResult, fakeMachine, fakeResult } from './helpers/fake-results.js';
-
-const ROOFLINE = {
-  isa: 'avx2',
-  threads: 8,
-  peakGflops: { oneThread: 50, allThreads: 400 },
-  triadGBps: { oneThread: 10, allThreads: 40 },
-  ridgeFlopsPerByte: 10,
-  measuredAt: '2025-06-01T09:00:00.000Z',
-};
+import { fakeGpuResult, fakeMachine, fakeResult, FAKE_ROOFLINE as ROOFLINE } from './helpers/fake-results.js';
 
 const models = new Map<string, { graph: Graph; cost: CostReport }>();
 function model(name: string) {

@@ -13,7 +13,7 @@ import {
   trafficOf,
 } from '../shared/stats/top-layers.js';
 import { costGraph } from '../shared/cost/cost-model.js';
-import { fakeGpuResult, fakeMachine, fakeResult } from './helpers/fake-results.js';
+import { fakeGpuResult, fakeMachine, fakeResult, FAKE_ROOFLINE as ROOFLINE } from './helpers/fake-results.js';
 
 // The bottleneck block at its defaults: input 1x256x56x56, conv1 1x1 256->64, conv2 3x3 64->64,
 // conv3 1x1 64->256, each with BatchNorm; Relu after conv1 and conv2; add + Relu at the end.
@@ -24,15 +24,6 @@ const CONV1_MACS = 256 * 64 * 56 * 56; // 51,380,224
 const CONV2_MACS = 64 * 64 * 9 * 56 * 56; // 115,605,504
 // conv1 + conv1.bn + conv1.relu fused: reads the input, conv1's weights and BN's four vectors, writes one tensor.
 const FUSED1_BYTES = IN + (256 * 64 + 4 * 64) * F + MID;
-
-const ROOFLINE = {
-  isa: 'avx2',
-  threads: 8,
-  peakGflops: { oneThread: 50, allThreads: 400 },
-  triadGBps: { oneThread: 10, allThreads: 40 },
-  ridgeFlopsPerByte: 10,
-  measuredAt: '2025-06-01T09:00:00.000Z',
-};
 
 function profiled(o: { threads?: number; roofline?: boolean; backend?: 'ort-cpu' | 'ort-webgpu' } = {}): BenchResult {
   const base = {

@@ -320,3 +320,13 @@ export function fakeDevicesSet(): BenchResult[] {
     }),
   ];
 }
+
+/** A kept roofline for tests: peak 50 GFLOP/s and triad 10 GB/s on one thread, 400 and 40 on all 8 (ridge 10 FLOP/B). */
+export const FAKE_ROOFLINE = {
+  isa: 'avx2',
+  threads: 8,
+  peakGflops: { oneThread: 50, allThreads: 400 },
+  triadGBps: { oneThread: 10, allThreads: 40 },
+  ridgeFlopsPerByte: 10,
+  measuredAt: '2025-06-01T09:00:00.000Z',
+};

@@ -9,7 +9,7 @@ import type { BenchResult } from '../../shared/contract/result.js';
 import { setApi } from '../../renderer/src/api/index.js';
 import { useResultsStore } from '../../renderer/src/stores/results.js';
 import { fakeApi, settle, type FakeApi } from './studio-fake-api.js';
-import { fakeMachine, fakeResult } from '../helpers/fake-results.js';
+import { fakeMachine, fakeResult, FAKE_ROOFLINE as ROOFLINE } from '../helpers/fake-results.js';
 import { summaryOf } from './result-summaries.js';
 
 vi.mock('vue-chartjs', async () => (await import('./chart-stubs.js')).chartStubs);
@@ -17,14 +17,6 @@ const TopLayers = (await import('../../renderer/src/components/results/TopLayers
 const ResultsView = (await import('../../renderer/src/views/ResultsView.vue')).default;
 const ModelsView = (await import('../../renderer/src/views/ModelsView.vue')).default;
 
-const ROOFLINE = {
-  isa: 'avx2',
-  threads: 8,
-  peakGflops: { oneThread: 50, allThreads: 400 },
-  triadGBps: { oneThread: 10, allThreads: 40 },
-  ridgeFlopsPerByte: 10,
-  measuredAt: '2025-06-01T09:00:00.000Z',
-};
 const CONV1_MACS = 256 * 64 * 56 * 56;
 const CONV2_MACS = 64 * 64 * 9 * 56 * 56;
 const FUSED1_BYTES = 4 * (256 * 56 * 56 + 256 * 64 + 4 * 64 + 64 * 56 * 56);
