@@ -1,9 +1,13 @@
 // Native kernels vs ONNX Runtime (CPU), side by side, through the benchmark engine (every job in a
 // fresh worker process, timed exactly alike), interleaved so that machine drift spreads over both:
-// the seed blocks and ResNet-50, MobileNetV2 and Xception, at batch 1 and 8, 1 thread and one
-// thread per physical core. Prints the ratio table (native / ORT median latency), the geometric
-// mean over the seed blocks, the depthwise/separable ratios, and the pointwise convolution's
-// batch-8 GFLOP/s as a share of the measured FP32 peak (the roofline).
+// the seed blocks and ResNet-50, MobileNetV2, Xception and Inception-v3 (keras), at batch 1 and 8,
+// 1 thread and one thread per physical core. Prints the ratio table (native / ORT median latency)
+// and then each goal of issue 22 with its measured value, met or missed and by how much:
+//   every configuration native/ORT <= 1.0; their geometric mean <= 0.8; ResNet-50 batch 1 native
+//   >= 1.1x faster than ORT; depthwise/separable blocks and MobileNetV2 <= 0.8; the pointwise
+//   convolution at batch 8 on 1 thread >= 85% of the measured FP32 peak (the roofline, measured in
+//   the same run); native on 2 threads never slower than on 1 for the same job.
+// STUDIO_NATIVE_ISA=avx2 (inherited by every job's worker) gives the AVX2 path's table.
 //
 // Knobs (environment): BENCH_TARGETS (comma list of target names, e.g. pointwise,bottleneck),
 // BENCH_MODELS=0 (blocks only), BENCH_BATCHES (default 1,8), BENCH_THREADS (default 1,<cores>),
@@ -29,7 +33,7 @@ interface Entry {
   label: string;
   target: Target;
   kind: 'block' | 'model';
-  /** Depthwise convolutions dominate it (the ratio the issue asks to be at most 1). */
+  /** Depthwise convolutions dominate it (the ratio the issue asks to be at most 0.8). */
   depthwise?: boolean;
 }
 
@@ -39,7 +43,12 @@ const block = (label: string, name: string, params: Record<string, string> = {},
   kind: 'block',
   depthwise,
 });
-const model = (name: string): Entry => ({ label: name, target: { kind: 'model', name, params: {} }, kind: 'model' });
+const model = (name: string, variant?: string, depthwise = false): Entry => ({
+  label: variant ? `${name}:${variant}` : name,
+  target: { kind: 'model', name, ...(variant ? { variant } : {}), params: {} },
+  kind: 'model',
+  depthwise,
+});
 
 const ALL: Entry[] = [
   block('pointwise', 'pointwise'),
@@ -54,8 +63,9 @@ const ALL: Entry[] = [
   block('head-gap', 'head-gap'),
   block('head-fc', 'head-fc'),
   model('resnet50'),
-  model('mobilenet_v2'),
+  model('mobilenet_v2', undefined, true),
   model('xception'),
+  model('inception_v3', 'keras'),
 ];
 
 const wanted = env.BENCH_TARGETS?.split(',').map((s) => s.trim());
@@ -197,28 +207,53 @@ console.log(
 for (const r of rows.filter((x) => x.failure))
   console.log(`failed: ${r.label} batch ${r.batch}, ${r.threads} threads: ${r.failure}`);
 
-const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
-const blockRatios = rows.filter((r) => r.kind === 'block' && r.ratio !== undefined);
-console.log('');
-if (blockRatios.length) {
+const geomean = (xs: number[]) => Math.exp(xs.reduce((sum, x) => sum + Math.log(x), 0) / xs.length);
+const withRatio = rows.filter((r) => r.ratio !== undefined);
+const where = (r: Row) => `${r.label} b${r.batch} t${r.threads}`;
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+console.log('\ngoals (issue 22):');
+if (withRatio.length) {
+  const over = withRatio.filter((r) => r.ratio! > 1);
   console.log(
-    `geometric mean of native/ORT over the seed blocks: ${geomean(blockRatios.map((r) => r.ratio!)).toFixed(3)} (${blockRatios.length} configurations; goal <= 1.25)`,
+    `- every configuration native/ORT <= 1.0: ${verdict(over.length === 0)}${over.length ? ` (${over.length} of ${withRatio.length} over: ${over.map((r) => `${where(r)} ${r.ratio!.toFixed(2)}`).join(', ')})` : ` (${withRatio.length} configurations, worst ${Math.max(...withRatio.map((r) => r.ratio!)).toFixed(2)})`}`,
   );
+  const g = geomean(withRatio.map((r) => r.ratio!));
+  console.log(`- geometric mean native/ORT <= 0.8: ${g.toFixed(3)} ${verdict(g <= 0.8)}`);
+  for (const kind of ['block', 'model'] as const) {
+    const sub = withRatio.filter((r) => r.kind === kind);
+    if (sub.length) console.log(`    ${kind}s: ${geomean(sub.map((r) => r.ratio!)).toFixed(3)} (${sub.length})`);
+  }
   for (const b of batches)
     for (const t of threads) {
-      const sub = blockRatios.filter((r) => r.batch === b && r.threads === t);
-      if (sub.length) console.log(`  batch ${b}, ${t} thread(s): ${geomean(sub.map((r) => r.ratio!)).toFixed(3)}`);
+      const sub = withRatio.filter((r) => r.batch === b && r.threads === t);
+      if (sub.length) console.log(`    batch ${b}, ${t} thread(s): ${geomean(sub.map((r) => r.ratio!)).toFixed(3)}`);
     }
 }
-const dw = rows.filter((r) => r.depthwise && r.ratio !== undefined);
+for (const r of withRatio.filter((x) => x.label === 'resnet50' && x.batch === 1))
+  console.log(
+    `- ResNet-50 batch 1, ${r.threads} thread(s), native >= 1.1x faster than ORT: ${(1 / r.ratio!).toFixed(2)}x ${verdict(1 / r.ratio! >= 1.1)}`,
+  );
+const dw = withRatio.filter((r) => r.depthwise);
 if (dw.length)
   console.log(
-    `depthwise/separable blocks (goal <= 1.0): ${dw.map((r) => `${r.label} b${r.batch} t${r.threads} ${r.ratio!.toFixed(2)}`).join(', ')}`,
+    `- depthwise/separable blocks and MobileNetV2 <= 0.8: ${verdict(dw.every((r) => r.ratio! <= 0.8))} (${dw.map((r) => `${where(r)} ${r.ratio!.toFixed(2)}`).join(', ')})`,
   );
-for (const r of rows.filter((x) => x.label === 'pointwise' && x.batch === 8))
+for (const r of rows.filter((x) => x.label === 'pointwise' && x.batch === 8 && x.threads === 1))
   console.log(
-    `pointwise, batch 8, ${r.threads} thread(s): ${r.nativeGflops?.toFixed(1) ?? '-'} GFLOP/s = ${pct(r.peakShare)} of the measured peak (goal >= 70%)`,
+    `- pointwise, batch 8, 1 thread >= 85% of the measured peak: ${r.nativeGflops?.toFixed(1) ?? '-'} GFLOP/s = ${pct(r.peakShare)} ${verdict((r.peakShare ?? 0) >= 0.85)}`,
   );
+if (threads.length > 1) {
+  const [t1, tn] = [Math.min(...threads), Math.max(...threads)];
+  const slower: string[] = [];
+  for (const r of rows.filter((x) => x.threads === tn && x.nativeMs !== undefined)) {
+    const one = rows.find((x) => x.label === r.label && x.batch === r.batch && x.threads === t1);
+    if (one?.nativeMs !== undefined && r.nativeMs! > one.nativeMs)
+      slower.push(`${r.label} b${r.batch} ${ms(one.nativeMs)} -> ${ms(r.nativeMs)} ms`);
+  }
+  console.log(
+    `- native on ${tn} threads never slower than on ${t1}: ${verdict(slower.length === 0)}${slower.length ? ` (${slower.join(', ')})` : ''}`,
+  );
+}
 if (env.BENCH_JSON) {
   writeFileSync(env.BENCH_JSON, JSON.stringify({ roofline, rows }, null, 2));
   console.log(`rows written to ${env.BENCH_JSON}`);

@@ -102,7 +102,7 @@ function loadPhases(
       : (backend.gpuSplitUnmeasured ??
         'this backend cannot keep tensors on the device, so upload, compute and read-back cannot be timed apart');
   return {
-    build: { ms: m.buildMs, method: buildMethod(job) },
+    build: { ms: m.buildMs, method: buildMethod(job, backend) },
     ...(m.variantMs !== undefined
       ? {
           variant: {
@@ -123,10 +123,21 @@ function loadPhases(
 }
 
 /** What the build step of the load phases covers, in words. */
-function buildMethod(job: JobSpec): string {
-  return job.target.kind === 'file'
-    ? 'wall time: the ONNX file read, checked and parsed into the studio graph, costed, and its bytes taken (or re-exported: see the notes)'
-    : "wall time: the target built into the studio graph (shapes inferred), costed, and exported to ONNX bytes with the job's seeded weights";
+function buildMethod(job: JobSpec, backend: Backend): string {
+  if (job.target.kind === 'file')
+    return 'wall time: the ONNX file read, checked and parsed into the studio graph, costed, and its bytes taken (or re-exported: see the notes)';
+  return needsModelBytes(job, backend)
+    ? "wall time: the target built into the studio graph (shapes inferred), costed, and exported to ONNX bytes with the job's seeded weights"
+    : 'wall time: the target built into the studio graph (shapes inferred) and costed (this backend compiles the graph itself: no ONNX bytes are written)';
+}
+
+/**
+ * Whether the job needs the model as ONNX bytes: a backend that compiles the studio graph (native)
+ * never reads them for an fp32 job, and writing them costs seconds on a large model (ResNet-50:
+ * about 2 s of seeded weights serialized for nothing).
+ */
+function needsModelBytes(job: JobSpec, backend: Backend): boolean {
+  return !backend.compilesGraph || job.precision !== 'fp32';
 }
 
 function costSummary(r: ResolvedJob, precision: JobSpec['precision']): NonNullable<WorkerPayload['cost']> {
@@ -149,9 +160,9 @@ async function runJob(job: JobSpec, progress: ProgressThrottle, mem: MemoryTrack
   const resolved = resolveJob(job);
   partial.cost = costSummary(resolved, job.precision);
   const estimate = memoryEstimate(resolved.cost);
-  const fp32Bytes = modelBytes(job, resolved);
-  const buildMs = msSince(tLoad);
   const backend = getBackend(job.backend.backend);
+  const fp32Bytes = needsModelBytes(job, backend) ? modelBytes(job, resolved) : new Uint8Array();
+  const buildMs = msSince(tLoad);
   // fp16/int8: the variant is built from the fp32 bytes and checked on the runtime before the timers
   // (calibration runs count in loadMs, not in any latency).
   let variant: BuiltVariant | undefined;
