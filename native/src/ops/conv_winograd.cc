@@ -141,7 +141,7 @@ int choose_winograd(const BuildCtx& ctx, const ConvGeom& g) {
   if (g.C < 16 || g.M < 16) return 0;  // transforms dominate few channels
   const int64_t t4 = g.N * ceil_div(g.OH, 4) * ceil_div(g.OW, 4);
   const int64_t t2 = g.N * ceil_div(g.OH, 2) * ceil_div(g.OW, 2);
-  if (t4 >= 48) return 4;
+  (void)t4;  // F(4x4) is opt-in: its fp32 error exceeds the agreement tolerance (DESIGN.md)
   if (t2 >= 48) return 2;
   return 0;
 }
