@@ -350,7 +350,112 @@ void test_vector(const KernelTable* t, Rng& r, int64_t n) {
   check("triad", [&](int64_t i) { return (double)pa[i] + 0.5 * pb[i]; });
 }
 
-void test_table(const KernelTable* t, uint64_t seed) {
+
+// ---------------------------------------------------------------------------------------------
+// Winograd F(2x2,3x3) / F(4x4,3x3): the whole convolution through the table (winograd_weights,
+// pack_a per xi, winograd_input, sgemm, winograd_output) against a double-precision direct
+// convolution, with tiles cut into random blocks (segments across tile rows and images), the
+// input transform's channels and the output transform's channels split in two calls.
+struct WinoStats {
+  double max_rel_rms = 0;  // max |err| / RMS of the output
+  double max_rel_mag = 0;  // max |err| / (sum of |terms|) of that element
+};
+WinoStats g_wino_stats[2][3];  // [m == 4][table]
+
+void test_winograd(const KernelTable* t, int ti, Rng& r, int m, int64_t N, int64_t C, int64_t M, int64_t H, int64_t W,
+                   int pt, int pl, int pb, int pr) {
+  studio::WinogradGeom g;
+  g.m = m, g.C = C, g.H = H, g.W = W, g.M = M, g.pad_top = pt, g.pad_left = pl;
+  g.OH = H + pt + pb - 2, g.OW = W + pl + pr - 2;
+  if (g.OH < 1 || g.OW < 1) return;
+  g.TY = (g.OH + m - 1) / m, g.TX = (g.OW + m - 1) / m;
+  const int A = m + 2, A2 = A * A;
+  const int64_t tiles = N * g.TY * g.TX, plane = g.OH * g.OW;
+  Buf x(N * C * H * W), w(M * C * 9), bias(M), res(N * M * plane), y(N * M * plane), U(A2 * M * C);
+  r.fill(x.p, x.n), r.fill(w.p, w.n), r.fill(bias.p, bias.n), r.fill(res.p, res.n);
+  const float sentinel = 1234.5f;
+  for (size_t i = 0; i < y.n; ++i) y[i] = sentinel;
+  Epilogue ep = random_epilogue(r, bias.p, res.p, 0);
+  const bool alias = ep.residual && r.coin();
+  if (alias) {
+    std::copy(res.p, res.p + res.n, y.p);
+    ep.residual = y.p;
+  }
+  studio::winograd_weights(m, w.p, M, C, U.p);
+  const size_t per = t->packed_a_size(M, C);
+  std::vector<float> packed(per * A2);
+  for (int xi = 0; xi < A2; ++xi) t->pack_a(U.p + xi * M * C, C, false, M, C, packed.data() + per * xi);
+  for (int64_t t0 = 0; t0 < tiles;) {
+    const int64_t t1 = std::min(tiles, t0 + r.uniform(1, 70));
+    const int64_t nt = t1 - t0, ldt = nt + r.uniform(0, 20);
+    Buf V(A2 * C * ldt), Mt(A2 * M * ldt + 16);
+    const int64_t cs = r.uniform(0, C), ms = r.uniform(0, M);
+    t->winograd_input(g, x.p, 0, cs, t0, t1, V.p, C * ldt, ldt);
+    t->winograd_input(g, x.p, cs, C, t0, t1, V.p, C * ldt, ldt);
+    for (int xi = 0; xi < A2; ++xi)
+      t->sgemm(packed.data() + per * xi, M, C, 0, M, V.p + xi * C * ldt, ldt, false, 0, nt, Mt.p + xi * M * ldt, ldt,
+               Epilogue{});
+    t->winograd_output(g, Mt.p, M * ldt, ldt, 0, ms, t0, t1, y.p, ep);
+    t->winograd_output(g, Mt.p, M * ldt, ldt, ms, M, t0, t1, y.p, ep);
+    t0 = t1;
+  }
+  char cfg[200];
+  std::snprintf(cfg, sizeof cfg, "F(%d) N=%lld C=%lld M=%lld H=%lld W=%lld pads=%d,%d,%d,%d alias=%d", m, (long long)N,
+                (long long)C, (long long)M, (long long)H, (long long)W, pt, pl, pb, pr, alias);
+  const std::string c = std::string(cfg) + ep_str(ep);
+  std::vector<double> ref(y.n), mag(y.n);
+  double ss = 0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < M; ++o)
+      for (int64_t oy = 0; oy < g.OH; ++oy)
+        for (int64_t ox = 0; ox < g.OW; ++ox) {
+          double s = 0, a = 0;
+          for (int64_t ci = 0; ci < C; ++ci)
+            for (int i = 0; i < 3; ++i)
+              for (int j = 0; j < 3; ++j) {
+                const int64_t iy = oy + i - pt, ix = ox + j - pl;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                const double p = (double)w[(o * C + ci) * 9 + i * 3 + j] * x[((n * C + ci) * H + iy) * W + ix];
+                s += p, a += std::fabs(p);
+              }
+          const int64_t idx = (n * M + o) * plane + oy * g.OW + ox;
+          if (ep.bias) s += bias[o];
+          if (ep.residual) s += res[idx];
+          s = act_ref(s, ep.act, ep.clip_min, ep.clip_max);
+          ref[idx] = s, mag[idx] = a, ss += s * s;
+        }
+  const double rms = std::sqrt(ss / (double)y.n) + 1e-30;
+  WinoStats& st = g_wino_stats[m == 4][ti];
+  for (size_t i = 0; i < y.n; ++i) {
+    ++g_checks;
+    const double err = std::fabs((double)y[i] - ref[i]);
+    if (!(err == err)) return (void)report("winograd (NaN)", t->isa, c, (int64_t)i, y[i], ref[i]);
+    st.max_rel_rms = std::max(st.max_rel_rms, err / rms);
+    if (mag[i] > 0) st.max_rel_mag = std::max(st.max_rel_mag, err / mag[i]);
+    // fp32 rounding of the direct sum is ~1e-6 of the terms' magnitude; the transforms add a few
+    // times that (F(4x4): products of up to 8 * 4 = 32x the inputs, see native/DESIGN.md).
+    const double tol = 1e-5 + 1e-4 * std::fabs(ref[i]) + (m == 4 ? 2e-5 : 4e-6) * mag[i];
+    if (err > tol) return (void)report("winograd", t->isa, c, (int64_t)i, y[i], ref[i]);
+  }
+}
+
+void test_winograd_all(const KernelTable* t, int ti, Rng& r) {
+  for (int m : {2, 4}) {
+    // Tiny and odd shapes: 1x1 and 2x2 images (padding only), partial tiles, asymmetric pads.
+    for (int it = 0; it < 60; ++it) {
+      const int pt = (int)r.uniform(0, 1), pl = (int)r.uniform(0, 1), pb = (int)r.uniform(0, 1), pr = (int)r.uniform(0, 1);
+      test_winograd(t, ti, r, m, r.uniform(1, 3), r.uniform(1, 19), r.uniform(1, 21), r.uniform(1, 15),
+                    r.uniform(1, 40), pt, pl, pb, pr);
+    }
+    test_winograd(t, ti, r, m, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+    test_winograd(t, ti, r, m, 2, 64, 64, 7, 7, 1, 1, 1, 1);
+    test_winograd(t, ti, r, m, 1, 256, 32, 13, 13, 1, 1, 1, 1);
+    test_winograd(t, ti, r, m, 1, 512, 8, 7, 7, 1, 1, 1, 1);
+    test_winograd(t, ti, r, m, 1, 16, 16, 56, 56, 1, 1, 1, 1);
+  }
+}
+
+void test_table(const KernelTable* t, uint64_t seed, int ti) {
   Rng r(seed);
   const int before = g_failures;
   for (int it = 0; it < 400; ++it) test_gemm(t, r, r.uniform(1, 100), r.uniform(1, 100), r.uniform(1, 100));
@@ -377,6 +482,7 @@ void test_table(const KernelTable* t, uint64_t seed) {
     if (random_geo(r, g, 5, false, r.coin())) test_pool(t, r, g, false);
   for (int64_t n = 0; n <= 100; ++n) test_vector(t, r, n);
   for (int64_t n : {1000, 1023, 4099}) test_vector(t, r, n);
+  test_winograd_all(t, ti, r);
   const double ops = t->fma_peak(0.01);
   if (!(ops > 0)) report("fma_peak", t->isa, "returned no work", 0, (float)ops, 1);
   std::printf("%-7s %s\n", t->isa, g_failures == before ? "ok" : "FAILED");
@@ -386,7 +492,14 @@ void test_table(const KernelTable* t, uint64_t seed) {
 
 int main(int argc, char** argv) {
   const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20240601ull;
-  for (const KernelTable* t : usable_tables()) test_table(t, seed);
+  int ti = 0;
+  for (const KernelTable* t : usable_tables()) {
+    test_table(t, seed, ti);
+    for (int m : {2, 4})
+      std::printf("  winograd F(%dx%d,3x3) %s: max |err| / output RMS %.2e, max |err| / sum|terms| %.2e\n", m, m,
+                  t->isa, g_wino_stats[m == 4][ti].max_rel_rms, g_wino_stats[m == 4][ti].max_rel_mag);
+    ++ti;
+  }
   std::printf("%d checks, %d failures (seed %llu)\n", g_checks, g_failures, (unsigned long long)seed);
   return g_failures ? 1 : 0;
 }

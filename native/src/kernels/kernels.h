@@ -20,6 +20,28 @@ struct Epilogue {
   float clip_max = 0.f;
 };
 
+/**
+ * Geometry of a Winograd F(m x m, 3x3) convolution (stride 1, dilation 1) as its transforms see
+ * it. Output tiles are numbered across the batch in row-major order: tile t is image
+ * t / (TY*TX), tile row (t / TX) % TY, tile column t % TX; it covers output rows [m*ty, m*ty+m)
+ * and columns [m*tx, m*tx+m) (clipped to OH x OW) and reads the alpha x alpha input patch whose
+ * top-left is (m*ty - pad_top, m*tx - pad_left), alpha = m + 2 (zero outside the image).
+ * The alpha^2 transformed matrices are indexed xi = i*alpha + j.
+ */
+struct WinogradGeom {
+  int m = 4;                    // 2: F(2x2,3x3), alpha 4; 4: F(4x4,3x3), alpha 6
+  int64_t C = 0, H = 0, W = 0;  // input channels and plane (images C*H*W floats apart)
+  int64_t M = 0, OH = 0, OW = 0;  // output channels and plane (images M*OH*OW floats apart)
+  int64_t pad_top = 0, pad_left = 0;
+  int64_t TY = 0, TX = 0;  // tiles per output column and row: ceil(OH/m), ceil(OW/m)
+};
+
+/**
+ * U[xi][o][c] = (G g G^T)[xi] for filters w [M][C][3][3], computed in double and rounded once
+ * (alpha^2 * M * C floats). Plan-time only; one portable implementation (scalar/winograd.cc).
+ */
+void winograd_weights(int m, const float* w, int64_t M, int64_t C, float* U);
+
 struct KernelTable {
   const char* isa;  // "scalar", "avx2", "avx512"
 
@@ -84,6 +106,21 @@ struct KernelTable {
   void (*sgemm_small_n)(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B,
                         int64_t ldb, bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, bool trans_c,
                         const Epilogue& ep);
+
+  // ---- Winograd F(2x2,3x3) / F(4x4,3x3), see WinogradGeom (vectorized over tiles) ----
+  /**
+   * Input transform V = B^T d B of channels [c0, c1) for tiles [t0, t1) of image batch x:
+   * V[xi*ldv + c*ldt + (t - t0)]. ldt >= t1 - t0; columns past t1 - t0 are not written.
+   */
+  void (*winograd_input)(const WinogradGeom& g, const float* x, int64_t c0, int64_t c1, int64_t t0, int64_t t1,
+                         float* V, int64_t ldv, int64_t ldt);
+  /**
+   * Output transform Y = A^T Mt A of output channels [m0, m1) for tiles [t0, t1), read from
+   * Mt[xi*ldm + o*ldt + (t - t0)], with the epilogue (bias[o], residual laid out like y: ldr is
+   * ignored; it may alias y, each element is read before it is written) scattered into y (NCHW).
+   */
+  void (*winograd_output)(const WinogradGeom& g, const float* Mt, int64_t ldm, int64_t ldt, int64_t m0, int64_t m1,
+                          int64_t t0, int64_t t1, float* y, const Epilogue& ep);
 };
 
 const KernelTable* kernels_scalar();

@@ -4,6 +4,7 @@
 //                 > 1 a wide layer over small images instead runs as conv_im2col.cc's tiles
 //                 spanning images (same kernel name), see make_conv.
 //   depthwise     group == C == M: the kernel table's direct depthwise loop.
+//   winograd-f2/f4  3x3 stride 1 where it pays (conv_winograd.cc).
 //   im2col-gemm   everything else (conv_im2col.cc).
 // Bias, residual and activation are fused into the GEMM/depthwise epilogue.
 #include "ops/conv.h"
@@ -223,6 +224,7 @@ OpPtr make_conv(const BuildCtx& ctx) {
     return std::make_unique<Conv1x1>(ctx, g, ep);
   }
   if (g.group == g.C && g.group == g.M) return std::make_unique<Depthwise>(g, ep);
+  if (const int m = choose_winograd(ctx, g)) return make_conv_winograd(ctx, g, ep, m);
   return make_conv_im2col(ctx, g, ep);
 }
 

@@ -56,4 +56,12 @@ struct ConvEpilogue {
 /** pointwise: a 1x1, stride 1, unpadded convolution (its column matrix is the image itself). */
 OpPtr make_conv_im2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep, bool pointwise = false);
 
+/**
+ * Winograd F(m x m, 3x3) for 3x3, stride 1, dilation 1, group 1 convolutions: the output tile
+ * size m (2 or 4) worth using for this shape, or 0 for im2col-gemm. STUDIO_NATIVE_WINOGRAD=
+ * off|f2|f4|auto (default auto) overrides the shape rule (conv_winograd.cc, native/DESIGN.md).
+ */
+int choose_winograd(const BuildCtx& ctx, const ConvGeom& g);
+OpPtr make_conv_winograd(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep, int m);
+
 }  // namespace studio

@@ -39,6 +39,8 @@ const KernelTable* kernels_avx2() {
       avx2::triad,
       avx2::kSmallNMax,
       avx2::sgemm_small_n,
+      avx2::winograd_input,
+      avx2::winograd_output,
   };
   return &table;
 }

@@ -39,6 +39,8 @@ const KernelTable* kernels_avx512() {
       avx512::triad,
       avx512::kSmallNMax,
       avx512::sgemm_small_n,
+      avx512::winograd_input,
+      avx512::winograd_output,
   };
   return &table;
 }

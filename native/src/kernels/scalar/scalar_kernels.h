@@ -39,5 +39,10 @@ void affine(const float* x, float* y, int64_t n, float scale, float shift);
 double fma_peak(double seconds);
 void triad(float* a, const float* b, const float* c, float s, int64_t n, int reps);
 
+void winograd_input(const WinogradGeom& g, const float* x, int64_t c0, int64_t c1, int64_t t0, int64_t t1, float* V,
+                    int64_t ldv, int64_t ldt);
+void winograd_output(const WinogradGeom& g, const float* Mt, int64_t ldm, int64_t ldt, int64_t m0, int64_t m1,
+                     int64_t t0, int64_t t1, float* y, const Epilogue& ep);
+
 }  // namespace scalar
 }  // namespace studio

@@ -22,6 +22,8 @@ const KernelTable* kernels_scalar() {
       scalar::triad,
       scalar::kSmallNMax,
       scalar::sgemm_small_n,
+      scalar::winograd_input,
+      scalar::winograd_output,
   };
   return &table;
 }

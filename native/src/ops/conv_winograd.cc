@@ -1,0 +1,153 @@
+// winograd-f2 / winograd-f4: 3x3, stride 1, dilation 1, group 1 convolutions as Winograd
+// F(2x2,3x3) (alpha = 4: 16 products per 4 outputs instead of 36, 2.25x fewer) or F(4x4,3x3)
+// (alpha = 6: 36 per 16, 4x fewer). Chosen by make_conv (conv.cc, choose_winograd below).
+//
+//  plan time: U = G g G^T per (out, in) channel pair, alpha^2 matrices of M x C, each packed with
+//             KernelTable::pack_a, so the tuned SGEMM micro-kernel does the batched products.
+//  run:       the output tiles of the whole batch (numbered as in kernels.h WinogradGeom) are cut
+//             into blocks of about 48 tiles (the AVX-512 tile width). Per block:
+//               V[xi] (C x T)  = input transform of every channel   (KernelTable::winograd_input)
+//               M[xi] (M x T)  = U[xi] * V[xi], alpha^2 GEMMs      (KernelTable::sgemm, B in place)
+//               y              = output transform + bias, residual, activation (winograd_output)
+//             Enough blocks: each thread runs whole blocks in its own workspace slice. Fewer
+//             blocks than about 4 per thread (batch 1): all threads share each block, splitting
+//             the input transform over channels, the alpha^2 GEMMs, and the output transform over
+//             output channels (three pool calls per block).
+#include <cstdlib>
+#include <numeric>
+#include <string>
+
+#include "ops/conv.h"
+
+namespace studio {
+namespace {
+
+class ConvWinograd final : public Op {
+ public:
+  ConvWinograd(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep, int m) : g_(g), ep_(ep) {
+    wg_.m = m;
+    wg_.C = g.C, wg_.H = g.H, wg_.W = g.W;
+    wg_.M = g.M, wg_.OH = g.OH, wg_.OW = g.OW;
+    wg_.pad_top = g.pt, wg_.pad_left = g.pl;
+    wg_.TY = ceil_div(g.OH, m), wg_.TX = ceil_div(g.OW, m);
+    A2_ = (m + 2) * (m + 2);
+    tiles_ = g.N * wg_.TY * wg_.TX;
+    {
+      AlignedFloats u;
+      u.reset(static_cast<size_t>(A2_ * g.M * g.C));
+      winograd_weights(m, ctx.input(1).constant, g.M, g.C, u.data());
+      u_.pack(ctx.k, u.data(), A2_, g.M, g.C);
+    }
+    threads_ = threads_for(g.N * g.M * g.C * g.OH * g.OW * 9, ctx.threads);
+    int64_t blocks = std::max<int64_t>(1, ceil_div(tiles_, kBlockTiles));
+    shared_ = threads_ > 1 && blocks < 4 * threads_;
+    if (!shared_) blocks = round_up(blocks, threads_);  // whole rounds of blocks per thread
+    blocks_ = std::min(blocks, tiles_);
+    tb_ = ceil_div(tiles_, blocks_);
+    ldt_ = round_up(tb_, 16);
+  }
+  std::string kernel() const override { return wg_.m == 4 ? "winograd-f4" : "winograd-f2"; }
+  size_t owned_bytes() const override { return u_.data.bytes(); }
+  size_t workspace_floats() const override { return static_cast<size_t>(shared_ ? 1 : threads_) * slice(); }
+  bool reads_input_at_run(size_t i) const override { return i != 1; }
+  // The output transform reads each residual element right before it writes the same element.
+  int inplace_input() const override { return 3; }
+
+  void run(const RunCtx& ctx, const float* const* in, float* const* out) override {
+    const float* x = in[0];
+    const float* bias = in[2];
+    const float* res = in[3];
+    float* y = out[0];
+    const Epilogue ep = ep_.make(bias, res, 0);
+    if (!shared_) {
+      const int chunks = static_cast<int>(std::min<int64_t>(blocks_, threads_));
+      ctx.pool.run(chunks, [&](int chunk, int) {
+        float* ws = ctx.workspace + static_cast<size_t>(chunk) * slice();
+        for (int64_t b = blocks_ * chunk / chunks; b < blocks_ * (chunk + 1) / chunks; ++b) {
+          int64_t t0, t1;
+          block(b, &t0, &t1);
+          float* V = ws;
+          float* Mt = ws + vfloats();
+          ctx.k.winograd_input(wg_, x, 0, g_.C, t0, t1, V, g_.C * ldt_, ldt_);
+          for (int64_t xi = 0; xi < A2_; ++xi) gemm(ctx, xi, 0, g_.M, t1 - t0, V, Mt);
+          ctx.k.winograd_output(wg_, Mt, g_.M * ldt_, ldt_, 0, g_.M, t0, t1, y, ep);
+        }
+      });
+      return;
+    }
+    float* V = ctx.workspace;
+    float* Mt = ctx.workspace + vfloats();
+    // GEMM items: each xi, its rows cut so that items are a multiple of the threads.
+    const int64_t panels = ceil_div(g_.M, ctx.k.mr);
+    const int64_t rb = std::min<int64_t>(panels, threads_ / std::gcd<int64_t>(A2_, threads_));
+    for (int64_t b = 0; b < blocks_; ++b) {
+      int64_t t0, t1;
+      block(b, &t0, &t1);
+      ctx.pool.parallel_for_upto(g_.C, threads_, [&](int64_t c0, int64_t c1) {
+        ctx.k.winograd_input(wg_, x, c0, c1, t0, t1, V, g_.C * ldt_, ldt_);
+      });
+      ctx.pool.parallel_for_upto(A2_ * rb, threads_, [&](int64_t i0, int64_t i1) {
+        for (int64_t it = i0; it < i1; ++it) {
+          const int64_t xi = it / rb, r = it % rb;
+          gemm(ctx, xi, std::min(g_.M, panels * r / rb * ctx.k.mr), std::min(g_.M, panels * (r + 1) / rb * ctx.k.mr),
+               t1 - t0, V, Mt);
+        }
+      });
+      ctx.pool.parallel_for_upto(g_.M, threads_, [&](int64_t m0, int64_t m1) {
+        ctx.k.winograd_output(wg_, Mt, g_.M * ldt_, ldt_, m0, m1, t0, t1, y, ep);
+      });
+    }
+  }
+
+ private:
+  // Tiles per block: 48 = the AVX-512 micro-kernel's width (3 zmm columns); V and M of a block
+  // (alpha^2 * (C + M) * 48 floats: 0.9 MB at C = M = 64 with F(4x4)) are produced and consumed
+  // by the same thread.
+  static constexpr int64_t kBlockTiles = 48;
+
+  void gemm(const RunCtx& ctx, int64_t xi, int64_t m0, int64_t m1, int64_t nt, const float* V, float* Mt) const {
+    if (m1 <= m0) return;
+    ctx.k.sgemm(u_.group(xi), g_.M, g_.C, m0, m1, V + xi * g_.C * ldt_, ldt_, false, 0, nt, Mt + xi * g_.M * ldt_,
+                ldt_, Epilogue{});
+  }
+  void block(int64_t b, int64_t* t0, int64_t* t1) const {
+    *t0 = tiles_ * b / blocks_;
+    *t1 = tiles_ * (b + 1) / blocks_;
+  }
+  size_t vfloats() const { return static_cast<size_t>(A2_ * g_.C * ldt_); }
+  // The output transform reads whole vectors past a segment's last tile: 16 floats of slack.
+  size_t slice() const { return round_up(vfloats() + A2_ * g_.M * ldt_ + 16, 16); }
+
+  ConvGeom g_;
+  ConvEpilogue ep_;
+  WinogradGeom wg_;
+  int64_t A2_ = 36, tiles_ = 0, blocks_ = 1, tb_ = 1, ldt_ = 16;
+  int threads_ = 1;
+  bool shared_ = false;
+  PackedGroups u_;  // alpha^2 "groups" of M x C
+};
+
+}  // namespace
+
+int choose_winograd(const BuildCtx& ctx, const ConvGeom& g) {
+  if (g.kh != 3 || g.kw != 3 || g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1 || g.group != 1) return 0;
+  const char* env = std::getenv("STUDIO_NATIVE_WINOGRAD");
+  const std::string mode = env && *env ? env : "auto";
+  if (mode == "off") return 0;
+  if (mode == "f2") return 2;
+  if (mode == "f4") return 4;
+  if (mode != "auto") ctx.fail("STUDIO_NATIVE_WINOGRAD must be off, f2, f4 or auto, got '" + mode + "'");
+  // auto: see native/DESIGN.md "Winograd" for the measurements behind these limits.
+  if (g.C < 16 || g.M < 16) return 0;  // transforms dominate few channels
+  const int64_t t4 = g.N * ceil_div(g.OH, 4) * ceil_div(g.OW, 4);
+  const int64_t t2 = g.N * ceil_div(g.OH, 2) * ceil_div(g.OW, 2);
+  (void)t4;  // F(4x4) is opt-in: its fp32 error exceeds the agreement tolerance (DESIGN.md)
+  if (t2 >= 48) return 2;
+  return 0;
+}
+
+OpPtr make_conv_winograd(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep, int m) {
+  return std::make_unique<ConvWinograd>(ctx, g, ep, m);
+}
+
+}  // namespace studio
