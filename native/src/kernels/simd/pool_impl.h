@@ -152,6 +152,21 @@ struct SimdPool {
     return acc;
   }
 
+  /**
+   * Prefetches the input rows of the block of output rows starting at oy (past the plane: the
+   * next channel's first rows). In a network the pool's input has usually left the caches (a
+   * 112x112x64 map is 3.2 MB): from memory the row-direct pool ran at 340 us without this for
+   * ResNet-50's, and DRAM latency, not bandwidth, was the limit (three rows read at a time).
+   * Prefetches never fault, so addresses past the tensor are harmless.
+   */
+  static STUDIO_ALWAYS_INLINE void prefetch_block(const Geom& g, const float* xc, int64_t oy) {
+    const int64_t r0 = std::max<int64_t>(0, oy * g.sh - g.pt);
+    const int64_t r1 = r0 + int64_t(kRows) * g.sh + g.kh;
+    const char* b = reinterpret_cast<const char*>(xc + r0 * g.Win);
+    const char* e = reinterpret_cast<const char*>(xc + r1 * g.Win);
+    for (const char* p = b; p < e; p += 64) __builtin_prefetch(p);
+  }
+
   /** One channel. inv_rows / inv_cols: the average's per-row and per-column 1/count (null: max). */
   template <class Op, int KH, int KW>
   static void plane(const Geom& g, const float* xc, float* P, const float* inv_rows, const float* inv_cols,
@@ -163,6 +178,7 @@ struct SimdPool {
     // just-stored vectors and cannot be forwarded from the store queue (r50 pool 1.5x slower).
     for (int64_t oy0 = 0; oy0 < g.OH; oy0 += kRows) {
       const int64_t oy1 = std::min(g.OH, oy0 + kRows);
+      prefetch_block(g, xc, oy1);
       for (int64_t oy = oy0; oy < oy1; ++oy) {
         float* Pr = P + (oy - oy0) * row_floats;
         int n = 0;
