@@ -63,7 +63,8 @@ class GlobalPoolOp final : public Op {
     float* y = out[0];
     const int s = static_cast<int>(size_);
     if (s == 0) {  // empty planes: the reductions' values over nothing (max -inf, mean 0/0)
-      std::fill(y, y + planes_, max_ ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::quiet_NaN());
+      const float v = max_ ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::quiet_NaN();
+      std::fill(y, y + planes_, v);
       return;
     }
     ctx.pool.parallel_for_grain(planes_, grain_for(size_), [&](int64_t b, int64_t e) {

@@ -271,7 +271,8 @@ struct SimdPool {
   // ---- entry points (same contracts as the KernelTable's) ----
   static void maxpool(AlignedBuffer& ws, const float* x, int64_t c0, int64_t c1, int64_t H, int64_t Win, int kh,
                       int kw, int sh, int sw, int dh, int dw, int pt, int pl, int64_t OH, int64_t OW, float* y) {
-    if (is_global(H, Win, kh, kw, dh, dw, pt, pl, OH, OW)) return global<MaxOp>(x + c0 * H * Win, 0, c1 - c0, H * Win, 1.f, y + c0);
+    if (is_global(H, Win, kh, kw, dh, dw, pt, pl, OH, OW))
+      return global<MaxOp>(x + c0 * H * Win, 0, c1 - c0, H * Win, 1.f, y + c0);
     const Geom g = make_geom(H, Win, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl);
     float* P = ws.get(workspace_floats(g));
     planes<MaxOp>(g, x, c0, c1, P, nullptr, nullptr, y);
