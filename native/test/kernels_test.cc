@@ -317,6 +317,66 @@ void test_pool(const KernelTable* t, Rng& r, const Geo& g, bool is_max) {
       }
 }
 
+// ---- pools: the row-direct path (kernels/simd/pool_impl.h), its fallbacks and global pooling ----
+
+/** A geometry with ONNX output sizes (ceil_mode: the last window starts inside input + begin pad). */
+Geo pool_geo(int64_t C, int64_t H, int64_t W, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int pb,
+             int pr, bool ceil_mode) {
+  auto out = [&](int64_t in, int p0, int p1, int k, int s, int d) {
+    const int64_t span = in + p0 + p1 - (int64_t)d * (k - 1) - 1;
+    if (span < 0) return (int64_t)0;
+    int64_t o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (ceil_mode && (o - 1) * s >= in + p0) --o;
+    return o;
+  };
+  return Geo{C, H, W, out(H, pt, pb, kh, sh, dh), out(W, pl, pr, kw, sw, dw), kh, kw, sh, sw, dh, dw, pt, pl, pb, pr};
+}
+
+/** Both pools (max with the given dilation, average without) when the geometry has outputs. */
+void test_pool_pair(const KernelTable* t, Rng& r, const Geo& g) {
+  if (g.OH < 1 || g.OW < 1) return;
+  test_pool(t, r, g, true);
+  if (g.dh == 1 && g.dw == 1) test_pool(t, r, g, false);
+}
+
+/** GlobalAveragePool / GlobalMaxPool as ops/pool.cc passes them: one row of S floats per channel. */
+void test_global_pools(const KernelTable* t, Rng& r) {
+  for (int64_t S : {1, 2, 7, 15, 16, 17, 31, 49, 64, 65, 196, 1000})
+    for (int64_t C : {1, 3, 16, 17, 40}) test_pool_pair(t, r, pool_geo(C, 1, S, 1, (int)S, 1, 1, 1, 1, 0, 0, 0, 0, false));
+  for (int it = 0; it < 40; ++it) {  // 2-D planes: kernel = the whole plane
+    const int64_t H = r.uniform(1, 12), W = r.uniform(1, 12);
+    test_pool_pair(t, r, pool_geo(r.uniform(1, 50), H, W, (int)H, (int)W, 1, 1, 1, 1, 0, 0, 0, 0, false));
+  }
+}
+
+void test_pools(const KernelTable* t, Rng& r) {
+  test_global_pools(t, r);
+  // The CNN shapes: ResNet's 3x3/2 pad 1, Inception's 3x3/2 pad 0, 2x2/2, 3x3/1 pad 1, odd sizes.
+  for (int64_t n : {1, 2, 3, 7, 8, 14, 15, 33, 56, 57, 112, 113})
+    for (int k : {2, 3})
+      for (int s : {1, 2})
+        for (int p = 0; p < k; ++p)
+          for (bool ceil_mode : {false, true}) test_pool_pair(t, r, pool_geo(2, n, n, k, k, s, s, 1, 1, p, p, p, p, ceil_mode));
+  for (int it = 0; it < 300; ++it) {  // random rectangles: strides 1-3, dilations, asymmetric pads
+    const int kh = (int)r.uniform(1, 7), kw = (int)r.uniform(1, 7), dh = (int)r.uniform(1, 3), dw = (int)r.uniform(1, 3);
+    test_pool_pair(t, r, pool_geo(r.uniform(1, 4), r.uniform(1, 30), r.uniform(1, 70), kh, kw, (int)r.uniform(1, 3),
+                                  (int)r.uniform(1, 3), r.coin() ? 1 : dh, r.coin() ? 1 : dw,
+                                  (int)r.uniform(0, kh - 1), (int)r.uniform(0, kw - 1), (int)r.uniform(0, kh - 1),
+                                  (int)r.uniform(0, kw - 1), r.coin()));
+  }
+  // Windows wholly in the padding (dilated, ceil mode): max over nothing is -inf.
+  test_pool(t, r, pool_geo(3, 1, 9, 2, 2, 1, 1, 5, 1, 4, 1, 4, 0, false), true);
+  test_pool(t, r, pool_geo(2, 2, 3, 2, 2, 2, 2, 4, 4, 3, 3, 3, 3, true), true);
+  // 1x1 planes and kernels; rows wider than the row-direct path's chunk limit (the fallbacks);
+  // kernels taller than its tap limit.
+  test_pool_pair(t, r, pool_geo(5, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false));
+  test_pool_pair(t, r, pool_geo(3, 5, 9, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, true));
+  test_pool_pair(t, r, pool_geo(2, 3, 2100, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false));
+  test_pool_pair(t, r, pool_geo(2, 3, 2100, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true));
+  test_pool_pair(t, r, pool_geo(2, 40, 9, 35, 3, 1, 1, 1, 1, 2, 1, 2, 1, false));
+  test_pool_pair(t, r, pool_geo(2, 9, 40, 2, 33, 1, 3, 1, 1, 1, 16, 1, 16, false));
+}
+
 // ---------------------------------------------------------------------------------------------
 void test_vector(const KernelTable* t, Rng& r, int64_t n) {
   const int64_t off = r.uniform(0, 3);  // unaligned starts
@@ -480,6 +540,7 @@ void test_table(const KernelTable* t, uint64_t seed, int ti) {
     if (random_geo(r, g, 5, true, r.coin())) test_pool(t, r, g, true);
   for (int it = 0; it < 300; ++it)
     if (random_geo(r, g, 5, false, r.coin())) test_pool(t, r, g, false);
+  test_pools(t, r);
   for (int64_t n = 0; n <= 100; ++n) test_vector(t, r, n);
   for (int64_t n : {1000, 1023, 4099}) test_vector(t, r, n);
   test_winograd_all(t, ti, r);

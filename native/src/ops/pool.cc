@@ -1,4 +1,5 @@
 // MaxPool / AveragePool (kernel table, parallel over the N*C planes) and the global pools.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -47,6 +48,12 @@ class PoolOp final : public Op {
   bool max_, include_pad_;
 };
 
+/**
+ * GlobalAveragePool / GlobalMaxPool: a pool whose window is the whole plane, so the kernel
+ * table's pools run it (their global path: each plane reduced in vectors, W channels' results
+ * gathered by a transposition tree; see kernels/simd/pool_impl.h). The plane is passed as one
+ * row of `size` floats, which also covers rank-3 and rank-5 inputs.
+ */
 class GlobalPoolOp final : public Op {
  public:
   GlobalPoolOp(int64_t planes, int64_t size, bool max) : planes_(planes), size_(size), max_(max) {}
@@ -54,20 +61,15 @@ class GlobalPoolOp final : public Op {
   void run(const RunCtx& ctx, const float* const* in, float* const* out) override {
     const float* x = in[0];
     float* y = out[0];
+    const int s = static_cast<int>(size_);
+    if (s == 0) {  // empty planes: the reductions' values over nothing (max -inf, mean 0/0)
+      const float v = max_ ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::quiet_NaN();
+      std::fill(y, y + planes_, v);
+      return;
+    }
     ctx.pool.parallel_for_grain(planes_, grain_for(size_), [&](int64_t b, int64_t e) {
-      for (int64_t p = b; p < e; ++p) {
-        const float* v = x + p * size_;
-        // Eight independent accumulators: the compiler vectorizes them without -ffast-math.
-        float acc[8];
-        for (float& a : acc) a = max_ ? -std::numeric_limits<float>::infinity() : 0.f;
-        int64_t i = 0;
-        for (; i + 8 <= size_; i += 8)
-          for (int j = 0; j < 8; ++j) acc[j] = max_ ? std::max(acc[j], v[i + j]) : acc[j] + v[i + j];
-        for (int j = 0; i < size_; ++i, ++j) acc[j] = max_ ? std::max(acc[j], v[i]) : acc[j] + v[i];
-        float r = acc[0];
-        for (int j = 1; j < 8; ++j) r = max_ ? std::max(r, acc[j]) : r + acc[j];
-        y[p] = max_ ? r : r / static_cast<float>(size_);
-      }
+      if (max_) ctx.k.maxpool2d(x, b, e, 1, s, 1, s, 1, 1, 1, 1, 0, 0, 1, 1, y);
+      else ctx.k.avgpool2d(x, b, e, 1, s, 1, s, 1, 1, 0, 0, 0, 0, false, 1, 1, y);
     });
   }
 
@@ -134,8 +136,10 @@ OpPtr make_global_pool(const BuildCtx& ctx) {
   expect.resize(xs.size(), 1);
   ctx.expect_output_shape(expect);
   const int64_t planes = xs[0] * xs[1];
-  return std::make_unique<GlobalPoolOp>(planes, ctx.input(0).size / std::max<int64_t>(planes, 1),
-                                        ctx.node.op == "GlobalMaxPool");
+  const int64_t size = ctx.input(0).size / std::max<int64_t>(planes, 1);
+  if (size > std::numeric_limits<int>::max())
+    ctx.fail("global pooling supports up to 2^31-1 values per channel, got " + std::to_string(size));
+  return std::make_unique<GlobalPoolOp>(planes, size, ctx.node.op == "GlobalMaxPool");
 }
 
 }  // namespace studio

@@ -1,6 +1,8 @@
-// Depthwise convolution and pooling: ../simd/window_impl.h instantiated with V256. Strides
-//  above 4 and more than 64 taps (not seen in CNNs) take the scalar kernels.
+// Depthwise convolution and pooling with V256: the pools take ../simd/pool_impl.h (straight from
+// the input rows; column stride 1 or 2, which is every CNN's), then ../simd/window_impl.h (any
+// stride up to 4), then the scalar kernels (strides above 4, more than 64 taps: not seen in CNNs).
 #include "../scalar/scalar_kernels.h"
+#include "../simd/pool_impl.h"
 #include "../simd/window_impl.h"
 #include "avx2_kernels.h"
 #include "simd256.h"
@@ -9,7 +11,8 @@ namespace studio {
 namespace avx2 {
 namespace {
 using Win = SimdWindow<V256>;
-thread_local AlignedBuffer tl_ws;  // phase planes + one output plane, reused per channel
+using Pool = SimdPool<V256>;
+thread_local AlignedBuffer tl_ws;  // phase planes/rows (+ one output plane), reused per channel
 }  // namespace
 
 void depthwise_conv2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, const float* w, int kh, int kw,
@@ -22,6 +25,9 @@ void depthwise_conv2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t
 
 void maxpool2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, int kh, int kw, int sh, int sw, int dh,
                int dw, int pad_top, int pad_left, int64_t OH, int64_t OW, float* y) {
+  if (Pool::is_global(H, W, kh, kw, dh, dw, pad_top, pad_left, OH, OW) ||
+      (Pool::supported(W, OW, kh, kw, sw, dw, pad_left) && !Pool::window_faster(kh, kw, sh, sw, dh, dw)))
+    return Pool::maxpool(tl_ws, x, c0, c1, H, W, kh, kw, sh, sw, dh, dw, pad_top, pad_left, OH, OW, y);
   if (!Win::supported(kh, kw, sh, sw))
     return scalar::maxpool2d(x, c0, c1, H, W, kh, kw, sh, sw, dh, dw, pad_top, pad_left, OH, OW, y);
   Win::maxpool(tl_ws, x, c0, c1, H, W, kh, kw, sh, sw, dh, dw, pad_top, pad_left, OH, OW, y);
@@ -30,6 +36,10 @@ void maxpool2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, int
 void avgpool2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, int kh, int kw, int sh, int sw,
                int pad_top, int pad_left, int pad_bottom, int pad_right, bool count_include_pad, int64_t OH,
                int64_t OW, float* y) {
+  if ((Pool::is_global(H, W, kh, kw, 1, 1, pad_top, pad_left, OH, OW) && pad_bottom == 0 && pad_right == 0) ||
+      Pool::supported(W, OW, kh, kw, sw, 1, pad_left))
+    return Pool::avgpool(tl_ws, x, c0, c1, H, W, kh, kw, sh, sw, pad_top, pad_left, pad_bottom, pad_right,
+                         count_include_pad, OH, OW, y);
   if (!Win::supported(kh, kw, sh, sw))
     return scalar::avgpool2d(x, c0, c1, H, W, kh, kw, sh, sw, pad_top, pad_left, pad_bottom, pad_right,
                              count_include_pad, OH, OW, y);

@@ -11,6 +11,31 @@ namespace studio {
 namespace scalar {
 namespace {
 thread_local AlignedBuffer tl_div;
+
+/** Whether the window is the whole unpadded plane with one output (GlobalAveragePool/MaxPool). */
+bool is_global(int64_t H, int64_t W, int kh, int kw, int dh, int dw, int pad_top, int pad_left, int64_t OH,
+               int64_t OW) {
+  return OH == 1 && OW == 1 && kh == H && kw == W && pad_top == 0 && pad_left == 0 && (dh == 1 || kh == 1) &&
+         (dw == 1 || kw == 1);
+}
+
+/** y[c] = max or mean of plane c (S floats) for c in [c0, c1). */
+template <bool kMax>
+void global_pool(const float* x, int64_t c0, int64_t c1, int64_t S, float* y) {
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* v = x + c * S;
+    // Eight independent accumulators: the compiler vectorizes them without -ffast-math.
+    float acc[8];
+    for (float& a : acc) a = kMax ? -std::numeric_limits<float>::infinity() : 0.f;
+    int64_t i = 0;
+    for (; i + 8 <= S; i += 8)
+      for (int j = 0; j < 8; ++j) acc[j] = kMax ? std::max(acc[j], v[i + j]) : acc[j] + v[i + j];
+    for (int j = 0; i < S; ++i, ++j) acc[j] = kMax ? std::max(acc[j], v[i]) : acc[j] + v[i];
+    float r = acc[0];
+    for (int j = 1; j < 8; ++j) r = kMax ? std::max(r, acc[j]) : r + acc[j];
+    y[c] = kMax ? r : r / static_cast<float>(S);
+  }
+}
 }  // namespace
 
 void depthwise_conv2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, const float* w, int kh, int kw,
@@ -56,6 +81,7 @@ void depthwise_conv2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t
 
 void maxpool2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, int kh, int kw, int sh, int sw, int dh,
                int dw, int pad_top, int pad_left, int64_t OH, int64_t OW, float* y) {
+  if (is_global(H, W, kh, kw, dh, dw, pad_top, pad_left, OH, OW)) return global_pool<true>(x, c0, c1, H * W, y);
   const float ninf = -std::numeric_limits<float>::infinity();
   for (int64_t c = c0; c < c1; ++c) {
     const float* xc = x + c * H * W;
@@ -81,6 +107,8 @@ void maxpool2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, int
 void avgpool2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, int kh, int kw, int sh, int sw,
                int pad_top, int pad_left, int pad_bottom, int pad_right, bool count_include_pad, int64_t OH,
                int64_t OW, float* y) {
+  if (is_global(H, W, kh, kw, 1, 1, pad_top, pad_left, OH, OW) && pad_bottom == 0 && pad_right == 0)
+    return global_pool<false>(x, c0, c1, H * W, y);
   // Per-column window widths (the divisor is rows(oy) * cols(ox)), computed once per call.
   float* wcount = tl_div.get(static_cast<size_t>(std::max<int64_t>(OW, 1)));
   for (int64_t ox = 0; ox < OW; ++ox) {
