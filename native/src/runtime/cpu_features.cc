@@ -179,7 +179,8 @@ Tuning decide_tuning() {
   // Zen 4 (AMD family 19h) is the half-rate part whose behaviour is known; no need to measure.
   if (f.vendor == "AuthenticAMD" && f.family == 0x19) return {"avx512-half-rate", 0.0};
   // Others (Zen 5 desktop/server full rate but some mobile Zen 5 half; Xeons with one or two
-  // 512-bit FMA units): measure. Half rate gives ~1, full rate 1.6-2 (1.66 on this Zen 5: not all of the zmm loop issues at 2 per cycle); 1.35 splits them.
+  // 512-bit FMA units): measure. Half rate gives ~1, full rate 1.6-2 (1.66 on a Zen 5 EPYC VM);
+  // 1.35 splits them.
   const double ratio = measure_ratio();
   return {ratio >= 1.35 ? "avx512-full-rate" : "avx512-half-rate", ratio};
 }

@@ -27,8 +27,8 @@ struct NarrowGemm {
   static constexpr int kMaxCols = 14;
   static constexpr int64_t KC = 512;
 
-  /** Worth it when the tile GEMM would waste more than 1/8 of its lanes on padding columns. */
-  static bool fits(int64_t n) { return n > 8 && n <= 128 && (round_up(n, 16) - n) * 8 > n; }
+  /** When the tile GEMM would spend over 1/5 of its lanes on padding columns (N = 49: 15 of 64). */
+  static bool fits(int64_t n) { return n > 8 && n <= 128 && (round_up(n, 16) - n) * 5 > n; }
 
   /** 32 x NC tile over kb steps: a[q] is packed panel q's slice (stride as[q] per k, 0 for a zero panel). */
   template <int NC>
