@@ -6,12 +6,13 @@
 //    with 3 B loads + 8 broadcasts per 24 FMAs; M = 64..512 (channel counts) tile exactly. On a
 //    full-rate core (Zen 5) this tile reaches 85-93% of the measured peak on ResNet-sized
 //    shapes (gemm_bench), so the load ports keep up with two 512-bit FMA pipes.
-//  - KC: the A micro-panel (8 x KC x 4 B) stays in L1 across the whole jr loop. 256 (8 KiB)
-//    where tuned on Zen 4 (32 KiB L1d, 512-bit FMAs at half rate); 512 (16 KiB) on full-rate
-//    cores (Zen 5: 48 KiB L1d): half the passes over C for K >= 512 (K = 2304: 80.3 -> 82.3%,
-//    K = 4608 at N = 392: 78.9 -> 81.1%, gemm_bench medians on Zen 5).
-//  - NC = 480 (10 panels): the packed B block is KC x 480 x 4 B = 480-960 KiB, in a 1 MiB L2,
-//    reused by every MR-row panel of A.
+//  - KC x NC: the A micro-panel (8 x KC x 4 B) stays in L1 across the whole jr loop, the B block
+//    (KC x NC x 4 B = 480 KiB, half of a 1 MiB L2) is reused by every MR-row panel of A.
+//    Half rate (tuned on Zen 4, 32 KiB L1d): 256 x 480. Full rate (Zen 5, 48 KiB L1d): 512 x 240,
+//    half the passes over C for K >= 512 with a 16 KiB A slice (interleaved medians on Zen 5,
+//    % of peak, 256x480 vs 512x240: M=2048 K=512 N=196 77 -> 82, K=2304 N=196 73 -> 75,
+//    Xception 728x728 N=361 87 -> 90, M=256 K=512 N=1024 90 -> 92, others equal; 512 x 480
+//    (a 960 KiB B block) lost 6-10 points at K = 512).
 // The tuning is cpu_tuning() (runtime/cpu_features.h), read once per process.
 #include <cstring>
 
@@ -27,7 +28,7 @@ namespace studio {
 namespace avx512 {
 namespace {
 using GHalf = SimdGemm<V512, kMR, 3, 256, 480>;
-using GFull = SimdGemm<V512, kMR, 3, 512, 480>;
+using GFull = SimdGemm<V512, kMR, 3, 512, 240>;
 // Both share the packed-A layout (MR = 8 panels); only the k slicing differs.
 static_assert(GHalf::NR == GFull::NR, "one packed layout");
 using G = GHalf;
