@@ -360,6 +360,7 @@ void test_table(const KernelTable* t, uint64_t seed) {
   // Narrow N (small images: the AVX-512 lanes-along-M kernel) over several k slices.
   for (int it = 0; it < 8; ++it) test_gemm(t, r, r.uniform(1, 140), r.uniform(9, 130), r.uniform(500, 1200));
   test_gemm(t, r, 512, 49, 1100);
+  test_gemm(t, r, 64, 196, 152);  // 12 vectors + 4 columns: the tail split off to the narrow kernel
   test_gemm(t, r, 40, 49, 0);  // K = 0 on the narrow path
   test_gemm(t, r, 1, 1, 1);
   test_gemm(t, r, 7, 5, 0);  // K = 0: epilogue only
