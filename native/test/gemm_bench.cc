@@ -1,8 +1,10 @@
-// Single-core GFLOP/s of the packed SGEMM per ISA, against that ISA's fma_peak on one core.
+// Single-core GFLOP/s of the packed SGEMM per ISA, against that ISA's fma_peak on one core (best
+// of 2 ms bursts, as the GEMM timings are best-of).
 //   native/test/build.sh --bench --out /tmp/k && /tmp/k/gemm_bench [seconds-per-shape] [skinny]
 // (`skinny`: only the triad and the skinny GEMM.)
-// Shapes: the pointwise (1x1) convolution at batch 8 (M=64, K=152, N=8*14*14) and ResNet-style
-// convolutions as GEMMs (M = out channels, K = in channels * kh * kw, N = batch * OH * OW).
+// Shapes: the pointwise (1x1) convolution at batch 8 (M=64, K=152, N=8*14*14; the conv runs one
+// GEMM per 14x14 image, N=196, the second row) and ResNet-style convolutions as GEMMs
+// (M = out channels, K = in channels * kh * kw, N = batch * OH * OW).
 // Then the skinny GEMM (fully connected layers at batch 1 and 8) in GB/s of weights streamed,
 // beside the triad (its roofline). Pin to one core (taskset -c 1) for stable GEMM numbers; the
 // skinny GEMM's all-threads column needs every core. STUDIO_NATIVE_ISA=avx512 runs one table.
@@ -32,6 +34,7 @@ struct Shape {
 
 const Shape kShapes[] = {
     {"pointwise b8 (64x152 * 152x1568)", 64, 152, 1568},
+    {"pointwise per image (N=196)", 64, 152, 196},
     {"res2 1x1 64->64 56x56", 64, 64, 3136},
     {"res2 1x1 64->256 56x56", 256, 64, 3136},
     {"res2 1x1 256->64 56x56", 64, 256, 3136},
