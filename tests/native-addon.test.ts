@@ -370,6 +370,11 @@ describe('native addon: loading and CPU', () => {
     expect(cpu.isaPaths).toContain('scalar');
     expect(cpu.isaPaths[cpu.isaPaths.length - 1]).toBe('scalar');
     expect(cpu.isaPaths).toContain(cpu.defaultIsa);
+    // The GEMM tuning chosen at run time (native/DESIGN.md, "Tuning per CPU").
+    expect(['avx512-full-rate', 'avx512-half-rate', 'avx2', 'scalar']).toContain(cpu.tuning);
+    if (cpu.defaultIsa !== 'avx512') expect(cpu.tuning).toBe(cpu.defaultIsa);
+    expect(typeof cpu.vendor).toBe('string');
+    expect(Number.isInteger(cpu.family) && Number.isInteger(cpu.model)).toBe(true);
   });
 
   it('measures the roofline probes', () => {
@@ -753,6 +758,7 @@ describe('native sessions', () => {
       process.env.STUDIO_NATIVE_ISA = 'scalar';
       expect(addon.createSession(d, { threads: 1 }).plan().isa).toBe('scalar');
       expect(addon.cpu().defaultIsa).toBe('scalar');
+      expect(addon.cpu().tuning).toBe('scalar');
       process.env.STUDIO_NATIVE_ISA = 'sse9';
       expect(() => addon.createSession(d, { threads: 1 })).toThrow(/STUDIO_NATIVE_ISA: unknown ISA path 'sse9'/);
       expect(addon.createSession(d, { threads: 1, isa: 'scalar' }).plan().isa).toBe('scalar'); // opts win

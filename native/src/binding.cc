@@ -419,6 +419,11 @@ Napi::Value Cpu(const Napi::CallbackInfo& info) {
   o.Set("features", to_array(cpu_features().names()));
   o.Set("isaPaths", to_array(usable_isas()));
   o.Set("defaultIsa", default_isa());
+  o.Set("tuning", gemm_tuning(default_isa()));
+  const CpuFeatures& f = cpu_features();
+  o.Set("vendor", f.vendor);
+  o.Set("family", f.family);
+  o.Set("model", f.model);
   return o;
 }
 

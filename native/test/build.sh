@@ -35,6 +35,7 @@ compile() {  # compile [flags...] file: one object per source, in parallel
   pids+=($!)
 }
 for f in "$src"/kernels/scalar/*.cc; do compile "$f"; done
+compile "$src/runtime/cpu_features.cc"  # the AVX-512 GEMM reads cpu_tuning()
 if { [ "$arch" = "x86_64" ] || [ "$arch" = "amd64" ]; } && [ -f "$src/kernels/avx2/table.cc" ] &&
   [ -f "$src/kernels/avx512/table.cc" ]; then
   defs=(-DSTUDIO_HAVE_X86_KERNELS)

@@ -522,6 +522,11 @@ void test_table(const KernelTable* t, uint64_t seed, int ti) {
   // Several K / N blocks, large M: exercises the cache-blocking loops and accumulation into C.
   for (int it = 0; it < 6; ++it) test_gemm(t, r, r.uniform(60, 140), r.uniform(500, 1300), r.uniform(250, 900));
   test_gemm(t, r, 64, 1568, 152);
+  // Narrow N (small images: the AVX-512 lanes-along-M kernel) over several k slices.
+  for (int it = 0; it < 8; ++it) test_gemm(t, r, r.uniform(1, 140), r.uniform(9, 130), r.uniform(500, 1200));
+  test_gemm(t, r, 512, 49, 1100);
+  test_gemm(t, r, 64, 196, 152);  // 12 vectors + 4 columns: the tail split off to the narrow kernel
+  test_gemm(t, r, 40, 49, 0);  // K = 0 on the narrow path
   test_gemm(t, r, 1, 1, 1);
   test_gemm(t, r, 7, 5, 0);  // K = 0: epilogue only
   test_small_n_all(t, r);

@@ -89,6 +89,17 @@ export interface NativeCpuInfo {
   isaPaths: string[];
   /** What a session gets without opts.isa: STUDIO_NATIVE_ISA when that is usable, else the best. */
   defaultIsa: string;
+  /**
+   * The GEMM tuning defaultIsa runs with: 'avx512-full-rate' (two 512-bit FMA pipes, e.g. Zen 5),
+   * 'avx512-half-rate' (512-bit FMAs at the 256-bit rate, e.g. Zen 4), else the path's name
+   * ('avx2', 'scalar'). STUDIO_NATIVE_TUNING=full-rate|half-rate forces the AVX-512 choice.
+   */
+  tuning: string;
+  /** cpuid vendor string ('AuthenticAMD', 'GenuineIntel'; '' off x86). */
+  vendor: string;
+  /** Display family and model (e.g. 26 = 1Ah for Zen 5); 0 off x86. */
+  family: number;
+  model: number;
 }
 
 export interface NativeSessionOptions {

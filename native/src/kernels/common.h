@@ -30,6 +30,13 @@
 #define STUDIO_UNROLL
 #endif
 
+// Software prefetch into all cache levels (a hint: never faults, may be dropped).
+#if defined(__GNUC__) || defined(__clang__)
+#define STUDIO_PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#else
+#define STUDIO_PREFETCH(p) ((void)(p))
+#endif
+
 namespace studio {
 namespace {
 

@@ -81,6 +81,8 @@ const KernelTable* select_kernels(const std::string& requested) {
   return kernels_scalar();
 }
 
+std::string gemm_tuning(const std::string& isa) { return isa == "avx512" ? cpu_tuning() : isa; }
+
 int default_threads() {
   const std::string v = env("STUDIO_NATIVE_THREADS");
   if (!v.empty()) {

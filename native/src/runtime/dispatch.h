@@ -20,6 +20,12 @@ std::string default_isa();
  */
 const KernelTable* select_kernels(const std::string& requested);
 
+/**
+ * The GEMM tuning an ISA path runs with here: cpu_tuning() ("avx512-full-rate" or
+ * "avx512-half-rate") for avx512, else the path's name ("avx2", "scalar").
+ */
+std::string gemm_tuning(const std::string& isa);
+
 /** Default thread count: STUDIO_NATIVE_THREADS when a positive integer, else the hardware's. */
 int default_threads();
 

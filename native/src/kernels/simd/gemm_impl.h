@@ -74,17 +74,21 @@ struct SimdGemm {
     }
   }
 
-  /** One MR x (NV*W) tile over kb steps of k, then the fused epilogue store. */
-  template <int NV, bool MASKED>
+  /**
+   * One MR x (NV*W) tile over kb steps of k, then the fused epilogue store. PF: also prefetch
+   * the next row panel's A slice pf (same length) as it goes, one line per two k steps.
+   */
+  template <int NV, bool MASKED, bool PF>
   static STUDIO_ALWAYS_INLINE void tile(const float* a, const float* b, int64_t bs, int64_t kb, M mlast, float* C,
                                         int64_t ldc, int64_t i, int64_t j, int mb, bool first, bool last,
-                                        const Epilogue& ep) {
+                                        const Epilogue& ep, const float* pf) {
     R acc[MR][NV];
     STUDIO_UNROLL
     for (int r = 0; r < MR; ++r)
       STUDIO_UNROLL
       for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
     for (int64_t k = 0; k < kb; ++k) {
+      if constexpr (PF) STUDIO_PREFETCH(pf + k * MR);  // every other one hits the same line: cheap
       R bv[NV];
       STUDIO_UNROLL
       for (int v = 0; v < NV; ++v) bv[v] = (MASKED && v == NV - 1) ? V::load_m(b + v * W, mlast) : V::load(b + v * W);
@@ -126,18 +130,24 @@ struct SimdGemm {
 
   template <int NV>
   static void tile_nv(bool masked, const float* a, const float* b, int64_t bs, int64_t kb, M mlast, float* C,
-                      int64_t ldc, int64_t i, int64_t j, int mb, bool first, bool last, const Epilogue& ep) {
-    if (masked) tile<NV, true>(a, b, bs, kb, mlast, C, ldc, i, j, mb, first, last, ep);
-    else tile<NV, false>(a, b, bs, kb, mlast, C, ldc, i, j, mb, first, last, ep);
+                      int64_t ldc, int64_t i, int64_t j, int mb, bool first, bool last, const Epilogue& ep,
+                      const float* pf) {
+    if (pf) {
+      if (masked) tile<NV, true, true>(a, b, bs, kb, mlast, C, ldc, i, j, mb, first, last, ep, pf);
+      else tile<NV, false, true>(a, b, bs, kb, mlast, C, ldc, i, j, mb, first, last, ep, pf);
+    } else {
+      if (masked) tile<NV, true, false>(a, b, bs, kb, mlast, C, ldc, i, j, mb, first, last, ep, pf);
+      else tile<NV, false, false>(a, b, bs, kb, mlast, C, ldc, i, j, mb, first, last, ep, pf);
+    }
   }
 
   static void run_tile(int64_t cols, const float* a, const float* b, int64_t bs, int64_t kb, float* C, int64_t ldc,
-                       int64_t i, int64_t j, int mb, bool first, bool last, const Epilogue& ep) {
+                       int64_t i, int64_t j, int mb, bool first, bool last, const Epilogue& ep, const float* pf) {
     const int nv = static_cast<int>(ceil_div(cols, W));
     const int64_t tail = cols - int64_t(nv - 1) * W;
     const bool masked = tail < W;
     const M m = V::first(tail);
-#define STUDIO_TILE_ARGS masked, a, b, bs, kb, m, C, ldc, i, j, mb, first, last, ep
+#define STUDIO_TILE_ARGS masked, a, b, bs, kb, m, C, ldc, i, j, mb, first, last, ep, pf
     if (nv == 1) return tile_nv<1>(STUDIO_TILE_ARGS);
     if constexpr (NVMAX >= 2)
       if (nv == 2) return tile_nv<2>(STUDIO_TILE_ARGS);
@@ -160,6 +170,7 @@ struct SimdGemm {
     // Equal k slices too (K = 576 -> 3 x 192, not 256 + 256 + 64): fewer passes over C with a
     // short k loop.
     const int64_t kcb = std::max<int64_t>(1, ceil_div(K, std::max<int64_t>(1, ceil_div(K, KC))));
+    const bool prefetch_a = (m1 - m0) * K * int64_t(sizeof(float)) > (int64_t(1) << 19);  // > 512 KiB
     for (int64_t jc = n0; jc < n1; jc += ncb) {
       const int64_t nb = std::min(ncb, n1 - jc);
       for (int64_t pc = 0;; pc += kcb) {
@@ -169,9 +180,13 @@ struct SimdGemm {
         for (int64_t i = m0; i < m1; i += MR) {
           const float* ap = packed_a + (i / MR) * K * MR + pc * MR;
           const int mb = static_cast<int>(std::min<int64_t>(MR, m1 - i));
+          // The next row panel's slice, prefetched by this panel's first tile when A is big
+          // enough to come from beyond L2 (the slice is then read once per column block).
+          const float* pf = prefetch_a && i + MR < m1 ? ap + K * MR : nullptr;
           for (int64_t jp = 0; jp < nb; jp += NR) {
             const float* bp = direct ? B + pc * ldb + jc + jp : bpack + (jp / NR) * kb * NR;
-            run_tile(std::min(NR, nb - jp), ap, bp, direct ? ldb : NR, kb, C, ldc, i, jc + jp, mb, first, last, ep);
+            run_tile(std::min(NR, nb - jp), ap, bp, direct ? ldb : NR, kb, C, ldc, i, jc + jp, mb, first, last, ep,
+                     jp == 0 ? pf : nullptr);
           }
         }
         if (last) break;
