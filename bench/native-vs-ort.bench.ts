@@ -80,7 +80,9 @@ const threads = list(env.BENCH_THREADS, cores > 1 ? [1, cores] : [1]);
 const addon = loadNativeAddon();
 const cpu = addon.cpu();
 console.log(`machine: ${os.cpus()[0]?.model} (${cores} physical cores), node ${process.version}`);
-console.log(`native addon ${addon.version}, ${cpu.defaultIsa} kernels (paths here: ${cpu.isaPaths.join(', ')})`);
+console.log(
+  `native addon ${addon.version}, ${cpu.defaultIsa} kernels, ${cpu.tuning} tuning (paths here: ${cpu.isaPaths.join(', ')}); Winograd ${env.STUDIO_NATIVE_WINOGRAD ?? 'auto'}`,
+);
 console.log('measuring the roofline ...');
 const roofline: Roofline = await measureRoofline({ threads: cores });
 console.log(
