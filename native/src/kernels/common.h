@@ -59,6 +59,23 @@ inline void valid_range(int64_t off, int64_t stride, int64_t size, int64_t out_s
   *hi = h;
 }
 
+/**
+ * An average pool's reciprocal divisors, 1 / (rows(oy) * cols(ox)) = inv_rows[oy] * inv_cols[ox]:
+ * the window clipped to the padded extent [-pad_begin, size + pad_end) when padding counts (ONNX's
+ * count_include_pad), to the image otherwise. inv_cols is filled up to `cols_padded` (whole
+ * vectors), the columns past OW with 1s.
+ */
+inline void avg_divisors(int64_t H, int64_t W, int64_t OH, int64_t OW, int kh, int kw, int sh, int sw, int pt, int pl,
+                         int pb, int pr, bool include_pad, int64_t cols_padded, float* inv_rows, float* inv_cols) {
+  auto count = [&](int64_t o, int s, int p0, int k, int64_t size, int p1) {
+    int64_t b = o * s - p0, e = std::min<int64_t>(b + k, size + p1);
+    if (!include_pad) b = std::max<int64_t>(b, 0), e = std::min<int64_t>(e, size);
+    return float(std::max<int64_t>(e - b, 0));
+  };
+  for (int64_t ox = 0; ox < cols_padded; ++ox) inv_cols[ox] = ox < OW ? 1.f / count(ox, sw, pl, kw, W, pr) : 1.f;
+  for (int64_t oy = 0; oy < OH; ++oy) inv_rows[oy] = 1.f / count(oy, sh, pt, kh, H, pb);
+}
+
 /** A growable, 64-byte aligned float buffer; used as a thread_local workspace (no shared state). */
 struct AlignedBuffer {
   float* data = nullptr;

@@ -31,7 +31,7 @@ using GHalf = SimdGemm<V512, kMR, 3, 256, 480>;
 using GFull = SimdGemm<V512, kMR, 3, 512, 240>;
 // Both share the packed-A layout (MR = 8 panels); only the k slicing differs.
 static_assert(GHalf::NR == GFull::NR, "one packed layout");
-using G = GHalf;
+using Packing = GHalf;  // packs A for both (the layout does not depend on KC or NC)
 thread_local AlignedBuffer tl_b;
 
 bool full_rate() {
@@ -57,9 +57,9 @@ using S = SimdSmallN<V256, kMR, 32>;
 bool direct_b(bool trans_b, int64_t ldb, int64_t rows) { return !trans_b && ldb <= 8192 && rows <= 512; }
 }  // namespace
 
-size_t packed_a_size(int64_t M, int64_t K) { return G::packed_a_size(M, K); }
+size_t packed_a_size(int64_t M, int64_t K) { return Packing::packed_a_size(M, K); }
 void pack_a(const float* A, int64_t lda, bool trans_a, int64_t M, int64_t K, float* out) {
-  G::pack_a(A, lda, trans_a, M, K, out);
+  Packing::pack_a(A, lda, trans_a, M, K, out);
 }
 void sgemm(const float* packed_a, int64_t M, int64_t K, int64_t m0, int64_t m1, const float* B, int64_t ldb,
            bool trans_b, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep) {

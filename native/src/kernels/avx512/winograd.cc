@@ -26,13 +26,11 @@ thread_local AlignedBuffer tl_strip;  // the input transform's vertically transf
 
 void winograd_input(const WinogradGeom& g, const float* x, int64_t c0, int64_t c1, int64_t t0, int64_t t1, float* V,
                     int64_t ldv, int64_t ldt) {
-  if (g.m == 4) Wino::input<4>(tl_strip, g, x, c0, c1, t0, t1, V, ldv, ldt);
-  else Wino::input<2>(tl_strip, g, x, c0, c1, t0, t1, V, ldv, ldt);
+  Wino::input_any(tl_strip, g, x, c0, c1, t0, t1, V, ldv, ldt);
 }
 void winograd_output(const WinogradGeom& g, const float* Mt, int64_t ldm, int64_t ldt, int64_t m0, int64_t m1,
                      int64_t t0, int64_t t1, float* y, const Epilogue& ep) {
-  if (g.m == 4) Wino::output<4>(g, Mt, ldm, ldt, m0, m1, t0, t1, y, ep);
-  else Wino::output<2>(g, Mt, ldm, ldt, m0, m1, t0, t1, y, ep);
+  Wino::output_any(g, Mt, ldm, ldt, m0, m1, t0, t1, y, ep);
 }
 
 }  // namespace avx512

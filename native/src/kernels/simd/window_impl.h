@@ -307,17 +307,9 @@ struct SimdWindow {
     const size_t planes = workspace_floats(g);
     float* buf = ws.get(planes + size_t(round_up(OW, W) + OH + W));
     float* out = buf + g.sh * g.sw * g.plane;
-    // 1 / divisor = 1 / (rows(oy) * cols(ox)); the window clipped to the padded extent when
-    // padding counts (ONNX), to the image otherwise. Padded to whole vectors with 1s.
     float* inv_cols = buf + planes;
     float* inv_rows = inv_cols + round_up(OW, W);
-    auto count = [&](int64_t o, int s, int p0, int k, int64_t size, int p1) {
-      int64_t b = o * s - p0, e = std::min<int64_t>(b + k, size + p1);
-      if (!include_pad) b = std::max<int64_t>(b, 0), e = std::min<int64_t>(e, size);
-      return float(std::max<int64_t>(e - b, 0));
-    };
-    for (int64_t ox = 0; ox < round_up(OW, W); ++ox) inv_cols[ox] = ox < OW ? 1.f / count(ox, sw, pl, kw, Win, pr) : 1.f;
-    for (int64_t oy = 0; oy < OH; ++oy) inv_rows[oy] = 1.f / count(oy, sh, pt, kh, H, pb);
+    avg_divisors(H, Win, OH, OW, kh, kw, sh, sw, pt, pl, pb, pr, include_pad, round_up(OW, W), inv_rows, inv_cols);
     for (int64_t c = c0; c < c1; ++c) {
       build_planes(g, x + c * H * Win, buf, 0.f);
       flat_any(g, buf, SumOp{}, out);

@@ -221,6 +221,19 @@ struct SimdWinograd {
       }
     });
   }
+
+  // The kernel table's entries (kernels.h winograd_input / winograd_output): g.m picks F(2x2) or
+  // F(4x4); `ws` is the calling ISA's thread-local strip.
+  static void input_any(AlignedBuffer& ws, const WinogradGeom& g, const float* x, int64_t c0, int64_t c1, int64_t t0,
+                        int64_t t1, float* V, int64_t ldv, int64_t ldt) {
+    if (g.m == 4) input<4>(ws, g, x, c0, c1, t0, t1, V, ldv, ldt);
+    else input<2>(ws, g, x, c0, c1, t0, t1, V, ldv, ldt);
+  }
+  static void output_any(const WinogradGeom& g, const float* Mt, int64_t ldm, int64_t ldt, int64_t m0, int64_t m1,
+                         int64_t t0, int64_t t1, float* y, const Epilogue& ep) {
+    if (g.m == 4) output<4>(g, Mt, ldm, ldt, m0, m1, t0, t1, y, ep);
+    else output<2>(g, Mt, ldm, ldt, m0, m1, t0, t1, y, ep);
+  }
 };
 
 }  // namespace
