@@ -792,6 +792,27 @@ describe('native sessions', () => {
     expect(Array.from((await pending)[0])).toEqual(Array.from(want));
   });
 
+  it('copies a large input with the threads and writes every output element (outputs are not zero-filled)', async () => {
+    // 3 x 400k floats: over the 2 x 256k-float pieces binding.cc splits among the threads. The first
+    // run of a session goes off the JS thread, so the input is staged (copied) first.
+    const d = single('Relu', [[3, 400_000]], [3, 400_000]);
+    for (const threads of [1, 2]) {
+      const s = addon.createSession(d, { threads });
+      const x = rand([3, 400_000]);
+      const want = x.map((v) => Math.max(0, v));
+      const pending = s.run([x]);
+      x.fill(-1);
+      const [y] = await pending;
+      expect(y.length).toBe(want.length);
+      expect(y.byteOffset).toBe(0);
+      expect(y.buffer.byteLength).toBe(want.length * 4);
+      expect(y.every((v, i) => v === want[i])).toBe(true);
+      // A second run reuses freed memory: every element is still written.
+      const [y2] = await s.run([want.map((v) => -v - 1)]);
+      expect(y2.every((v) => v === 0)).toBe(true);
+    }
+  });
+
   it('runs off the JavaScript thread', async () => {
     const d = convDesc([8, 128, 56, 56], 128, [3, 3], { pads: [1, 1, 1, 1] });
     const s = addon.createSession(d, { threads: 1 });

@@ -191,6 +191,14 @@ Napi::Object opts_arg(const Napi::CallbackInfo& info, size_t i) {
 // AsyncWorker), i.e. half the latency of a 1x1 conv at batch 1. Longer runs go off the thread so
 // the event loop keeps turning; ONNX Runtime's Node binding runs every inference inline.
 constexpr int64_t kInlineRunNs = 5'000'000;
+// An off-thread run first copies its inputs on the JS thread (the caller may reuse its arrays at
+// once), which blocks that thread anyway and delays the run. Where that copy took at least 1/8 of
+// the run itself (a block with a large input and little work per element: the bottleneck block at
+// batch 8 copies 25.7 MB for a ~13 ms run), the run goes inline up to this long instead: the JS
+// thread is blocked at most 8x as long as by the copy, and the copy and the hop are saved (the
+// bottleneck block at batch 8, 1 thread, interleaved medians on a loaded 2-vCPU VM: 0.81-0.92x the
+// time; inception, whose copy is ~5% of its run, stays off-thread).
+constexpr int64_t kInlineLongRunNs = 50'000'000;
 
 // Outputs are allocated on the JS thread (typed arrays cannot be created elsewhere) and written
 // by the run: their backing stores do not move, and nothing in JS can see them before the
@@ -303,7 +311,9 @@ class SessionWrap final : public Napi::ObjectWrap<SessionWrap> {
     // Inline only when nothing else runs on the pool: a run queued by another session sharing it
     // would make this thread wait for that run's jobs.
     const int64_t last = session_->last_run_ns();
-    if (last > 0 && last < kInlineRunNs && session_->pool().async_runs().load() == 0) {
+    const int64_t copy = last_copy_ns_.load(std::memory_order_relaxed);
+    const bool short_run = last > 0 && (last < kInlineRunNs || (last < kInlineLongRunNs && copy * 8 >= last));
+    if (short_run && session_->pool().async_runs().load() == 0) {
       // The caller cannot touch its arrays until run() returns: read them in place, no copy.
       std::vector<const float*> in;
       for (auto& f : given) in.push_back(f.Data());
@@ -319,7 +329,11 @@ class SessionWrap final : public Napi::ObjectWrap<SessionWrap> {
     }
     // Copied now, so the caller may reuse its arrays while the run is in flight.
     std::vector<AlignedFloats> inputs = session_->take_staging();
+    const auto c0 = std::chrono::steady_clock::now();
     copy_inputs(given, inputs);
+    last_copy_ns_.store(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - c0).count(),
+        std::memory_order_relaxed);
     auto* worker = new RunWorker(env, session_, std::move(inputs));
     Napi::Promise promise = worker->promise();
     worker->Queue();
@@ -403,6 +417,7 @@ class SessionWrap final : public Napi::ObjectWrap<SessionWrap> {
   }
 
   std::shared_ptr<Session> session_;
+  std::atomic<int64_t> last_copy_ns_{0};  // the last staging copy (JS thread), see kInlineLongRunNs
 };
 
 struct AddonData {
