@@ -541,6 +541,17 @@ void test_table(const KernelTable* t, uint64_t seed, int ti) {
     g.OH = (g.H + g.pt + g.pb - 3) / g.sh + 1, g.OW = (g.W + g.pl + g.pr - 3) / g.sw + 1;
     if (g.H + g.pt + g.pb >= 3 && g.W + g.pl + g.pr >= 3) test_depthwise(t, r, g);
   }
+  // The row-direct 3x3 kernel (simd/depthwise_impl.h): asymmetric pads up to 2, rows from one
+  // partial vector to past its widest (32 vectors: wider rows fall back), several row blocks.
+  for (int it = 0; it < 300; ++it) {
+    g = Geo{r.uniform(1, 4), r.uniform(1, 13), r.coin() ? r.uniform(1, 70) : r.uniform(70, 600), 0, 0, 3, 3, 0, 0,
+            1, 1, 0, 0, 0, 0};
+    g.sh = g.sw = (int)r.uniform(1, 2);
+    g.pt = (int)r.uniform(0, 2), g.pl = (int)r.uniform(0, 2), g.pb = (int)r.uniform(0, 2), g.pr = (int)r.uniform(0, 2);
+    if (g.H + g.pt + g.pb < 3 || g.W + g.pl + g.pr < 3) continue;
+    g.OH = (g.H + g.pt + g.pb - 3) / g.sh + 1, g.OW = (g.W + g.pl + g.pr - 3) / g.sw + 1;
+    test_depthwise(t, r, g);
+  }
   for (int it = 0; it < 300; ++it)
     if (random_geo(r, g, 5, true, r.coin())) test_pool(t, r, g, true);
   for (int it = 0; it < 300; ++it)
