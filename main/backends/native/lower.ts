@@ -46,7 +46,7 @@ export interface LowerOptions {
   inputValues?: ReadonlyMap<string, TensorData>;
   /**
    * Fuse a depthwise Conv into the pointwise Conv that alone reads it (one DepthwisePointwise
-   * node); default: on unless STUDIO_NATIVE_FUSE_DWPW=0.
+   * node); default: off unless STUDIO_NATIVE_FUSE_DWPW=1 (passes/fuse-depthwise-pointwise.ts says why).
    */
   fuseDepthwisePointwise?: boolean;
 }

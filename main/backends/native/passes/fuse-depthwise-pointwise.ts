@@ -6,14 +6,17 @@
 //
 // The fused node keeps the pointwise Conv's name (a profile reports its time there) and the
 // report lists the depthwise node as fused into it, so the profile join covers both.
-// STUDIO_NATIVE_FUSE_DWPW=0 (or LowerOptions.fuseDepthwisePointwise false) turns it off, for A/B
-// measurements and the tests that compare both paths.
+// Off by default: on this machine (Zen 5, 1 MB L2, large L3) the banded path measured slower than
+// the separate nodes (the kernel table's depthwise copies a padded plane per call, so a band pays
+// its halo rows and a call per channel, and the round trip it saves stays in L2/L3 at these
+// sizes; DESIGN.md has the numbers). STUDIO_NATIVE_FUSE_DWPW=1 (or
+// LowerOptions.fuseDepthwisePointwise) turns it on, =0 off, for A/B measurements and the tests.
 import type { NativeNodeDesc } from '../addon.js';
 import type { LoweringState } from '../lowering-context.js';
 
-/** Whether fusion is on: the option when given, else the environment (on unless '0'). */
+/** Whether fusion is on: the option when given, else STUDIO_NATIVE_FUSE_DWPW (on only when '1'). */
 export function depthwisePointwiseEnabled(option?: boolean): boolean {
-  return option ?? process.env.STUDIO_NATIVE_FUSE_DWPW?.trim() !== '0';
+  return option ?? process.env.STUDIO_NATIVE_FUSE_DWPW?.trim() === '1';
 }
 
 const nums = (v: unknown): number[] | undefined => (Array.isArray(v) ? (v as number[]) : undefined);
@@ -37,7 +40,14 @@ export function fuseDepthwisePointwise(state: LoweringState, graphOutputs: Reado
     if (n.op !== 'Conv' || x?.length !== 4 || w?.length !== 4 || n.outputs.length !== 1) return false;
     const c = x[1];
     const residual = n.inputs[3] ?? '';
-    return n.attrs.group === c && w[0] === c && w[1] === 1 && residual === '' && isConst(n.inputs[1]) && isConst(n.inputs[2] ?? '');
+    return (
+      n.attrs.group === c &&
+      w[0] === c &&
+      w[1] === 1 &&
+      residual === '' &&
+      isConst(n.inputs[1]) &&
+      isConst(n.inputs[2] ?? '')
+    );
   };
   const isPointwise = (n: NativeNodeDesc, t: string) => {
     const w = shape(n.inputs[1]);
