@@ -35,6 +35,7 @@ struct SimdDepthwise {
   static constexpr bool kCheapMasks = W == 16;
   static constexpr int kMaxVecs = 32;  // output vectors per row (OW <= 32 W), +1 for the look-ahead
   static constexpr int kOffs = 4;      // load offsets per vector (see make_geom)
+  static constexpr int kMaxFlat = 16;  // vectors of a plane done flat (see use_flat)
 
   /**
    * 3x3, dilation 1, equal strides 1 or 2, left padding below W, rows of at most kMaxVecs vectors.
@@ -54,7 +55,24 @@ struct SimdDepthwise {
     int64_t off[kOffs];
     M mk[kOffs][kMaxVecs + 1];
     bool full[kOffs][kMaxVecs + 1];
+    // Flat path (see use_flat): the plane as one run of nf vectors; tap t reads x + q*W + fd[t]
+    // under fm[t][q] (lanes whose input pixel is inside the image and whose output is in the plane).
+    bool flat;
+    int64_t nf, fd[9];
+    M fm[9][kMaxFlat];
   };
+
+  /**
+   * Small stride-1 planes whose input and output rows have the same width (3x3 'same' padding,
+   * MobileNetV2's 7x7 stages) are done as one flat run of vectors: 7x7 takes 4 vectors a channel
+   * instead of 7 row vectors (7 of 16 lanes used). Each tap is one masked load (the masks zero the
+   * lanes whose window crosses a row end or the image edge). AVX-512 only (mask registers).
+   */
+  static bool use_flat(int s, int64_t Win, int64_t OH, int64_t OW) {
+    if (!kCheapMasks || s != 1 || OW != Win) return false;
+    const int64_t nf = ceil_div(OH * OW, W);
+    return nf <= kMaxFlat && 4 * nf <= 3 * OH * ceil_div(OW, W);
+  }
 
   static Geom make_geom(int64_t H, int64_t Win, int64_t OH, int64_t OW, int s, int pt, int pl) {
     Geom g{};
@@ -67,6 +85,24 @@ struct SimdDepthwise {
         const int64_t start = q * W * s - pl + g.off[k];
         g.mk[k][q] = V::range(-start, Win - start);
         g.full[k][q] = start >= 0 && start + W <= Win;
+      }
+    }
+    g.flat = use_flat(s, Win, OH, OW);
+    if constexpr (kCheapMasks) {
+      if (g.flat) {
+        g.nf = ceil_div(OH * OW, W);
+        for (int t = 0; t < 9; ++t) {
+          const int i = t / 3, j = t % 3;
+          g.fd[t] = int64_t(i - pt) * Win + (j - pl);
+          for (int64_t q = 0; q < g.nf; ++q) {
+            unsigned bits = 0;
+            for (int l = 0; l < W; ++l) {
+              const int64_t o = q * W + l, oy = o / OW, ox = o % OW, iy = oy + i - pt, ix = ox + j - pl;
+              if (o < OH * OW && iy >= 0 && iy < H && ix >= 0 && ix < Win) bits |= 1u << l;
+            }
+            g.fm[t][q] = static_cast<M>(bits);
+          }
+        }
       }
     }
     return g;
@@ -103,6 +139,14 @@ struct SimdDepthwise {
       }
     } else {
       if constexpr (V::kAlignr) {
+        if (U == 1 && g.OW < W) {
+          // One partial vector per row: tap 2's last lane (the look-ahead vector's) is discarded.
+          const R lo = ld<0>(g, row, q0), hi = ld<1>(g, row, q0);
+          t[0][0] = V::even(lo, hi);
+          t[1][0] = V::odd(lo, hi);
+          t[2][0] = V::template shift<1>(t[0][0], t[0][0]);
+          return;
+        }
         R e[U + 1];
         STUDIO_UNROLL
         for (int u = 0; u <= U; ++u) {
@@ -201,6 +245,44 @@ struct SimdDepthwise {
     }
   }
 
+  /** Flat path: vectors q0 .. q0+U-1 of one channel's plane. */
+  template <int U>
+  static STUDIO_ALWAYS_INLINE void flat_block(const Geom& g, const float* xc, const Out& o, int64_t q0) {
+    R acc[U];
+    STUDIO_UNROLL
+    for (int u = 0; u < U; ++u) acc[u] = V::zero();
+    STUDIO_UNROLL
+    for (int t = 0; t < 9; ++t) {
+      const R wv = V::set1(o.w[t]);
+      STUDIO_UNROLL
+      for (int u = 0; u < U; ++u)
+        acc[u] = V::fma(wv, V::load_m(xc + (q0 + u) * W + g.fd[t], g.fm[t][q0 + u]), acc[u]);
+    }
+    const R bias = V::set1(o.bias), lo = V::set1(o.lo), hi = V::set1(o.hi), zero = V::zero();
+    const int64_t plane = g.OH * g.OW;
+    STUDIO_UNROLL
+    for (int u = 0; u < U; ++u) {
+      const int64_t idx = (q0 + u) * W, n = std::min<int64_t>(W, plane - idx);
+      R v = V::add(acc[u], bias);
+      if (o.res) v = V::add(v, n == W ? V::load(o.res + idx) : V::load_m(o.res + idx, V::first(n)));
+      if (o.act == Activation::Relu) v = V::max(v, zero);
+      else if (o.act == Activation::Clip) v = V::min(V::max(v, lo), hi);
+      if (n == W) V::store(o.y + idx, v);
+      else V::store_m(o.y + idx, V::first(n), v);
+    }
+  }
+
+  static void flat_plane(const Geom& g, const float* xc, const Out& o) {
+    int64_t q = 0;
+    for (; q + 4 <= g.nf; q += 4) flat_block<4>(g, xc, o, q);
+    switch (g.nf - q) {
+      case 3: flat_block<3>(g, xc, o, q); break;
+      case 2: flat_block<2>(g, xc, o, q); break;
+      case 1: flat_block<1>(g, xc, o, q); break;
+      default: break;
+    }
+  }
+
   /** One channel: RR rows at a time, single rows for the rest. */
   template <int S, int U, int RR>
   static void plane(const Geom& g, const float* xc, const Out& o) {
@@ -222,6 +304,9 @@ struct SimdDepthwise {
         fn(x + c * g.H * g.Win, o);
       }
     };
+    if constexpr (S == 1) {
+      if (g.flat) return run(0, [&](const float* xc, const Out& o) { flat_plane(g, xc, o); });
+    }
     if (g.nv >= 4) run(4, [&](const float* xc, const Out& o) { plane<S, 4, 2>(g, xc, o); });
     else if (g.nv == 3) run(3, [&](const float* xc, const Out& o) { plane<S, 3, 2>(g, xc, o); });
     else if (g.nv == 2) run(2, [&](const float* xc, const Out& o) { plane<S, 2, 4>(g, xc, o); });
