@@ -273,6 +273,7 @@ struct SimdDepthwise {
   }
 
   static void flat_plane(const Geom& g, const float* xc, const Out& o) {
+    prefetch(xc, g.H * g.Win, 2 * g.H * g.Win);  // the next channel's plane (small: <= 256 floats)
     int64_t q = 0;
     for (; q + 4 <= g.nf; q += 4) flat_block<4>(g, xc, o, q);
     switch (g.nf - q) {
@@ -283,11 +284,32 @@ struct SimdDepthwise {
     }
   }
 
-  /** One channel: RR rows at a time, single rows for the rest. */
+  /**
+   * Prefetches the input floats [b, e) of this channel's plane (past its end: the next channel's,
+   * which is read next). In a network the depthwise input has usually left L2 (56x56x144 is
+   * 1.8 MB); the hardware prefetchers do not run far enough ahead of a few short rows read at a
+   * time, and without this the kernel ran 2-4x slower from memory than from cache (Zen 5).
+   */
+  static STUDIO_ALWAYS_INLINE void prefetch(const float* xc, int64_t b, int64_t e) {
+    const char* p = reinterpret_cast<const char*>(xc + b);
+    const char* end = reinterpret_cast<const char*>(xc + e);
+    for (; p < end; p += 64) STUDIO_PREFETCH(p);
+  }
+
+  /** One channel: RR rows at a time (the input rows two groups ahead prefetched), then single rows. */
   template <int S, int U, int RR>
   static void plane(const Geom& g, const float* xc, const Out& o) {
+    constexpr int64_t kAhead = 4;  // row groups (1, 2, 4, 8 measured: 4 best from memory at stride 2)
+    const int64_t step = int64_t(RR) * S * g.Win;
+    // The first groups' rows (the previous channel prefetched them as its "next" rows, mostly).
+    int64_t pf = std::max<int64_t>(0, int64_t(3 - g.pt) * g.Win + kAhead * step);
+    prefetch(xc, 0, pf);
     int64_t oy = 0;
-    for (; oy + RR <= g.OH; oy += RR) rows<S, U, RR>(g, xc, o, oy);
+    for (; oy + RR <= g.OH; oy += RR) {
+      prefetch(xc, pf, pf + step);
+      pf += step;
+      rows<S, U, RR>(g, xc, o, oy);
+    }
     for (; oy < g.OH; ++oy) rows<S, U, 1>(g, xc, o, oy);
   }
 
