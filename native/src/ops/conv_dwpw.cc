@@ -122,26 +122,25 @@ class DepthwisePointwise final : public Op {
     const DwPwGeom& g = g_;
     const int64_t plane = g.H * g.W, opx = g.OH * g.OW, rows = r1 - r0, bp = rows * g.OW;
     const float* x = in[0] + n * g.C * plane;
-    const int taps = static_cast<int>(g.kh * g.kw);
     if (bands_ == 1) {
-      ctx.k.depthwise_conv2d(x, 0, g.C, g.H, g.W, wd_.data(), int(g.kh), int(g.kw), int(g.sh), int(g.sw), int(g.dh),
-                             int(g.dw), int(g.pt), int(g.pl), g.OH, g.OW, buf, dw_epilogue(0));
+      ctx.k.depthwise_conv2d(x, 0, g.C, g.H, g.W, plane, wd_.data(), int(g.kh), int(g.kw), int(g.sh), int(g.sw),
+                             int(g.dh), int(g.dw), int(g.pt), int(g.pl), g.OH, g.OW, buf, dw_epilogue(0));
     } else {
       // Input rows the band's windows reach, [lo, hi) in image rows (negative: top padding). Only
       // those inside the image are passed, as a shorter image whose top padding is what the band
-      // still needs; rows past its end are bottom padding or never read.
+      // still needs (rows past its end are bottom padding or never read), with the image's plane
+      // as the channel stride: one kernel call for every channel of the band.
       const int64_t lo = r0 * g.sh - g.pt, hi = (r1 - 1) * g.sh - g.pt + (g.kh - 1) * g.dh + 1;
       const int64_t a = std::max<int64_t>(lo, 0), b = std::min(hi, g.H);
-      for (int64_t c = 0; c < g.C; ++c) {
-        float* z = buf + c * bp;
-        if (b <= a) {  // every window of the band lies in the padding: only the bias is left
+      if (b <= a) {  // every window of the band lies in the padding: only the bias is left
+        for (int64_t c = 0; c < g.C; ++c) {
           const float v = activate(bd_.empty() ? 0.f : bd_[c], dw_ep_.act, dw_ep_.lo, dw_ep_.hi);
-          std::fill(z, z + bp, v);
-          continue;
+          std::fill(buf + c * bp, buf + (c + 1) * bp, v);
         }
-        ctx.k.depthwise_conv2d(x + c * plane + a * g.W, 0, 1, b - a, g.W, wd_.data() + c * taps, int(g.kh), int(g.kw),
-                               int(g.sh), int(g.sw), int(g.dh), int(g.dw), int(a - lo), int(g.pl), rows, g.OW, z,
-                               dw_epilogue(c));
+      } else {
+        ctx.k.depthwise_conv2d(x + a * g.W, 0, g.C, b - a, g.W, plane, wd_.data(), int(g.kh), int(g.kw), int(g.sh),
+                               int(g.sw), int(g.dh), int(g.dw), int(a - lo), int(g.pl), rows, g.OW, buf,
+                               dw_epilogue(0));
       }
     }
     const int64_t yoff = n * g.M * opx + r0 * g.OW;
@@ -157,8 +156,8 @@ class DepthwisePointwise final : public Op {
     const float* x = in[0] + n * g.C * g.H * g.W;
     float* z = ctx.workspace;
     ctx.pool.parallel_for_upto(g.C, threads_, [&](int64_t c0, int64_t c1) {
-      ctx.k.depthwise_conv2d(x, c0, c1, g.H, g.W, wd_.data(), int(g.kh), int(g.kw), int(g.sh), int(g.sw), int(g.dh),
-                             int(g.dw), int(g.pt), int(g.pl), g.OH, g.OW, z, dw_epilogue(0));
+      ctx.k.depthwise_conv2d(x, c0, c1, g.H, g.W, g.H * g.W, wd_.data(), int(g.kh), int(g.kw), int(g.sh), int(g.sw),
+                             int(g.dh), int(g.dw), int(g.pt), int(g.pl), g.OH, g.OW, z, dw_epilogue(0));
     });
     GemmSplit sp;
     sp.choose(1, g.M, opx, ctx.k.mr, threads_, 64);

@@ -49,6 +49,7 @@ struct SimdDepthwise {
 
   struct Geom {
     int64_t H, Win, OH, OW, nv;
+    int64_t xcs;  // floats between input channels
     int s, pt, pl;
     // Load k of output vector q starts at input column q*W*s - pl + off[k]:
     //   stride 1: off = 0, 1, 2 (1 and 2 only without kAlignr); stride 2: off = 0, W, 2, W + 2.
@@ -74,9 +75,9 @@ struct SimdDepthwise {
     return nf <= kMaxFlat && 4 * nf <= 3 * OH * ceil_div(OW, W);
   }
 
-  static Geom make_geom(int64_t H, int64_t Win, int64_t OH, int64_t OW, int s, int pt, int pl) {
-    Geom g{};
-    g.H = H, g.Win = Win, g.OH = OH, g.OW = OW, g.s = s, g.pt = pt, g.pl = pl;
+  static Geom make_geom(int64_t H, int64_t Win, int64_t xcs, int64_t OH, int64_t OW, int s, int pt, int pl) {
+    Geom g;
+    g.H = H, g.Win = Win, g.xcs = xcs, g.OH = OH, g.OW = OW, g.s = s, g.pt = pt, g.pl = pl;
     g.nv = ceil_div(OW, W);
     const int64_t offs1[kOffs] = {0, 1, 2, 0}, offs2[kOffs] = {0, W, 2, W + 2};
     for (int k = 0; k < kOffs; ++k) {
@@ -273,7 +274,7 @@ struct SimdDepthwise {
   }
 
   static void flat_plane(const Geom& g, const float* xc, const Out& o) {
-    prefetch(xc, g.H * g.Win, 2 * g.H * g.Win);  // the next channel's plane (small: <= 256 floats)
+    prefetch(g, xc, g.H * g.Win, 2 * g.H * g.Win);  // the next channel's plane (small: <= 256 floats)
     int64_t q = 0;
     for (; q + 4 <= g.nf; q += 4) flat_block<4>(g, xc, o, q);
     switch (g.nf - q) {
@@ -285,15 +286,20 @@ struct SimdDepthwise {
   }
 
   /**
-   * Prefetches the input floats [b, e) of this channel's plane (past its end: the next channel's,
-   * which is read next). In a network the depthwise input has usually left L2 (56x56x144 is
-   * 1.8 MB); the hardware prefetchers do not run far enough ahead of a few short rows read at a
-   * time, and without this the kernel ran 2-4x slower from memory than from cache (Zen 5).
+   * Prefetches the input floats [b, e) of this channel's H x Win rows; offsets past them continue
+   * in the next channel's (x + xcs), which is read next. In a network the depthwise input has
+   * usually left L2 (56x56x144 is 1.8 MB); the hardware prefetchers do not run far enough ahead of
+   * a few short rows read at a time, and without this the kernel ran 2-4x slower from memory than
+   * from cache (Zen 5). Prefetches never fault: addresses past the tensor are harmless.
    */
-  static STUDIO_ALWAYS_INLINE void prefetch(const float* xc, int64_t b, int64_t e) {
-    const char* p = reinterpret_cast<const char*>(xc + b);
-    const char* end = reinterpret_cast<const char*>(xc + e);
-    for (; p < end; p += 64) STUDIO_PREFETCH(p);
+  static STUDIO_ALWAYS_INLINE void prefetch(const Geom& g, const float* xc, int64_t b, int64_t e) {
+    const int64_t n = g.H * g.Win;
+    auto lines = [](const float* from, const float* to) {
+      for (const char* p = reinterpret_cast<const char*>(from); p < reinterpret_cast<const char*>(to); p += 64)
+        STUDIO_PREFETCH(p);
+    };
+    if (b < n) lines(xc + b, xc + std::min(e, n));
+    if (e > n) lines(xc + g.xcs + std::max<int64_t>(b - n, 0), xc + g.xcs + (e - n));
   }
 
   /** One channel: RR rows at a time (the input rows two groups ahead prefetched), then single rows. */
@@ -303,10 +309,10 @@ struct SimdDepthwise {
     const int64_t step = int64_t(RR) * S * g.Win;
     // The first groups' rows (the previous channel prefetched them as its "next" rows, mostly).
     int64_t pf = std::max<int64_t>(0, int64_t(3 - g.pt) * g.Win + kAhead * step);
-    prefetch(xc, 0, pf);
+    prefetch(g, xc, 0, pf);
     int64_t oy = 0;
     for (; oy + RR <= g.OH; oy += RR) {
-      prefetch(xc, pf, pf + step);
+      prefetch(g, xc, pf, pf + step);
       pf += step;
       rows<S, U, RR>(g, xc, o, oy);
     }
@@ -315,7 +321,7 @@ struct SimdDepthwise {
 
   /** Chooses U (vectors per block) and R (rows) for about 8 accumulators. */
   template <int S>
-  static void channels(const Geom& g, const float* x, int64_t c0, int64_t c1, const float* w, float* y,
+  static void channels(const Geom& g, const float* x, int64_t xcs, int64_t c0, int64_t c1, const float* w, float* y,
                        const Epilogue& ep) {
     // Spilling a partial vector into the next row is safe only when every row is one block (the
     // next row's first vector is stored after it) and y is not read afterwards (no residual).
@@ -323,7 +329,7 @@ struct SimdDepthwise {
       for (int64_t c = c0; c < c1; ++c) {
         Out o{w + c * 9, ep.bias ? ep.bias[c] : 0.f, ep.residual ? ep.residual + c * g.OH * g.OW : nullptr,
               y + c * g.OH * g.OW, ep.act, ep.clip_min, ep.clip_max, ep.residual == nullptr && g.nv <= U};
-        fn(x + c * g.H * g.Win, o);
+        fn(x + c * xcs, o);
       }
     };
     if constexpr (S == 1) {
@@ -336,11 +342,11 @@ struct SimdDepthwise {
   }
 
   // ---- entry point (the KernelTable's contract; check supported() first) ----
-  static void depthwise(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t Win, const float* w, int sh,
+  static void depthwise(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t Win, int64_t xcs, const float* w, int sh,
                         int pt, int pl, int64_t OH, int64_t OW, float* y, const Epilogue& ep) {
-    const Geom g = make_geom(H, Win, OH, OW, sh, pt, pl);
-    if (sh == 1) channels<1>(g, x, c0, c1, w, y, ep);
-    else channels<2>(g, x, c0, c1, w, y, ep);
+    const Geom g = make_geom(H, Win, xcs, OH, OW, sh, pt, pl);
+    if (sh == 1) channels<1>(g, x, xcs, c0, c1, w, y, ep);
+    else channels<2>(g, x, xcs, c0, c1, w, y, ep);
   }
 };
 
