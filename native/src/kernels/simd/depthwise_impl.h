@@ -302,6 +302,59 @@ struct SimdDepthwise {
     if (e > n) lines(xc + g.xcs + std::max<int64_t>(b - n, 0), xc + g.xcs + (e - n));
   }
 
+  /**
+   * Stride 2 with OW <= W/2 - 1 (AVX-512: 7-wide outputs, MobileNetV2's 14x14 -> 7x7): one vector
+   * holds two output rows, oy in lanes [0, W/2) and oy + 1 in [W/2, W). The even/odd split of the
+   * pair (input row of oy, input row of oy + 1), W floats each, gives taps 0 and 1 of both rows at
+   * once, and tap 2 is the even vector shifted one lane (lane OW - 1 reads lane OW <= W/2 - 1, still
+   * the first row's). Half the loads, permutes and FMAs of one half-empty vector per row.
+   */
+  static bool use_pairs(int s, int64_t OW) { return kCheapMasks && V::kAlignr && s == 2 && 2 * OW + 2 <= W; }
+
+  template <int P>
+  static STUDIO_ALWAYS_INLINE void pair_block(const Geom& g, const float* xc, const Out& o, int64_t oy0) {
+    constexpr int H2 = W / 2;
+    R acc[P];
+    STUDIO_UNROLL
+    for (int p = 0; p < P; ++p) acc[p] = V::zero();
+    const M m = g.mk[0][0];  // the input columns [-pl, W - pl) inside the row
+    STUDIO_UNROLL
+    for (int p = 0; p < P; ++p) {
+      const int64_t oy = oy0 + 2 * p;
+      STUDIO_UNROLL
+      for (int i = 0; i < 3; ++i) {
+        const int64_t r1 = oy * 2 - g.pt + i, r2 = r1 + 2;
+        const R lo = r1 >= 0 && r1 < g.H ? V::load_m(xc + r1 * g.Win - g.pl, m) : V::zero();
+        const R hi = r2 >= 0 && r2 < g.H ? V::load_m(xc + r2 * g.Win - g.pl, m) : V::zero();
+        const R e = V::even(lo, hi);
+        acc[p] = V::fma(V::set1(o.w[3 * i]), e, acc[p]);
+        acc[p] = V::fma(V::set1(o.w[3 * i + 1]), V::odd(lo, hi), acc[p]);
+        acc[p] = V::fma(V::set1(o.w[3 * i + 2]), V::template shift<1>(e, e), acc[p]);
+      }
+    }
+    const R bias = V::set1(o.bias), lo = V::set1(o.lo), hi = V::set1(o.hi), zero = V::zero();
+    STUDIO_UNROLL
+    for (int p = 0; p < P; ++p) {
+      const int64_t oy = oy0 + 2 * p;
+      // Row oy from lane 0, row oy + 1 from lane H2: masked accesses at y + (oy + 1)*OW - H2.
+      const M m0 = V::first(g.OW), m1 = V::range(H2, oy + 1 < g.OH ? H2 + g.OW : H2);
+      const int64_t i0 = oy * g.OW, i1 = (oy + 1) * g.OW - H2;
+      R v = V::add(acc[p], bias);
+      if (o.res) v = V::add(v, V::load_m(o.res + i1, m1, V::load_m(o.res + i0, m0)));
+      if (o.act == Activation::Relu) v = V::max(v, zero);
+      else if (o.act == Activation::Clip) v = V::min(V::max(v, lo), hi);
+      V::store_m(o.y + i0, m0, v);
+      V::store_m(o.y + i1, m1, v);
+    }
+  }
+
+  static void pair_plane(const Geom& g, const float* xc, const Out& o) {
+    prefetch(g, xc, g.H * g.Win, 2 * g.H * g.Win);  // the next channel's plane (small)
+    int64_t oy = 0;
+    for (; oy + 4 <= g.OH; oy += 4) pair_block<2>(g, xc, o, oy);
+    for (; oy < g.OH; oy += 2) pair_block<1>(g, xc, o, oy);
+  }
+
   /** One channel: RR rows at a time (the input rows two groups ahead prefetched), then single rows. */
   template <int S, int U, int RR>
   static void plane(const Geom& g, const float* xc, const Out& o) {
@@ -334,6 +387,8 @@ struct SimdDepthwise {
     };
     if constexpr (S == 1) {
       if (g.flat) return run(0, [&](const float* xc, const Out& o) { flat_plane(g, xc, o); });
+    } else if constexpr (V::kAlignr) {
+      if (use_pairs(S, g.OW)) return run(0, [&](const float* xc, const Out& o) { pair_plane(g, xc, o); });
     }
     if (g.nv >= 4) run(4, [&](const float* xc, const Out& o) { plane<S, 4, 2>(g, xc, o); });
     else if (g.nv == 3) run(3, [&](const float* xc, const Out& o) { plane<S, 3, 2>(g, xc, o); });
