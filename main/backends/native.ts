@@ -156,12 +156,17 @@ class NativeBackendSession implements BackendSession {
   profile(): Promise<ProfileReport> {
     if (!this.profiling)
       return Promise.reject(new Error('this native session was compiled without profiling (no profileDir given)'));
+    // A DepthwisePointwise node carries the pointwise Conv's name and computes the depthwise too.
+    const fusedInto = new Map<string, string[]>();
+    for (const f of this.lowered.report.fusedDepthwise)
+      fusedInto.set(f.into, [...(fusedInto.get(f.into) ?? []), f.depthwise]);
     const nodes = this.session.profile().map((t) => ({
       name: t.name,
       op: t.op,
       provider: NATIVE_PROVIDER,
       meanUs: t.meanUs,
       runs: t.runs,
+      ...(fusedInto.has(t.name) ? { fused: fusedInto.get(t.name) } : {}),
     }));
     const optimizedGraph = this.desc.nodes.map((n) => ({
       name: n.name,

@@ -96,7 +96,7 @@ void bench_window(const KernelTable* t, double seconds, Rng& rng) {
     const double flops = 2.0 * d.C * OH * OW * d.k * d.k;
     const double g = time_gflops(flops, seconds, [&] {
       if (pool) t->maxpool2d(x.p, 0, d.C, d.H, d.W, d.k, d.k, d.s, d.s, 1, 1, p, p, OH, OW, y.p);
-      else t->depthwise_conv2d(x.p, 0, d.C, d.H, d.W, w.p, d.k, d.k, d.s, d.s, 1, 1, p, p, OH, OW, y.p, ep);
+      else t->depthwise_conv2d(x.p, 0, d.C, d.H, d.W, d.H * d.W, w.p, d.k, d.k, d.s, d.s, 1, 1, p, p, OH, OW, y.p, ep);
     });
     std::printf("  %-34s %9.1f %9.1f\n", d.name, g, flops / g * 1e-3);
   }

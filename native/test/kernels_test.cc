@@ -238,7 +238,9 @@ bool random_geo(Rng& r, Geo& g, int kmax, bool dil, bool ceil_mode) {
 
 void test_depthwise(const KernelTable* t, Rng& r, const Geo& g) {
   const int64_t plane = g.OH * g.OW;
-  Buf x(g.C * g.H * g.W + 1), w(g.C * g.kh * g.kw), y(g.C * plane + 1), bias(g.C), res(g.C * plane + 1);
+  // Sometimes the channels lie further apart than their H x W rows (a band of a larger image).
+  const int64_t xcs = g.H * g.W + (r.coin() ? 0 : r.uniform(1, 3 * g.W + 5));
+  Buf x(g.C * xcs + 1), w(g.C * g.kh * g.kw), y(g.C * plane + 1), bias(g.C), res(g.C * plane + 1);
   r.fill(x.p, x.n), r.fill(w.p, w.n), r.fill(bias.p, bias.n), r.fill(res.p, res.n);
   const int64_t c0 = r.uniform(0, g.C - 1), c1 = r.coin() ? g.C : r.uniform(c0 + 1, g.C);
   for (size_t i = 0; i < y.n; ++i) y[i] = 1234.5f;
@@ -249,8 +251,8 @@ void test_depthwise(const KernelTable* t, Rng& r, const Geo& g) {
     ep.residual = y.p;
   }
   if (std::getenv("KT_TRACE")) std::fprintf(stderr, "dw %s %s\n", t->isa, geo_str(g).c_str());
-  t->depthwise_conv2d(x.p, c0, c1, g.H, g.W, w.p, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, y.p, ep);
-  const std::string cfg = geo_str(g) + ep_str(ep) + (alias ? " alias" : "");
+  t->depthwise_conv2d(x.p, c0, c1, g.H, g.W, xcs, w.p, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, y.p, ep);
+  const std::string cfg = geo_str(g) + ep_str(ep) + (alias ? " alias" : "") + " xcs=" + std::to_string(xcs);
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t oy = 0; oy < g.OH; ++oy)
       for (int64_t ox = 0; ox < g.OW; ++ox) {
@@ -265,7 +267,7 @@ void test_depthwise(const KernelTable* t, Rng& r, const Geo& g) {
           for (int j = 0; j < g.kw; ++j) {
             const int64_t iy = oy * g.sh - g.pt + i * g.dh, ix = ox * g.sw - g.pl + j * g.dw;
             if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
-            const double p = (double)w[c * g.kh * g.kw + i * g.kw + j] * x[c * g.H * g.W + iy * g.W + ix];
+            const double p = (double)w[c * g.kh * g.kw + i * g.kw + j] * x[c * xcs + iy * g.W + ix];
             s += p, mag += std::fabs(p);
           }
         if (ep.bias) s += bias[c];
@@ -540,6 +542,17 @@ void test_table(const KernelTable* t, uint64_t seed, int ti) {
     g.pt = g.pl = g.pb = g.pr = (int)r.uniform(0, 1);
     g.OH = (g.H + g.pt + g.pb - 3) / g.sh + 1, g.OW = (g.W + g.pl + g.pr - 3) / g.sw + 1;
     if (g.H + g.pt + g.pb >= 3 && g.W + g.pl + g.pr >= 3) test_depthwise(t, r, g);
+  }
+  // The row-direct 3x3 kernel (simd/depthwise_impl.h): asymmetric pads up to 2, rows from one
+  // partial vector to past its widest (32 vectors: wider rows fall back), several row blocks.
+  for (int it = 0; it < 300; ++it) {
+    g = Geo{r.uniform(1, 4), r.uniform(1, 13), r.coin() ? r.uniform(1, 70) : r.uniform(70, 600), 0, 0, 3, 3, 0, 0,
+            1, 1, 0, 0, 0, 0};
+    g.sh = g.sw = (int)r.uniform(1, 2);
+    g.pt = (int)r.uniform(0, 2), g.pl = (int)r.uniform(0, 2), g.pb = (int)r.uniform(0, 2), g.pr = (int)r.uniform(0, 2);
+    if (g.H + g.pt + g.pb < 3 || g.W + g.pl + g.pr < 3) continue;
+    g.OH = (g.H + g.pt + g.pb - 3) / g.sh + 1, g.OW = (g.W + g.pl + g.pr - 3) / g.sw + 1;
+    test_depthwise(t, r, g);
   }
   for (int it = 0; it < 300; ++it)
     if (random_geo(r, g, 5, true, r.coin())) test_pool(t, r, g, true);

@@ -29,6 +29,11 @@ export interface RuntimeNodeTiming {
   /** Mean kernel time per run, microseconds (the first profiled run is discarded as warm-up). */
   meanUs: number;
   runs: number;
+  /**
+   * Graph nodes this runtime node also computes, before its own, by the runtime's own account
+   * (the native backend runs a depthwise Conv inside the pointwise Conv that reads it).
+   */
+  fused?: string[];
 }
 
 /** A node of the runtime's optimized graph: lets fused node names be traced back. */
@@ -128,6 +133,8 @@ export function joinNodeTimings(
       // Listed in execution order: the compute node first, then what was fused after it.
       covered = chain ? [...chain.reverse(), anchor] : [anchor];
     }
+    const fused = (rt.fused ?? []).map((f) => byName.get(f)).filter((n): n is GraphNode => !!n && !covered.includes(n));
+    if (fused.length) covered = [...fused, ...covered];
     const macs = covered.reduce((s, n) => s + (macsOf.get(n.name) ?? 0), 0);
     return {
       name: rt.name,

@@ -235,6 +235,18 @@ function runNode(n: NativeNodeDesc, ins: (InterpTensor | undefined)[], shape: nu
   switch (n.op) {
     case 'Conv':
       return conv(n, x!, y!, z, r, shape);
+    case 'DepthwisePointwise': {
+      // The depthwise Conv (dw_ epilogue), then the 1x1 Conv (ins: X, Wd, Bd, Wp, Bp, R).
+      const a = n.attrs;
+      const zShape = [shape[0], x!.shape[1], shape[2], shape[3]];
+      const dwNode = {
+        ...n,
+        attrs: { ...a, activation: a.dw_activation, clip_min: a.dw_clip_min, clip_max: a.dw_clip_max },
+      };
+      const zt = conv(dwNode, x!, y!, z, undefined, zShape);
+      const one = { kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1 };
+      return conv({ ...n, attrs: { ...a, ...one } }, zt, ins[3]!, ins[4], ins[5], shape);
+    }
     case 'Gemm':
       return gemm(n, x!, y!, z, shape);
     case 'MatMul':

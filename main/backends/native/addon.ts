@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 /** The operators the C++ side implements (after lowering; see native/DESIGN.md). */
 export type NativeOp =
   | 'Conv'
+  | 'DepthwisePointwise'
   | 'Gemm'
   | 'MatMul'
   | 'MaxPool'
@@ -36,6 +37,7 @@ export type NativeOp =
 
 export const NATIVE_OPS: readonly NativeOp[] = [
   'Conv',
+  'DepthwisePointwise',
   'Gemm',
   'MatMul',
   'MaxPool',

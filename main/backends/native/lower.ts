@@ -18,6 +18,7 @@ import { createLoweringContext, type LoweringReport } from './lowering-context.j
 import { NATIVE_ONNX_OPS } from './lowerings.js';
 import { assembleDesc, refuseUncomputedOutputs } from './passes/assemble-desc.js';
 import { bindStaticInputs } from './passes/bind-static-inputs.js';
+import { depthwisePointwiseEnabled, fuseDepthwisePointwise } from './passes/fuse-depthwise-pointwise.js';
 import { lowerNodes } from './passes/lower-nodes.js';
 import { isUnsupported, operatorName, refuseUnsupported } from './passes/refuse-unsupported.js';
 import { selectLiveNodes } from './passes/select-live-nodes.js';
@@ -43,6 +44,11 @@ export interface LowerOptions {
    * bounds) become constants; every other input stays an input.
    */
   inputValues?: ReadonlyMap<string, TensorData>;
+  /**
+   * Fuse a depthwise Conv into the pointwise Conv that alone reads it (one DepthwisePointwise
+   * node); default: off unless STUDIO_NATIVE_FUSE_DWPW=1 (passes/fuse-depthwise-pointwise.ts says why).
+   */
+  fuseDepthwisePointwise?: boolean;
 }
 
 /**
@@ -60,6 +66,7 @@ export function lowerGraph(source: Graph, opts: LowerOptions = {}): Lowered {
     foldedScales: [],
     fusedResiduals: [],
     fusedActivations: [],
+    fusedDepthwise: [],
     channelAffines: [],
     aliases: [],
     foldedConstants: [],
@@ -67,6 +74,8 @@ export function lowerGraph(source: Graph, opts: LowerOptions = {}): Lowered {
   };
   const state = createLoweringContext(graph, live.nodes, opts.seed ?? 0, report);
   lowerNodes(live.nodes, state.ctx);
+  if (depthwisePointwiseEnabled(opts.fuseDepthwisePointwise))
+    fuseDepthwisePointwise(state, new Set(graph.outputs.map((o) => o.name)));
   refuseUncomputedOutputs(graph, state.ctx.isConst);
   return { desc: assembleDesc(graph, live.needed, state), report };
 }
@@ -81,6 +90,7 @@ export function loweringSummary(r: LoweringReport): string {
   const convActs = r.fusedActivations.filter((a) => a.op === 'Conv').length;
   n(convActs, 'Relu/Clip fused into Conv');
   n(r.fusedActivations.length - convActs, 'Relu/Clip fused into Gemm');
+  n(r.fusedDepthwise.length, 'depthwise Conv fused into the next pointwise Conv');
   n(r.channelAffines.length, 'BatchNormalization run as ChannelAffine (not foldable)');
   n(r.aliases.length, 'reshape-like nodes run as Alias (no copy)');
   n(r.foldedConstants.length, 'reshape-like nodes applied to constants');

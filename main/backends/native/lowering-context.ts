@@ -22,6 +22,8 @@ export interface LoweringReport {
   fusedResiduals: { add: string; into: string }[];
   /** Relu/Clip nodes fused into the producing Conv or Gemm. */
   fusedActivations: { activation: string; op: string; into: string }[];
+  /** Depthwise Conv nodes run inside the pointwise Conv that alone reads them (DepthwisePointwise). */
+  fusedDepthwise: { depthwise: string; into: string }[];
   /** BatchNormalization nodes that could not be folded: ChannelAffine. */
   channelAffines: string[];
   /** Shape-only nodes run as Alias (no copy). */

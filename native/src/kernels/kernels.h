@@ -64,10 +64,12 @@ struct KernelTable {
 
   // ---- Depthwise 2-D convolution (one filter per channel, depth multiplier 1) ----
   /**
-   * Channels [c0, c1) of one image: x channel c at x + c*H*W, y channel c at y + c*OH*OW,
-   * residual (if any) laid out like y, weights w[c*kh*kw + i*kw + j], bias[c] via ep.bias[c].
+   * Channels [c0, c1) of one image: x channel c at x + c*xcs (xcs >= H*W: H rows of W floats
+   * each; a band of rows of a larger image passes that image's plane), y channel c at
+   * y + c*OH*OW, residual (if any) laid out like y, weights w[c*kh*kw + i*kw + j], bias[c] via
+   * ep.bias[c].
    */
-  void (*depthwise_conv2d)(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, const float* w, int kh, int kw,
+  void (*depthwise_conv2d)(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, int64_t xcs, const float* w, int kh, int kw,
                            int sh, int sw, int dh, int dw, int pad_top, int pad_left, int64_t OH, int64_t OW, float* y,
                            const Epilogue& ep);
 

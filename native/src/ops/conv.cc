@@ -132,7 +132,7 @@ class Depthwise final : public Op {
       while (b < e) {  // a chunk may span images: one kernel call per image
         const int64_t n = b / C, c0 = b % C, c1 = std::min(C, c0 + (e - b));
         const Epilogue ep = ep_.make(bias, res ? res + n * C * out_plane : nullptr, 0);
-        ctx.k.depthwise_conv2d(x + n * C * in_plane, c0, c1, g_.H, g_.W, w, int(g_.kh), int(g_.kw), int(g_.sh),
+        ctx.k.depthwise_conv2d(x + n * C * in_plane, c0, c1, g_.H, g_.W, in_plane, w, int(g_.kh), int(g_.kw), int(g_.sh),
                                int(g_.sw), int(g_.dh), int(g_.dw), int(g_.pt), int(g_.pl), g_.OH, g_.OW,
                                y + n * C * out_plane, ep);
         b += c1 - c0;

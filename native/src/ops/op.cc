@@ -12,6 +12,7 @@ using Factory = OpPtr (*)(const BuildCtx&);
 const std::unordered_map<std::string, Factory>& registry() {
   static const std::unordered_map<std::string, Factory> table = {
       {"Conv", make_conv},
+      {"DepthwisePointwise", make_depthwise_pointwise},
       {"Gemm", make_gemm},
       {"MatMul", make_matmul},
       {"MaxPool", make_pool},

@@ -138,6 +138,7 @@ inline int64_t grain_for(int64_t work_per_item) {
 
 // Factories, one per operator family file.
 OpPtr make_conv(const BuildCtx&);
+OpPtr make_depthwise_pointwise(const BuildCtx&);  // conv_dwpw.cc
 OpPtr make_gemm(const BuildCtx&);
 OpPtr make_matmul(const BuildCtx&);
 OpPtr make_pool(const BuildCtx&);

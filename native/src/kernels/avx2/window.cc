@@ -1,7 +1,9 @@
-// Depthwise convolution and pooling with V256: the pools take ../simd/pool_impl.h (straight from
-// the input rows; column stride 1 or 2, which is every CNN's), then ../simd/window_impl.h (any
-// stride up to 4), then the scalar kernels (strides above 4, more than 64 taps: not seen in CNNs).
+// Depthwise convolution and pooling with V256: 3x3 depthwise convolutions of stride 1 or 2 take
+// ../simd/depthwise_impl.h (straight from the input rows); the pools take ../simd/pool_impl.h
+// (column stride 1 or 2, which is every CNN's); the rest ../simd/window_impl.h (any stride up to
+// 4), then the scalar kernels (strides above 4, more than 64 taps: not seen in CNNs).
 #include "../scalar/scalar_kernels.h"
+#include "../simd/depthwise_impl.h"
 #include "../simd/pool_impl.h"
 #include "../simd/window_impl.h"
 #include "avx2_kernels.h"
@@ -12,15 +14,18 @@ namespace avx2 {
 namespace {
 using Win = SimdWindow<V256>;
 using Pool = SimdPool<V256>;
+using Dw = SimdDepthwise<V256>;
 thread_local AlignedBuffer tl_ws;  // phase planes/rows (+ one output plane), reused per channel
 }  // namespace
 
-void depthwise_conv2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, const float* w, int kh, int kw,
+void depthwise_conv2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, int64_t xcs, const float* w, int kh, int kw,
                       int sh, int sw, int dh, int dw, int pad_top, int pad_left, int64_t OH, int64_t OW, float* y,
                       const Epilogue& ep) {
+  if (Dw::supported(kh, kw, sh, sw, dh, dw, pad_left, OW))  // 3x3, stride 1 or 2: no padded copy
+    return Dw::depthwise(x, c0, c1, H, W, xcs, w, sh, pad_top, pad_left, OH, OW, y, ep);
   if (!Win::supported(kh, kw, sh, sw))
-    return scalar::depthwise_conv2d(x, c0, c1, H, W, w, kh, kw, sh, sw, dh, dw, pad_top, pad_left, OH, OW, y, ep);
-  Win::depthwise(tl_ws, x, c0, c1, H, W, w, kh, kw, sh, sw, dh, dw, pad_top, pad_left, OH, OW, y, ep);
+    return scalar::depthwise_conv2d(x, c0, c1, H, W, xcs, w, kh, kw, sh, sw, dh, dw, pad_top, pad_left, OH, OW, y, ep);
+  Win::depthwise(tl_ws, x, c0, c1, H, W, xcs, w, kh, kw, sh, sw, dh, dw, pad_top, pad_left, OH, OW, y, ep);
 }
 
 void maxpool2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, int kh, int kw, int sh, int sw, int dh,

@@ -38,11 +38,11 @@ void global_pool(const float* x, int64_t c0, int64_t c1, int64_t S, float* y) {
 }
 }  // namespace
 
-void depthwise_conv2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, const float* w, int kh, int kw,
+void depthwise_conv2d(const float* x, int64_t c0, int64_t c1, int64_t H, int64_t W, int64_t xcs, const float* w, int kh, int kw,
                       int sh, int sw, int dh, int dw, int pad_top, int pad_left, int64_t OH, int64_t OW, float* y,
                       const Epilogue& ep) {
   for (int64_t c = c0; c < c1; ++c) {
-    const float* xc = x + c * H * W;
+    const float* xc = x + c * xcs;
     const float* wc = w + c * kh * kw;
     float* yc = y + c * OH * OW;
     const float* rc = ep.residual ? ep.residual + c * OH * OW : nullptr;

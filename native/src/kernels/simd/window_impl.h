@@ -264,14 +264,14 @@ struct SimdWindow {
 
   // ---- entry points (same contracts as the KernelTable's) ----
   static void depthwise(AlignedBuffer& ws, const float* x, int64_t c0, int64_t c1, int64_t H, int64_t Win,
-                        const float* w, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int64_t OH,
+                        int64_t xcs, const float* w, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int64_t OH,
                         int64_t OW, float* y, const Epilogue& ep) {
     const R lo = V::set1(ep.clip_min), hi = V::set1(ep.clip_max), zero = V::zero();
     const Layout g = make_layout(H, Win, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl);
     float* buf = ws.get(workspace_floats(g));
     float* out = buf + g.sh * g.sw * g.plane;
     for (int64_t c = c0; c < c1; ++c) {
-      build_planes(g, x + c * H * Win, buf, 0.f);
+      build_planes(g, x + c * xcs, buf, 0.f);
       flat_any(g, buf, FmaOp{w + c * kh * kw}, out);
       const R bias = V::set1(ep.bias ? ep.bias[c] : 0.f);
       const float* res = ep.residual ? ep.residual + c * OH * OW : nullptr;
