@@ -378,6 +378,70 @@ void test_pools(const KernelTable* t, Rng& r) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// im2col: every tap of random geometries (odd channels, strides 1-4, dilations, asymmetric and
+// large pads, 1x1 planes), expanded for random column ranges and k ranges; the values are copies,
+// so they must match the reference exactly, padding taps are 0, and nothing past each row's
+// width or outside the requested rows is written.
+void test_im2col(const KernelTable* t, Rng& r, const Geo& g) {
+  studio::Im2colGeom ig;
+  ig.C = g.C, ig.H = g.H, ig.W = g.W, ig.kh = g.kh, ig.kw = g.kw, ig.sh = g.sh, ig.sw = g.sw, ig.dh = g.dh;
+  ig.dw = g.dw, ig.pad_top = g.pt, ig.pad_left = g.pl, ig.OH = g.OH, ig.OW = g.OW;
+  std::vector<float> x(static_cast<size_t>(g.C * g.H * g.W));
+  r.fill(x.data(), x.size());
+  const int64_t K = g.C * g.kh * g.kw, P = g.OH * g.OW;
+  const int64_t j0 = r.coin() ? 0 : r.uniform(0, P - 1), j1 = r.coin() ? P : r.uniform(j0 + 1, P);
+  const int64_t k0 = r.coin() ? 0 : r.uniform(0, K - 1), k1 = r.coin() ? K : r.uniform(k0 + 1, K);
+  const int64_t ld = (j1 - j0) + r.uniform(0, 5);
+  const float guard = 12345.f;
+  std::vector<float> col(static_cast<size_t>((k1 - k0) * ld + 3), guard);
+  t->im2col(ig, x.data(), j0, j1, k0, k1, col.data(), ld);
+  ++g_checks;
+  for (int64_t k = k0; k < k1; ++k) {
+    const int64_t c = k / (g.kh * g.kw), i = (k / g.kw) % g.kh, j = k % g.kw;
+    for (int64_t q = 0; q < ld; ++q) {
+      const float got = col[(k - k0) * ld + q];
+      double want = guard;
+      if (q < j1 - j0) {
+        const int64_t p = j0 + q, oy = p / g.OW, ox = p % g.OW;
+        const int64_t iy = oy * g.sh + i * g.dh - g.pt, ix = ox * g.sw + j * g.dw - g.pl;
+        want = iy >= 0 && iy < g.H && ix >= 0 && ix < g.W ? x[(c * g.H + iy) * g.W + ix] : 0.0;
+      }
+      if (got != want) {
+        report("im2col", t->isa, geo_str(g) + " rows " + std::to_string(k), q, got, want);
+        return;
+      }
+    }
+  }
+  for (size_t e = static_cast<size_t>((k1 - k0) * ld); e < col.size(); ++e)
+    if (col[e] != guard) {
+      report("im2col", t->isa, geo_str(g) + " wrote past the last row", (int64_t)e, col[e], guard);
+      return;
+    }
+}
+
+void test_im2col_all(const KernelTable* t, Rng& r) {
+  Geo g;
+  for (int it = 0; it < 600; ++it) {
+    if (!random_geo(r, g, 7, true, false)) continue;
+    g.sh = (int)r.uniform(1, 4), g.sw = (int)r.uniform(1, 4);  // strides 1-4, pads up to k - 1
+    g.OH = (g.H + g.pt + g.pb - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+    g.OW = (g.W + g.pl + g.pr - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+    if (g.H + g.pt + g.pb - g.dh * (g.kh - 1) - 1 < 0 || g.W + g.pl + g.pr - g.dw * (g.kw - 1) - 1 < 0) continue;
+    test_im2col(t, r, g);
+  }
+  // The CNN shapes at odd sizes: ResNet stems (7x7/2 pad 3 over 3 channels), strided 1x1
+  // shortcuts, 3x3/1 and 4x4 'same' (pads 1,1,2,2), 1x1 planes with padding.
+  for (int64_t s : {1, 2, 7, 15, 33, 57}) {
+    test_im2col(t, r, Geo{3, s, s + 1, (s + 6 - 7) / 2 + 1, (s + 7 - 7) / 2 + 1, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3});
+    test_im2col(t, r, Geo{5, s, s, (s - 1) / 2 + 1, (s - 1) / 2 + 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0});
+    test_im2col(t, r, Geo{3, s, s, s, s, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1});
+    test_im2col(t, r, Geo{3, s, s, s, s, 4, 4, 1, 1, 1, 1, 1, 1, 2, 2});
+  }
+  test_im2col(t, r, Geo{1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1});
+  test_im2col(t, r, Geo{2, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});  // 1x1 window, all padding around
+}
+
+// ---------------------------------------------------------------------------------------------
 void test_vector(const KernelTable* t, Rng& r, int64_t n) {
   const int64_t off = r.uniform(0, 3);  // unaligned starts
   Buf a(n + 8), b(n + 8), y(n + 8);
@@ -546,6 +610,7 @@ void test_table(const KernelTable* t, uint64_t seed, int ti) {
   for (int it = 0; it < 300; ++it)
     if (random_geo(r, g, 5, false, r.coin())) test_pool(t, r, g, false);
   test_pools(t, r);
+  test_im2col_all(t, r);
   for (int64_t n = 0; n <= 100; ++n) test_vector(t, r, n);
   for (int64_t n : {1000, 1023, 4099}) test_vector(t, r, n);
   test_winograd_all(t, ti, r);

@@ -41,6 +41,7 @@ const KernelTable* kernels_avx2() {
       avx2::sgemm_small_n,
       avx2::winograd_input,
       avx2::winograd_output,
+      avx2::im2col,
   };
   return &table;
 }
