@@ -29,8 +29,7 @@ namespace {
 constexpr int64_t kTileBytes = 512 * 1024;
 // Rows of one k slice of the column matrix (and of the weights packed per slice).
 int64_t slice_k() {
-  static const int64_t v = std::getenv("STUDIO_IM2COL_KS") ? std::atoll(std::getenv("STUDIO_IM2COL_KS")) : 512;
-  return v;
+  return std::getenv("STUDIO_IM2COL_KS") ? std::atoll(std::getenv("STUDIO_IM2COL_KS")) : 512;
 }
 
 class ConvIm2col final : public Op {
@@ -45,8 +44,13 @@ class ConvIm2col final : public Op {
     geom_.OH = g.OH, geom_.OW = g.OW;
     threads_ = threads_for(g.N * g.M * K_ * cols_, ctx.threads);
     const int64_t Q = g.N * cols_;
-    // K slices (equal, multiples of 16 rows) when K exceeds two of them.
-    if (!pointwise_ && K_ > 2 * slice_k() && slice_k() > 0) {
+    // K slices (equal, multiples of 16 rows) when K exceeds two of them and slicing widens the
+    // tiles (not at 7x7, batch 1: 49 columns in any case, and the narrow GEMM slices K itself;
+    // slicing there measured 5-10% slower).
+    const int64_t budget = (g.kh * g.kw == 1 ? 2 : 1) * kTileBytes;
+    auto tile_for = [&](int64_t rows) { return std::max<int64_t>(96, budget / 4 / std::max<int64_t>(1, rows) / 16 * 16); };
+    const int64_t sk = slice_k();
+    if (!pointwise_ && sk > 0 && K_ > 2 * sk && 3 * std::min(Q, tile_for(K_)) <= 2 * std::min(Q, tile_for(sk))) {
       const int64_t n = ceil_div(K_, slice_k());
       ks_ = round_up(ceil_div(K_, n), 16);
       std::vector<float> part;
@@ -67,8 +71,7 @@ class ConvIm2col final : public Op {
     // expansion is a gather of rows spread over 2-4x as much input, usually from memory, and
     // longer runs per channel keep the prefetchers streaming (256 -> 128 channels, 56x56 stride
     // 2, batch 8: 6.8 -> 5.3 ms with whole 28x28 images per tile, 7.1 -> 5.2 ms inside ResNet-50).
-    const int64_t budget = (g.kh * g.kw == 1 ? 2 : 1) * kTileBytes;
-    const int64_t tile = std::max<int64_t>(96, budget / 4 / std::max<int64_t>(1, ks_) / 16 * 16);
+    const int64_t tile = tile_for(ks_);
     // Large images (or ones filling half a tile) whose partial last vector wastes little are cut
     // into whole tiles each: no tile spans two images, so none is computed aside and copied out.
     // Small ones share tiles.
