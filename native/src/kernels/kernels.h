@@ -140,6 +140,15 @@ struct KernelTable {
    */
   void (*im2col)(const Im2colGeom& g, const float* x, int64_t j0, int64_t j1, int64_t k0, int64_t k1, float* col,
                  int64_t ld);
+  /**
+   * Direct convolution of one image for few input channels (stems), column stride 1 or 2, any
+   * row stride, dilations and padding: output rows [oy0, oy1) of channels [m0, m1) (m0 a
+   * multiple of mr), y channel m at y + m*OH*OW; packed_w = pack_a of the M x K weights
+   * (K = C*kh*kw, rows as im2col's). Epilogue as sgemm's with the residual laid out like y (ldr
+   * ignored; it may alias y). Null where the ISA has none (scalar: the op uses im2col-gemm).
+   */
+  void (*conv_direct)(const Im2colGeom& g, const float* x, const float* packed_w, int64_t m0, int64_t m1, int64_t oy0,
+                      int64_t oy1, float* y, const Epilogue& ep);
 };
 
 const KernelTable* kernels_scalar();

@@ -319,7 +319,12 @@ class ConvIm2col final : public Op {
 
 }  // namespace
 
+// conv_direct.cc: few input channels (stems) skip the column matrix.
+bool conv_direct_fits(const KernelTable& k, const ConvGeom& g);
+OpPtr make_conv_direct(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep);
+
 OpPtr make_conv_im2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep, bool pointwise) {
+  if (!pointwise && conv_direct_fits(ctx.k, g) && !std::getenv("STUDIO_NO_DIRECT")) return make_conv_direct(ctx, g, ep);
   return std::make_unique<ConvIm2col>(ctx, g, ep, pointwise);
 }
 

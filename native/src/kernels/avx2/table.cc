@@ -42,6 +42,7 @@ const KernelTable* kernels_avx2() {
       avx2::winograd_input,
       avx2::winograd_output,
       avx2::im2col,
+      avx2::conv_direct,
   };
   return &table;
 }

@@ -25,6 +25,7 @@ const KernelTable* kernels_scalar() {
       scalar::winograd_input,
       scalar::winograd_output,
       scalar::im2col,
+      nullptr,
   };
   return &table;
 }
