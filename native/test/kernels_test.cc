@@ -503,6 +503,10 @@ void test_im2col_all(const KernelTable* t, Rng& r) {
   }
   // ResNet's stem at a reduced size, Inception's (3x3/2 valid), 1x1 planes.
   test_conv_direct(t, r, Geo{3, 37, 41, 19, 21, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3}, 64);
+  // Rows of whole vectors (OW = 32, 16, 112): tiles spanning several output rows.
+  test_conv_direct(t, r, Geo{3, 40, 63, 20, 32, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3}, 64);
+  test_conv_direct(t, r, Geo{2, 9, 16, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, 24);
+  test_conv_direct(t, r, Geo{3, 224, 224, 112, 112, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3}, 64);
   test_conv_direct(t, r, Geo{3, 35, 35, 17, 17, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0}, 32);
   test_conv_direct(t, r, Geo{1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, 9);
   test_conv_direct(t, r, Geo{2, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, 17);
