@@ -17,7 +17,6 @@
 //    group, all threads first expand the whole column matrix together (split over K), then
 //    split the GEMM over row and column blocks. Expanding per row block instead would repeat the
 //    same copy on every thread.
-#include <cstdlib>
 #include <cstring>
 
 #include "ops/conv.h"
@@ -27,10 +26,9 @@ namespace {
 
 // Bytes of one thread's column tile: about half of a typical per-core L2.
 constexpr int64_t kTileBytes = 512 * 1024;
-// Rows of one k slice of the column matrix (and of the weights packed per slice).
-int64_t slice_k() {
-  return std::getenv("STUDIO_IM2COL_KS") ? std::atoll(std::getenv("STUDIO_IM2COL_KS")) : 512;
-}
+// Rows of one k slice of the column matrix (and of the weights packed per slice): with 256
+// columns a 512 KiB slice, half of a 1 MiB L2.
+constexpr int64_t kSliceK = 512;
 
 class ConvIm2col final : public Op {
  public:
@@ -49,9 +47,9 @@ class ConvIm2col final : public Op {
     // slicing there measured 5-10% slower).
     const int64_t budget = (g.kh * g.kw == 1 ? 2 : 1) * kTileBytes;
     auto tile_for = [&](int64_t rows) { return std::max<int64_t>(96, budget / 4 / std::max<int64_t>(1, rows) / 16 * 16); };
-    const int64_t sk = slice_k();
-    if (!pointwise_ && sk > 0 && K_ > 2 * sk && 3 * std::min(Q, tile_for(K_)) <= 2 * std::min(Q, tile_for(sk))) {
-      const int64_t n = ceil_div(K_, slice_k());
+    const int64_t sk = kSliceK;
+    if (!pointwise_ && K_ > 2 * sk && 3 * std::min(Q, tile_for(K_)) <= 2 * std::min(Q, tile_for(sk))) {
+      const int64_t n = ceil_div(K_, sk);
       ks_ = round_up(ceil_div(K_, n), 16);
       std::vector<float> part;
       const float* w = ctx.input(1).constant;
@@ -324,7 +322,7 @@ bool conv_direct_fits(const KernelTable& k, const ConvGeom& g);
 OpPtr make_conv_direct(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep);
 
 OpPtr make_conv_im2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep, bool pointwise) {
-  if (!pointwise && conv_direct_fits(ctx.k, g) && !std::getenv("STUDIO_NO_DIRECT")) return make_conv_direct(ctx, g, ep);
+  if (!pointwise && conv_direct_fits(ctx.k, g)) return make_conv_direct(ctx, g, ep);
   return std::make_unique<ConvIm2col>(ctx, g, ep, pointwise);
 }
 
