@@ -55,7 +55,7 @@ class ConvDirect final : public Op {
 bool conv_direct_fits(const KernelTable& k, const ConvGeom& g) {
   // Few channels (each tap a phase row: C*kh*sw rows must stay in L1 with the weights), column
   // stride 1-2, enough output channels to fill the register tile's rows.
-  return k.conv_direct != nullptr && g.group == 1 && g.C <= 4 && (g.sw == 1 || g.sw == 2) && g.M >= 8 &&
+  return k.conv_direct != nullptr && g.group == 1 && g.C <= 4 && (g.sw == 1 || g.sw == 2) && g.M >= 16 &&
          g.C * g.kh * g.sw <= 64 && g.W <= 4096;
 }
 
