@@ -393,6 +393,23 @@ describe.each(ISAS)('native operators on %s', (isa) => {
     await run(d, 3);
   });
 
+  it('Conv over few input channels (direct-conv: stems), residual and relu, batch 2', async () => {
+    // ResNet's 7x7/2 stem shape at a reduced size (OW = 16: tiles span output rows) and a
+    // stride-1 one with asymmetric pads; scalar has no direct kernel and stays on im2col-gemm.
+    const stem = convDesc(
+      [2, 3, 31, 32],
+      16,
+      [7, 7],
+      { strides: [2, 2], pads: [3, 3, 2, 3], activation: 'relu' },
+      { bias: true, residual: true },
+    );
+    expect(addon.createSession(stem, { threads: 1, isa }).plan().nodes[0].kernel).toBe(
+      isa === 'scalar' ? 'im2col-gemm' : 'direct-conv',
+    );
+    await run(stem);
+    await run(convDesc([1, 2, 9, 13], 24, [3, 2], { pads: [0, 1, 2, 0], dilations: [2, 1] }, { bias: true }), 3);
+  });
+
   it('Conv with many channels split across threads', async () => {
     await run(convDesc([1, 32, 13, 13], 40, [3, 3], { pads: [1, 1, 1, 1] }, { bias: true }), 3);
     await run(convDesc([1, 67, 5, 5], 130, [1, 1], {}, { bias: true }), 3);

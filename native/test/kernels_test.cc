@@ -380,6 +380,141 @@ void test_pools(const KernelTable* t, Rng& r) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// im2col: every tap of random geometries (odd channels, strides 1-4, dilations, asymmetric and
+// large pads, 1x1 planes), expanded for random column ranges and k ranges; the values are copies,
+// so they must match the reference exactly, padding taps are 0, and nothing past each row's
+// width or outside the requested rows is written.
+void test_im2col(const KernelTable* t, Rng& r, const Geo& g) {
+  studio::Im2colGeom ig;
+  ig.C = g.C, ig.H = g.H, ig.W = g.W, ig.kh = g.kh, ig.kw = g.kw, ig.sh = g.sh, ig.sw = g.sw, ig.dh = g.dh;
+  ig.dw = g.dw, ig.pad_top = g.pt, ig.pad_left = g.pl, ig.OH = g.OH, ig.OW = g.OW;
+  std::vector<float> x(static_cast<size_t>(g.C * g.H * g.W));
+  r.fill(x.data(), x.size());
+  const int64_t K = g.C * g.kh * g.kw, P = g.OH * g.OW;
+  const int64_t j0 = r.coin() ? 0 : r.uniform(0, P - 1), j1 = r.coin() ? P : r.uniform(j0 + 1, P);
+  const int64_t k0 = r.coin() ? 0 : r.uniform(0, K - 1), k1 = r.coin() ? K : r.uniform(k0 + 1, K);
+  const int64_t ld = (j1 - j0) + r.uniform(0, 5);
+  const float guard = 12345.f;
+  std::vector<float> col(static_cast<size_t>((k1 - k0) * ld + 3), guard);
+  t->im2col(ig, x.data(), j0, j1, k0, k1, col.data(), ld);
+  ++g_checks;
+  for (int64_t k = k0; k < k1; ++k) {
+    const int64_t c = k / (g.kh * g.kw), i = (k / g.kw) % g.kh, j = k % g.kw;
+    for (int64_t q = 0; q < ld; ++q) {
+      const float got = col[(k - k0) * ld + q];
+      double want = guard;
+      if (q < j1 - j0) {
+        const int64_t p = j0 + q, oy = p / g.OW, ox = p % g.OW;
+        const int64_t iy = oy * g.sh + i * g.dh - g.pt, ix = ox * g.sw + j * g.dw - g.pl;
+        want = iy >= 0 && iy < g.H && ix >= 0 && ix < g.W ? x[(c * g.H + iy) * g.W + ix] : 0.0;
+      }
+      if (got != want) {
+        report("im2col", t->isa, geo_str(g) + " rows " + std::to_string(k), q, got, want);
+        return;
+      }
+    }
+  }
+  for (size_t e = static_cast<size_t>((k1 - k0) * ld); e < col.size(); ++e)
+    if (col[e] != guard) {
+      report("im2col", t->isa, geo_str(g) + " wrote past the last row", (int64_t)e, col[e], guard);
+      return;
+    }
+}
+
+// The small-C direct convolution against a double-precision reference: random geometries
+// (1-4 channels, kernels up to 7, column strides 1-2, row strides 1-4, dilations, asymmetric
+// pads, 1x1 planes, rows wider than a register tile), random output-channel and row ranges,
+// random epilogues (the residual may alias y).
+void test_conv_direct(const KernelTable* t, Rng& r, const Geo& g, int64_t M) {
+  if (!t->conv_direct) return;
+  studio::Im2colGeom ig;
+  ig.C = g.C, ig.H = g.H, ig.W = g.W, ig.kh = g.kh, ig.kw = g.kw, ig.sh = g.sh, ig.sw = g.sw, ig.dh = g.dh;
+  ig.dw = g.dw, ig.pad_top = g.pt, ig.pad_left = g.pl, ig.OH = g.OH, ig.OW = g.OW;
+  const int64_t K = g.C * g.kh * g.kw, P = g.OH * g.OW;
+  std::vector<float> x(static_cast<size_t>(g.C * g.H * g.W)), w(static_cast<size_t>(M * K)), bias(M);
+  r.fill(x.data(), x.size()), r.fill(w.data(), w.size()), r.fill(bias.data(), bias.size());
+  std::vector<float> pw(t->packed_a_size(M, K));
+  t->pack_a(w.data(), K, false, M, K, pw.data());
+  std::vector<float> res(static_cast<size_t>(M * P)), y(static_cast<size_t>(M * P), 777.f);
+  r.fill(res.data(), res.size());
+  const bool alias = r.coin();
+  if (alias) y = res;
+  Epilogue ep = random_epilogue(r, bias.data(), alias ? y.data() : res.data(), P);
+  const int64_t m0 = r.coin() ? 0 : r.uniform(0, (M - 1) / t->mr) * t->mr, m1 = r.coin() ? M : r.uniform(m0 + 1, M);
+  const int64_t oy0 = r.coin() ? 0 : r.uniform(0, g.OH - 1), oy1 = r.coin() ? g.OH : r.uniform(oy0 + 1, g.OH);
+  const std::vector<float> before = y;
+  t->conv_direct(ig, x.data(), pw.data(), m0, m1, oy0, oy1, y.data(), ep);
+  ++g_checks;
+  const std::string cfg = geo_str(g) + " M=" + std::to_string(M) + ep_str(ep);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t p = 0; p < P; ++p) {
+      const int64_t oy = p / g.OW, ox = p % g.OW, e = m * P + p;
+      if (m < m0 || m >= m1 || oy < oy0 || oy >= oy1) {
+        if (y[e] != before[e]) {
+          report("conv_direct wrote outside its range", t->isa, cfg, e, y[e], before[e]);
+          return;
+        }
+        continue;
+      }
+      double acc = 0, mag = 0;
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int i = 0; i < g.kh; ++i)
+          for (int j = 0; j < g.kw; ++j) {
+            const int64_t iy = oy * g.sh + i * g.dh - g.pt, ix = ox * g.sw + j * g.dw - g.pl;
+            if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+            const double term = (double)w[(m * g.C + c) * g.kh * g.kw + i * g.kw + j] * x[(c * g.H + iy) * g.W + ix];
+            acc += term, mag += std::fabs(term);
+          }
+      if (ep.bias) acc += ep.bias[m], mag += std::fabs(ep.bias[m]);
+      if (ep.residual) acc += res[e], mag += std::fabs(res[e]);  // an aliased y held res
+      const double want = act_ref(acc, ep.act, ep.clip_min, ep.clip_max);
+      if (!close(y[e], want, mag)) {
+        report("conv_direct", t->isa, cfg, e, y[e], want);
+        return;
+      }
+    }
+}
+
+void test_im2col_all(const KernelTable* t, Rng& r) {
+  Geo g;
+  for (int it = 0; it < 600; ++it) {
+    if (!random_geo(r, g, 7, true, false)) continue;
+    g.sh = (int)r.uniform(1, 4), g.sw = (int)r.uniform(1, 4);  // strides 1-4, pads up to k - 1
+    g.OH = (g.H + g.pt + g.pb - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+    g.OW = (g.W + g.pl + g.pr - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+    if (g.H + g.pt + g.pb - g.dh * (g.kh - 1) - 1 < 0 || g.W + g.pl + g.pr - g.dw * (g.kw - 1) - 1 < 0) continue;
+    test_im2col(t, r, g);
+  }
+  // The CNN shapes at odd sizes: ResNet stems (7x7/2 pad 3 over 3 channels), strided 1x1
+  // shortcuts, 3x3/1 and 4x4 'same' (pads 1,1,2,2), 1x1 planes with padding.
+  for (int64_t s : {1, 2, 7, 15, 33, 57}) {
+    test_im2col(t, r, Geo{3, s, s + 1, (s + 6 - 7) / 2 + 1, (s + 7 - 7) / 2 + 1, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3});
+    test_im2col(t, r, Geo{5, s, s, (s - 1) / 2 + 1, (s - 1) / 2 + 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0});
+    test_im2col(t, r, Geo{3, s, s, s, s, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1});
+    test_im2col(t, r, Geo{3, s, s, s, s, 4, 4, 1, 1, 1, 1, 1, 1, 2, 2});
+  }
+  test_im2col(t, r, Geo{1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1});
+  test_im2col(t, r, Geo{2, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});  // 1x1 window, all padding around
+  for (int it = 0; it < 300; ++it) {
+    if (!random_geo(r, g, 7, true, false)) continue;
+    g.C = r.uniform(1, 4), g.sh = (int)r.uniform(1, 4), g.sw = (int)r.uniform(1, 2);
+    g.OH = (g.H + g.pt + g.pb - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+    g.OW = (g.W + g.pl + g.pr - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+    if (g.H + g.pt + g.pb - g.dh * (g.kh - 1) - 1 < 0 || g.W + g.pl + g.pr - g.dw * (g.kw - 1) - 1 < 0) continue;
+    test_conv_direct(t, r, g, r.uniform(1, 40));
+  }
+  // ResNet's stem at a reduced size, Inception's (3x3/2 valid), 1x1 planes.
+  test_conv_direct(t, r, Geo{3, 37, 41, 19, 21, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3}, 64);
+  // Rows of whole vectors (OW = 32, 16, 112): tiles spanning several output rows.
+  test_conv_direct(t, r, Geo{3, 40, 63, 20, 32, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3}, 64);
+  test_conv_direct(t, r, Geo{2, 9, 16, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, 24);
+  test_conv_direct(t, r, Geo{3, 224, 224, 112, 112, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3}, 64);
+  test_conv_direct(t, r, Geo{3, 35, 35, 17, 17, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0}, 32);
+  test_conv_direct(t, r, Geo{1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, 9);
+  test_conv_direct(t, r, Geo{2, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, 17);
+}
+
+// ---------------------------------------------------------------------------------------------
 void test_vector(const KernelTable* t, Rng& r, int64_t n) {
   const int64_t off = r.uniform(0, 3);  // unaligned starts
   Buf a(n + 8), b(n + 8), y(n + 8);
@@ -559,6 +694,7 @@ void test_table(const KernelTable* t, uint64_t seed, int ti) {
   for (int it = 0; it < 300; ++it)
     if (random_geo(r, g, 5, false, r.coin())) test_pool(t, r, g, false);
   test_pools(t, r);
+  test_im2col_all(t, r);
   for (int64_t n = 0; n <= 100; ++n) test_vector(t, r, n);
   for (int64_t n : {1000, 1023, 4099}) test_vector(t, r, n);
   test_winograd_all(t, ti, r);

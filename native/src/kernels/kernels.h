@@ -42,6 +42,17 @@ struct WinogradGeom {
  */
 void winograd_weights(int m, const float* w, int64_t M, int64_t C, float* U);
 
+/**
+ * Geometry of an im2col expansion (one image, one group): input planes C x H x W (channel c at
+ * x + c*H*W), a kh x kw window with strides, dilations and top/left padding, output OH x OW.
+ * Column-matrix row k = (c*kh + i)*kw + j holds tap (i, j) of channel c for every output pixel.
+ */
+struct Im2colGeom {
+  int64_t C = 0, H = 0, W = 0;
+  int kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pad_top = 0, pad_left = 0;
+  int64_t OH = 0, OW = 0;
+};
+
 struct KernelTable {
   const char* isa;  // "scalar", "avx2", "avx512"
 
@@ -123,6 +134,23 @@ struct KernelTable {
    */
   void (*winograd_output)(const WinogradGeom& g, const float* Mt, int64_t ldm, int64_t ldt, int64_t m0, int64_t m1,
                           int64_t t0, int64_t t1, float* y, const Epilogue& ep);
+
+  // ---- im2col, see Im2colGeom ----
+  /**
+   * Rows [k0, k1) of the column matrix for output pixels [j0, j1) (pixel p = oy*OW + ox):
+   * col[(k - k0)*ld + (p - j0)]; taps in the padding are 0. Columns past j1 - j0 are not written.
+   */
+  void (*im2col)(const Im2colGeom& g, const float* x, int64_t j0, int64_t j1, int64_t k0, int64_t k1, float* col,
+                 int64_t ld);
+  /**
+   * Direct convolution of one image for few input channels (stems), column stride 1 or 2, any
+   * row stride, dilations and padding: output rows [oy0, oy1) of channels [m0, m1) (m0 a
+   * multiple of mr), y channel m at y + m*OH*OW; packed_w = pack_a of the M x K weights
+   * (K = C*kh*kw, rows as im2col's). Epilogue as sgemm's with the residual laid out like y (ldr
+   * ignored; it may alias y). Null where the ISA has none (scalar: the op uses im2col-gemm).
+   */
+  void (*conv_direct)(const Im2colGeom& g, const float* x, const float* packed_w, int64_t m0, int64_t m1, int64_t oy0,
+                      int64_t oy1, float* y, const Epilogue& ep);
 };
 
 const KernelTable* kernels_scalar();

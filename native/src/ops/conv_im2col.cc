@@ -7,6 +7,12 @@
 //    output directly (a 1x1 convolution then reads the input in place, no copy); a tile spanning
 //    images (small images: 7x7 = 49 columns would be a 48-wide tile plus a 1-column one, 30% of
 //    the FMAs spent on padding lanes) computes into the workspace and is copied out per image.
+//    A deep K (e.g. 4x4 x 256 channels: 4096 rows) is expanded and multiplied in k slices of
+//    about kSliceK rows (weights packed per slice at plan time; later slices accumulate into
+//    the output through the epilogue's residual): the slice stays in L2 while the GEMM reads it,
+//    and the tile can be 2-3x wider for the same bytes, so the weights stream from L3 2-3x
+//    less often. Unsliced, a 96-column tile of 4096 rows (1.5 MiB) went out to L3 between its
+//    expansion and its GEMM.
 //  - shared (few output pixels, e.g. 7x7 at batch 1, fewer tiles than threads): per image and
 //    group, all threads first expand the whole column matrix together (split over K), then
 //    split the GEMM over row and column blocks. Expanding per row block instead would repeat the
@@ -20,6 +26,9 @@ namespace {
 
 // Bytes of one thread's column tile: about half of a typical per-core L2.
 constexpr int64_t kTileBytes = 512 * 1024;
+// Rows of one k slice of the column matrix (and of the weights packed per slice): with 256
+// columns a 512 KiB slice, half of a 1 MiB L2.
+constexpr int64_t kSliceK = 512;
 
 class ConvIm2col final : public Op {
  public:
@@ -27,15 +36,40 @@ class ConvIm2col final : public Op {
       : g_(g), ep_(ep), pointwise_(pointwise) {
     K_ = g.Cg * g.kh * g.kw;
     cols_ = g.OH * g.OW;
-    w_.pack(ctx.k, ctx.input(1).constant, g.group, g.Mg, K_);
+    geom_.C = g.Cg, geom_.H = g.H, geom_.W = g.W;
+    geom_.kh = int(g.kh), geom_.kw = int(g.kw), geom_.sh = int(g.sh), geom_.sw = int(g.sw);
+    geom_.dh = int(g.dh), geom_.dw = int(g.dw), geom_.pad_top = int(g.pt), geom_.pad_left = int(g.pl);
+    geom_.OH = g.OH, geom_.OW = g.OW;
     threads_ = threads_for(g.N * g.M * K_ * cols_, ctx.threads);
     const int64_t Q = g.N * cols_;
+    // K slices (equal, multiples of 16 rows) when K exceeds two of them and slicing widens the
+    // tiles (not at 7x7, batch 1: 49 columns in any case, and the narrow GEMM slices K itself;
+    // slicing there measured 5-10% slower).
+    const int64_t budget = (g.kh * g.kw == 1 ? 2 : 1) * kTileBytes;
+    auto tile_for = [&](int64_t rows) { return std::max<int64_t>(96, budget / 4 / std::max<int64_t>(1, rows) / 16 * 16); };
+    const int64_t sk = kSliceK;
+    if (!pointwise_ && K_ > 2 * sk && 3 * std::min(Q, tile_for(K_)) <= 2 * std::min(Q, tile_for(sk))) {
+      const int64_t n = ceil_div(K_, sk);
+      ks_ = round_up(ceil_div(K_, n), 16);
+      std::vector<float> part;
+      const float* w = ctx.input(1).constant;
+      for (int64_t k0 = 0; k0 < K_; k0 += ks_) {
+        const int64_t kb = std::min(ks_, K_ - k0);
+        part.resize(static_cast<size_t>(g.M * kb));
+        for (int64_t m = 0; m < g.M; ++m)
+          std::memcpy(part.data() + m * kb, w + m * K_ + k0, sizeof(float) * kb);
+        wk_.emplace_back();
+        wk_.back().pack(ctx.k, part.data(), g.group, g.Mg, kb);
+      }
+    } else {
+      ks_ = K_;
+      w_.pack(ctx.k, ctx.input(1).constant, g.group, g.Mg, K_);
+    }
     // Twice the tile for 1x1 convolutions, whose columns cost one copy each: a strided one's
     // expansion is a gather of rows spread over 2-4x as much input, usually from memory, and
     // longer runs per channel keep the prefetchers streaming (256 -> 128 channels, 56x56 stride
     // 2, batch 8: 6.8 -> 5.3 ms with whole 28x28 images per tile, 7.1 -> 5.2 ms inside ResNet-50).
-    const int64_t budget = (g.kh * g.kw == 1 ? 2 : 1) * kTileBytes;
-    const int64_t tile = std::max<int64_t>(96, budget / 4 / K_ / 16 * 16);
+    const int64_t tile = tile_for(ks_);
     // Large images (or ones filling half a tile) whose partial last vector wastes little are cut
     // into whole tiles each: no tile spans two images, so none is computed aside and copied out.
     // Small ones share tiles.
@@ -63,12 +97,16 @@ class ConvIm2col final : public Op {
       wmax_ = std::max(wmax_, q1 - q0);
       if (q0 / cols_ != (q1 - 1) / cols_) spanning_ = true;
     }
-    col_floats_ = pointwise_ && !spanning_ ? 0 : round_up(K_ * wmax_, 16);
+    col_floats_ = pointwise_ && !spanning_ ? 0 : round_up(ks_ * wmax_, 16);
     out_floats_ = spanning_ ? round_up(g.Mg * wmax_, 16) : 0;
     res_floats_ = spanning_ && ctx.optional(3) ? out_floats_ : 0;
   }
   std::string kernel() const override { return pointwise_ ? "conv1x1-gemm" : "im2col-gemm"; }
-  size_t owned_bytes() const override { return w_.data.bytes(); }
+  size_t owned_bytes() const override {
+    size_t b = w_.data.bytes();
+    for (const PackedGroups& p : wk_) b += p.data.bytes();
+    return b;
+  }
   size_t workspace_floats() const override {
     return shared_ ? static_cast<size_t>(round_up(K_ * cols_, 16)) : static_cast<size_t>(threads_) * slice();
   }
@@ -88,8 +126,9 @@ class ConvIm2col final : public Op {
       for (int64_t n = 0; n < g_.N; ++n)
         for (int64_t grp = 0; grp < g_.group; ++grp) {
           const float* xg = image(x, n, grp);
-          ctx.pool.parallel_for_upto(K_, threads_,
-                                     [&](int64_t k0, int64_t k1) { im2col(xg, 0, cols_, col, cols_, k0, k1); });
+          ctx.pool.parallel_for_upto(K_, threads_, [&](int64_t k0, int64_t k1) {
+            im2col(ctx, xg, 0, cols_, col + k0 * cols_, cols_, k0, k1);
+          });
           const int64_t yoff = (n * g_.M + grp * g_.Mg) * cols_;
           const Epilogue ep = ep_.make(bias ? bias + grp * g_.Mg : nullptr, res ? res + yoff : nullptr, cols_);
           ctx.pool.parallel_for_upto(split_.row_blocks * cb, threads_, [&](int64_t b, int64_t e) {
@@ -97,7 +136,10 @@ class ConvIm2col final : public Op {
               int64_t m0, m1, n0, n1;
               split_.row_range(it / cb, &m0, &m1);
               split_.col_range(it % cb, &n0, &n1);
-              ctx.k.sgemm(w_.group(grp), g_.Mg, K_, m0, m1, col, cols_, false, n0, n1, y + yoff, cols_, ep);
+              for_slices(ep, y + yoff, cols_, [&](int64_t s, int64_t k0, int64_t k1, const Epilogue& e) {
+                ctx.k.sgemm(weights(s, grp), g_.Mg, k1 - k0, m0, m1, col + k0 * cols_, cols_, false, n0, n1, y + yoff,
+                            cols_, e);
+              });
             }
           });
         }
@@ -193,8 +235,10 @@ class ConvIm2col final : public Op {
       if (pointwise_) {
         ctx.k.sgemm(w_.group(grp), g_.Mg, K_, 0, g_.Mg, xg + c0, cols_, false, 0, w, y + yoff, cols_, ep);
       } else {
-        im2col(xg, c0, c0 + w, ws, w, 0, K_);
-        ctx.k.sgemm(w_.group(grp), g_.Mg, K_, 0, g_.Mg, ws, w, false, 0, w, y + yoff, cols_, ep);
+        for_slices(ep, y + yoff, cols_, [&](int64_t s, int64_t k0, int64_t k1, const Epilogue& e) {
+          im2col(ctx, xg, c0, c0 + w, ws, w, k0, k1);
+          ctx.k.sgemm(weights(s, grp), g_.Mg, k1 - k0, 0, g_.Mg, ws, w, false, 0, w, y + yoff, cols_, e);
+        });
       }
       return;
     }
@@ -209,68 +253,55 @@ class ConvIm2col final : public Op {
         q += len;
       }
     };
-    segments([&](int64_t n, int64_t j, int64_t len, int64_t off) {
-      im2col(image(x, n, grp), j, j + len, col + off, w, 0, K_);
-      if (res) {
+    if (res)
+      segments([&](int64_t n, int64_t j, int64_t len, int64_t off) {
         const float* rs = res + (n * g_.M + grp * g_.Mg) * cols_ + j;
         for (int64_t m = 0; m < g_.Mg; ++m) std::memcpy(r + m * w + off, rs + m * cols_, sizeof(float) * len);
-      }
-    });
+      });
     const Epilogue ep = ep_.make(gbias, res ? r : nullptr, w);
-    ctx.k.sgemm(w_.group(grp), g_.Mg, K_, 0, g_.Mg, col, w, false, 0, w, c, w, ep);
+    for_slices(ep, c, w, [&](int64_t s, int64_t k0, int64_t k1, const Epilogue& e) {
+      segments([&](int64_t n, int64_t j, int64_t len, int64_t off) {
+        im2col(ctx, image(x, n, grp), j, j + len, col + off, w, k0, k1);
+      });
+      ctx.k.sgemm(weights(s, grp), g_.Mg, k1 - k0, 0, g_.Mg, col, w, false, 0, w, c, w, e);
+    });
     segments([&](int64_t n, int64_t j, int64_t len, int64_t off) {
       float* ys = y + (n * g_.M + grp * g_.Mg) * cols_ + j;
       for (int64_t m = 0; m < g_.Mg; ++m) std::memcpy(ys + m * cols_, c + m * w + off, sizeof(float) * len);
     });
   }
 
-  /**
-   * Rows [k0, k1) of the column matrix for output columns [j0, j1) of one image:
-   * col[k*ld + (q - j0)], k = (c*kh + i)*kw + j. Small images make this a loop over short rows
-   * (7 floats at 7x7), so the row walk has no divisions and short rows no library calls.
-   */
-  void im2col(const float* x, int64_t j0, int64_t j1, float* col, int64_t ld, int64_t k0, int64_t k1) const {
-    const int64_t w = j1 - j0, H = g_.H, W = g_.W, OW = g_.OW, sw = g_.sw;
+  /** Rows [k0, k1) of the column matrix for output columns [j0, j1) of one image, at col[(k - k0)*ld]. */
+  void im2col(const RunCtx& ctx, const float* x, int64_t j0, int64_t j1, float* col, int64_t ld, int64_t k0,
+              int64_t k1) const {
     if (pointwise_) {  // 1x1, stride 1, no padding: rows of the image
-      for (int64_t k = k0; k < k1; ++k) std::memcpy(col + k * ld, x + k * H * W + j0, sizeof(float) * w);
+      for (int64_t k = k0; k < k1; ++k)
+        std::memcpy(col + (k - k0) * ld, x + k * g_.H * g_.W + j0, sizeof(float) * (j1 - j0));
       return;
     }
-    const int64_t oy_first = j0 / OW, ox_first = j0 % OW;
-    for (int64_t k = k0; k < k1; ++k) {
-      const int64_t c = k / (g_.kh * g_.kw), i = (k / g_.kw) % g_.kh, j = k % g_.kw;
-      const float* xc = x + c * H * W;
-      const int64_t dy = i * g_.dh - g_.pt, dx = j * g_.dw - g_.pl;
-      // Valid output x range for this tap: 0 <= ox*sw + dx < W.
-      const int64_t lo = dx >= 0 ? 0 : ceil_div(-dx, sw);
-      const int64_t hi = dx >= W ? 0 : (W - 1 - dx) / sw + 1;
-      float* d = col + k * ld;
-      int64_t oy = oy_first, ox0 = ox_first;
-      for (int64_t left = w; left > 0; ++oy, ox0 = 0) {
-        const int64_t ox1 = std::min(OW, ox0 + left), n = ox1 - ox0;
-        const int64_t iy = oy * g_.sh + dy;
-        if (iy < 0 || iy >= H) {
-          for (int64_t t = 0; t < n; ++t) d[t] = 0.f;
-        } else {
-          const float* row = xc + iy * W + dx;
-          const int64_t a = std::max(ox0, std::min(lo, ox1)), z = std::max(a, std::min(hi, ox1));
-          float* da = d - ox0;  // da[ox] is column ox of this output row
-          for (int64_t ox = ox0; ox < a; ++ox) da[ox] = 0.f;
-          if (sw == 1) {
-            for (int64_t ox = a; ox < z; ++ox) da[ox] = row[ox];
-          } else if (sw == 2) {  // a constant stride the compiler turns into vector shuffles
-            for (int64_t ox = a; ox < z; ++ox) da[ox] = row[ox * 2];
-          } else {
-            for (int64_t ox = a; ox < z; ++ox) da[ox] = row[ox * sw];
-          }
-          for (int64_t ox = z; ox < ox1; ++ox) da[ox] = 0.f;
-        }
-        d += n;
-        left -= n;
-      }
+    ctx.k.im2col(geom_, x, j0, j1, k0, k1, col, ld);
+  }
+
+  const float* weights(int64_t s, int64_t grp) const { return wk_.empty() ? w_.group(grp) : wk_[s].group(grp); }
+
+  /**
+   * f(slice, k0, k1, epilogue) per k slice: the first adds bias and residual, later ones add the
+   * partial sums already in C (C as the residual: each element is read before it is written),
+   * the last applies the activation.
+   */
+  template <class F>
+  void for_slices(const Epilogue& ep, float* C, int64_t ldc, F&& f) const {
+    for (int64_t s = 0, k0 = 0; k0 < K_; ++s, k0 += ks_) {
+      const int64_t k1 = std::min(K_, k0 + ks_);
+      Epilogue e = ep;
+      if (s > 0) e.bias = nullptr, e.residual = C, e.ldr = ldc;
+      if (k1 < K_) e.act = Activation::None;
+      f(s, k0, k1, e);
     }
   }
 
   ConvGeom g_;
+  Im2colGeom geom_;  // one group of one image, for the kernel
   ConvEpilogue ep_;
   bool pointwise_;
   int threads_ = 1;
@@ -278,13 +309,20 @@ class ConvIm2col final : public Op {
   int64_t per_image_ = 0;  // tiles per image when whole-image tiles, else 0
   int64_t col_floats_ = 0, out_floats_ = 0, res_floats_ = 0;  // per-thread workspace parts
   bool shared_ = false, spanning_ = false;
+  int64_t ks_ = 0;  // rows per k slice (K_ when unsliced)
   PackedGroups w_;
+  std::vector<PackedGroups> wk_;  // weights packed per k slice, when sliced
   GemmSplit split_;  // shared mode
 };
 
 }  // namespace
 
+// conv_direct.cc: few input channels (stems) skip the column matrix.
+bool conv_direct_fits(const KernelTable& k, const ConvGeom& g);
+OpPtr make_conv_direct(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep);
+
 OpPtr make_conv_im2col(const BuildCtx& ctx, const ConvGeom& g, const ConvEpilogue& ep, bool pointwise) {
+  if (!pointwise && conv_direct_fits(ctx.k, g)) return make_conv_direct(ctx, g, ep);
   return std::make_unique<ConvIm2col>(ctx, g, ep, pointwise);
 }
 

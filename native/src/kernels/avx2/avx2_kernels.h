@@ -43,5 +43,10 @@ void winograd_input(const WinogradGeom& g, const float* x, int64_t c0, int64_t c
 void winograd_output(const WinogradGeom& g, const float* Mt, int64_t ldm, int64_t ldt, int64_t m0, int64_t m1,
                      int64_t t0, int64_t t1, float* y, const Epilogue& ep);
 
+void im2col(const Im2colGeom& g, const float* x, int64_t j0, int64_t j1, int64_t k0, int64_t k1, float* col,
+            int64_t ld);
+void conv_direct(const Im2colGeom& g, const float* x, const float* packed_w, int64_t m0, int64_t m1, int64_t oy0,
+                 int64_t oy1, float* y, const Epilogue& ep);
+
 }  // namespace avx2
 }  // namespace studio

@@ -41,6 +41,8 @@ const KernelTable* kernels_avx2() {
       avx2::sgemm_small_n,
       avx2::winograd_input,
       avx2::winograd_output,
+      avx2::im2col,
+      avx2::conv_direct,
   };
   return &table;
 }

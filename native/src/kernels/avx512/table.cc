@@ -41,6 +41,8 @@ const KernelTable* kernels_avx512() {
       avx512::sgemm_small_n,
       avx512::winograd_input,
       avx512::winograd_output,
+      avx512::im2col,
+      avx512::conv_direct,
   };
   return &table;
 }

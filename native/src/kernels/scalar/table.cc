@@ -24,6 +24,8 @@ const KernelTable* kernels_scalar() {
       scalar::sgemm_small_n,
       scalar::winograd_input,
       scalar::winograd_output,
+      scalar::im2col,
+      nullptr,
   };
   return &table;
 }
