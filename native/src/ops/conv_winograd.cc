@@ -1,11 +1,13 @@
 // winograd-f2 / winograd-f4: 3x3, stride 1, dilation 1, group 1 convolutions as Winograd
 // F(2x2,3x3) (alpha = 4: 16 products per 4 outputs instead of 36, 2.25x fewer) or F(4x4,3x3)
-// (alpha = 6: 36 per 16, 4x fewer). Chosen by make_conv (conv.cc, choose_winograd below).
+// (alpha = 6: 36 per 16, 4x fewer; points 0, -1, 1, 1/2, -2). Chosen by make_conv (conv.cc,
+// choose_winograd below); native/DESIGN.md "Winograd" has the rule, its measurements and the
+// error bound.
 //
 //  plan time: U = G g G^T per (out, in) channel pair, alpha^2 matrices of M x C, each packed with
 //             KernelTable::pack_a, so the tuned SGEMM micro-kernel does the batched products.
 //  run:       the output tiles of the whole batch (numbered as in kernels.h WinogradGeom) are cut
-//             into blocks of about 48 tiles (the AVX-512 tile width). Per block:
+//             into blocks of a multiple of 16 tiles, about 48 (the AVX-512 tile width). Per block:
 //               V[xi] (C x T)  = input transform of every channel   (KernelTable::winograd_input)
 //               M[xi] (M x T)  = U[xi] * V[xi], alpha^2 GEMMs      (KernelTable::sgemm, B in place)
 //               y              = output transform + bias, residual, activation (winograd_output)
