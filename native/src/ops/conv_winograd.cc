@@ -1,11 +1,13 @@
 // winograd-f2 / winograd-f4: 3x3, stride 1, dilation 1, group 1 convolutions as Winograd
 // F(2x2,3x3) (alpha = 4: 16 products per 4 outputs instead of 36, 2.25x fewer) or F(4x4,3x3)
-// (alpha = 6: 36 per 16, 4x fewer). Chosen by make_conv (conv.cc, choose_winograd below).
+// (alpha = 6: 36 per 16, 4x fewer; points 0, -1, 1, 1/2, -2). Chosen by make_conv (conv.cc,
+// choose_winograd below); native/DESIGN.md "Winograd" has the rule, its measurements and the
+// error bound.
 //
 //  plan time: U = G g G^T per (out, in) channel pair, alpha^2 matrices of M x C, each packed with
 //             KernelTable::pack_a, so the tuned SGEMM micro-kernel does the batched products.
 //  run:       the output tiles of the whole batch (numbered as in kernels.h WinogradGeom) are cut
-//             into blocks of about 48 tiles (the AVX-512 tile width). Per block:
+//             into blocks of a multiple of 16 tiles, about 48 (the AVX-512 tile width). Per block:
 //               V[xi] (C x T)  = input transform of every channel   (KernelTable::winograd_input)
 //               M[xi] (M x T)  = U[xi] * V[xi], alpha^2 GEMMs      (KernelTable::sgemm, B in place)
 //               y              = output transform + bias, residual, activation (winograd_output)
@@ -42,9 +44,15 @@ class ConvWinograd final : public Op {
     int64_t blocks = std::max<int64_t>(1, ceil_div(tiles_, kBlockTiles));
     shared_ = threads_ > 1 && blocks < 4 * threads_;
     if (!shared_) blocks = round_up(blocks, threads_);  // whole rounds of blocks per thread
-    blocks_ = std::min(blocks, tiles_);
-    tb_ = ceil_div(tiles_, blocks_);
-    ldt_ = round_up(tb_, 16);
+    // Blocks of a multiple of 16 tiles (the last one shorter): the GEMM's tile kernel runs whole
+    // vectors of columns. An even split (196 F(4x4) tiles of a 56x56 image as 5 x 40) sent each
+    // block to the narrow kernel: 0.44 ms of GEMMs for that layer instead of 0.31 with 48-tile
+    // blocks (avx512, Zen 5, min of 30).
+    tb_ = round_up(ceil_div(tiles_, blocks), 16);
+    blocks_ = ceil_div(tiles_, tb_);
+    ldt_ = tb_;
+    ldv_ = g.C * ldt_ + kSkew;
+    ldm_ = g.M * ldt_ + kSkew;
   }
   std::string kernel() const override { return wg_.m == 4 ? "winograd-f4" : "winograd-f2"; }
   size_t owned_bytes() const override { return u_.data.bytes(); }
@@ -68,9 +76,9 @@ class ConvWinograd final : public Op {
           block(b, &t0, &t1);
           float* V = ws;
           float* Mt = ws + vfloats();
-          ctx.k.winograd_input(wg_, x, 0, g_.C, t0, t1, V, g_.C * ldt_, ldt_);
+          ctx.k.winograd_input(wg_, x, 0, g_.C, t0, t1, V, ldv_, ldt_);
           for (int64_t xi = 0; xi < A2_; ++xi) gemm(ctx, xi, 0, g_.M, t1 - t0, V, Mt);
-          ctx.k.winograd_output(wg_, Mt, g_.M * ldt_, ldt_, 0, g_.M, t0, t1, y, ep);
+          ctx.k.winograd_output(wg_, Mt, ldm_, ldt_, 0, g_.M, t0, t1, y, ep);
         }
       });
       return;
@@ -84,7 +92,7 @@ class ConvWinograd final : public Op {
       int64_t t0, t1;
       block(b, &t0, &t1);
       ctx.pool.parallel_for_upto(g_.C, threads_, [&](int64_t c0, int64_t c1) {
-        ctx.k.winograd_input(wg_, x, c0, c1, t0, t1, V, g_.C * ldt_, ldt_);
+        ctx.k.winograd_input(wg_, x, c0, c1, t0, t1, V, ldv_, ldt_);
       });
       ctx.pool.parallel_for_upto(A2_ * rb, threads_, [&](int64_t i0, int64_t i1) {
         for (int64_t it = i0; it < i1; ++it) {
@@ -94,7 +102,7 @@ class ConvWinograd final : public Op {
         }
       });
       ctx.pool.parallel_for_upto(g_.M, threads_, [&](int64_t m0, int64_t m1) {
-        ctx.k.winograd_output(wg_, Mt, g_.M * ldt_, ldt_, m0, m1, t0, t1, y, ep);
+        ctx.k.winograd_output(wg_, Mt, ldm_, ldt_, m0, m1, t0, t1, y, ep);
       });
     }
   }
@@ -104,24 +112,30 @@ class ConvWinograd final : public Op {
   // (alpha^2 * (C + M) * 48 floats: 0.9 MB at C = M = 64 with F(4x4)) are produced and consumed
   // by the same thread.
   static constexpr int64_t kBlockTiles = 48;
+  // The input transform stores (and the output transform loads) the alpha^2 matrices of one
+  // channel at once, C * ldt (M * ldt) floats apart: a multiple of 4 KiB whenever C * ldt is a
+  // multiple of 1024 (C = 64, ldt = 48), so all alpha^2 streams fell into one L1 set and evicted
+  // each other. 32 floats more per matrix put consecutive ones two cache lines apart: F(4x4)'s
+  // input transform of a 56x56x64 layer went from 0.33 to 0.16 ms, its output from 0.14 to 0.11.
+  static constexpr int64_t kSkew = 32;
 
   void gemm(const RunCtx& ctx, int64_t xi, int64_t m0, int64_t m1, int64_t nt, const float* V, float* Mt) const {
     if (m1 <= m0) return;
-    ctx.k.sgemm(u_.group(xi), g_.M, g_.C, m0, m1, V + xi * g_.C * ldt_, ldt_, false, 0, nt, Mt + xi * g_.M * ldt_,
+    ctx.k.sgemm(u_.group(xi), g_.M, g_.C, m0, m1, V + xi * ldv_, ldt_, false, 0, nt, Mt + xi * ldm_,
                 ldt_, Epilogue{});
   }
   void block(int64_t b, int64_t* t0, int64_t* t1) const {
-    *t0 = tiles_ * b / blocks_;
-    *t1 = tiles_ * (b + 1) / blocks_;
+    *t0 = b * tb_;
+    *t1 = std::min(tiles_, *t0 + tb_);
   }
-  size_t vfloats() const { return static_cast<size_t>(A2_ * g_.C * ldt_); }
+  size_t vfloats() const { return static_cast<size_t>(A2_ * ldv_); }
   // The output transform reads whole vectors past a segment's last tile: 16 floats of slack.
-  size_t slice() const { return round_up(vfloats() + A2_ * g_.M * ldt_ + 16, 16); }
+  size_t slice() const { return round_up(vfloats() + A2_ * ldm_ + 16, 16); }
 
   ConvGeom g_;
   ConvEpilogue ep_;
   WinogradGeom wg_;
-  int64_t A2_ = 36, tiles_ = 0, blocks_ = 1, tb_ = 1, ldt_ = 16;
+  int64_t A2_ = 36, tiles_ = 0, blocks_ = 1, tb_ = 1, ldt_ = 16, ldv_ = 16, ldm_ = 16;
   int threads_ = 1;
   bool shared_ = false;
   PackedGroups u_;  // alpha^2 "groups" of M x C
@@ -141,8 +155,11 @@ int choose_winograd(const BuildCtx& ctx, const ConvGeom& g) {
   if (g.C < 16 || g.M < 16) return 0;  // transforms dominate few channels
   const int64_t t4 = g.N * ceil_div(g.OH, 4) * ceil_div(g.OW, 4);
   const int64_t t2 = g.N * ceil_div(g.OH, 2) * ceil_div(g.OW, 2);
-  (void)t4;  // F(4x4) is opt-in: its fp32 error exceeds the agreement tolerance (DESIGN.md)
-  if (t2 >= 48) return 2;
+  // F(4x4) needs a vector of tiles per GEMM (a 7x7 image has 4: GEMMs of 4 columns streaming
+  // 36 x M x C weights ran 1.8x slower than F(2x2)) and a clear cut in products over F(2x2)
+  // (36 * t4 at most 3/4 of 16 * t2; partial tiles waste more of the larger tile).
+  if (t4 >= 16 && 36 * t4 * 4 <= 16 * t2 * 3) return 4;
+  if (t2 >= 16) return 2;
   return 0;
 }
 

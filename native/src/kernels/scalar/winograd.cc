@@ -7,11 +7,15 @@
 namespace studio {
 
 void winograd_weights(int m, const float* w, int64_t M, int64_t C, float* U) {
-  // G (alpha x 3) for F(2,3) with points 0, 1, -1 and F(4,3) with 0, 1, -1, 2, -2 (and infinity).
+  // G (alpha x 3) for F(2,3) with points 0, 1, -1 and F(4,3) with 0, -1, 1, 1/2, -2 (and
+  // infinity): row j of a finite point p is (1, p, p^2) / prod_{q != p} (p - q).
   static const double g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-  static const double g4[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                  {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                  {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+  static const double g4[6][3] = {{1, 0, 0},
+                                  {-1.0 / 3, 1.0 / 3, -1.0 / 3},
+                                  {1.0 / 3, 1.0 / 3, 1.0 / 3},
+                                  {-16.0 / 15, -8.0 / 15, -4.0 / 15},
+                                  {1.0 / 15, -2.0 / 15, 4.0 / 15},
+                                  {0, 0, 1}};
   const int A = m + 2;
   auto G = [&](int i, int k) { return m == 4 ? g4[i][k] : g2[i][k]; };
   for (int64_t o = 0; o < M; ++o)

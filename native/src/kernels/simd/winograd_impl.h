@@ -29,18 +29,23 @@ struct SimdWinograd {
   static constexpr int W = X::W;
 
   // ---- 1-D transforms (alpha inputs -> alpha or m outputs) ----
-  /** t = B^T d. F(4,3) with points 0, +-1, +-2 (Lavin & Gray); F(2,3) with 0, +-1. */
+  /** t = B^T d. F(4,3) with points 0, -1, 1, 1/2, -2 (Barabasz et al.: about 3x less fp32 error
+   *  than Lavin & Gray's 0, +-1, +-2; see native/DESIGN.md "Winograd"); F(2,3) with 0, +-1.
+   *  Rows of F(4,3)'s B^T:  t0 = d0 - 3/2 d1 - 2 d2 + 3/2 d3 + d4,  t1 = d1 - 5/2 d2 + 1/2 d3 + d4,
+   *  t2 = -d1 + 1/2 d2 + 5/2 d3 + d4,  t3 = -2 d1 - d2 + 2 d3 + d4,  t4 = 1/2 d1 - d2 - 1/2 d3 + d4,
+   *  t5 = d1 - 3/2 d2 - 2 d3 + 3/2 d4 + d5. */
   template <int MT>
   static STUDIO_ALWAYS_INLINE void bt(const R* d, R* t) {
     if constexpr (MT == 4) {
-      const R four = X::set1(4.f), mfive = X::set1(-5.f), mfour = X::set1(-4.f), two = X::set1(2.f);
-      t[0] = X::fma(four, d[0], X::fma(mfive, d[2], d[4]));
-      t[1] = X::fma(mfour, X::add(d[1], d[2]), X::add(d[3], d[4]));
-      t[2] = X::fma(four, X::sub(d[1], d[2]), X::sub(d[4], d[3]));
-      const R d42 = X::sub(d[4], d[2]);
-      t[3] = X::fma(two, X::sub(d[3], d[1]), d42);
-      t[4] = X::fma(two, X::sub(d[1], d[3]), d42);
-      t[5] = X::fma(four, d[1], X::fma(mfive, d[3], d[5]));
+      const R h3 = X::set1(1.5f), h5 = X::set1(2.5f), half = X::set1(0.5f), two = X::set1(2.f);
+      const R mtwo = X::set1(-2.f), mh5 = X::set1(-2.5f), mhalf = X::set1(-0.5f);
+      const R s31 = X::sub(d[3], d[1]), s42 = X::sub(d[4], d[2]);
+      t[0] = X::fma(h3, s31, X::fma(mtwo, d[2], X::add(d[0], d[4])));
+      t[1] = X::fma(mh5, d[2], X::fma(half, d[3], X::add(d[4], d[1])));
+      t[2] = X::fma(h5, d[3], X::fma(half, d[2], X::sub(d[4], d[1])));
+      t[3] = X::fma(two, s31, s42);
+      t[4] = X::fma(mhalf, s31, s42);
+      t[5] = X::fma(h3, s42, X::fma(mtwo, d[3], X::add(d[1], d[5])));
     } else {
       t[0] = X::sub(d[0], d[2]);
       t[1] = X::add(d[1], d[2]);
@@ -48,15 +53,16 @@ struct SimdWinograd {
       t[3] = X::sub(d[1], d[3]);
     }
   }
-  /** o = A^T s (m outputs of alpha inputs). */
+  /** o = A^T s (m outputs of alpha inputs). F(4,3): o_i = s1 (-1)^i + s2 + s3 / 2^i + s4 (-2)^i
+   *  (+ s0 for o0, s5 for o3). */
   template <int MT>
   static STUDIO_ALWAYS_INLINE void at(const R* s, R* o) {
     if constexpr (MT == 4) {
-      const R a = X::add(s[1], s[2]), b = X::sub(s[1], s[2]), c = X::add(s[3], s[4]), d = X::sub(s[3], s[4]);
-      o[0] = X::add(X::add(s[0], a), c);
-      o[1] = X::fma(X::set1(2.f), d, b);
-      o[2] = X::fma(X::set1(4.f), c, a);
-      o[3] = X::add(X::fma(X::set1(8.f), d, b), s[5]);
+      const R a = X::add(s[2], s[1]), b = X::sub(s[2], s[1]);
+      o[0] = X::add(X::add(s[0], a), X::add(s[3], s[4]));
+      o[1] = X::fma(X::set1(0.5f), s[3], X::fma(X::set1(-2.f), s[4], b));
+      o[2] = X::fma(X::set1(0.25f), s[3], X::fma(X::set1(4.f), s[4], a));
+      o[3] = X::add(X::fma(X::set1(0.125f), s[3], X::fma(X::set1(-8.f), s[4], b)), s[5]);
     } else {
       o[0] = X::add(X::add(s[0], s[1]), s[2]);
       o[1] = X::sub(X::sub(s[1], s[2]), s[3]);
