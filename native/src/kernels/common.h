@@ -115,5 +115,27 @@ inline float apply_act(float v, Activation act, float lo, float hi) {
   return v;
 }
 
+/**
+ * Where row k of an im2col column matrix reads (k = (c*kh + i)*kw + j): channel c's plane, the
+ * tap's row and column offsets (dy, dx: output (oy, ox) reads input (oy*sh + dy, ox*sw + dx)),
+ * and the output columns [lo, hi) whose tap column lies inside the row. One definition for the
+ * scalar and SIMD im2col so that their padding can never disagree.
+ */
+struct Im2colTap {
+  const float* plane;
+  int64_t dy, dx, lo, hi;
+};
+inline Im2colTap im2col_tap(const Im2colGeom& g, const float* x, int64_t k) {
+  const int64_t taps = int64_t(g.kh) * g.kw;
+  const int64_t c = k / taps, i = (k / g.kw) % g.kh, j = k % g.kw;
+  Im2colTap t;
+  t.plane = x + c * g.H * g.W;
+  t.dy = i * g.dh - g.pad_top;
+  t.dx = j * g.dw - g.pad_left;
+  t.lo = t.dx >= 0 ? 0 : ceil_div(-t.dx, g.sw);
+  t.hi = t.dx >= g.W ? 0 : (g.W - 1 - t.dx) / g.sw + 1;
+  return t;
+}
+
 }  // namespace
 }  // namespace studio

@@ -194,12 +194,7 @@ OpPtr make_conv(const BuildCtx& ctx) {
   const auto p = spatial(ctx, "pads", dims, 0, true);
   g.sh = s[0], g.sw = s[1], g.dh = d[0], g.dw = d[1];
   g.pt = p[0], g.pl = p[1], g.pb = p[2], g.pr = p[3];
-  const int64_t eh = (g.kh - 1) * g.dh + 1, ew = (g.kw - 1) * g.dw + 1;
-  if (g.H + g.pt + g.pb < eh || g.W + g.pl + g.pr < ew)
-    ctx.fail("kernel " + std::to_string(g.kh) + "x" + std::to_string(g.kw) + " (dilated) is larger than the padded input " +
-             shape_str(X.shape));
-  g.OH = (g.H + g.pt + g.pb - eh) / g.sh + 1;
-  g.OW = (g.W + g.pl + g.pr - ew) / g.sw + 1;
+  conv_output_plane(ctx, g, X.shape);
   ctx.expect_output_shape(dims == 2 ? Shape{g.N, g.M, g.OH, g.OW} : Shape{g.N, g.M, g.OW});
   if (const TensorInfo* B = ctx.optional(2))
     if (B->size != g.M) ctx.fail("bias '" + B->name + "' has shape " + shape_str(B->shape) + ", expected [" + std::to_string(g.M) + "]");

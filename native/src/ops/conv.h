@@ -12,6 +12,21 @@ struct ConvGeom {
   int64_t group, Cg, Mg;  // channels and filters per group
 };
 
+/**
+ * Sets g.OH and g.OW from the kernel, strides, dilations and pads (ONNX's floor rule), or fails
+ * when the dilated kernel is larger than the padded input. Shared by every op that reads a Conv's
+ * attributes (Conv, the fused DepthwisePointwise).
+ */
+template <class Geom>
+void conv_output_plane(const BuildCtx& ctx, Geom& g, const Shape& x_shape) {
+  const int64_t eh = (g.kh - 1) * g.dh + 1, ew = (g.kw - 1) * g.dw + 1;
+  if (g.H + g.pt + g.pb < eh || g.W + g.pl + g.pr < ew)
+    ctx.fail("kernel " + std::to_string(g.kh) + "x" + std::to_string(g.kw) + " (dilated) is larger than the padded input " +
+             shape_str(x_shape));
+  g.OH = (g.H + g.pt + g.pb - eh) / g.sh + 1;
+  g.OW = (g.W + g.pl + g.pr - ew) / g.sw + 1;
+}
+
 /** Weights of every group packed once (KernelTable::pack_a), group g's rows at offsets[g]. */
 struct PackedGroups {
   AlignedFloats data;

@@ -82,15 +82,12 @@ struct SimdIm2col {
 
   static void im2col(const Im2colGeom& g, const float* x, int64_t j0, int64_t j1, int64_t k0, int64_t k1, float* col,
                      int64_t ld) {
-    const int64_t w = j1 - j0, H = g.H, IW = g.W, OW = g.OW, sw = g.sw, taps = int64_t(g.kh) * g.kw;
+    const int64_t w = j1 - j0, H = g.H, IW = g.W, OW = g.OW, sw = g.sw;
     const int64_t oy_first = j0 / OW, ox_first = j0 % OW;
     for (int64_t k = k0; k < k1; ++k) {
-      const int64_t c = k / taps, i = (k / g.kw) % g.kh, j = k % g.kw;
-      const float* xc = x + c * H * IW;
-      const int64_t dy = i * g.dh - g.pad_top, dx = j * g.dw - g.pad_left;
-      // Output columns whose tap is inside the row: 0 <= ox*sw + dx < IW.
-      const int64_t lo = dx >= 0 ? 0 : ceil_div(-dx, sw);
-      const int64_t hi = dx >= IW ? 0 : (IW - 1 - dx) / sw + 1;
+      const Im2colTap tap = im2col_tap(g, x, k);
+      const float* xc = tap.plane;
+      const int64_t dy = tap.dy, dx = tap.dx, lo = tap.lo, hi = tap.hi;
       float* d = col + (k - k0) * ld;
       // Whole rows' masks (when they are few vectors and the stride is vectorized).
       RowMasks rm;
