@@ -27,8 +27,8 @@
 namespace studio {
 namespace avx512 {
 namespace {
-using GHalf = SimdGemm<V512, kMR, 3, 256, 480>;
-using GFull = SimdGemm<V512, kMR, 3, 512, 240>;
+using GHalf = SimdGemm<V512, kMR, 3, 256, 480, 3>;
+using GFull = SimdGemm<V512, kMR, 3, 512, 240, 3>;
 // Both share the packed-A layout (MR = 8 panels); only the k slicing differs.
 static_assert(GHalf::NR == GFull::NR, "one packed layout");
 using Packing = GHalf;  // packs A for both (the layout does not depend on KC or NC)
