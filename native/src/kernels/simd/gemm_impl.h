@@ -21,6 +21,14 @@
 
 #include "../common.h"
 
+// Prefetch into L2 only (prefetcht1): the tall tiles' look-ahead is a whole row group (24-48 KiB
+// at K = 256-512), which into L1 would evict the B panel the current tile is reading.
+#if defined(__GNUC__) || defined(__clang__)
+#define STUDIO_PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
+#else
+#define STUDIO_PREFETCH_L2(p) ((void)(p))
+#endif
+
 namespace studio {
 namespace {
 
@@ -97,7 +105,10 @@ struct SimdGemm {
     for (int64_t k = 0; k < kb; ++k) {
       if constexpr (PF) {
         STUDIO_UNROLL
-        for (int q = 0; q < RP; ++q) STUDIO_PREFETCH(pf + q * ps + k * MR);  // every other one hits the same line
+        for (int q = 0; q < RP; ++q) {  // every other one hits the same line
+          if constexpr (RP > 1) STUDIO_PREFETCH_L2(pf + q * ps + k * MR);
+          else STUDIO_PREFETCH(pf + q * ps + k * MR);
+        }
       }
       R bv[NV];
       STUDIO_UNROLL
