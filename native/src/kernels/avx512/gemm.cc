@@ -13,6 +13,8 @@
 //    % of peak, 256x480 vs 512x240: M=2048 K=512 N=196 77 -> 82, K=2304 N=196 73 -> 75,
 //    Xception 728x728 N=361 87 -> 90, M=256 K=512 N=1024 90 -> 92, others equal; 512 x 480
 //    (a 960 KiB B block) lost 6-10 points at K = 512).
+//  - One-vector column panels (N <= 16; N mod 48 <= 16) run 24 x 16 tiles over three row panels
+//    (the last template argument): 24 FMA chains instead of 8 (see gemm_impl.h, DESIGN.md).
 // The tuning is cpu_tuning() (runtime/cpu_features.h), read once per process.
 #include <cstring>
 
