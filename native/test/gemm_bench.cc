@@ -7,12 +7,14 @@
 // (M = out channels, K = in channels * kh * kw, N = batch * OH * OW).
 // Then the skinny GEMM (fully connected layers at batch 1 and 8) in GB/s of weights streamed,
 // beside the triad (its roofline). Pin to one core (taskset -c 1) for stable GEMM numbers; the
-// skinny GEMM's all-threads column needs every core. STUDIO_NATIVE_ISA=avx512 runs one table.
+// skinny GEMM's all-threads column needs every core. STUDIO_NATIVE_ISA=avx512 runs one table;
+// GEMM_BENCH_ONLY=text only the GEMM shapes whose name contains it (e.g. "N=16", "wino", "mnv2").
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +32,7 @@ namespace {
 struct Shape {
   const char* name;
   int64_t M, K, N;
+  int na = 1;  // distinct A (and B, C) matrices run back to back: 16/36 = a Winograd tile block
 };
 
 const Shape kShapes[] = {
@@ -51,6 +54,24 @@ const Shape kShapes[] = {
     {"xception 728x728 19x19", 728, 728, 361},
     {"pow2 row stride (N=1024)", 256, 512, 1024},
     {"pow2 row stride (N=4096), M=64", 64, 256, 4096},
+    // Few columns, moderate K: Winograd GEMMs per tile block (one A per xi), 7x7 and 14x14
+    // pointwise layers of MobileNetV2 at batch 1.
+    {"wino F4 14x14 256 (N=16)", 256, 256, 16},
+    {"wino F4 14x14 256 (N=16) x36", 256, 256, 16, 36},
+    {"wino F2 7x7 512 (N=16) x16", 512, 512, 16, 16},
+    {"wino F4 56x56 64 (N=48)", 64, 64, 48},
+    {"wino F4 56x56 64 (N=48) x36", 64, 64, 48, 36},
+    {"wino F4 28x28 128 (N=16) x36", 128, 128, 16, 36},
+    {"wino F4 28x28 128 (N=32) x36", 128, 128, 32, 36},
+    {"wino F4 28x28 128 (N=48) x36", 128, 128, 48, 36},
+    {"mnv2 1x1 160->960 7x7 (N=49)", 960, 160, 49},
+    {"mnv2 1x1 960->160 7x7 (N=49)", 160, 960, 49},
+    {"mnv2 1x1 320->1280 7x7 (N=49)", 1280, 320, 49},
+    {"mnv2 1x1 96->576 14x14 (N=196)", 576, 96, 196},
+    {"mnv2 1x1 576->96 14x14 (N=196)", 96, 576, 196},
+    {"mnv2 1x1 64->384 14x14 (N=196)", 384, 64, 196},
+    {"mnv2 1x1 384->64 14x14 (N=196)", 64, 384, 196},
+    {"mnv2 1x1 32->192 28x28 (N=784)", 192, 32, 784},
 };
 
 /** Best-of GFLOP/s of fn over about `seconds`. */
@@ -248,20 +269,26 @@ int main(int argc, char** argv) {
     std::printf("  %-34s %9s %7s", "sgemm M x K * K x N, +bias, relu", "GFLOP/s", "%peak");
     if (mode) std::printf(" %9s %7s %9s %7s", "B packed", "%peak", "B inplace", "%peak");
     std::printf("\n");
+    // GEMM_BENCH_ONLY=substring: only the shapes whose name contains it, no depthwise/skinny tables.
+    const char* only = std::getenv("GEMM_BENCH_ONLY");
     for (const Shape& s : kShapes) {
-      Buf A(s.M * s.K), B(s.K * s.N), C(s.M * s.N), bias(s.M);
+      if (only && !std::strstr(s.name, only)) continue;
+      Buf A(s.M * s.K), B(s.K * s.N * s.na), C(s.M * s.N * s.na), bias(s.M);
       rng.fill(A.p, A.n), rng.fill(B.p, B.n), rng.fill(bias.p, bias.n);
-      std::vector<float> pa(t->packed_a_size(s.M, s.K));
-      t->pack_a(A.p, s.K, false, s.M, s.K, pa.data());
+      const size_t pas = t->packed_a_size(s.M, s.K);
+      std::vector<float> pa(pas * s.na);
+      for (int q = 0; q < s.na; ++q) t->pack_a(A.p, s.K, false, s.M, s.K, pa.data() + q * pas);
       Epilogue ep;
       ep.bias = bias.p;
       ep.act = studio::Activation::Relu;
-      const double flops = 2.0 * s.M * s.K * s.N;
+      const double flops = 2.0 * s.M * s.K * s.N * s.na;
       const double g = time_gflops(flops, seconds, [&] {
-        t->sgemm(pa.data(), s.M, s.K, 0, s.M, B.p, s.N, false, 0, s.N, C.p, s.N, ep);
+        for (int q = 0; q < s.na; ++q)
+          t->sgemm(pa.data() + q * pas, s.M, s.K, 0, s.M, B.p + q * s.K * s.N, s.N, false, 0, s.N,
+                   C.p + q * s.M * s.N, s.N, ep);
       });
       std::printf("  %-34s %9.1f %6.1f%%", s.name, g, 100 * g / peak);
-      for (int direct = 0; mode && direct < 2; ++direct) {
+      for (int direct = 0; mode && s.na == 1 && direct < 2; ++direct) {
         const double gm = time_gflops(flops, seconds, [&] {
           mode(direct == 1, pa.data(), s.K, 0, s.M, B.p, s.N, false, 0, s.N, C.p, s.N, ep);
         });
@@ -269,6 +296,7 @@ int main(int argc, char** argv) {
       }
       std::printf("\n");
     }
+    if (only) continue;
     bench_window(t, seconds, rng);
     bench_skinny(t, seconds, rng, threads);
   }

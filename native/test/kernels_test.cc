@@ -678,6 +678,14 @@ void test_table(const KernelTable* t, uint64_t seed, int ti) {
   test_gemm(t, r, 512, 49, 1100);
   test_gemm(t, r, 64, 196, 152);  // 12 vectors + 4 columns: the tail split off to the narrow kernel
   test_gemm(t, r, 40, 49, 0);  // K = 0 on the narrow path
+  // Small N, moderate K (Winograd tile blocks, 7x7 / 14x14 pointwise layers): the AVX-512
+  // one-vector column panels run as 24-row tiles (1..3 row panels at the edge of M), the narrow
+  // kernel's 16 x 16 transposition with row and column remainders. Odd M on purpose.
+  for (int it = 0; it < 60; ++it)
+    test_gemm(t, r, r.uniform(1, 90) * 2 + 1, r.uniform(1, 64), r.uniform(1, 1000));
+  for (int64_t n : {15, 16, 32, 48, 49, 64, 112}) test_gemm(t, r, r.uniform(1, 300), n, r.uniform(1, 700));
+  test_gemm(t, r, 256, 16, 256);
+  test_gemm(t, r, 131, 16, 600);  // last row group: 3 panels, 3 rows of the last one
   test_gemm(t, r, 1, 1, 1);
   test_gemm(t, r, 7, 5, 0);  // K = 0: epilogue only
   test_small_n_all(t, r);

@@ -13,6 +13,8 @@
 //    % of peak, 256x480 vs 512x240: M=2048 K=512 N=196 77 -> 82, K=2304 N=196 73 -> 75,
 //    Xception 728x728 N=361 87 -> 90, M=256 K=512 N=1024 90 -> 92, others equal; 512 x 480
 //    (a 960 KiB B block) lost 6-10 points at K = 512).
+//  - One-vector column panels (N <= 16; N mod 48 <= 16) run 24 x 16 tiles over three row panels
+//    (the last template argument): 24 FMA chains instead of 8 (see gemm_impl.h, DESIGN.md).
 // The tuning is cpu_tuning() (runtime/cpu_features.h), read once per process.
 #include <cstring>
 
@@ -27,8 +29,8 @@
 namespace studio {
 namespace avx512 {
 namespace {
-using GHalf = SimdGemm<V512, kMR, 3, 256, 480>;
-using GFull = SimdGemm<V512, kMR, 3, 512, 240>;
+using GHalf = SimdGemm<V512, kMR, 3, 256, 480, 3>;
+using GFull = SimdGemm<V512, kMR, 3, 512, 240, 3>;
 // Both share the packed-A layout (MR = 8 panels); only the k slicing differs.
 static_assert(GHalf::NR == GFull::NR, "one packed layout");
 using Packing = GHalf;  // packs A for both (the layout does not depend on KC or NC)
