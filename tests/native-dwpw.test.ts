@@ -382,6 +382,17 @@ describe('depthwise + pointwise fusion in the lowering', () => {
     expect(lowerGraph(graph, { seed: 1 }).report.fusedDepthwise).toHaveLength(1);
   });
 
+  it('refuses a value of STUDIO_NATIVE_FUSE_DWPW other than 0 or 1, naming the accepted ones', () => {
+    for (const v of ['yes', 'on', '2', 'true']) {
+      process.env.STUDIO_NATIVE_FUSE_DWPW = v;
+      expect(() => lowerGraph(graph, { seed: 1 })).toThrow(
+        new RegExp(`STUDIO_NATIVE_FUSE_DWPW must be 1 .* or 0 .*, got '${v}'`),
+      );
+    }
+    // The explicit option wins over the environment, as for every other knob.
+    expect(lowerGraph(graph, { seed: 1, fuseDepthwisePointwise: false }).report.fusedDepthwise).toHaveLength(0);
+  });
+
   it('gives the unfused result on every ISA path, 1 and 2 threads, batch 1 and 3', async () => {
     for (const batch of [1, 3]) {
       const g = buildTarget({ target: 'inverted-residual', input: [batch, 24, 29, 30] });

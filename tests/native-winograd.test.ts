@@ -124,6 +124,10 @@ const CASES: Case[] = [
   { x: [2, 64, 14, 14], m: 24, pads: [1, 1, 1, 1] },
   { x: [1, 128, 16, 16], m: 96, pads: [1, 1, 1, 1], activation: 'relu', nonneg: true },
   { x: [3, 37, 10, 13], m: 29, pads: [1, 1, 0, 1], residual: true, activation: 'clip', nonneg: true },
+  // Many tiles: each thread runs its own range in blocks, a remainder under 16 joining the last.
+  { x: [1, 16, 58, 50], m: 20, pads: [1, 1, 1, 1], activation: 'relu', residual: true },
+  // Few tiles and large weights: the threads share each block (two blocks with F(4x4)).
+  { x: [1, 128, 28, 28], m: 128, pads: [1, 1, 1, 1], nonneg: true },
 ];
 
 /** Seeded random shapes: channels 1-48, images 1-17 pixels a side, batch 1-3, pads 0/1 each side. */

@@ -41,16 +41,31 @@ class ConvWinograd final : public Op {
       u_.pack(ctx.k, u.data(), A2_, g.M, g.C);
     }
     threads_ = threads_for(g.N * g.M * g.C * g.OH * g.OW * 9, ctx.threads);
-    int64_t blocks = std::max<int64_t>(1, ceil_div(tiles_, kBlockTiles));
-    shared_ = threads_ > 1 && blocks < 4 * threads_;
-    if (!shared_) blocks = round_up(blocks, threads_);  // whole rounds of blocks per thread
-    // Blocks of a multiple of 16 tiles (the last one shorter): the GEMM's tile kernel runs whole
-    // vectors of columns. An even split (196 F(4x4) tiles of a 56x56 image as 5 x 40) sent each
-    // block to the narrow kernel: 0.44 ms of GEMMs for that layer instead of 0.31 with 48-tile
-    // blocks (avx512, Zen 5, min of 30).
-    tb_ = round_up(ceil_div(tiles_, blocks), 16);
-    blocks_ = ceil_div(tiles_, tb_);
-    ldt_ = tb_;
+    // Shared blocks only where the tiles are too few for whole blocks per thread and the
+    // transformed weights too large to stream once per thread (DESIGN.md "Winograd", threads).
+    const int64_t u_bytes = A2_ * g.M * g.C * int64_t(sizeof(float));
+    shared_ = threads_ > 1 && tiles_ < kMinTilesPerThread * threads_ && u_bytes > kPrivateWeightBytes;
+    if (!shared_) {
+      // Each thread a contiguous range of tiles, cut into blocks of a multiple of 16 tiles, at
+      // most kBlockTiles; a remainder under 16 joins the last block (block_end). ldt: the widest.
+      const int64_t per = ceil_div(tiles_, threads_);
+      tb_ = round_up(ceil_div(per, ceil_div(per, kBlockTiles)), 16);
+      int64_t widest = 1;
+      for (int c = 0; c < threads_; ++c)
+        for (int64_t t0 = tiles_ * c / threads_, r1 = tiles_ * (c + 1) / threads_, t1; t0 < r1; t0 = t1) {
+          t1 = block_end(t0, r1);
+          widest = std::max(widest, t1 - t0);
+        }
+      ldt_ = round_up(widest, 16);
+    } else {
+      // Blocks of a multiple of 16 tiles (the last one shorter): the GEMM's tile kernel runs whole
+      // vectors of columns. An even split (196 F(4x4) tiles of a 56x56 image as 5 x 40) sent each
+      // block to the narrow kernel: 0.44 ms of GEMMs for that layer instead of 0.31 with 48-tile
+      // blocks (avx512, Zen 5, min of 30).
+      tb_ = round_up(ceil_div(tiles_, ceil_div(tiles_, kBlockTiles)), 16);
+      blocks_ = ceil_div(tiles_, tb_);
+      ldt_ = tb_;
+    }
     ldv_ = g.C * ldt_ + kSkew;
     ldm_ = g.M * ldt_ + kSkew;
   }
@@ -68,14 +83,11 @@ class ConvWinograd final : public Op {
     float* y = out[0];
     const Epilogue ep = ep_.make(bias, res, 0);
     if (!shared_) {
-      const int chunks = static_cast<int>(std::min<int64_t>(blocks_, threads_));
-      ctx.pool.run(chunks, [&](int chunk, int) {
-        float* ws = ctx.workspace + static_cast<size_t>(chunk) * slice();
-        for (int64_t b = blocks_ * chunk / chunks; b < blocks_ * (chunk + 1) / chunks; ++b) {
-          int64_t t0, t1;
-          block(b, &t0, &t1);
-          float* V = ws;
-          float* Mt = ws + vfloats();
+      ctx.pool.run(threads_, [&](int chunk, int) {
+        float* V = ctx.workspace + static_cast<size_t>(chunk) * slice();
+        float* Mt = V + vfloats();
+        for (int64_t t0 = tiles_ * chunk / threads_, r1 = tiles_ * (chunk + 1) / threads_, t1; t0 < r1; t0 = t1) {
+          t1 = block_end(t0, r1);
           ctx.k.winograd_input(wg_, x, 0, g_.C, t0, t1, V, ldv_, ldt_);
           for (int64_t xi = 0; xi < A2_; ++xi) gemm(ctx, xi, 0, g_.M, t1 - t0, V, Mt);
           ctx.k.winograd_output(wg_, Mt, ldm_, ldt_, 0, g_.M, t0, t1, y, ep);
@@ -112,6 +124,14 @@ class ConvWinograd final : public Op {
   // (alpha^2 * (C + M) * 48 floats: 0.9 MB at C = M = 64 with F(4x4)) are produced and consumed
   // by the same thread.
   static constexpr int64_t kBlockTiles = 48;
+  // Below this many tiles per thread, and with alpha^2 weight matrices over
+  // kPrivateWeightBytes, the threads share each block instead of running their own: their own
+  // blocks would be narrow GEMMs (one 16 + 9 column block per thread for a 28x28 image at batch
+  // 1) that each stream every weight matrix from L3. Above it, private blocks keep V and M on one
+  // core: 56x56x64 at batch 1 on 2 threads took 336-425 us private, 505-525 us shared (1 thread:
+  // 528-594; Zen 5, in-process min of 7 rounds).
+  static constexpr int64_t kMinTilesPerThread = 32;
+  static constexpr int64_t kPrivateWeightBytes = int64_t(1) << 20;
   // The input transform stores (and the output transform loads) the alpha^2 matrices of one
   // channel at once, C * ldt (M * ldt) floats apart: a multiple of 4 KiB whenever C * ldt is a
   // multiple of 1024 (C = 64, ldt = 48), so all alpha^2 streams fell into one L1 set and evicted
@@ -123,6 +143,11 @@ class ConvWinograd final : public Op {
     if (m1 <= m0) return;
     ctx.k.sgemm(u_.group(xi), g_.M, g_.C, m0, m1, V + xi * ldv_, ldt_, false, 0, nt, Mt + xi * ldm_,
                 ldt_, Epilogue{});
+  }
+  /** The end of the block starting at tile t0 of a thread's range ending at r1. */
+  int64_t block_end(int64_t t0, int64_t r1) const {
+    const int64_t t1 = std::min(r1, t0 + tb_);
+    return r1 - t1 < 16 ? r1 : t1;
   }
   void block(int64_t b, int64_t* t0, int64_t* t1) const {
     *t0 = b * tb_;

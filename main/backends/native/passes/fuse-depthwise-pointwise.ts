@@ -6,17 +6,29 @@
 //
 // The fused node keeps the pointwise Conv's name (a profile reports its time there) and the
 // report lists the depthwise node as fused into it, so the profile join covers both.
-// Off by default: on this machine (Zen 5, 1 MB L2, large L3) the banded path measured slower than
-// the separate nodes (the kernel table's depthwise copies a padded plane per call, so a band pays
-// its halo rows and a call per channel, and the round trip it saves stays in L2/L3 at these
-// sizes; DESIGN.md has the numbers). STUDIO_NATIVE_FUSE_DWPW=1 (or
-// LowerOptions.fuseDepthwisePointwise) turns it on, =0 off, for A/B measurements and the tests.
+// Off by default: on this machine (Zen 5, 1 MB L2, large L3) the banded path breaks even with the
+// separate nodes (0.98-1.03 of their time since the depthwise kernel reads its input rows in place):
+// the round trip it saves stays in L2/L3 at these sizes, and a band pays its halo rows (DESIGN.md
+// has the numbers). STUDIO_NATIVE_FUSE_DWPW=1 (or LowerOptions.fuseDepthwisePointwise) turns it
+// on, =0 or unset off, for A/B measurements and the tests; any other value is an error, so that a
+// typo cannot silently measure the unfused path.
+import { StudioError } from '../../../../shared/ir/types.js';
 import type { NativeNodeDesc } from '../addon.js';
 import type { LoweringState } from '../lowering-context.js';
 
-/** Whether fusion is on: the option when given, else STUDIO_NATIVE_FUSE_DWPW (on only when '1'). */
+/**
+ * Whether fusion is on: the option when given, else STUDIO_NATIVE_FUSE_DWPW ('1' on; '0', empty
+ * or unset off). Any other value throws, naming the accepted ones.
+ */
 export function depthwisePointwiseEnabled(option?: boolean): boolean {
-  return option ?? process.env.STUDIO_NATIVE_FUSE_DWPW?.trim() === '1';
+  if (option !== undefined) return option;
+  const v = process.env.STUDIO_NATIVE_FUSE_DWPW?.trim() ?? '';
+  if (v === '1') return true;
+  if (v === '0' || v === '') return false;
+  throw new StudioError(
+    `STUDIO_NATIVE_FUSE_DWPW must be 1 (fuse depthwise + pointwise) or 0 (do not), got '${v}'`,
+    'invalid-input',
+  );
 }
 
 const nums = (v: unknown): number[] | undefined => (Array.isArray(v) ? (v as number[]) : undefined);
