@@ -141,6 +141,7 @@ const pooled = (rs: BenchResult[]) => {
     p50: poolBy === 'min' ? Math.min(...p50s) : median(p50s),
     gflops: poolBy === 'min' ? Math.max(...gflops) : median(gflops),
     spread: Math.max(...p50s) / Math.min(...p50s),
+    reps: p50s,
     isa: ok[0].runtime?.providers[0],
   };
 };
@@ -158,6 +159,9 @@ interface Row {
   ortGflops?: number;
   ortSpread?: number;
   nativeSpread?: number;
+  /** Each fresh-process repetition's median, ms (BENCH_JSON: pool them another way). */
+  ortReps?: number[];
+  nativeReps?: number[];
   peakShare?: number;
   failure?: string;
 }
@@ -190,6 +194,8 @@ for (const e of entries)
         ortGflops: o?.gflops,
         ortSpread: o?.spread,
         nativeSpread: n?.spread,
+        ortReps: o?.reps,
+        nativeReps: n?.reps,
         peakShare: n ? n.gflops / peak : undefined,
         failure: failures.map((r) => `${r.job.backend.backend}: ${r.failure?.reason}`).join('; ') || undefined,
       });
