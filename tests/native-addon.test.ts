@@ -704,6 +704,35 @@ describe('native sessions', () => {
     return { inputs: [{ name: 't0', shape: [1, 8, 16, 16] }], outputs: [`t${n}`], shapes, constants, nodes };
   };
 
+  it('writes into caller-given output arrays (off the JS thread and inline) and refuses bad ones', async () => {
+    const d = chain(2);
+    const x = seededInput([1, 8, 16, 16], 5);
+    for (const threads of [1, 2]) {
+      const s = addon.createSession(d, { threads });
+      const out = new Float32Array(8 * 16 * 16).fill(Number.NaN);
+      // The first run of a session goes off the JS thread, later short ones inline: both paths.
+      for (let i = 0; i < 3; i++) {
+        out.fill(Number.NaN);
+        const [y] = await s.run([x], [out]);
+        expect(y).toBe(out);
+        const [fresh] = await s.run([x]);
+        expect(fresh).not.toBe(out);
+        expect(Array.from(out)).toEqual(Array.from(fresh));
+      }
+      await expect(s.run([x], [])).rejects.toThrow(/expected 1 output array\(s\), got 0/);
+      await expect(s.run([x], [new Float32Array(7)])).rejects.toThrow(/output 0 needs 2048 floats, got 7/);
+      await expect(s.run([x], [new Float64Array(2048) as never])).rejects.toThrow(/output 0 must be a Float32Array/);
+      await expect(s.run([x], 'y' as never)).rejects.toThrow(/outputs must be an array/);
+      await expect(s.run([x], [x])).rejects.toThrow(/shares memory with an input or another output/);
+      const shared = new Float32Array(4096);
+      await expect(s.run([shared.subarray(0, 2048)], [shared.subarray(1024, 3072)])).rejects.toThrow(/shares memory/);
+      // Adjacent, not overlapping: fine.
+      const [y2] = await s.run([shared.subarray(0, 2048)], [shared.subarray(2048)]);
+      expect(y2.byteOffset).toBe(2048 * 4);
+      s.release();
+    }
+  });
+
   it('reuses arena memory along a chain (and computes it correctly)', async () => {
     const d = chain(6);
     const plan = addon.createSession(d, { threads: 1 }).plan();

@@ -208,10 +208,20 @@ constexpr int64_t kInlineLongRunNs = 50'000'000;
 // and a failed run's outputs are dropped. A zero-filled Float32Array::New cost 22 us per run for
 // the pointwise block's 401 KB output at batch 8 (calloc's memset; 0.4 us unfilled), 12% of the
 // run (Zen 5, Node 20, medians of 4000). The Float32Array is a view of the whole buffer.
+// A caller may pass its own output arrays instead (run(inputs, outputs)): the run writes into them
+// and resolves with the same arrays. Reused from run to run, they spare the fresh pages of a new
+// Buffer, whose first touch costs a page fault per 4 KiB inside the last node (about 14 us each on
+// a shared VM: the pointwise block at batch 8 ran 0.16 ms per run without faults and up to 1.6 ms
+// with them; native/DESIGN.md "Per-run overhead").
 struct RunOutputs {
   std::vector<Napi::Float32Array> arrays;
   std::vector<float*> ptrs;
-  RunOutputs(Napi::Env env, const Plan& p) {
+  RunOutputs(Napi::Env env, const Plan& p, const std::vector<Napi::Float32Array>* given = nullptr) {
+    if (given) {
+      arrays = *given;
+      for (auto& a : arrays) ptrs.push_back(a.Data());
+      return;
+    }
     for (int64_t n : p.output_sizes) {
       const size_t count = static_cast<size_t>(n);
       Napi::Buffer<float> buf = Napi::Buffer<float>::New(env, count);
@@ -228,10 +238,11 @@ struct RunOutputs {
 
 class RunWorker final : public Napi::AsyncWorker {
  public:
-  RunWorker(Napi::Env env, std::shared_ptr<Session> s, std::vector<AlignedFloats> inputs)
+  RunWorker(Napi::Env env, std::shared_ptr<Session> s, std::vector<AlignedFloats> inputs,
+            const std::vector<Napi::Float32Array>* given_outputs)
       : Napi::AsyncWorker(env, "studio_native.run"), session_(std::move(s)), inputs_(std::move(inputs)),
         deferred_(Napi::Promise::Deferred::New(env)) {
-    RunOutputs o(env, session_->plan());
+    RunOutputs o(env, session_->plan(), given_outputs);
     out_ptrs_ = o.ptrs;
     for (auto& a : o.arrays) outputs_.push_back(Napi::Persistent(a));
     session_->pool().async_runs().fetch_add(1);
@@ -308,6 +319,39 @@ class SessionWrap final : public Napi::ObjectWrap<SessionWrap> {
                       std::to_string(f.ElementLength()));
       given.push_back(f);
     }
+    // Optional output arrays: one Float32Array per output, each exactly its output's size, none
+    // sharing memory with an input or another output (the run reads inputs while it writes).
+    std::vector<Napi::Float32Array> outs_given;
+    if (info.Length() >= 2 && !info[1].IsUndefined()) {
+      if (!info[1].IsArray()) return reject("run(): outputs must be an array of Float32Array");
+      Napi::Array oa = info[1].As<Napi::Array>();
+      if (oa.Length() != p.output_sizes.size())
+        return reject("run(): expected " + std::to_string(p.output_sizes.size()) + " output array(s), got " +
+                      std::to_string(oa.Length()));
+      std::vector<std::pair<const char*, const char*>> spans;
+      for (auto& f : given) {
+        const char* b = reinterpret_cast<const char*>(f.Data());
+        spans.emplace_back(b, b + f.ByteLength());
+      }
+      for (uint32_t j = 0; j < oa.Length(); ++j) {
+        const Napi::Value v = oa.Get(j);
+        if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+          return reject("run(): output " + std::to_string(j) + " must be a Float32Array");
+        Napi::Float32Array f = v.As<Napi::Float32Array>();
+        if (static_cast<int64_t>(f.ElementLength()) != p.output_sizes[j])
+          return reject("run(): output " + std::to_string(j) + " needs " + std::to_string(p.output_sizes[j]) +
+                        " floats, got " + std::to_string(f.ElementLength()));
+        const char* b = reinterpret_cast<const char*>(f.Data());
+        const char* e = b + f.ByteLength();
+        for (auto& sp : spans)
+          if (b < sp.second && sp.first < e)
+            return reject("run(): output " + std::to_string(j) +
+                          " shares memory with an input or another output; pass separate arrays");
+        spans.emplace_back(b, e);
+        outs_given.push_back(f);
+      }
+    }
+    const std::vector<Napi::Float32Array>* outs_ptr = outs_given.empty() ? nullptr : &outs_given;
     // Inline only when nothing else runs on the pool: a run queued by another session sharing it
     // would make this thread wait for that run's jobs.
     const int64_t last = session_->last_run_ns();
@@ -317,7 +361,7 @@ class SessionWrap final : public Napi::ObjectWrap<SessionWrap> {
       // The caller cannot touch its arrays until run() returns: read them in place, no copy.
       std::vector<const float*> in;
       for (auto& f : given) in.push_back(f.Data());
-      RunOutputs outs(env, p);
+      RunOutputs outs(env, p, outs_ptr);
       try {
         session_->run(in, outs.ptrs);
       } catch (const std::exception& e) {
@@ -334,7 +378,7 @@ class SessionWrap final : public Napi::ObjectWrap<SessionWrap> {
     last_copy_ns_.store(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - c0).count(),
         std::memory_order_relaxed);
-    auto* worker = new RunWorker(env, session_, std::move(inputs));
+    auto* worker = new RunWorker(env, session_, std::move(inputs), outs_ptr);
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;

@@ -147,8 +147,14 @@ export interface NativePlan {
 }
 
 export interface NativeSession {
-  /** Inputs in desc.inputs order, float32, NCHW; resolves with outputs in desc.outputs order. */
-  run(inputs: Float32Array[]): Promise<Float32Array[]>;
+  /**
+   * Inputs in desc.inputs order, float32, NCHW; resolves with outputs in desc.outputs order: new
+   * arrays, or `outputs` (one per output, each exactly its size, sharing no memory with an input
+   * or another output, neither read, written nor detached until the promise settles) written in
+   * place and returned. Reusing output arrays from run to run spares
+   * the page faults of fresh memory (native/DESIGN.md, "Per-run overhead outside the kernels").
+   */
+  run(inputs: Float32Array[], outputs?: Float32Array[]): Promise<Float32Array[]>;
   plan(): NativePlan;
   /** Per-node times accumulated since the session was created with opts.profile (else []). */
   profile(): NativeNodeTiming[];
