@@ -197,8 +197,24 @@ describe('loopback only', () => {
         { host: '::1' },
       );
       expect(r.status).toBe(200);
-      // Not on IPv4.
-      await expect(rawSocketRequest(v6.port, wire('GET', '/'))).rejects.toThrow(/ECONNREFUSED/);
+      // Not on IPv4: nothing answers there, or -- the kernel may give the same port number to an
+      // IPv4 server of a test file running in parallel (seen once in a fresh-clone run) -- a server
+      // that does not know this one's token.
+      const v4 = await rawSocketRequest(
+        v6.port,
+        wire('POST', '/api/app.info', {
+          Host: `127.0.0.1:${v6.port}`,
+          Origin: `http://127.0.0.1:${v6.port}`,
+          Authorization: `Bearer ${v6.token}`,
+          'Content-Type': 'application/json',
+          'Content-Length': 2,
+        }) + '{}',
+      ).then(
+        (res) => res.status,
+        (e: Error) => e.message,
+      );
+      if (typeof v4 === 'string') expect(v4).toMatch(/ECONNREFUSED/);
+      else expect(v4).not.toBe(200);
     } finally {
       await v6.close();
     }
